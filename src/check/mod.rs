@@ -1,0 +1,5 @@
+//! `diary check`: validation of site.toml, content/ and the journal.
+
+mod finding;
+
+pub use finding::{Finding, Severity};

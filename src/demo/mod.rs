@@ -1,0 +1,1 @@
+//! The demo school generator (placeholder, being written).

@@ -1,0 +1,1 @@
+//! Grades (placeholder, being written).

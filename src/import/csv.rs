@@ -1,0 +1,1 @@
+//! CSV import (placeholder, being written).

@@ -1,0 +1,3 @@
+//! Importers that write the journal.
+
+pub mod csv;

@@ -1,0 +1,801 @@
+//! Reading the journal: open read-only, verify the schema, load each table in one query.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::model::*;
+use super::SCHEMA_VERSION;
+use crate::check::Finding;
+
+/// Every table the read model loads, with the columns it reads, in SELECT order. The first
+/// `key` columns identify a row in messages.
+struct TableSpec {
+    name: &'static str,
+    columns: &'static [&'static str],
+    key: usize,
+    order: &'static str,
+}
+
+const SCHOOL: TableSpec = TableSpec {
+    name: "school",
+    columns: &["id", "name", "short_name", "is_demo", "address", "contact"],
+    key: 1,
+    order: "id",
+};
+const YEARS: TableSpec = TableSpec {
+    name: "academic_years",
+    columns: &["id", "name", "starts_on", "ends_on"],
+    key: 1,
+    order: "id",
+};
+const PERIODS: TableSpec = TableSpec {
+    name: "periods",
+    columns: &["id", "year_id", "kind", "number", "name", "starts_on", "ends_on"],
+    key: 1,
+    order: "id",
+};
+const HOLIDAYS: TableSpec = TableSpec {
+    name: "holidays",
+    columns: &["id", "year_id", "name", "starts_on", "ends_on", "grade"],
+    key: 1,
+    order: "id",
+};
+const TEACHERS: TableSpec = TableSpec {
+    name: "teachers",
+    columns: &["id", "last_name", "first_name", "middle_name", "contact"],
+    key: 1,
+    order: "id",
+};
+const CLASSES: TableSpec = TableSpec {
+    name: "classes",
+    columns: &["id", "year_id", "grade", "letter", "name", "class_teacher_id"],
+    key: 1,
+    order: "id",
+};
+const STUDENTS: TableSpec = TableSpec {
+    name: "students",
+    columns: &["id", "class_id", "last_name", "first_name", "middle_name"],
+    key: 1,
+    order: "id",
+};
+const GUARDIANS: TableSpec = TableSpec {
+    name: "guardians",
+    columns: &["id", "last_name", "first_name", "middle_name", "contact"],
+    key: 1,
+    order: "id",
+};
+const STUDENT_GUARDIANS: TableSpec = TableSpec {
+    name: "student_guardians",
+    columns: &["student_id", "guardian_id", "relation"],
+    key: 2,
+    order: "student_id, guardian_id",
+};
+const SUBJECTS: TableSpec = TableSpec {
+    name: "subjects",
+    columns: &["id", "name", "short_name"],
+    key: 1,
+    order: "id",
+};
+const GROUPS: TableSpec = TableSpec {
+    name: "groups",
+    columns: &["id", "class_id", "subject_id", "name"],
+    key: 1,
+    order: "id",
+};
+const GROUP_STUDENTS: TableSpec = TableSpec {
+    name: "group_students",
+    columns: &["group_id", "student_id"],
+    key: 2,
+    order: "group_id, student_id",
+};
+const BELLS: TableSpec = TableSpec {
+    name: "bells",
+    columns: &["number", "starts_at", "ends_at"],
+    key: 1,
+    order: "number",
+};
+const TIMETABLE: TableSpec = TableSpec {
+    name: "timetable",
+    columns: &[
+        "id",
+        "class_id",
+        "group_id",
+        "subject_id",
+        "teacher_id",
+        "weekday",
+        "number",
+        "room",
+        "starts_on",
+        "ends_on",
+    ],
+    key: 1,
+    order: "id",
+};
+const LESSONS: TableSpec = TableSpec {
+    name: "lessons",
+    columns: &[
+        "id",
+        "class_id",
+        "group_id",
+        "subject_id",
+        "teacher_id",
+        "substitute_teacher_id",
+        "date",
+        "number",
+        "room",
+        "topic",
+        "homework",
+        "homework_due",
+        "cancelled",
+    ],
+    key: 1,
+    order: "id",
+};
+const HOMEWORK_LINKS: TableSpec = TableSpec {
+    name: "homework_links",
+    columns: &["lesson_id", "url", "title"],
+    key: 1,
+    order: "lesson_id, rowid",
+};
+const WORK_TYPES: TableSpec = TableSpec {
+    name: "work_types",
+    columns: &["id", "name", "weight"],
+    key: 1,
+    order: "id",
+};
+const MARKS: TableSpec = TableSpec {
+    name: "marks",
+    columns: &[
+        "id",
+        "student_id",
+        "lesson_id",
+        "work_type_id",
+        "value",
+        "weight",
+        "comment",
+        "is_debt",
+    ],
+    key: 1,
+    order: "id",
+};
+const ATTENDANCE: TableSpec = TableSpec {
+    name: "attendance",
+    columns: &["student_id", "lesson_id", "status", "note"],
+    key: 2,
+    order: "student_id, lesson_id",
+};
+const PERIOD_MARKS: TableSpec = TableSpec {
+    name: "period_marks",
+    columns: &["student_id", "subject_id", "period_id", "value", "comment"],
+    key: 3,
+    order: "student_id, subject_id, period_id",
+};
+const ANNOUNCEMENTS: TableSpec = TableSpec {
+    name: "announcements",
+    columns: &[
+        "id",
+        "audience",
+        "grade",
+        "class_id",
+        "title",
+        "body_md",
+        "published_at",
+        "expires_at",
+        "pinned",
+        "author",
+    ],
+    key: 1,
+    order: "id",
+};
+const EVENTS: TableSpec = TableSpec {
+    name: "events",
+    columns: &[
+        "id",
+        "class_id",
+        "title",
+        "starts_at",
+        "ends_at",
+        "place",
+        "description",
+    ],
+    key: 1,
+    order: "id",
+};
+
+const ALL: [&TableSpec; 22] = [
+    &SCHOOL,
+    &YEARS,
+    &PERIODS,
+    &HOLIDAYS,
+    &TEACHERS,
+    &CLASSES,
+    &STUDENTS,
+    &GUARDIANS,
+    &STUDENT_GUARDIANS,
+    &SUBJECTS,
+    &GROUPS,
+    &GROUP_STUDENTS,
+    &BELLS,
+    &TIMETABLE,
+    &LESSONS,
+    &HOMEWORK_LINKS,
+    &WORK_TYPES,
+    &MARKS,
+    &ATTENDANCE,
+    &PERIOD_MARKS,
+    &ANNOUNCEMENTS,
+    &EVENTS,
+];
+
+/// The tables and columns a journal must have: `(table, columns)`.
+pub fn required_schema() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    ALL.iter().map(|t| (t.name, t.columns))
+}
+
+/// Opens a journal read-only and checks its schema version and tables. The build never
+/// writes the journal: SQLite itself refuses any write through this connection.
+pub fn open_read_only(path: &Path) -> Result<Connection> {
+    if !path.is_file() {
+        bail!(
+            "journal {} not found (set `journal` in site.toml, run `diary demo` for the demo \
+             school, or `diary import csv DIR` to load your own)",
+            path.display()
+        );
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open journal {}", path.display()))?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .with_context(|| format!("journal {} is not an SQLite database", path.display()))?;
+    if version != SCHEMA_VERSION {
+        bail!(
+            "journal {} has schema version {version} (PRAGMA user_version); this diary reads \
+             version {SCHEMA_VERSION} — {}",
+            path.display(),
+            if version == 0 {
+                "the file was not made from data/schema.sql"
+            } else if version > SCHEMA_VERSION {
+                "it was written by a newer diary; upgrade diary"
+            } else {
+                "upgrade the journal"
+            }
+        );
+    }
+    verify_tables(&conn).with_context(|| format!("journal {}", path.display()))?;
+    Ok(conn)
+}
+
+fn verify_tables(conn: &Connection) -> Result<()> {
+    for spec in ALL {
+        let mut stmt = conn.prepare("SELECT name FROM pragma_table_info(?1)")?;
+        let present: Vec<String> = stmt
+            .query_map([spec.name], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if present.is_empty() {
+            bail!(
+                "table `{}` is missing (schema v{SCHEMA_VERSION} needs it; see docs/journal.md)",
+                spec.name
+            );
+        }
+        for column in spec.columns {
+            if !present.iter().any(|p| p == column) {
+                bail!(
+                    "table `{}` has no column `{column}` (see docs/journal.md)",
+                    spec.name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value that does not fit its column.
+struct Bad {
+    column: &'static str,
+    message: String,
+}
+
+/// One row being read, with typed accessors that name the column on failure.
+struct Cells<'a, 'r> {
+    row: &'a rusqlite::Row<'r>,
+    columns: &'static [&'static str],
+}
+
+fn show(v: ValueRef<'_>) -> String {
+    match v {
+        ValueRef::Null => "NULL".into(),
+        ValueRef::Integer(i) => i.to_string(),
+        ValueRef::Real(f) => f.to_string(),
+        ValueRef::Text(t) => format!("'{}'", String::from_utf8_lossy(t)),
+        ValueRef::Blob(b) => format!("a blob of {} bytes", b.len()),
+    }
+}
+
+impl Cells<'_, '_> {
+    fn raw(&self, i: usize) -> ValueRef<'_> {
+        self.row.get_ref(i).unwrap_or(ValueRef::Null)
+    }
+
+    fn bad(&self, i: usize, what: &str) -> Bad {
+        Bad {
+            column: self.columns[i],
+            message: format!("{} {what}", show(self.raw(i))),
+        }
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, Bad> {
+        match self.raw(i) {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n)),
+            ValueRef::Real(f) if f.fract() == 0.0 => Ok(Some(f as i64)),
+            ValueRef::Text(t) => match std::str::from_utf8(t).ok().map(str::trim) {
+                Some("") => Ok(None),
+                Some(s) => s
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| self.bad(i, "is not a whole number")),
+                None => Err(self.bad(i, "is not a whole number")),
+            },
+            _ => Err(self.bad(i, "is not a whole number")),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<i64, Bad> {
+        self.opt_int(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    }
+
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, Bad> {
+        match self.raw(i) {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n as f64)),
+            ValueRef::Real(f) => Ok(Some(f)),
+            ValueRef::Text(t) => match std::str::from_utf8(t).ok().map(str::trim) {
+                Some("") => Ok(None),
+                Some(s) => s
+                    .replace(',', ".")
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| self.bad(i, "is not a number")),
+                None => Err(self.bad(i, "is not a number")),
+            },
+            ValueRef::Blob(_) => Err(self.bad(i, "is not a number")),
+        }
+    }
+
+    fn opt_text(&self, i: usize) -> Result<Option<String>, Bad> {
+        match self.raw(i) {
+            ValueRef::Null => Ok(None),
+            ValueRef::Integer(n) => Ok(Some(n.to_string())),
+            ValueRef::Real(f) => Ok(Some(f.to_string())),
+            ValueRef::Text(t) => match std::str::from_utf8(t) {
+                Ok(s) if s.trim().is_empty() => Ok(None),
+                Ok(s) => Ok(Some(s.to_string())),
+                Err(_) => Err(self.bad(i, "is not valid UTF-8 text")),
+            },
+            ValueRef::Blob(_) => Err(self.bad(i, "is not text")),
+        }
+    }
+
+    fn text(&self, i: usize) -> Result<String, Bad> {
+        self.opt_text(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    }
+
+    fn flag(&self, i: usize) -> Result<bool, Bad> {
+        match self.opt_int(i) {
+            Ok(None) | Ok(Some(0)) => Ok(false),
+            Ok(Some(1)) => Ok(true),
+            _ => Err(self.bad(i, "is not 0 or 1")),
+        }
+    }
+
+    fn opt_date(&self, i: usize) -> Result<Option<NaiveDate>, Bad> {
+        match self.opt_text(i)? {
+            None => Ok(None),
+            Some(s) => parse_date(s.trim())
+                .map(Some)
+                .ok_or_else(|| self.bad(i, "is not a valid date (YYYY-MM-DD)")),
+        }
+    }
+
+    fn date(&self, i: usize) -> Result<NaiveDate, Bad> {
+        self.opt_date(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    }
+
+    fn opt_datetime(&self, i: usize) -> Result<Option<NaiveDateTime>, Bad> {
+        match self.opt_text(i)? {
+            None => Ok(None),
+            Some(s) => parse_datetime(s.trim()).map(Some).ok_or_else(|| {
+                self.bad(i, "is not a valid date and time (YYYY-MM-DD HH:MM)")
+            }),
+        }
+    }
+
+    fn datetime(&self, i: usize) -> Result<NaiveDateTime, Bad> {
+        self.opt_datetime(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    }
+
+    fn time(&self, i: usize) -> Result<String, Bad> {
+        let s = self.text(i)?;
+        parse_time(s.trim())
+            .map(|t| t.format("%H:%M").to_string())
+            .ok_or_else(|| self.bad(i, "is not a valid time (HH:MM)"))
+    }
+}
+
+/// Parses a strict ISO date `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    if s.len() != 10 {
+        return None;
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Parses `YYYY-MM-DD HH:MM[:SS]` (a `T` may separate date and time) or a bare date
+/// (midnight).
+pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+    if let Some(d) = parse_date(s) {
+        return d.and_hms_opt(0, 0, 0);
+    }
+    let (date, time) = s.split_at_checked(10)?;
+    let time = time.strip_prefix(' ').or_else(|| time.strip_prefix('T'))?;
+    Some(parse_date(date)?.and_time(parse_time(time)?))
+}
+
+/// Parses `HH:MM` or `HH:MM:SS`.
+pub fn parse_time(s: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
+        .ok()
+}
+
+fn load_table<T>(
+    conn: &Connection,
+    spec: &TableSpec,
+    findings: &mut Vec<Finding>,
+    read: impl Fn(&Cells) -> Result<T, Bad>,
+) -> Result<Vec<T>> {
+    let sql = format!(
+        "SELECT {} FROM \"{}\" ORDER BY {}",
+        spec.columns.join(", "),
+        spec.name,
+        spec.order
+    );
+    let mut stmt = conn
+        .prepare(&sql)
+        .with_context(|| format!("cannot read table `{}`", spec.name))?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows
+        .next()
+        .with_context(|| format!("cannot read table `{}`", spec.name))?
+    {
+        let cells = Cells {
+            row,
+            columns: spec.columns,
+        };
+        match read(&cells) {
+            Ok(v) => out.push(v),
+            Err(bad) => {
+                let key = (0..spec.key)
+                    .map(|i| format!("{} {}", spec.columns[i], show(cells.raw(i)).trim_matches('\'')))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                findings.push(Finding::error(spec.name, key, Some(bad.column), bad.message));
+            }
+        }
+    }
+    Ok(out)
+}
+
+impl Journal {
+    /// Loads every table. Rows with values that do not fit their columns are left out and
+    /// reported as findings; a missing table or an unreadable database is an error.
+    pub fn load(conn: &Connection) -> Result<(Journal, Vec<Finding>)> {
+        let mut f = Vec::new();
+        let schools = load_table(conn, &SCHOOL, &mut f, |c| {
+            Ok(School {
+                id: c.int(0)?,
+                name: c.text(1)?,
+                short_name: c.opt_text(2)?.unwrap_or_default(),
+                is_demo: c.flag(3)?,
+                address: c.opt_text(4)?,
+                contact: c.opt_text(5)?,
+            })
+        })?;
+        if schools.len() > 1 {
+            f.push(Finding::warning(
+                "school",
+                format!("id {}", schools[1].id),
+                None,
+                "the journal holds more than one school; only the first is used",
+            ));
+        }
+        let school = match schools.into_iter().next() {
+            Some(s) => s,
+            None => {
+                f.push(Finding::error(
+                    "school",
+                    String::new(),
+                    None,
+                    "the table is empty: the journal needs one row naming the school",
+                ));
+                School::default()
+            }
+        };
+        let years = load_table(conn, &YEARS, &mut f, |c| {
+            Ok(AcademicYear {
+                id: c.int(0)?,
+                name: c.text(1)?,
+                starts_on: c.date(2)?,
+                ends_on: c.date(3)?,
+            })
+        })?;
+        let periods = load_table(conn, &PERIODS, &mut f, |c| {
+            Ok(Period {
+                id: c.int(0)?,
+                year_id: c.int(1)?,
+                kind: PeriodKind::parse(&c.text(2)?)
+                    .ok_or_else(|| c.bad(2, "is not one of quarter, trimester, half, year"))?,
+                number: c.int(3)?,
+                name: c.text(4)?,
+                starts_on: c.date(5)?,
+                ends_on: c.date(6)?,
+            })
+        })?;
+        let holidays = load_table(conn, &HOLIDAYS, &mut f, |c| {
+            Ok(Holiday {
+                id: c.int(0)?,
+                year_id: c.int(1)?,
+                name: c.text(2)?,
+                starts_on: c.date(3)?,
+                ends_on: c.date(4)?,
+                grade: c.opt_int(5)?,
+            })
+        })?;
+        let teachers = load_table(conn, &TEACHERS, &mut f, |c| {
+            Ok(Teacher {
+                id: c.int(0)?,
+                last_name: c.text(1)?,
+                first_name: c.text(2)?,
+                middle_name: c.opt_text(3)?,
+                contact: c.opt_text(4)?,
+            })
+        })?;
+        let classes = load_table(conn, &CLASSES, &mut f, |c| {
+            Ok(Class {
+                id: c.int(0)?,
+                year_id: c.int(1)?,
+                grade: c.int(2)?,
+                letter: c.opt_text(3)?.unwrap_or_default(),
+                name: c.text(4)?,
+                class_teacher_id: c.opt_int(5)?,
+            })
+        })?;
+        let students = load_table(conn, &STUDENTS, &mut f, |c| {
+            Ok(Student {
+                id: c.int(0)?,
+                class_id: c.int(1)?,
+                last_name: c.text(2)?,
+                first_name: c.text(3)?,
+                middle_name: c.opt_text(4)?,
+            })
+        })?;
+        let guardians = load_table(conn, &GUARDIANS, &mut f, |c| {
+            Ok(Guardian {
+                id: c.int(0)?,
+                last_name: c.text(1)?,
+                first_name: c.text(2)?,
+                middle_name: c.opt_text(3)?,
+                contact: c.opt_text(4)?,
+            })
+        })?;
+        let student_guardians = load_table(conn, &STUDENT_GUARDIANS, &mut f, |c| {
+            Ok(StudentGuardian {
+                student_id: c.int(0)?,
+                guardian_id: c.int(1)?,
+                relation: c.opt_text(2)?,
+            })
+        })?;
+        let subjects = load_table(conn, &SUBJECTS, &mut f, |c| {
+            let name = c.text(1)?;
+            Ok(Subject {
+                id: c.int(0)?,
+                short_name: c.opt_text(2)?.unwrap_or_else(|| name.clone()),
+                name,
+            })
+        })?;
+        let groups = load_table(conn, &GROUPS, &mut f, |c| {
+            Ok(Group {
+                id: c.int(0)?,
+                class_id: c.int(1)?,
+                subject_id: c.int(2)?,
+                name: c.text(3)?,
+            })
+        })?;
+        let group_students = load_table(conn, &GROUP_STUDENTS, &mut f, |c| {
+            Ok(GroupStudent {
+                group_id: c.int(0)?,
+                student_id: c.int(1)?,
+            })
+        })?;
+        let bells = load_table(conn, &BELLS, &mut f, |c| {
+            Ok(Bell {
+                number: c.int(0)?,
+                starts_at: c.time(1)?,
+                ends_at: c.time(2)?,
+            })
+        })?;
+        let timetable = load_table(conn, &TIMETABLE, &mut f, |c| {
+            Ok(TimetableEntry {
+                id: c.int(0)?,
+                class_id: c.int(1)?,
+                group_id: c.opt_int(2)?,
+                subject_id: c.int(3)?,
+                teacher_id: c.opt_int(4)?,
+                weekday: c.int(5)?,
+                number: c.int(6)?,
+                room: c.opt_text(7)?,
+                starts_on: c.opt_date(8)?,
+                ends_on: c.opt_date(9)?,
+            })
+        })?;
+        let lessons = load_table(conn, &LESSONS, &mut f, |c| {
+            Ok(Lesson {
+                id: c.int(0)?,
+                class_id: c.int(1)?,
+                group_id: c.opt_int(2)?,
+                subject_id: c.int(3)?,
+                teacher_id: c.opt_int(4)?,
+                substitute_teacher_id: c.opt_int(5)?,
+                date: c.date(6)?,
+                number: c.int(7)?,
+                room: c.opt_text(8)?,
+                topic: c.opt_text(9)?,
+                homework: c.opt_text(10)?,
+                homework_due: c.opt_date(11)?,
+                cancelled: c.flag(12)?,
+            })
+        })?;
+        let homework_links = load_table(conn, &HOMEWORK_LINKS, &mut f, |c| {
+            Ok(HomeworkLink {
+                lesson_id: c.int(0)?,
+                url: c.text(1)?,
+                title: c.opt_text(2)?,
+            })
+        })?;
+        let work_types = load_table(conn, &WORK_TYPES, &mut f, |c| {
+            Ok(WorkType {
+                id: c.int(0)?,
+                name: c.text(1)?,
+                weight: c.opt_real(2)?.unwrap_or(1.0),
+            })
+        })?;
+        let marks = load_table(conn, &MARKS, &mut f, |c| {
+            Ok(Mark {
+                id: c.int(0)?,
+                student_id: c.int(1)?,
+                lesson_id: c.int(2)?,
+                work_type_id: c.opt_int(3)?,
+                value: c.opt_text(4)?.map(|v| v.trim().to_string()),
+                weight: c.opt_real(5)?,
+                comment: c.opt_text(6)?,
+                is_debt: c.flag(7)?,
+            })
+        })?;
+        let attendance = load_table(conn, &ATTENDANCE, &mut f, |c| {
+            Ok(Attendance {
+                student_id: c.int(0)?,
+                lesson_id: c.int(1)?,
+                status: AttendanceStatus::parse(&c.text(2)?).ok_or_else(|| {
+                    c.bad(2, "is not one of absent, ill, excused, unexcused, late")
+                })?,
+                note: c.opt_text(3)?,
+            })
+        })?;
+        let period_marks = load_table(conn, &PERIOD_MARKS, &mut f, |c| {
+            Ok(PeriodMark {
+                student_id: c.int(0)?,
+                subject_id: c.int(1)?,
+                period_id: c.int(2)?,
+                value: c.text(3)?.trim().to_string(),
+                comment: c.opt_text(4)?,
+            })
+        })?;
+        let announcements = load_table(conn, &ANNOUNCEMENTS, &mut f, |c| {
+            let audience = match c.text(1)?.as_str() {
+                "school" => Audience::School,
+                "grade" => Audience::Grade(
+                    c.opt_int(2)?
+                        .ok_or_else(|| c.bad(2, "is empty, but audience 'grade' needs a grade"))?,
+                ),
+                "class" => Audience::Class(
+                    c.opt_int(3)?.ok_or_else(|| {
+                        c.bad(3, "is empty, but audience 'class' needs a class_id")
+                    })?,
+                ),
+                _ => return Err(c.bad(1, "is not one of school, grade, class")),
+            };
+            Ok(Announcement {
+                id: c.int(0)?,
+                audience,
+                title: c.text(4)?,
+                body_md: c.opt_text(5)?.unwrap_or_default(),
+                published_at: c.datetime(6)?,
+                expires_at: c.opt_datetime(7)?,
+                pinned: c.flag(8)?,
+                author: c.opt_text(9)?,
+            })
+        })?;
+        let events = load_table(conn, &EVENTS, &mut f, |c| {
+            Ok(Event {
+                id: c.int(0)?,
+                class_id: c.opt_int(1)?,
+                title: c.text(2)?,
+                starts_at: c.datetime(3)?,
+                ends_at: c.opt_datetime(4)?,
+                place: c.opt_text(5)?,
+                description: c.opt_text(6)?,
+            })
+        })?;
+        let journal = Journal {
+            school,
+            years,
+            periods,
+            holidays,
+            teachers,
+            classes,
+            students,
+            guardians,
+            student_guardians,
+            subjects,
+            groups,
+            group_students,
+            bells,
+            timetable,
+            lessons,
+            homework_links,
+            work_types,
+            marks,
+            attendance,
+            period_marks,
+            announcements,
+            events,
+        };
+        Ok((journal, f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict() {
+        assert!(parse_date("2026-11-23").is_some());
+        assert!(parse_date("2026-13-45").is_none());
+        assert!(parse_date("2026-2-3").is_none());
+        assert!(parse_date("23.11.2026").is_none());
+    }
+
+    #[test]
+    fn datetimes_accept_common_forms() {
+        for s in [
+            "2026-11-23 18:30",
+            "2026-11-23T18:30",
+            "2026-11-23 18:30:00",
+            "2026-11-23",
+        ] {
+            assert!(parse_datetime(s).is_some(), "{s}");
+        }
+        for s in ["2026-11-23 25:00", "2026-11-23x18:30", "18:30", "2026-11-2318:30"] {
+            assert!(parse_datetime(s).is_none(), "{s}");
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The journal: the school's SQLite database, its schema, and a typed read model of it.
+//!
+//! A build opens the journal read-only ([`open_read_only`]) and loads every table once, one
+//! query per table ([`Journal::load`]). Rows whose values do not fit their column (a date
+//! like `2026-13-45`, a word where a number belongs) are not loaded; each becomes a
+//! [`Finding`] naming table, row and column, which `diary check` reports.
+
+mod load;
+mod model;
+
+pub use load::{open_read_only, required_schema};
+pub use model::*;
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rusqlite::Connection;
+
+/// The schema version this build of `diary` reads and writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The schema, as shipped in `data/schema.sql`.
+pub const SCHEMA_SQL: &str = include_str!("../../data/schema.sql");
+
+/// Opens a journal for writing, creating it with the current schema if the file does not
+/// exist. An existing file must carry the current schema version.
+pub fn open_for_writing(path: &Path) -> Result<Connection> {
+    let existed = path.exists();
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create folder {}", parent.display()))?;
+    }
+    let conn =
+        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    if existed {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version == 0 && is_empty(&conn)? {
+            create_schema(&conn)?;
+        } else if version != SCHEMA_VERSION {
+            bail!(
+                "journal {} has schema version {version}; this diary writes version {SCHEMA_VERSION}",
+                path.display()
+            );
+        }
+    } else {
+        create_schema(&conn)?;
+    }
+    Ok(conn)
+}
+
+fn is_empty(conn: &Connection) -> Result<bool> {
+    let n: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(n == 0)
+}
+
+/// Creates every table of the schema in an empty database.
+pub fn create_schema(conn: &Connection) -> Result<()> {
+    conn.execute_batch(SCHEMA_SQL)
+        .context("cannot create the journal schema")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_creates_and_is_versioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let conn = open_for_writing(&path).unwrap();
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, SCHEMA_VERSION);
+        drop(conn);
+        // Every table the loader needs is there, with every column it reads.
+        let conn = open_read_only(&path).unwrap();
+        let (journal, findings) = Journal::load(&conn).unwrap();
+        assert!(findings.is_empty());
+        assert!(journal.students.is_empty());
+    }
+}

@@ -1,0 +1,429 @@
+//! The typed read model: one struct per journal table, rows sorted by their key.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+pub type Id = i64;
+
+#[derive(Debug, Clone, Default)]
+pub struct School {
+    pub id: Id,
+    pub name: String,
+    pub short_name: String,
+    pub is_demo: bool,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AcademicYear {
+    pub id: Id,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PeriodKind {
+    Quarter,
+    Trimester,
+    Half,
+    Year,
+}
+
+impl PeriodKind {
+    pub fn parse(s: &str) -> Option<PeriodKind> {
+        Some(match s {
+            "quarter" => PeriodKind::Quarter,
+            "trimester" => PeriodKind::Trimester,
+            "half" => PeriodKind::Half,
+            "year" => PeriodKind::Year,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Trimester => "trimester",
+            PeriodKind::Half => "half",
+            PeriodKind::Year => "year",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Period {
+    pub id: Id,
+    pub year_id: Id,
+    pub kind: PeriodKind,
+    pub number: i64,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+impl Period {
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        self.starts_on <= date && date <= self.ends_on
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Holiday {
+    pub id: Id,
+    pub year_id: Id,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// `Some(g)`: only grade `g` is off.
+    pub grade: Option<i64>,
+}
+
+impl Holiday {
+    /// Whether pupils of `grade` are off on `date`.
+    pub fn covers(&self, date: NaiveDate, grade: i64) -> bool {
+        self.starts_on <= date && date <= self.ends_on && self.grade.is_none_or(|g| g == grade)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Teacher {
+    pub id: Id,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub contact: Option<String>,
+}
+
+impl Teacher {
+    /// "Иванова Мария Петровна".
+    pub fn full_name(&self) -> String {
+        full_name(&self.last_name, &self.first_name, self.middle_name.as_deref())
+    }
+
+    /// "Иванова М. П." — how a teacher is named on boards.
+    pub fn short_name(&self) -> String {
+        let mut s = self.last_name.clone();
+        for part in [Some(self.first_name.as_str()), self.middle_name.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(c) = part.chars().next() {
+                s.push(' ');
+                s.push(c);
+                s.push('.');
+            }
+        }
+        s
+    }
+}
+
+pub fn full_name(last: &str, first: &str, middle: Option<&str>) -> String {
+    let mut s = format!("{last} {first}");
+    if let Some(m) = middle.filter(|m| !m.is_empty()) {
+        s.push(' ');
+        s.push_str(m);
+    }
+    s
+}
+
+#[derive(Debug, Clone)]
+pub struct Class {
+    pub id: Id,
+    pub year_id: Id,
+    pub grade: i64,
+    pub letter: String,
+    pub name: String,
+    pub class_teacher_id: Option<Id>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Student {
+    pub id: Id,
+    pub class_id: Id,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+}
+
+impl Student {
+    pub fn full_name(&self) -> String {
+        full_name(&self.last_name, &self.first_name, self.middle_name.as_deref())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Guardian {
+    pub id: Id,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StudentGuardian {
+    pub student_id: Id,
+    pub guardian_id: Id,
+    pub relation: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub id: Id,
+    pub name: String,
+    pub short_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: Id,
+    pub class_id: Id,
+    pub subject_id: Id,
+    pub name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupStudent {
+    pub group_id: Id,
+    pub student_id: Id,
+}
+
+#[derive(Debug, Clone)]
+pub struct Bell {
+    pub number: i64,
+    pub starts_at: String,
+    pub ends_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TimetableEntry {
+    pub id: Id,
+    pub class_id: Id,
+    pub group_id: Option<Id>,
+    pub subject_id: Id,
+    pub teacher_id: Option<Id>,
+    pub weekday: i64,
+    pub number: i64,
+    pub room: Option<String>,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lesson {
+    pub id: Id,
+    pub class_id: Id,
+    pub group_id: Option<Id>,
+    pub subject_id: Id,
+    pub teacher_id: Option<Id>,
+    pub substitute_teacher_id: Option<Id>,
+    pub date: NaiveDate,
+    pub number: i64,
+    pub room: Option<String>,
+    pub topic: Option<String>,
+    pub homework: Option<String>,
+    pub homework_due: Option<NaiveDate>,
+    pub cancelled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct HomeworkLink {
+    pub lesson_id: Id,
+    pub url: String,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct WorkType {
+    pub id: Id,
+    pub name: String,
+    pub weight: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Mark {
+    pub id: Id,
+    pub student_id: Id,
+    pub lesson_id: Id,
+    pub work_type_id: Option<Id>,
+    pub value: Option<String>,
+    pub weight: Option<f64>,
+    pub comment: Option<String>,
+    pub is_debt: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AttendanceStatus {
+    /// Absent, reason not (yet) known.
+    Absent,
+    Ill,
+    Excused,
+    Unexcused,
+    Late,
+}
+
+impl AttendanceStatus {
+    pub const ALL: [AttendanceStatus; 5] = [
+        AttendanceStatus::Absent,
+        AttendanceStatus::Ill,
+        AttendanceStatus::Excused,
+        AttendanceStatus::Unexcused,
+        AttendanceStatus::Late,
+    ];
+
+    pub fn parse(s: &str) -> Option<AttendanceStatus> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttendanceStatus::Absent => "absent",
+            AttendanceStatus::Ill => "ill",
+            AttendanceStatus::Excused => "excused",
+            AttendanceStatus::Unexcused => "unexcused",
+            AttendanceStatus::Late => "late",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Attendance {
+    pub student_id: Id,
+    pub lesson_id: Id,
+    pub status: AttendanceStatus,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PeriodMark {
+    pub student_id: Id,
+    pub subject_id: Id,
+    pub period_id: Id,
+    pub value: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    School,
+    Grade(i64),
+    Class(Id),
+}
+
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub id: Id,
+    pub audience: Audience,
+    pub title: String,
+    pub body_md: String,
+    pub published_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub pinned: bool,
+    pub author: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub id: Id,
+    pub class_id: Option<Id>,
+    pub title: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: Option<NaiveDateTime>,
+    pub place: Option<String>,
+    pub description: Option<String>,
+}
+
+/// The whole journal in memory, each table sorted by its key.
+#[derive(Debug, Clone, Default)]
+pub struct Journal {
+    pub school: School,
+    pub years: Vec<AcademicYear>,
+    pub periods: Vec<Period>,
+    pub holidays: Vec<Holiday>,
+    pub teachers: Vec<Teacher>,
+    pub classes: Vec<Class>,
+    pub students: Vec<Student>,
+    pub guardians: Vec<Guardian>,
+    pub student_guardians: Vec<StudentGuardian>,
+    pub subjects: Vec<Subject>,
+    pub groups: Vec<Group>,
+    pub group_students: Vec<GroupStudent>,
+    pub bells: Vec<Bell>,
+    pub timetable: Vec<TimetableEntry>,
+    pub lessons: Vec<Lesson>,
+    pub homework_links: Vec<HomeworkLink>,
+    pub work_types: Vec<WorkType>,
+    pub marks: Vec<Mark>,
+    pub attendance: Vec<Attendance>,
+    pub period_marks: Vec<PeriodMark>,
+    pub announcements: Vec<Announcement>,
+    pub events: Vec<Event>,
+}
+
+/// Finds a row by id in a table sorted by id.
+fn by_id<T>(rows: &[T], id: Id, key: impl Fn(&T) -> Id) -> Option<&T> {
+    rows.binary_search_by_key(&id, key).ok().map(|i| &rows[i])
+}
+
+impl Journal {
+    pub fn year(&self, id: Id) -> Option<&AcademicYear> {
+        by_id(&self.years, id, |r| r.id)
+    }
+    pub fn period(&self, id: Id) -> Option<&Period> {
+        by_id(&self.periods, id, |r| r.id)
+    }
+    pub fn teacher(&self, id: Id) -> Option<&Teacher> {
+        by_id(&self.teachers, id, |r| r.id)
+    }
+    pub fn class(&self, id: Id) -> Option<&Class> {
+        by_id(&self.classes, id, |r| r.id)
+    }
+    pub fn student(&self, id: Id) -> Option<&Student> {
+        by_id(&self.students, id, |r| r.id)
+    }
+    pub fn guardian(&self, id: Id) -> Option<&Guardian> {
+        by_id(&self.guardians, id, |r| r.id)
+    }
+    pub fn subject(&self, id: Id) -> Option<&Subject> {
+        by_id(&self.subjects, id, |r| r.id)
+    }
+    pub fn group(&self, id: Id) -> Option<&Group> {
+        by_id(&self.groups, id, |r| r.id)
+    }
+    pub fn lesson(&self, id: Id) -> Option<&Lesson> {
+        by_id(&self.lessons, id, |r| r.id)
+    }
+    pub fn work_type(&self, id: Id) -> Option<&WorkType> {
+        by_id(&self.work_types, id, |r| r.id)
+    }
+    pub fn bell(&self, number: i64) -> Option<&Bell> {
+        by_id(&self.bells, number, |r| r.number)
+    }
+
+    /// The academic year that contains `date`, else the latest one that starts before it,
+    /// else the first.
+    pub fn year_for(&self, date: NaiveDate) -> Option<&AcademicYear> {
+        self.years
+            .iter()
+            .find(|y| y.starts_on <= date && date <= y.ends_on)
+            .or_else(|| self.years.iter().rev().find(|y| y.starts_on <= date))
+            .or_else(|| self.years.first())
+    }
+
+    /// Classes of an academic year, by grade then letter.
+    pub fn classes_of_year(&self, year_id: Id) -> Vec<&Class> {
+        let mut classes: Vec<&Class> = self
+            .classes
+            .iter()
+            .filter(|c| c.year_id == year_id)
+            .collect();
+        classes.sort_by(|a, b| (a.grade, &a.letter, a.id).cmp(&(b.grade, &b.letter, b.id)));
+        classes
+    }
+
+    /// Whether pupils of `grade` are off on `date` (a holiday of the class's year).
+    pub fn is_holiday(&self, date: NaiveDate, grade: i64) -> bool {
+        self.holidays.iter().any(|h| h.covers(date, grade))
+    }
+}

@@ -1,0 +1,19 @@
+//! `diary`: a static-site generator that turns a school's electronic class journal into a
+//! parent-facing website. See README.md for a tour and docs/ for the formats.
+//!
+//! Data flow: `config` (site.toml) + `journal` (SQLite, read-only) + `content` (Markdown)
+//! → `views` (what each page shows) → `render` (Tera templates of a theme) → `output`
+//! (one write function, staged and swapped atomically into public/).
+
+pub mod build;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod content;
+pub mod demo;
+pub mod grades;
+pub mod import;
+pub mod journal;
+pub mod output;
+pub mod render;
+pub mod views;
