@@ -1,4 +1,323 @@
-//! Command line (being written).
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+//! The command line. Each command is a thin call into the library; every error reaches the
+//! user as one message and exit code 1.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::build;
+use crate::check;
+use crate::config::{self, Site};
+use crate::demo::{self, DemoOptions};
+use crate::import;
+use crate::journal;
+
+#[derive(Parser)]
+#[command(name = "diary", version, about = "A school's parent-facing diary site, built from the class journal")]
+struct Cli {
+    /// The site folder (the one holding site.toml).
+    #[arg(short = 'C', long = "site", global = true, default_value = ".", value_name = "DIR")]
+    site: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a new site folder: site.toml, content/, data/ (and a demo journal with --demo).
+    Init {
+        /// The folder to create.
+        dir: PathBuf,
+        /// Fill data/journal.sqlite with a generated demo school.
+        #[arg(long)]
+        demo: bool,
+        #[command(flatten)]
+        size: DemoSize,
+        /// Write into a folder that already holds a site.toml.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Generate the demo school's journal for this site, then build it.
+    Demo {
+        #[command(flatten)]
+        size: DemoSize,
+        /// Replace a journal that is not a demo journal.
+        #[arg(long)]
+        force: bool,
+        /// Only generate the journal.
+        #[arg(long)]
+        no_build: bool,
+        #[command(flatten)]
+        day: Day,
+    },
+    /// Validate site.toml, content/ and the journal. Exit 1 on errors.
+    Check {
+        /// Print every finding (by default the first 100).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Check, then build the public site into the output folder.
+    Build {
+        #[command(flatten)]
+        day: Day,
+    },
+    /// Load data into the journal.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Load a folder of CSV files, one per journal table (docs/import-csv.md).
+    Csv {
+        /// The folder holding the CSV files.
+        dir: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct DemoSize {
+    /// Number of pupils in the demo school.
+    #[arg(long, default_value_t = 300)]
+    students: usize,
+    /// Random seed: the same seed makes the same school.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+}
+
+#[derive(clap::Args)]
+struct Day {
+    /// Build as of this day (YYYY-MM-DD) instead of today in the school's timezone.
+    #[arg(long, env = "DIARY_TODAY", value_name = "DATE", value_parser = parse_day)]
+    today: Option<NaiveDate>,
+}
+
+fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
+    journal::parse_date(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+impl Day {
+    fn resolve(&self, site: &Site) -> NaiveDate {
+        self.today
+            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&site.config.tz()).date_naive())
+    }
+}
+
+/// Runs the command line and turns any error into one message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Init {
+            dir,
+            demo,
+            size,
+            force,
+        } => init(&dir, demo.then_some(&size), force),
+        Command::Demo {
+            size,
+            force,
+            no_build,
+            day,
+        } => {
+            let site = Site::load(&cli.site)?;
+            refuse_non_demo(&site.journal_path(), force)?;
+            make_demo_journal(&site.journal_path(), &size)?;
+            if no_build {
+                return Ok(ExitCode::SUCCESS);
+            }
+            build_site(&site, &day)
+        }
+        Command::Check { all } => check_site(&cli.site, all),
+        Command::Build { day } => build_site(&Site::load(&cli.site)?, &day),
+        Command::Import(ImportCommand::Csv { dir }) => {
+            let site = Site::load(&cli.site)?;
+            let started = Instant::now();
+            let summary = import::csv::import_dir(&site.journal_path(), &dir)
+                .with_context(|| format!("import from {} failed; the journal is unchanged", dir.display()))?;
+            print!("{summary}");
+            eprintln!(
+                "imported into {} in {:.1} s; run `diary check` next",
+                site.journal_path().display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+const WELCOME: &str = "+++
+title = \"Добро пожаловать\"
+date = 2026-09-01
+audience = \"school\"
+author = \"Администрация\"
++++
+Здесь публикуются объявления школы, домашние задания классов и дневники учеников.
+Файлы объявлений лежат в папке `content/` (формат: docs/configuration.md).
+";
+
+fn init(dir: &Path, demo: Option<&DemoSize>, force: bool) -> Result<ExitCode> {
+    let site_file = dir.join(config::SITE_FILE);
+    if site_file.exists() && !force {
+        bail!(
+            "{} already exists; use --force to write into that folder anyway",
+            site_file.display()
+        );
+    }
+    for sub in ["content", "data"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("cannot create {}", dir.join(sub).display()))?;
+    }
+    std::fs::write(&site_file, config::TEMPLATE)
+        .with_context(|| format!("cannot write {}", site_file.display()))?;
+    let welcome = dir.join("content/welcome.md");
+    if !welcome.exists() {
+        std::fs::write(&welcome, WELCOME)
+            .with_context(|| format!("cannot write {}", welcome.display()))?;
+    }
+    let gitignore = dir.join(".gitignore");
+    if !gitignore.exists() {
+        std::fs::write(&gitignore, "/data/*.sqlite\n/public/\n/print/\n/.diary/\n")
+            .with_context(|| format!("cannot write {}", gitignore.display()))?;
+    }
+    let site = Site::load(dir)?;
+    if let Some(size) = demo {
+        make_demo_journal(&site.journal_path(), size)?;
+    }
+    eprintln!(
+        "made site {}; next: `diary -C {} check` and `diary -C {} build`",
+        dir.display(),
+        dir.display(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A journal that is not a demo journal holds a real school's data: never replace it
+/// without --force.
+fn refuse_non_demo(path: &Path, force: bool) -> Result<()> {
+    if force || !path.exists() {
+        return Ok(());
+    }
+    let is_demo = journal::open_read_only(path)
+        .ok()
+        .and_then(|c| {
+            c.query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .ok()
+        })
+        == Some(1);
+    if !is_demo {
+        bail!(
+            "{} is not a demo journal (school.is_demo is not 1); it may hold a real school's \
+             data, so it was left alone. Use --force to replace it",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Generates the demo school into a temporary file beside `path`, then moves it in place.
+fn make_demo_journal(path: &Path, size: &DemoSize) -> Result<()> {
+    let started = Instant::now();
+    let tmp = path.with_extension("sqlite.tmp");
+    if tmp.exists() {
+        std::fs::remove_file(&tmp).with_context(|| format!("cannot remove {}", tmp.display()))?;
+    }
+    let result = (|| {
+        let mut conn = journal::open_for_writing(&tmp)?;
+        let summary = demo::generate(
+            &mut conn,
+            &DemoOptions {
+                students: size.students,
+                seed: size.seed,
+            },
+        )?;
+        conn.close().map_err(|(_, e)| e)?;
+        Ok::<_, anyhow::Error>(summary)
+    })();
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.context("cannot generate the demo school"));
+        }
+    };
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move the new journal to {}", path.display()))?;
+    eprintln!(
+        "demo journal {}: {} pupils in {} classes, {} teachers, {} lessons, {} marks, {} attendance rows ({:.1} s)",
+        path.display(),
+        summary.students,
+        summary.classes,
+        summary.teachers,
+        summary.lessons,
+        summary.marks,
+        summary.attendance,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn check_site(root: &Path, all: bool) -> Result<ExitCode> {
+    let site = Site::load(root)?;
+    let loaded = build::load(&site)?;
+    let limit = if all { usize::MAX } else { 100 };
+    for f in loaded.findings.iter().take(limit) {
+        println!("{f}");
+    }
+    if loaded.findings.len() > limit {
+        println!(
+            "… and {} more (diary check --all lists them all)",
+            loaded.findings.len() - limit
+        );
+    }
+    let (errors, warnings) = check::summary(&loaded.findings);
+    let j = &loaded.journal;
+    println!(
+        "checked {}: {} classes, {} pupils, {} lessons, {} marks, {} announcement files — {errors} error(s), {warnings} warning(s)",
+        site.journal_path().display(),
+        j.classes.len(),
+        j.students.len(),
+        j.lessons.len(),
+        j.marks.len(),
+        loaded.posts.len(),
+    );
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn build_site(site: &Site, day: &Day) -> Result<ExitCode> {
+    let started = Instant::now();
+    let today = day.resolve(site);
+    let report = build::build(site, today)?;
+    let s = report.stats;
+    eprintln!(
+        "built {} as of {today}: {} files, {} KB ({} new or changed, {} removed), {} warning(s), {:.2} s",
+        site.output_path().display(),
+        s.files,
+        s.bytes.div_ceil(1024),
+        s.written,
+        s.removed,
+        report.warnings,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }

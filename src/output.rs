@@ -1,1 +1,190 @@
-//! (being written)
+//! Output: every generated file goes through [`Output::write_output`]; [`Output::commit`]
+//! writes them into a staging folder beside the target and swaps it in, so a failed build
+//! leaves the previous site served and intact, and nothing stale survives.
+//!
+//! Files whose bytes did not change are hard-linked from the previous output instead of
+//! being written again, so their modification times (and a later upload's diff) stay put.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+/// The files of one build, by path relative to the output folder.
+#[derive(Debug, Default)]
+pub struct Output {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+/// What a commit did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CommitStats {
+    pub files: usize,
+    pub bytes: u64,
+    /// Files new or changed since the previous output.
+    pub written: usize,
+    /// Files of the previous output that are gone.
+    pub removed: usize,
+}
+
+impl Output {
+    pub fn new() -> Output {
+        Output::default()
+    }
+
+    /// Adds one file. The path is relative, with `/` separators and no `..`.
+    pub fn write_output(&mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Result<()> {
+        let p = Path::new(path);
+        if path.is_empty()
+            || path.contains('\\')
+            || !p.components().all(|c| matches!(c, Component::Normal(_)))
+        {
+            bail!("refusing to write {path:?}: output paths are relative, without `..`");
+        }
+        if self.files.insert(path.to_string(), bytes.into()).is_some() {
+            bail!("two pages want the same output path {path:?}");
+        }
+        Ok(())
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    pub fn get(&self, path: &str) -> Option<&[u8]> {
+        self.files.get(path).map(Vec::as_slice)
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Writes the files into `<target>.staging`, then swaps that folder in place of
+    /// `target`. On any error the staging folder is removed and `target` is untouched.
+    pub fn commit(&self, target: &Path) -> Result<CommitStats> {
+        let staging = sibling(target, "staging");
+        let old = sibling(target, "old");
+        for leftover in [&staging, &old] {
+            if leftover.exists() {
+                fs::remove_dir_all(leftover)
+                    .with_context(|| format!("cannot remove leftover {}", leftover.display()))?;
+            }
+        }
+        let result = self.stage(target, &staging);
+        let stats = match result {
+            Ok(stats) => stats,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&staging);
+                return Err(e);
+            }
+        };
+        if target.exists() {
+            fs::rename(target, &old)
+                .with_context(|| format!("cannot move {} aside", target.display()))?;
+        }
+        if let Err(e) = fs::rename(&staging, target) {
+            // Put the previous site back before reporting.
+            let _ = fs::rename(&old, target);
+            return Err(e).with_context(|| format!("cannot move the new site into {}", target.display()));
+        }
+        if old.exists() {
+            fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        }
+        Ok(stats)
+    }
+
+    fn stage(&self, target: &Path, staging: &Path) -> Result<CommitStats> {
+        fs::create_dir_all(staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
+        let mut stats = CommitStats::default();
+        for (rel, bytes) in &self.files {
+            let dest = staging.join(rel);
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            let previous = target.join(rel);
+            let unchanged = fs::metadata(&previous).is_ok_and(|m| m.len() == bytes.len() as u64)
+                && fs::read(&previous).is_ok_and(|old| old == *bytes);
+            if !(unchanged && fs::hard_link(&previous, &dest).is_ok()) {
+                fs::write(&dest, bytes).with_context(|| format!("cannot write {}", dest.display()))?;
+                stats.written += 1;
+            }
+            stats.files += 1;
+            stats.bytes += bytes.len() as u64;
+        }
+        if target.is_dir() {
+            stats.removed = count_files(target)?
+                .into_iter()
+                .filter(|rel| !self.files.contains_key(rel))
+                .count();
+        }
+        Ok(stats)
+    }
+}
+
+fn sibling(target: &Path, suffix: &str) -> PathBuf {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "public".into());
+    target.with_file_name(format!("{name}.{suffix}"))
+}
+
+/// Relative paths (with `/`) of the files below `dir`.
+fn count_files(dir: &Path) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(dir) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_escaping_paths() {
+        let mut o = Output::new();
+        assert!(o.write_output("../x", "a").is_err());
+        assert!(o.write_output("/etc/x", "a").is_err());
+        assert!(o.write_output("", "a").is_err());
+        o.write_output("a/b.html", "a").unwrap();
+        assert!(o.write_output("a/b.html", "b").is_err());
+    }
+
+    #[test]
+    fn commit_swaps_and_rewrites_only_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let mut first = Output::new();
+        first.write_output("index.html", "one").unwrap();
+        first.write_output("a/stale.html", "old").unwrap();
+        let s = first.commit(&target).unwrap();
+        assert_eq!((s.files, s.written, s.removed), (2, 2, 0));
+
+        let mut second = Output::new();
+        second.write_output("index.html", "one").unwrap();
+        second.write_output("b/new.html", "new").unwrap();
+        let s = second.commit(&target).unwrap();
+        assert_eq!((s.files, s.written, s.removed), (2, 1, 1));
+        assert!(!target.join("a/stale.html").exists());
+        assert_eq!(fs::read_to_string(target.join("b/new.html")).unwrap(), "new");
+        assert!(!dir.path().join("public.staging").exists());
+        assert!(!dir.path().join("public.old").exists());
+    }
+}

@@ -8,7 +8,7 @@
 mod load;
 mod model;
 
-pub use load::{open_read_only, required_schema};
+pub use load::{open_read_only, parse_date, parse_datetime, parse_time, required_schema};
 pub use model::*;
 
 use std::path::Path;

@@ -1,0 +1,140 @@
+//! Themes: the embedded default plus a site's overrides, file by file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::Strings;
+use crate::config::{Language, Site};
+
+/// The default theme, compiled into the binary.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "templates/base.html",
+        include_str!("../../themes/default/templates/base.html"),
+    ),
+    (
+        "templates/index.html",
+        include_str!("../../themes/default/templates/index.html"),
+    ),
+    (
+        "templates/homework.html",
+        include_str!("../../themes/default/templates/homework.html"),
+    ),
+    (
+        "static/style.css",
+        include_str!("../../themes/default/static/style.css"),
+    ),
+    (
+        "i18n/ru.toml",
+        include_str!("../../themes/default/i18n/ru.toml"),
+    ),
+    (
+        "i18n/en.toml",
+        include_str!("../../themes/default/i18n/en.toml"),
+    ),
+];
+
+/// The files of a theme by relative path (`templates/…`, `static/…`, `i18n/…`).
+#[derive(Debug, Clone)]
+pub struct Theme {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Theme {
+    pub fn builtin() -> Theme {
+        Theme {
+            files: BUILTIN
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    /// The site's theme: built-in defaults, overridden by `themes/<name>/`, then by the
+    /// site's own `templates/`, `static/` and `i18n/` folders.
+    pub fn load(site: &Site) -> Result<Theme> {
+        let mut theme = Theme::builtin();
+        let name = &site.config.theme;
+        let theme_dir = site.root.join("themes").join(name);
+        if theme_dir.is_dir() {
+            theme.overlay(&theme_dir)?;
+        } else if name != "default" {
+            bail!(
+                "theme {name:?} (site.toml) not found: expected a folder {}",
+                theme_dir.display()
+            );
+        }
+        theme.overlay(&site.root)?;
+        Ok(theme)
+    }
+
+    fn overlay(&mut self, dir: &Path) -> Result<()> {
+        for sub in ["templates", "static", "i18n"] {
+            let base = dir.join(sub);
+            if base.is_dir() {
+                self.add_dir(dir, &base)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn add_dir(&mut self, root: &Path, dir: &Path) -> Result<()> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .collect::<std::io::Result<_>>()?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let path = entry.path();
+            if path.is_dir() {
+                self.add_dir(root, &path)?;
+            } else {
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("below root")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let bytes =
+                    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                self.files.insert(rel, bytes);
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces one template (for tests and tools).
+    pub fn set_template(&mut self, name: &str, text: &str) {
+        self.files
+            .insert(format!("templates/{name}"), text.as_bytes().to_vec());
+    }
+
+    /// Templates as `(name, text)`, name relative to `templates/`.
+    pub fn templates(&self) -> Vec<(String, String)> {
+        self.files
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("templates/")?;
+                Some((name.to_string(), String::from_utf8_lossy(v).into_owned()))
+            })
+            .collect()
+    }
+
+    /// Static files as `(path below static/, bytes)`.
+    pub fn static_files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.files
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("static/")?, v.as_slice())))
+    }
+
+    /// The UI strings of a language.
+    pub fn strings(&self, language: Language) -> Result<Strings> {
+        let key = format!("i18n/{}.toml", language.code());
+        let text = self
+            .files
+            .get(&key)
+            .with_context(|| format!("the theme has no {key}"))?;
+        Strings::parse(language, &String::from_utf8_lossy(text))
+            .with_context(|| format!("in theme file {key}"))
+    }
+}

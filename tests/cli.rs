@@ -1,0 +1,252 @@
+//! End to end: `diary init --demo`, `check`, `build`, and every kind of bad input.
+
+mod common;
+
+use common::*;
+use predicates::prelude::*;
+
+#[test]
+fn demo_site_checks_and_builds() {
+    let (_tmp, site) = demo_site(120);
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("check")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 error(s)"));
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+
+    let public = tree(&site.join("public"));
+    let index = String::from_utf8(public["index.html"].clone()).unwrap();
+    assert!(index.contains("СОШ") || index.contains("школа"), "{index}");
+    let homework: Vec<&String> = public
+        .keys()
+        .filter(|k| k.starts_with("classes/") && k.ends_with("homework/index.html"))
+        .collect();
+    let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    let classes: usize = conn
+        .query_row("SELECT count(*) FROM classes", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(homework.len(), classes, "one homework page per class");
+    // Every class page is linked from the index.
+    for page in &homework {
+        assert!(index.contains(page.as_str()), "index does not link {page}");
+    }
+    // The week of 2026-11-23 shows its lessons and topics.
+    let page = String::from_utf8(public[homework[homework.len() - 1]].clone()).unwrap();
+    assert!(page.contains("понедельник, 23 ноября"), "{page}");
+    assert!(page.contains("class=\"lesson"), "{page}");
+}
+
+#[test]
+fn build_is_deterministic_and_rebuild_rewrites_nothing() {
+    let (_tmp, site) = demo_site(60);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let first = tree(&site.join("public"));
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("(0 new or changed, 0 removed)"));
+    assert_eq!(first, tree(&site.join("public")));
+
+    // The same seed makes the same school; the same school builds the same bytes.
+    let (_tmp2, other) = demo_site(60);
+    diary().arg("-C").arg(&other).arg("build").assert().success();
+    assert_eq!(first, tree(&other.join("public")));
+}
+
+#[test]
+fn public_pages_name_no_child_or_guardian() {
+    let (_tmp, site) = demo_site(120);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let names = personal_names(&site);
+    assert!(names.len() > 120);
+    for (path, bytes) in tree(&site.join("public")) {
+        let text = String::from_utf8_lossy(&bytes);
+        for name in &names {
+            assert!(!text.contains(name.as_str()), "{path} names {name}");
+        }
+    }
+}
+
+#[test]
+fn demo_refuses_to_replace_a_real_journal() {
+    let (_tmp, site) = demo_site(30);
+    sql(&site, "UPDATE school SET is_demo = 0;");
+    let before = std::fs::read(site.join("data/journal.sqlite")).unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["demo", "--no-build", "--students", "30"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("is not a demo journal"));
+    assert_eq!(before, std::fs::read(site.join("data/journal.sqlite")).unwrap());
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["demo", "--no-build", "--students", "30", "--force"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn init_refuses_an_existing_site() {
+    let (_tmp, site) = demo_site(20);
+    diary()
+        .args(["init", site.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("already exists"));
+}
+
+/// Breaks a built demo site with `sql` and checks that `check` and `build` fail with a
+/// message containing every one of `expected`, leaving journal and public/ untouched.
+fn assert_refused(sql_text: &str, expected: &[&str]) {
+    let (_tmp, site) = demo_site(40);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    sql(&site, sql_text);
+    let journal_before = std::fs::read(site.join("data/journal.sqlite")).unwrap();
+    let public_before = tree(&site.join("public"));
+    for command in ["check", "build"] {
+        let out = diary().arg("-C").arg(&site).arg(command).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{command} after {sql_text}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for e in expected {
+            assert!(text.contains(e), "{command} after {sql_text}: {e:?} not in:\n{text}");
+        }
+        assert!(!text.contains("panicked"), "{text}");
+    }
+    assert_eq!(journal_before, std::fs::read(site.join("data/journal.sqlite")).unwrap());
+    assert_eq!(public_before, tree(&site.join("public")));
+}
+
+#[test]
+fn missing_table_is_refused() {
+    assert_refused("DROP TABLE attendance;", &["table `attendance` is missing"]);
+}
+
+#[test]
+fn unknown_schema_version_is_refused() {
+    assert_refused(
+        "PRAGMA user_version = 7;",
+        &["schema version 7", "reads version 1"],
+    );
+}
+
+#[test]
+fn mark_outside_the_scale_is_refused() {
+    assert_refused(
+        "UPDATE marks SET value = '7' WHERE id = (SELECT min(id) FROM marks WHERE value = '5');",
+        &["marks id", "column value", "'7' is not a mark of the scale 1..5"],
+    );
+}
+
+#[test]
+fn lesson_of_a_missing_class_is_refused() {
+    assert_refused(
+        "UPDATE lessons SET class_id = 9999 WHERE id = (SELECT min(id) FROM lessons);",
+        &["lessons id", "column class_id", "9999 refers to no row of classes"],
+    );
+}
+
+#[test]
+fn impossible_date_is_refused() {
+    assert_refused(
+        "UPDATE lessons SET date = '2026-13-45' WHERE id = (SELECT min(id) FROM lessons);",
+        &["lessons id", "column date", "'2026-13-45' is not a valid date"],
+    );
+}
+
+#[test]
+fn marks_in_grade_one_are_refused() {
+    assert_refused(
+        "INSERT INTO marks (student_id, lesson_id, value) \
+         SELECT s.id, l.id, '5' FROM lessons l JOIN classes c ON c.id = l.class_id \
+         JOIN students s ON s.class_id = c.id WHERE c.grade = 1 AND l.group_id IS NULL LIMIT 1;",
+        &["marks id", "grade 1, which has no marks"],
+    );
+}
+
+#[test]
+fn site_toml_typo_is_refused() {
+    let (_tmp, site) = demo_site(20);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let public_before = tree(&site.join("public"));
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("timezone = ", "timzone = "),
+    )
+    .unwrap();
+    for command in ["check", "build"] {
+        diary()
+            .arg("-C")
+            .arg(&site)
+            .arg(command)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("site.toml"))
+            .stderr(predicate::str::contains("unknown field `timzone`"))
+            .stderr(predicate::str::contains("line "));
+    }
+    assert_eq!(public_before, tree(&site.join("public")));
+}
+
+#[test]
+fn csv_with_a_missing_column_is_refused() {
+    let (_tmp, site) = demo_site(20);
+    let journal_before = std::fs::read(site.join("data/journal.sqlite")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("classes.csv"),
+        "id,year_id,grade,name\n900,1,5,5Я\n",
+    )
+    .unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["import", "csv"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("classes.csv"))
+        .stderr(predicate::str::contains("letter"));
+    assert_eq!(journal_before, std::fs::read(site.join("data/journal.sqlite")).unwrap());
+}
+
+#[test]
+fn missing_journal_says_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("s");
+    diary().args(["init", site.to_str().unwrap()]).assert().success();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not found"))
+        .stderr(predicate::str::contains("diary demo"));
+}
+
+#[test]
+fn no_site_toml_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    diary()
+        .arg("-C")
+        .arg(tmp.path())
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("site.toml"))
+        .stderr(predicate::str::contains("diary init"));
+}

@@ -1,0 +1,96 @@
+//! The pages of a small hand-written school (CSV fixture), as snapshots, plus the escaping
+//! of untrusted journal text.
+
+mod common;
+
+use common::*;
+
+fn built_mini() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, site) = mini_site();
+    diary().arg("-C").arg(&site).arg("check").assert().success();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    (tmp, site)
+}
+
+fn page(site: &std::path::Path, path: &str) -> String {
+    std::fs::read_to_string(site.join("public").join(path)).unwrap()
+}
+
+#[test]
+fn index_page() {
+    let (_tmp, site) = built_mini();
+    let html = page(&site, "index.html");
+    insta::assert_snapshot!(html);
+    // Pinned first; expired announcements left the board; class news stays off it.
+    let pinned = html.find("Каникулы").unwrap();
+    let newer = html.find("Ярмарка").unwrap();
+    assert!(pinned < newer);
+    assert!(!html.contains("Старое объявление"));
+    assert!(!html.contains("Собрание 5Б"));
+}
+
+#[test]
+fn homework_page() {
+    let (_tmp, site) = built_mini();
+    let html = page(&site, "classes/5b/homework/index.html");
+    insta::assert_snapshot!(html);
+    assert!(html.contains("Группа 1") && html.contains("Группа 2"));
+    assert!(html.contains("замена"));
+    assert!(html.contains("отменён"));
+    assert!(html.contains("https://resh.edu.ru/subject/lesson/1234/"));
+}
+
+#[test]
+fn untrusted_text_never_runs() {
+    let (_tmp, site) = built_mini();
+    for (path, bytes) in tree(&site.join("public")) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("<script"), "{path}");
+        assert!(!text.contains("javascript:"), "{path}");
+        assert!(!text.contains("onerror"), "{path}");
+    }
+    // The homework text with a script tag is shown as text.
+    let html = page(&site, "classes/5b/homework/index.html");
+    assert!(html.contains("&lt;script&gt;"), "{html}");
+}
+
+#[test]
+fn english_site() {
+    let (_tmp, site) = mini_site();
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("language = \"ru\"", "language = \"en\""),
+    )
+    .unwrap();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let html = page(&site, "classes/5b/homework/index.html");
+    assert!(html.contains("lang=\"en\""));
+    assert!(html.contains("Monday, 23 November"), "{html}");
+}
+
+#[test]
+fn site_templates_override_the_theme() {
+    let (_tmp, site) = mini_site();
+    std::fs::create_dir_all(site.join("templates")).unwrap();
+    std::fs::write(
+        site.join("templates/index.html"),
+        "{% extends \"base.html\" %}{% block main %}<p>OWN {{ school.short_name }}</p>{% endblock main %}",
+    )
+    .unwrap();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    assert!(page(&site, "index.html").contains("<p>OWN Гимназия № 7</p>"));
+
+    // A template error names the template and the line, and publishes nothing new.
+    std::fs::write(site.join("templates/index.html"), "ok\n{% if %}").unwrap();
+    let before = tree(&site.join("public"));
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("index.html"))
+        .stderr(predicates::str::contains("2:"));
+    assert_eq!(before, tree(&site.join("public")));
+}
