@@ -115,7 +115,10 @@ pub fn render_site(loaded: &Loaded, today: NaiveDate) -> Result<Output> {
     out.write_output("index.html", renderer.render("index.html", "", &index)?)?;
     for page in inputs.homework_pages(&links, inputs.board_monday()) {
         let path = page.class.url.clone();
-        out.write_output(&path, renderer.render("homework.html", &root_of(&path), &page)?)?;
+        out.write_output(
+            &path,
+            renderer.render("homework.html", &root_of(&path), &page)?,
+        )?;
     }
     for (path, bytes) in theme.static_files() {
         out.write_output(&format!("static/{path}"), bytes)?;

@@ -17,10 +17,20 @@ use crate::import;
 use crate::journal;
 
 #[derive(Parser)]
-#[command(name = "diary", version, about = "A school's parent-facing diary site, built from the class journal")]
+#[command(
+    name = "diary",
+    version,
+    about = "A school's parent-facing diary site, built from the class journal"
+)]
 struct Cli {
     /// The site folder (the one holding site.toml).
-    #[arg(short = 'C', long = "site", global = true, default_value = ".", value_name = "DIR")]
+    #[arg(
+        short = 'C',
+        long = "site",
+        global = true,
+        default_value = ".",
+        value_name = "DIR"
+    )]
     site: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -102,8 +112,11 @@ fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
 
 impl Day {
     fn resolve(&self, site: &Site) -> NaiveDate {
-        self.today
-            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&site.config.tz()).date_naive())
+        self.today.unwrap_or_else(|| {
+            chrono::Utc::now()
+                .with_timezone(&site.config.tz())
+                .date_naive()
+        })
     }
 }
 
@@ -146,8 +159,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(ImportCommand::Csv { dir }) => {
             let site = Site::load(&cli.site)?;
             let started = Instant::now();
-            let summary = import::csv::import_dir(&site.journal_path(), &dir)
-                .with_context(|| format!("import from {} failed; the journal is unchanged", dir.display()))?;
+            let summary =
+                import::csv::import_dir(&site.journal_path(), &dir).with_context(|| {
+                    format!(
+                        "import from {} failed; the journal is unchanged",
+                        dir.display()
+                    )
+                })?;
             print!("{summary}");
             eprintln!(
                 "imported into {} in {:.1} s; run `diary check` next",
@@ -212,15 +230,12 @@ fn refuse_non_demo(path: &Path, force: bool) -> Result<()> {
     if force || !path.exists() {
         return Ok(());
     }
-    let is_demo = journal::open_read_only(path)
-        .ok()
-        .and_then(|c| {
-            c.query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .ok()
+    let is_demo = journal::open_read_only(path).ok().and_then(|c| {
+        c.query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {
+            r.get::<_, i64>(0)
         })
-        == Some(1);
+        .ok()
+    }) == Some(1);
     if !is_demo {
         bail!(
             "{} is not a demo journal (school.is_demo is not 1); it may hold a real school's \

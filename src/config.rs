@@ -189,11 +189,7 @@ impl Config {
         }
         let g = &self.grading;
         if g.min >= g.max {
-            bail!(
-                "[grading] min = {} must be below max = {}",
-                g.min,
-                g.max
-            );
+            bail!("[grading] min = {} must be below max = {}", g.min, g.max);
         }
         if g.min_marks == 0 {
             bail!("[grading] min_marks must be at least 1");
@@ -281,7 +277,10 @@ mod tests {
     fn unknown_key_in_table_names_its_line() {
         let err = Config::parse("[grading]\nmin = 1\nmax_mark = 5\n").unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains("line 3") && text.contains("max_mark"), "{text}");
+        assert!(
+            text.contains("line 3") && text.contains("max_mark"),
+            "{text}"
+        );
     }
 
     #[test]

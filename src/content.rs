@@ -80,8 +80,9 @@ impl DateLike {
         };
         // TOML datetimes may carry seconds, fractions or an offset; keep date and minutes.
         let trimmed: String = text.chars().take(16).collect();
-        parse_datetime(trimmed.trim())
-            .ok_or_else(|| anyhow!("{key} = {text:?} is not a date (YYYY-MM-DD or \"YYYY-MM-DD HH:MM\")"))
+        parse_datetime(trimmed.trim()).ok_or_else(|| {
+            anyhow!("{key} = {text:?} is not a date (YYYY-MM-DD or \"YYYY-MM-DD HH:MM\")")
+        })
     }
 }
 
@@ -157,7 +158,10 @@ fn parse(file: &Path, text: &str) -> Result<Post, (Option<usize>, anyhow::Error)
     if !closed {
         return Err((None, anyhow!("the front matter has no closing +++ line")));
     }
-    let body = text.get(consumed.min(text.len())..).unwrap_or("").to_string();
+    let body = text
+        .get(consumed.min(text.len())..)
+        .unwrap_or("")
+        .to_string();
     let fm: FrontMatter = toml::from_str(&front).map_err(|e| {
         let line = e
             .span()
@@ -191,7 +195,11 @@ fn to_post(file: &Path, fm: FrontMatter, body_md: String) -> Result<Post> {
         title: fm.title,
         date: fm.date.parse("date")?,
         audience,
-        expires: fm.expires.as_ref().map(|e| e.parse("expires")).transpose()?,
+        expires: fm
+            .expires
+            .as_ref()
+            .map(|e| e.parse("expires"))
+            .transpose()?,
         pinned: fm.pinned,
         author: fm.author,
         body_md,
@@ -220,7 +228,8 @@ mod tests {
     fn accepts_datetime_strings_and_toml_datetimes() {
         let a = p("+++\ntitle = \"a\"\ndate = \"2026-11-20 18:30\"\n+++\n").unwrap();
         assert_eq!(a.date.to_string(), "2026-11-20 18:30:00");
-        let b = p("+++\ntitle = \"a\"\ndate = 2026-11-20T18:30:00\nexpires = 2026-12-01\n+++\n").unwrap();
+        let b = p("+++\ntitle = \"a\"\ndate = 2026-11-20T18:30:00\nexpires = 2026-12-01\n+++\n")
+            .unwrap();
         assert_eq!(b.date.to_string(), "2026-11-20 18:30:00");
         assert!(b.expires.is_some());
     }
@@ -233,7 +242,8 @@ mod tests {
         assert!(format!("{e}").contains("2026-13-45"));
         let (_, e) = p("---\ntitle: a\n---\n").unwrap_err();
         assert!(format!("{e}").contains("TOML"));
-        let (_, e) = p("+++\ntitle = \"a\"\ndate = 2026-11-20\naudience = \"class\"\n+++\n").unwrap_err();
+        let (_, e) =
+            p("+++\ntitle = \"a\"\ndate = 2026-11-20\naudience = \"class\"\n+++\n").unwrap_err();
         assert!(format!("{e}").contains("class ="));
     }
 }

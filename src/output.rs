@@ -90,7 +90,8 @@ impl Output {
         if let Err(e) = fs::rename(&staging, target) {
             // Put the previous site back before reporting.
             let _ = fs::rename(&old, target);
-            return Err(e).with_context(|| format!("cannot move the new site into {}", target.display()));
+            return Err(e)
+                .with_context(|| format!("cannot move the new site into {}", target.display()));
         }
         if old.exists() {
             fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
@@ -112,7 +113,8 @@ impl Output {
             let unchanged = fs::metadata(&previous).is_ok_and(|m| m.len() == bytes.len() as u64)
                 && fs::read(&previous).is_ok_and(|old| old == *bytes);
             if !(unchanged && fs::hard_link(&previous, &dest).is_ok()) {
-                fs::write(&dest, bytes).with_context(|| format!("cannot write {}", dest.display()))?;
+                fs::write(&dest, bytes)
+                    .with_context(|| format!("cannot write {}", dest.display()))?;
                 stats.written += 1;
             }
             stats.files += 1;
@@ -183,7 +185,10 @@ mod tests {
         let s = second.commit(&target).unwrap();
         assert_eq!((s.files, s.written, s.removed), (2, 1, 1));
         assert!(!target.join("a/stale.html").exists());
-        assert_eq!(fs::read_to_string(target.join("b/new.html")).unwrap(), "new");
+        assert_eq!(
+            fs::read_to_string(target.join("b/new.html")).unwrap(),
+            "new"
+        );
         assert!(!dir.path().join("public.staging").exists());
         assert!(!dir.path().join("public.old").exists());
     }

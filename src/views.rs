@@ -208,7 +208,9 @@ impl Inputs<'_> {
     }
 
     fn board(&self, mut items: Vec<Notice>) -> Vec<AnnouncementView> {
-        items.retain(|n| n.published.date() <= self.today && n.expires.is_none_or(|e| e.date() >= self.today));
+        items.retain(|n| {
+            n.published.date() <= self.today && n.expires.is_none_or(|e| e.date() >= self.today)
+        });
         items.sort_by(|a, b| {
             b.pinned
                 .cmp(&a.pinned)
@@ -231,7 +233,8 @@ impl Inputs<'_> {
     /// The Monday of the week boards show: this week, or the next one once this week's
     /// school days are over.
     pub fn board_monday(&self) -> NaiveDate {
-        let monday = self.today - Duration::days(i64::from(self.today.weekday().num_days_from_monday()));
+        let monday =
+            self.today - Duration::days(i64::from(self.today.weekday().num_days_from_monday()));
         if self.today.weekday().number_from_monday() > u32::from(self.config.school_days) {
             monday + Duration::days(7)
         } else {
@@ -264,7 +267,14 @@ impl Inputs<'_> {
             .filter_map(|link| {
                 let class = j.class(link.id)?;
                 let mut lessons = by_class.remove(&class.id).unwrap_or_default();
-                lessons.sort_by_key(|l| (l.date, l.number, l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str()), l.id));
+                lessons.sort_by_key(|l| {
+                    (
+                        l.date,
+                        l.number,
+                        l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str()),
+                        l.id,
+                    )
+                });
                 let days = (0..days)
                     .map(|i| {
                         let date = monday + Duration::days(i);
@@ -307,10 +317,18 @@ impl Inputs<'_> {
         let j = self.journal;
         LessonView {
             number: l.number,
-            time: j.bell(l.number).map(|b| format!("{}–{}", b.starts_at, b.ends_at)),
-            subject: j.subject(l.subject_id).map(|s| s.name.clone()).unwrap_or_default(),
+            time: j
+                .bell(l.number)
+                .map(|b| format!("{}–{}", b.starts_at, b.ends_at)),
+            subject: j
+                .subject(l.subject_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
             group: l.group_id.and_then(|g| j.group(g)).map(|g| g.name.clone()),
-            teacher: l.teacher_id.and_then(|t| j.teacher(t)).map(|t| t.short_name()),
+            teacher: l
+                .teacher_id
+                .and_then(|t| j.teacher(t))
+                .map(|t| t.short_name()),
             substitute: l
                 .substitute_teacher_id
                 .and_then(|t| j.teacher(t))
@@ -355,7 +373,10 @@ fn is_web_url(url: &str) -> bool {
 pub fn markdown(md: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut out = String::new();
-    html::push_html(&mut out, Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES));
+    html::push_html(
+        &mut out,
+        Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES),
+    );
     ammonia::Builder::default()
         .url_schemes(["http", "https", "mailto", "tel"].into())
         .rm_tags(["img"])
@@ -368,11 +389,38 @@ pub fn slug(name: &str) -> String {
     let mut s = String::new();
     for ch in name.to_lowercase().chars() {
         let t = match ch {
-            'а' => "a", 'б' => "b", 'в' => "v", 'г' => "g", 'д' => "d", 'е' => "e", 'ё' => "e",
-            'ж' => "zh", 'з' => "z", 'и' => "i", 'й' => "y", 'к' => "k", 'л' => "l", 'м' => "m",
-            'н' => "n", 'о' => "o", 'п' => "p", 'р' => "r", 'с' => "s", 'т' => "t", 'у' => "u",
-            'ф' => "f", 'х' => "h", 'ц' => "ts", 'ч' => "ch", 'ш' => "sh", 'щ' => "sch",
-            'ъ' | 'ь' => "", 'ы' => "y", 'э' => "e", 'ю' => "yu", 'я' => "ya",
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' => "e",
+            'ё' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "h",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "sch",
+            'ъ' | 'ь' => "",
+            'ы' => "y",
+            'э' => "e",
+            'ю' => "yu",
+            'я' => "ya",
             c if c.is_ascii_alphanumeric() => {
                 s.push(c);
                 continue;
@@ -381,7 +429,11 @@ pub fn slug(name: &str) -> String {
         };
         s.push_str(t);
     }
-    let s = s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-");
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
     if s.is_empty() { "class".into() } else { s }
 }
 
@@ -399,10 +451,15 @@ mod tests {
 
     #[test]
     fn markdown_is_sanitized() {
-        let html = markdown("Hi <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> **b**");
+        let html = markdown(
+            "Hi <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> **b**",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
-        assert!(!html.contains("onerror") && !html.contains("<img"), "{html}");
+        assert!(
+            !html.contains("onerror") && !html.contains("<img"),
+            "{html}"
+        );
         assert!(html.contains("<strong>b</strong>"), "{html}");
     }
 }

@@ -55,7 +55,12 @@ fn build_is_deterministic_and_rebuild_rewrites_nothing() {
 
     // The same seed makes the same school; the same school builds the same bytes.
     let (_tmp2, other) = demo_site(60);
-    diary().arg("-C").arg(&other).arg("build").assert().success();
+    diary()
+        .arg("-C")
+        .arg(&other)
+        .arg("build")
+        .assert()
+        .success();
     assert_eq!(first, tree(&other.join("public")));
 }
 
@@ -85,7 +90,10 @@ fn demo_refuses_to_replace_a_real_journal() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("is not a demo journal"));
-    assert_eq!(before, std::fs::read(site.join("data/journal.sqlite")).unwrap());
+    assert_eq!(
+        before,
+        std::fs::read(site.join("data/journal.sqlite")).unwrap()
+    );
     diary()
         .arg("-C")
         .arg(&site)
@@ -121,11 +129,17 @@ fn assert_refused(sql_text: &str, expected: &[&str]) {
             String::from_utf8_lossy(&out.stderr)
         );
         for e in expected {
-            assert!(text.contains(e), "{command} after {sql_text}: {e:?} not in:\n{text}");
+            assert!(
+                text.contains(e),
+                "{command} after {sql_text}: {e:?} not in:\n{text}"
+            );
         }
         assert!(!text.contains("panicked"), "{text}");
     }
-    assert_eq!(journal_before, std::fs::read(site.join("data/journal.sqlite")).unwrap());
+    assert_eq!(
+        journal_before,
+        std::fs::read(site.join("data/journal.sqlite")).unwrap()
+    );
     assert_eq!(public_before, tree(&site.join("public")));
 }
 
@@ -146,7 +160,11 @@ fn unknown_schema_version_is_refused() {
 fn mark_outside_the_scale_is_refused() {
     assert_refused(
         "UPDATE marks SET value = '7' WHERE id = (SELECT min(id) FROM marks WHERE value = '5');",
-        &["marks id", "column value", "'7' is not a mark of the scale 1..5"],
+        &[
+            "marks id",
+            "column value",
+            "'7' is not a mark of the scale 1..5",
+        ],
     );
 }
 
@@ -154,7 +172,11 @@ fn mark_outside_the_scale_is_refused() {
 fn lesson_of_a_missing_class_is_refused() {
     assert_refused(
         "UPDATE lessons SET class_id = 9999 WHERE id = (SELECT min(id) FROM lessons);",
-        &["lessons id", "column class_id", "9999 refers to no row of classes"],
+        &[
+            "lessons id",
+            "column class_id",
+            "9999 refers to no row of classes",
+        ],
     );
 }
 
@@ -162,7 +184,11 @@ fn lesson_of_a_missing_class_is_refused() {
 fn impossible_date_is_refused() {
     assert_refused(
         "UPDATE lessons SET date = '2026-13-45' WHERE id = (SELECT min(id) FROM lessons);",
-        &["lessons id", "column date", "'2026-13-45' is not a valid date"],
+        &[
+            "lessons id",
+            "column date",
+            "'2026-13-45' is not a valid date",
+        ],
     );
 }
 
@@ -220,14 +246,20 @@ fn csv_with_a_missing_column_is_refused() {
         .code(1)
         .stderr(predicate::str::contains("classes.csv"))
         .stderr(predicate::str::contains("letter"));
-    assert_eq!(journal_before, std::fs::read(site.join("data/journal.sqlite")).unwrap());
+    assert_eq!(
+        journal_before,
+        std::fs::read(site.join("data/journal.sqlite")).unwrap()
+    );
 }
 
 #[test]
 fn missing_journal_says_what_to_do() {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("s");
-    diary().args(["init", site.to_str().unwrap()]).assert().success();
+    diary()
+        .args(["init", site.to_str().unwrap()])
+        .assert()
+        .success();
     diary()
         .arg("-C")
         .arg(&site)

@@ -50,7 +50,15 @@ impl<'a> Checker<'a> {
     }
 
     /// Reports a reference to a row that does not exist; true when it exists.
-    fn exists(&mut self, found: bool, table: &str, row: &str, column: &str, target: &str, value: Id) -> bool {
+    fn exists(
+        &mut self,
+        found: bool,
+        table: &str,
+        row: &str,
+        column: &str,
+        target: &str,
+        value: Id,
+    ) -> bool {
         if !found {
             self.error(
                 table,
@@ -74,21 +82,51 @@ impl<'a> Checker<'a> {
         }
         for y in &j.years {
             if y.ends_on < y.starts_on {
-                self.error("academic_years", id(y.id), "ends_on", format!("{} is before starts_on {}", y.ends_on, y.starts_on));
+                self.error(
+                    "academic_years",
+                    id(y.id),
+                    "ends_on",
+                    format!("{} is before starts_on {}", y.ends_on, y.starts_on),
+                );
             }
         }
         for h in &j.holidays {
             let Some(year) = j.year(h.year_id) else {
-                self.exists(false, "holidays", &id(h.id), "year_id", "academic_years", h.year_id);
+                self.exists(
+                    false,
+                    "holidays",
+                    &id(h.id),
+                    "year_id",
+                    "academic_years",
+                    h.year_id,
+                );
                 continue;
             };
             if h.ends_on < h.starts_on {
-                self.error("holidays", id(h.id), "ends_on", format!("{} is before starts_on {}", h.ends_on, h.starts_on));
+                self.error(
+                    "holidays",
+                    id(h.id),
+                    "ends_on",
+                    format!("{} is before starts_on {}", h.ends_on, h.starts_on),
+                );
             } else if h.ends_on < year.starts_on || h.starts_on > year.ends_on {
-                self.warning("holidays", id(h.id), "starts_on", format!("{}–{} lies outside the academic year {}", h.starts_on, h.ends_on, year.name));
+                self.warning(
+                    "holidays",
+                    id(h.id),
+                    "starts_on",
+                    format!(
+                        "{}–{} lies outside the academic year {}",
+                        h.starts_on, h.ends_on, year.name
+                    ),
+                );
             }
             if let Some(g) = h.grade.filter(|g| !(1..=11).contains(g)) {
-                self.error("holidays", id(h.id), "grade", format!("{g} is not a grade (1–11)"));
+                self.error(
+                    "holidays",
+                    id(h.id),
+                    "grade",
+                    format!("{g} is not a grade (1–11)"),
+                );
             }
         }
         // Periods: inside their year; of one kind, neither overlapping nor leaving school
@@ -96,15 +134,35 @@ impl<'a> Checker<'a> {
         let mut by_kind: HashMap<(Id, PeriodKind), Vec<usize>> = HashMap::new();
         for (i, p) in j.periods.iter().enumerate() {
             let Some(year) = j.year(p.year_id) else {
-                self.exists(false, "periods", &id(p.id), "year_id", "academic_years", p.year_id);
+                self.exists(
+                    false,
+                    "periods",
+                    &id(p.id),
+                    "year_id",
+                    "academic_years",
+                    p.year_id,
+                );
                 continue;
             };
             if p.ends_on < p.starts_on {
-                self.error("periods", id(p.id), "ends_on", format!("{} is before starts_on {}", p.ends_on, p.starts_on));
+                self.error(
+                    "periods",
+                    id(p.id),
+                    "ends_on",
+                    format!("{} is before starts_on {}", p.ends_on, p.starts_on),
+                );
                 continue;
             }
             if p.starts_on < year.starts_on || p.ends_on > year.ends_on {
-                self.error("periods", id(p.id), "starts_on", format!("{} {}–{} is not inside the academic year {} ({}–{})", p.name, p.starts_on, p.ends_on, year.name, year.starts_on, year.ends_on));
+                self.error(
+                    "periods",
+                    id(p.id),
+                    "starts_on",
+                    format!(
+                        "{} {}–{} is not inside the academic year {} ({}–{})",
+                        p.name, p.starts_on, p.ends_on, year.name, year.starts_on, year.ends_on
+                    ),
+                );
             }
             by_kind.entry((p.year_id, p.kind)).or_default().push(i);
         }
@@ -115,19 +173,49 @@ impl<'a> Checker<'a> {
             let year = j.year(year_id).expect("checked above").clone();
             let first = &j.periods[idx[0]];
             if let Some(day) = self.first_school_day(year.starts_on, first.starts_on.pred_opt()) {
-                self.warning("periods", id(first.id), "starts_on", format!("school day {day} after the start of the year is in no {}", first.kind.as_str()));
+                self.warning(
+                    "periods",
+                    id(first.id),
+                    "starts_on",
+                    format!(
+                        "school day {day} after the start of the year is in no {}",
+                        first.kind.as_str()
+                    ),
+                );
             }
             for w in idx.windows(2) {
                 let (a, b) = (&j.periods[w[0]], &j.periods[w[1]]);
                 if b.starts_on <= a.ends_on {
-                    self.error("periods", id(b.id), "starts_on", format!("{} ({}–{}) overlaps {} ({}–{})", b.name, b.starts_on, b.ends_on, a.name, a.starts_on, a.ends_on));
-                } else if let Some(day) = self.first_school_day(a.ends_on.succ_opt().unwrap_or(a.ends_on), b.starts_on.pred_opt()) {
+                    self.error(
+                        "periods",
+                        id(b.id),
+                        "starts_on",
+                        format!(
+                            "{} ({}–{}) overlaps {} ({}–{})",
+                            b.name, b.starts_on, b.ends_on, a.name, a.starts_on, a.ends_on
+                        ),
+                    );
+                } else if let Some(day) = self.first_school_day(
+                    a.ends_on.succ_opt().unwrap_or(a.ends_on),
+                    b.starts_on.pred_opt(),
+                ) {
                     self.warning("periods", id(b.id), "starts_on", format!("gap between {} and {}: school day {day} is in no period and no holiday", a.name, b.name));
                 }
             }
             let last = &j.periods[*idx.last().expect("non-empty")];
-            if let Some(day) = self.first_school_day(last.ends_on.succ_opt().unwrap_or(last.ends_on), Some(year.ends_on)) {
-                self.warning("periods", id(last.id), "ends_on", format!("school day {day} before the end of the year is in no {}", last.kind.as_str()));
+            if let Some(day) = self.first_school_day(
+                last.ends_on.succ_opt().unwrap_or(last.ends_on),
+                Some(year.ends_on),
+            ) {
+                self.warning(
+                    "periods",
+                    id(last.id),
+                    "ends_on",
+                    format!(
+                        "school day {day} before the end of the year is in no {}",
+                        last.kind.as_str()
+                    ),
+                );
             }
         }
     }
@@ -136,9 +224,14 @@ impl<'a> Checker<'a> {
     /// in `from..=to`.
     fn first_school_day(&self, from: NaiveDate, to: Option<NaiveDate>) -> Option<NaiveDate> {
         let to = to?;
-        from.iter_days()
-            .take_while(|d| *d <= to)
-            .find(|d| self.is_school_weekday(*d) && !self.j.holidays.iter().any(|h| h.grade.is_none() && h.starts_on <= *d && *d <= h.ends_on))
+        from.iter_days().take_while(|d| *d <= to).find(|d| {
+            self.is_school_weekday(*d)
+                && !self
+                    .j
+                    .holidays
+                    .iter()
+                    .any(|h| h.grade.is_none() && h.starts_on <= *d && *d <= h.ends_on)
+        })
     }
 
     fn is_school_weekday(&self, d: NaiveDate) -> bool {
@@ -150,58 +243,163 @@ impl<'a> Checker<'a> {
         let mut class_names: HashMap<(Id, &str), Id> = HashMap::new();
         for c in &j.classes {
             if j.year(c.year_id).is_none() {
-                self.exists(false, "classes", &id(c.id), "year_id", "academic_years", c.year_id);
+                self.exists(
+                    false,
+                    "classes",
+                    &id(c.id),
+                    "year_id",
+                    "academic_years",
+                    c.year_id,
+                );
             }
             if let Some(t) = c.class_teacher_id {
-                self.exists(j.teacher(t).is_some(), "classes", &id(c.id), "class_teacher_id", "teachers", t);
+                self.exists(
+                    j.teacher(t).is_some(),
+                    "classes",
+                    &id(c.id),
+                    "class_teacher_id",
+                    "teachers",
+                    t,
+                );
             }
             if !(1..=11).contains(&c.grade) {
-                self.error("classes", id(c.id), "grade", format!("{} is not a grade (1–11)", c.grade));
+                self.error(
+                    "classes",
+                    id(c.id),
+                    "grade",
+                    format!("{} is not a grade (1–11)", c.grade),
+                );
             }
             if let Some(other) = class_names.insert((c.year_id, c.name.as_str()), c.id) {
-                self.error("classes", id(c.id), "name", format!("'{}' is also the name of class id {other} of the same year", c.name));
+                self.error(
+                    "classes",
+                    id(c.id),
+                    "name",
+                    format!(
+                        "'{}' is also the name of class id {other} of the same year",
+                        c.name
+                    ),
+                );
             }
         }
         let mut names: HashMap<(Id, String), Id> = HashMap::new();
         for s in &j.students {
-            self.exists(j.class(s.class_id).is_some(), "students", &id(s.id), "class_id", "classes", s.class_id);
+            self.exists(
+                j.class(s.class_id).is_some(),
+                "students",
+                &id(s.id),
+                "class_id",
+                "classes",
+                s.class_id,
+            );
             if let Some(other) = names.insert((s.class_id, s.full_name()), s.id) {
-                self.warning("students", id(s.id), "last_name", format!("same full name and class as student id {other}: a duplicate pupil?"));
+                self.warning(
+                    "students",
+                    id(s.id),
+                    "last_name",
+                    format!("same full name and class as student id {other}: a duplicate pupil?"),
+                );
             }
         }
         for sg in &j.student_guardians {
-            let row = format!("student_id {}, guardian_id {}", sg.student_id, sg.guardian_id);
-            self.exists(j.student(sg.student_id).is_some(), "student_guardians", &row, "student_id", "students", sg.student_id);
-            self.exists(j.guardian(sg.guardian_id).is_some(), "student_guardians", &row, "guardian_id", "guardians", sg.guardian_id);
+            let row = format!(
+                "student_id {}, guardian_id {}",
+                sg.student_id, sg.guardian_id
+            );
+            self.exists(
+                j.student(sg.student_id).is_some(),
+                "student_guardians",
+                &row,
+                "student_id",
+                "students",
+                sg.student_id,
+            );
+            self.exists(
+                j.guardian(sg.guardian_id).is_some(),
+                "student_guardians",
+                &row,
+                "guardian_id",
+                "guardians",
+                sg.guardian_id,
+            );
         }
     }
 
     fn groups(&mut self) {
         let j = self.j;
         for g in &j.groups {
-            self.exists(j.class(g.class_id).is_some(), "groups", &id(g.id), "class_id", "classes", g.class_id);
-            self.exists(j.subject(g.subject_id).is_some(), "groups", &id(g.id), "subject_id", "subjects", g.subject_id);
+            self.exists(
+                j.class(g.class_id).is_some(),
+                "groups",
+                &id(g.id),
+                "class_id",
+                "classes",
+                g.class_id,
+            );
+            self.exists(
+                j.subject(g.subject_id).is_some(),
+                "groups",
+                &id(g.id),
+                "subject_id",
+                "subjects",
+                g.subject_id,
+            );
         }
         for gs in &j.group_students {
             let row = format!("group_id {}, student_id {}", gs.group_id, gs.student_id);
             let group = j.group(gs.group_id);
             let student = j.student(gs.student_id);
-            self.exists(group.is_some(), "group_students", &row, "group_id", "groups", gs.group_id);
-            self.exists(student.is_some(), "group_students", &row, "student_id", "students", gs.student_id);
+            self.exists(
+                group.is_some(),
+                "group_students",
+                &row,
+                "group_id",
+                "groups",
+                gs.group_id,
+            );
+            self.exists(
+                student.is_some(),
+                "group_students",
+                &row,
+                "student_id",
+                "students",
+                gs.student_id,
+            );
             if let (Some(g), Some(s)) = (group, student)
                 && g.class_id != s.class_id
             {
-                self.error("group_students", row, "student_id", format!("the pupil is in class id {}, but group '{}' belongs to class id {}", s.class_id, g.name, g.class_id));
+                self.error(
+                    "group_students",
+                    row,
+                    "student_id",
+                    format!(
+                        "the pupil is in class id {}, but group '{}' belongs to class id {}",
+                        s.class_id, g.name, g.class_id
+                    ),
+                );
             }
         }
         for (i, b) in j.bells.iter().enumerate() {
             if b.ends_at <= b.starts_at {
-                self.error("bells", format!("number {}", b.number), "ends_at", format!("{} is not after starts_at {}", b.ends_at, b.starts_at));
+                self.error(
+                    "bells",
+                    format!("number {}", b.number),
+                    "ends_at",
+                    format!("{} is not after starts_at {}", b.ends_at, b.starts_at),
+                );
             }
             if let Some(next) = j.bells.get(i + 1)
                 && next.starts_at < b.ends_at
             {
-                self.error("bells", format!("number {}", next.number), "starts_at", format!("{} is before lesson {} ends ({})", next.starts_at, b.number, b.ends_at));
+                self.error(
+                    "bells",
+                    format!("number {}", next.number),
+                    "starts_at",
+                    format!(
+                        "{} is before lesson {} ends ({})",
+                        next.starts_at, b.number, b.ends_at
+                    ),
+                );
             }
         }
     }
@@ -210,24 +408,78 @@ impl<'a> Checker<'a> {
         let j = self.j;
         for t in &j.timetable {
             let row = id(t.id);
-            self.exists(j.class(t.class_id).is_some(), "timetable", &row, "class_id", "classes", t.class_id);
-            self.exists(j.subject(t.subject_id).is_some(), "timetable", &row, "subject_id", "subjects", t.subject_id);
+            self.exists(
+                j.class(t.class_id).is_some(),
+                "timetable",
+                &row,
+                "class_id",
+                "classes",
+                t.class_id,
+            );
+            self.exists(
+                j.subject(t.subject_id).is_some(),
+                "timetable",
+                &row,
+                "subject_id",
+                "subjects",
+                t.subject_id,
+            );
             if let Some(tid) = t.teacher_id {
-                self.exists(j.teacher(tid).is_some(), "timetable", &row, "teacher_id", "teachers", tid);
+                self.exists(
+                    j.teacher(tid).is_some(),
+                    "timetable",
+                    &row,
+                    "teacher_id",
+                    "teachers",
+                    tid,
+                );
             }
             if let Some(gid) = t.group_id
-                && self.exists(j.group(gid).is_some(), "timetable", &row, "group_id", "groups", gid)
+                && self.exists(
+                    j.group(gid).is_some(),
+                    "timetable",
+                    &row,
+                    "group_id",
+                    "groups",
+                    gid,
+                )
                 && j.group(gid).is_some_and(|g| g.class_id != t.class_id)
             {
-                self.error("timetable", row.clone(), "group_id", format!("group {gid} belongs to another class than class id {}", t.class_id));
+                self.error(
+                    "timetable",
+                    row.clone(),
+                    "group_id",
+                    format!(
+                        "group {gid} belongs to another class than class id {}",
+                        t.class_id
+                    ),
+                );
             }
             if !(1..=7).contains(&t.weekday) {
-                self.error("timetable", row.clone(), "weekday", format!("{} is not a weekday (1 = Monday … 7 = Sunday)", t.weekday));
+                self.error(
+                    "timetable",
+                    row.clone(),
+                    "weekday",
+                    format!("{} is not a weekday (1 = Monday … 7 = Sunday)", t.weekday),
+                );
             } else if t.weekday > i64::from(self.config.school_days) {
-                self.warning("timetable", row.clone(), "weekday", format!("{} is not a school day of a {}-day week (site.toml school_days)", t.weekday, self.config.school_days));
+                self.warning(
+                    "timetable",
+                    row.clone(),
+                    "weekday",
+                    format!(
+                        "{} is not a school day of a {}-day week (site.toml school_days)",
+                        t.weekday, self.config.school_days
+                    ),
+                );
             }
             if j.bell(t.number).is_none() {
-                self.warning("timetable", row, "number", format!("lesson number {} has no row in bells", t.number));
+                self.warning(
+                    "timetable",
+                    row,
+                    "number",
+                    format!("lesson number {} has no row in bells", t.number),
+                );
             }
         }
     }
@@ -238,9 +490,26 @@ impl<'a> Checker<'a> {
         for l in &j.lessons {
             let row = id(l.id);
             let class = j.class(l.class_id);
-            self.exists(class.is_some(), "lessons", &row, "class_id", "classes", l.class_id);
-            self.exists(j.subject(l.subject_id).is_some(), "lessons", &row, "subject_id", "subjects", l.subject_id);
-            for (col, t) in [("teacher_id", l.teacher_id), ("substitute_teacher_id", l.substitute_teacher_id)] {
+            self.exists(
+                class.is_some(),
+                "lessons",
+                &row,
+                "class_id",
+                "classes",
+                l.class_id,
+            );
+            self.exists(
+                j.subject(l.subject_id).is_some(),
+                "lessons",
+                &row,
+                "subject_id",
+                "subjects",
+                l.subject_id,
+            );
+            for (col, t) in [
+                ("teacher_id", l.teacher_id),
+                ("substitute_teacher_id", l.substitute_teacher_id),
+            ] {
                 if let Some(t) = t {
                     self.exists(j.teacher(t).is_some(), "lessons", &row, col, "teachers", t);
                 }
@@ -255,24 +524,54 @@ impl<'a> Checker<'a> {
                     Some(_) => {}
                 }
             } else if let Some(other) = slots.insert((l.class_id, l.date, l.number), l.id) {
-                self.warning("lessons", row.clone(), "number", format!("lesson {} on {} clashes with lesson id {other} of the same class", l.number, l.date));
+                self.warning(
+                    "lessons",
+                    row.clone(),
+                    "number",
+                    format!(
+                        "lesson {} on {} clashes with lesson id {other} of the same class",
+                        l.number, l.date
+                    ),
+                );
             }
             if let Some(class) = class {
                 self.lesson_date(l, class);
             }
             if j.bell(l.number).is_none() {
-                self.warning("lessons", row.clone(), "number", format!("lesson number {} has no row in bells", l.number));
+                self.warning(
+                    "lessons",
+                    row.clone(),
+                    "number",
+                    format!("lesson number {} has no row in bells", l.number),
+                );
             }
             if let Some(due) = l.homework_due.filter(|d| *d < l.date) {
-                self.error("lessons", row, "homework_due", format!("{due} is before the lesson's date {}", l.date));
+                self.error(
+                    "lessons",
+                    row,
+                    "homework_due",
+                    format!("{due} is before the lesson's date {}", l.date),
+                );
             }
         }
         for link in &j.homework_links {
             let row = format!("lesson_id {}", link.lesson_id);
-            self.exists(j.lesson(link.lesson_id).is_some(), "homework_links", &row, "lesson_id", "lessons", link.lesson_id);
+            self.exists(
+                j.lesson(link.lesson_id).is_some(),
+                "homework_links",
+                &row,
+                "lesson_id",
+                "lessons",
+                link.lesson_id,
+            );
             let url = link.url.trim().to_ascii_lowercase();
             if !(url.starts_with("https://") || url.starts_with("http://")) {
-                self.error("homework_links", row, "url", format!("'{}' is not an http:// or https:// address", link.url));
+                self.error(
+                    "homework_links",
+                    row,
+                    "url",
+                    format!("'{}' is not an http:// or https:// address", link.url),
+                );
             }
         }
     }
@@ -281,13 +580,41 @@ impl<'a> Checker<'a> {
         let row = id(l.id);
         match self.j.year(class.year_id) {
             Some(y) if l.date < y.starts_on || l.date > y.ends_on => {
-                self.error("lessons", row, "date", format!("{} is outside the academic year {} ({}–{})", l.date, y.name, y.starts_on, y.ends_on));
+                self.error(
+                    "lessons",
+                    row,
+                    "date",
+                    format!(
+                        "{} is outside the academic year {} ({}–{})",
+                        l.date, y.name, y.starts_on, y.ends_on
+                    ),
+                );
             }
             Some(_) => {
-                if let Some(h) = self.j.holidays.iter().find(|h| h.covers(l.date, class.grade)) {
-                    self.warning("lessons", row, "date", format!("{} falls on a holiday ({})", l.date, h.name));
+                if let Some(h) = self
+                    .j
+                    .holidays
+                    .iter()
+                    .find(|h| h.covers(l.date, class.grade))
+                {
+                    self.warning(
+                        "lessons",
+                        row,
+                        "date",
+                        format!("{} falls on a holiday ({})", l.date, h.name),
+                    );
                 } else if !self.is_school_weekday(l.date) {
-                    self.warning("lessons", row, "date", format!("{} is a {} — not a school day of a {}-day week", l.date, l.date.weekday(), self.config.school_days));
+                    self.warning(
+                        "lessons",
+                        row,
+                        "date",
+                        format!(
+                            "{} is a {} — not a school day of a {}-day week",
+                            l.date,
+                            l.date.weekday(),
+                            self.config.school_days
+                        ),
+                    );
                 }
             }
             None => {}
@@ -308,22 +635,53 @@ impl<'a> Checker<'a> {
 
     /// Checks a (pupil, lesson) row of marks or attendance; returns the lesson and the
     /// class when both exist.
-    fn pupil_in_lesson(&mut self, m: &Membership, table: &str, row: &str, student_id: Id, lesson_id: Id) -> Option<(&'a Lesson, &'a Class)> {
+    fn pupil_in_lesson(
+        &mut self,
+        m: &Membership,
+        table: &str,
+        row: &str,
+        student_id: Id,
+        lesson_id: Id,
+    ) -> Option<(&'a Lesson, &'a Class)> {
         let j = self.j;
         let pupil_class = m.class_of.get(&student_id).copied();
-        self.exists(pupil_class.is_some(), table, row, "student_id", "students", student_id);
+        self.exists(
+            pupil_class.is_some(),
+            table,
+            row,
+            "student_id",
+            "students",
+            student_id,
+        );
         let lesson = j.lesson(lesson_id);
-        self.exists(lesson.is_some(), table, row, "lesson_id", "lessons", lesson_id);
+        self.exists(
+            lesson.is_some(),
+            table,
+            row,
+            "lesson_id",
+            "lessons",
+            lesson_id,
+        );
         let (lesson, pupil_class) = (lesson?, pupil_class?);
         if pupil_class != lesson.class_id {
             self.error(table, row.to_string(), "student_id", format!("the pupil is in class id {pupil_class}, but lesson {lesson_id} is a lesson of class id {}", lesson.class_id));
         } else if let Some(g) = lesson.group_id
             && !m.in_group.contains(&(g, student_id))
         {
-            self.error(table, row.to_string(), "student_id", format!("the pupil is not in group id {g} that lesson {lesson_id} is taught to"));
+            self.error(
+                table,
+                row.to_string(),
+                "student_id",
+                format!("the pupil is not in group id {g} that lesson {lesson_id} is taught to"),
+            );
         }
         if lesson.cancelled {
-            self.warning(table, row.to_string(), "lesson_id", format!("lesson {lesson_id} on {} was cancelled", lesson.date));
+            self.warning(
+                table,
+                row.to_string(),
+                "lesson_id",
+                format!("lesson {lesson_id} on {} was cancelled", lesson.date),
+            );
         }
         Some((lesson, j.class(lesson.class_id)?))
     }
@@ -340,31 +698,68 @@ impl<'a> Checker<'a> {
         for mark in &j.marks {
             let row = id(mark.id);
             if let Some(wt) = mark.work_type_id {
-                self.exists(j.work_type(wt).is_some(), "marks", &row, "work_type_id", "work_types", wt);
+                self.exists(
+                    j.work_type(wt).is_some(),
+                    "marks",
+                    &row,
+                    "work_type_id",
+                    "work_types",
+                    wt,
+                );
             }
             match &mark.value {
-                None if !mark.is_debt => self.error("marks", row.clone(), "value", "is empty; only a debt (is_debt = 1) may have no value yet".into()),
+                None if !mark.is_debt => self.error(
+                    "marks",
+                    row.clone(),
+                    "value",
+                    "is empty; only a debt (is_debt = 1) may have no value yet".into(),
+                ),
                 Some(v) if grades::parse_value(v, &self.config.grading).is_none() => {
                     self.error("marks", row.clone(), "value", self.scale_message(v));
                 }
                 _ => {}
             }
             if let Some(w) = mark.weight.filter(|w| !(*w > 0.0 && w.is_finite())) {
-                self.error("marks", row.clone(), "weight", format!("{w} is not a positive number"));
+                self.error(
+                    "marks",
+                    row.clone(),
+                    "weight",
+                    format!("{w} is not a positive number"),
+                );
             }
-            let Some((_, class)) = self.pupil_in_lesson(&m, "marks", &row, mark.student_id, mark.lesson_id) else {
+            let Some((_, class)) =
+                self.pupil_in_lesson(&m, "marks", &row, mark.student_id, mark.lesson_id)
+            else {
                 continue;
             };
             if class.grade == 1 {
-                self.error("marks", row.clone(), "value", format!("class {} is grade 1, which has no marks", class.name));
+                self.error(
+                    "marks",
+                    row.clone(),
+                    "value",
+                    format!("class {} is grade 1, which has no marks", class.name),
+                );
             }
-            if mark.value.is_some() && !mark.is_debt && absent.contains(&(mark.student_id, mark.lesson_id)) {
-                self.warning("marks", row, "student_id", "the pupil is marked absent from this lesson".into());
+            if mark.value.is_some()
+                && !mark.is_debt
+                && absent.contains(&(mark.student_id, mark.lesson_id))
+            {
+                self.warning(
+                    "marks",
+                    row,
+                    "student_id",
+                    "the pupil is marked absent from this lesson".into(),
+                );
             }
         }
         for wt in &j.work_types {
             if !(wt.weight > 0.0 && wt.weight.is_finite()) {
-                self.error("work_types", id(wt.id), "weight", format!("{} is not a positive number", wt.weight));
+                self.error(
+                    "work_types",
+                    id(wt.id),
+                    "weight",
+                    format!("{} is not a positive number", wt.weight),
+                );
             }
         }
     }
@@ -390,18 +785,52 @@ impl<'a> Checker<'a> {
     fn period_marks(&mut self) {
         let j = self.j;
         for pm in &j.period_marks {
-            let row = format!("student_id {}, subject_id {}, period_id {}", pm.student_id, pm.subject_id, pm.period_id);
+            let row = format!(
+                "student_id {}, subject_id {}, period_id {}",
+                pm.student_id, pm.subject_id, pm.period_id
+            );
             let student = j.student(pm.student_id);
-            self.exists(student.is_some(), "period_marks", &row, "student_id", "students", pm.student_id);
-            self.exists(j.subject(pm.subject_id).is_some(), "period_marks", &row, "subject_id", "subjects", pm.subject_id);
-            self.exists(j.period(pm.period_id).is_some(), "period_marks", &row, "period_id", "periods", pm.period_id);
+            self.exists(
+                student.is_some(),
+                "period_marks",
+                &row,
+                "student_id",
+                "students",
+                pm.student_id,
+            );
+            self.exists(
+                j.subject(pm.subject_id).is_some(),
+                "period_marks",
+                &row,
+                "subject_id",
+                "subjects",
+                pm.subject_id,
+            );
+            self.exists(
+                j.period(pm.period_id).is_some(),
+                "period_marks",
+                &row,
+                "period_id",
+                "periods",
+                pm.period_id,
+            );
             if grades::parse_value(&pm.value, &self.config.grading).is_none() {
-                self.error("period_marks", row.clone(), "value", self.scale_message(&pm.value));
+                self.error(
+                    "period_marks",
+                    row.clone(),
+                    "value",
+                    self.scale_message(&pm.value),
+                );
             }
             if let Some(class) = student.and_then(|s| j.class(s.class_id))
                 && class.grade == 1
             {
-                self.error("period_marks", row, "value", format!("class {} is grade 1, which has no marks", class.name));
+                self.error(
+                    "period_marks",
+                    row,
+                    "value",
+                    format!("class {} is grade 1, which has no marks", class.name),
+                );
             }
         }
     }
@@ -412,24 +841,53 @@ impl<'a> Checker<'a> {
             let row = id(a.id);
             match a.audience {
                 Audience::Class(c) => {
-                    self.exists(j.class(c).is_some(), "announcements", &row, "class_id", "classes", c);
+                    self.exists(
+                        j.class(c).is_some(),
+                        "announcements",
+                        &row,
+                        "class_id",
+                        "classes",
+                        c,
+                    );
                 }
                 Audience::Grade(g) if !(1..=11).contains(&g) => {
-                    self.error("announcements", row.clone(), "grade", format!("{g} is not a grade (1–11)"));
+                    self.error(
+                        "announcements",
+                        row.clone(),
+                        "grade",
+                        format!("{g} is not a grade (1–11)"),
+                    );
                 }
                 _ => {}
             }
             if let Some(e) = a.expires_at.filter(|e| *e < a.published_at) {
-                self.warning("announcements", row, "expires_at", format!("{e} is before published_at {}", a.published_at));
+                self.warning(
+                    "announcements",
+                    row,
+                    "expires_at",
+                    format!("{e} is before published_at {}", a.published_at),
+                );
             }
         }
         for e in &j.events {
             let row = id(e.id);
             if let Some(c) = e.class_id {
-                self.exists(j.class(c).is_some(), "events", &row, "class_id", "classes", c);
+                self.exists(
+                    j.class(c).is_some(),
+                    "events",
+                    &row,
+                    "class_id",
+                    "classes",
+                    c,
+                );
             }
             if let Some(end) = e.ends_at.filter(|end| *end < e.starts_at) {
-                self.error("events", row, "ends_at", format!("{end} is before starts_at {}", e.starts_at));
+                self.error(
+                    "events",
+                    row,
+                    "ends_at",
+                    format!("{end} is before starts_at {}", e.starts_at),
+                );
             }
         }
     }

@@ -7,8 +7,8 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
-use super::model::*;
 use super::SCHEMA_VERSION;
+use super::model::*;
 use crate::check::Finding;
 
 /// Every table the read model loads, with the columns it reads, in SELECT order. The first
@@ -34,7 +34,15 @@ const YEARS: TableSpec = TableSpec {
 };
 const PERIODS: TableSpec = TableSpec {
     name: "periods",
-    columns: &["id", "year_id", "kind", "number", "name", "starts_on", "ends_on"],
+    columns: &[
+        "id",
+        "year_id",
+        "kind",
+        "number",
+        "name",
+        "starts_on",
+        "ends_on",
+    ],
     key: 1,
     order: "id",
 };
@@ -52,7 +60,14 @@ const TEACHERS: TableSpec = TableSpec {
 };
 const CLASSES: TableSpec = TableSpec {
     name: "classes",
-    columns: &["id", "year_id", "grade", "letter", "name", "class_teacher_id"],
+    columns: &[
+        "id",
+        "year_id",
+        "grade",
+        "letter",
+        "name",
+        "class_teacher_id",
+    ],
     key: 1,
     order: "id",
 };
@@ -411,9 +426,9 @@ impl Cells<'_, '_> {
     fn opt_datetime(&self, i: usize) -> Result<Option<NaiveDateTime>, Bad> {
         match self.opt_text(i)? {
             None => Ok(None),
-            Some(s) => parse_datetime(s.trim()).map(Some).ok_or_else(|| {
-                self.bad(i, "is not a valid date and time (YYYY-MM-DD HH:MM)")
-            }),
+            Some(s) => parse_datetime(s.trim())
+                .map(Some)
+                .ok_or_else(|| self.bad(i, "is not a valid date and time (YYYY-MM-DD HH:MM)")),
         }
     }
 
@@ -484,10 +499,21 @@ fn load_table<T>(
             Ok(v) => out.push(v),
             Err(bad) => {
                 let key = (0..spec.key)
-                    .map(|i| format!("{} {}", spec.columns[i], show(cells.raw(i)).trim_matches('\'')))
+                    .map(|i| {
+                        format!(
+                            "{} {}",
+                            spec.columns[i],
+                            show(cells.raw(i)).trim_matches('\'')
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", ");
-                findings.push(Finding::error(spec.name, key, Some(bad.column), bad.message));
+                findings.push(Finding::error(
+                    spec.name,
+                    key,
+                    Some(bad.column),
+                    bad.message,
+                ));
             }
         }
     }
@@ -708,31 +734,30 @@ impl Journal {
                 comment: c.opt_text(4)?,
             })
         })?;
-        let announcements = load_table(conn, &ANNOUNCEMENTS, &mut f, |c| {
-            let audience = match c.text(1)?.as_str() {
-                "school" => Audience::School,
-                "grade" => Audience::Grade(
-                    c.opt_int(2)?
-                        .ok_or_else(|| c.bad(2, "is empty, but audience 'grade' needs a grade"))?,
-                ),
-                "class" => Audience::Class(
-                    c.opt_int(3)?.ok_or_else(|| {
-                        c.bad(3, "is empty, but audience 'class' needs a class_id")
-                    })?,
-                ),
-                _ => return Err(c.bad(1, "is not one of school, grade, class")),
-            };
-            Ok(Announcement {
-                id: c.int(0)?,
-                audience,
-                title: c.text(4)?,
-                body_md: c.opt_text(5)?.unwrap_or_default(),
-                published_at: c.datetime(6)?,
-                expires_at: c.opt_datetime(7)?,
-                pinned: c.flag(8)?,
-                author: c.opt_text(9)?,
-            })
-        })?;
+        let announcements =
+            load_table(conn, &ANNOUNCEMENTS, &mut f, |c| {
+                let audience =
+                    match c.text(1)?.as_str() {
+                        "school" => Audience::School,
+                        "grade" => Audience::Grade(c.opt_int(2)?.ok_or_else(|| {
+                            c.bad(2, "is empty, but audience 'grade' needs a grade")
+                        })?),
+                        "class" => Audience::Class(c.opt_int(3)?.ok_or_else(|| {
+                            c.bad(3, "is empty, but audience 'class' needs a class_id")
+                        })?),
+                        _ => return Err(c.bad(1, "is not one of school, grade, class")),
+                    };
+                Ok(Announcement {
+                    id: c.int(0)?,
+                    audience,
+                    title: c.text(4)?,
+                    body_md: c.opt_text(5)?.unwrap_or_default(),
+                    published_at: c.datetime(6)?,
+                    expires_at: c.opt_datetime(7)?,
+                    pinned: c.flag(8)?,
+                    author: c.opt_text(9)?,
+                })
+            })?;
         let events = load_table(conn, &EVENTS, &mut f, |c| {
             Ok(Event {
                 id: c.int(0)?,
@@ -794,7 +819,12 @@ mod tests {
         ] {
             assert!(parse_datetime(s).is_some(), "{s}");
         }
-        for s in ["2026-11-23 25:00", "2026-11-23x18:30", "18:30", "2026-11-2318:30"] {
+        for s in [
+            "2026-11-23 25:00",
+            "2026-11-23x18:30",
+            "18:30",
+            "2026-11-2318:30",
+        ] {
             assert!(parse_datetime(s).is_none(), "{s}");
         }
     }

@@ -30,8 +30,7 @@ pub fn open_for_writing(path: &Path) -> Result<Connection> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create folder {}", parent.display()))?;
     }
-    let conn =
-        Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     if existed {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

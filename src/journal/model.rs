@@ -98,7 +98,11 @@ pub struct Teacher {
 impl Teacher {
     /// "Иванова Мария Петровна".
     pub fn full_name(&self) -> String {
-        full_name(&self.last_name, &self.first_name, self.middle_name.as_deref())
+        full_name(
+            &self.last_name,
+            &self.first_name,
+            self.middle_name.as_deref(),
+        )
     }
 
     /// "Иванова М. П." — how a teacher is named on boards.
@@ -148,7 +152,11 @@ pub struct Student {
 
 impl Student {
     pub fn full_name(&self) -> String {
-        full_name(&self.last_name, &self.first_name, self.middle_name.as_deref())
+        full_name(
+            &self.last_name,
+            &self.first_name,
+            self.middle_name.as_deref(),
+        )
     }
 }
 

@@ -89,7 +89,11 @@ impl Strings {
 
     /// "ноябрь 2026".
     pub fn month_year(&self, d: NaiveDate) -> String {
-        format!("{} {}", self.months_nominative[d.month0() as usize], d.year())
+        format!(
+            "{} {}",
+            self.months_nominative[d.month0() as usize],
+            d.year()
+        )
     }
 
     /// A span of days: "23–29 ноября 2026", "30 ноября – 6 декабря 2026",
@@ -127,15 +131,25 @@ mod tests {
         let e = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
         assert_eq!(s.range(d, e), "23–29 ноября 2026");
         let f = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
-        assert_eq!(s.range(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), f), "30 ноября – 6 декабря 2026");
+        assert_eq!(
+            s.range(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), f),
+            "30 ноября – 6 декабря 2026"
+        );
     }
 
     #[test]
     fn english_strings_parse() {
-        let s = Strings::parse(Language::En, include_str!("../../themes/default/i18n/en.toml")).unwrap();
+        let s = Strings::parse(
+            Language::En,
+            include_str!("../../themes/default/i18n/en.toml"),
+        )
+        .unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert_eq!(s.date_short_weekday(d), "Mon, 23 November");
         // Both languages define the same keys.
-        assert_eq!(s.map.keys().collect::<Vec<_>>(), ru().map.keys().collect::<Vec<_>>());
+        assert_eq!(
+            s.map.keys().collect::<Vec<_>>(),
+            ru().map.keys().collect::<Vec<_>>()
+        );
     }
 }

@@ -96,7 +96,9 @@ mod tests {
     fn template_errors_name_template_and_line() {
         let mut t = Theme::builtin();
         t.set_template("index.html", "line one\n{{ broken");
-        let err = Renderer::new(&t, crate::config::Language::Ru).err().unwrap();
+        let err = Renderer::new(&t, crate::config::Language::Ru)
+            .err()
+            .unwrap();
         let text = format!("{err:#}");
         assert!(text.contains("index.html"), "{text}");
         assert!(text.contains("2:"), "{text}");

@@ -95,8 +95,8 @@ impl Theme {
                     .expect("below root")
                     .to_string_lossy()
                     .replace('\\', "/");
-                let bytes =
-                    std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let bytes = std::fs::read(&path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
                 self.files.insert(rel, bytes);
             }
         }

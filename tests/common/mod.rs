@@ -82,7 +82,9 @@ pub fn personal_names(site: &Path) -> Vec<String> {
     let mut names = Vec::new();
     for table in ["students", "guardians"] {
         let mut stmt = conn
-            .prepare(&format!("SELECT last_name || ' ' || first_name FROM {table}"))
+            .prepare(&format!(
+                "SELECT last_name || ' ' || first_name FROM {table}"
+            ))
             .unwrap();
         let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
         names.extend(rows.map(Result::unwrap));
