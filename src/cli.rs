@@ -15,6 +15,7 @@ use crate::config::{self, Site};
 use crate::demo::{self, DemoOptions};
 use crate::import;
 use crate::journal;
+use crate::serve;
 
 #[derive(Parser)]
 #[command(
@@ -51,7 +52,7 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Generate the demo school's journal for this site, then build it.
+    /// Generate the demo school's journal for this site, build it and serve it.
     Demo {
         #[command(flatten)]
         size: DemoSize,
@@ -61,6 +62,20 @@ enum Command {
         /// Only generate the journal.
         #[arg(long)]
         no_build: bool,
+        /// Build, but do not serve.
+        #[arg(long)]
+        no_serve: bool,
+        /// Port of the preview server.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[command(flatten)]
+        day: Day,
+    },
+    /// Build, serve the site on 127.0.0.1 and rebuild on every change (a local preview).
+    Serve {
+        /// Port to listen on (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
         #[command(flatten)]
         day: Day,
     },
@@ -144,6 +159,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             size,
             force,
             no_build,
+            no_serve,
+            port,
             day,
         } => {
             let site = Site::load(&cli.site)?;
@@ -152,7 +169,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if no_build {
                 return Ok(ExitCode::SUCCESS);
             }
-            build_site(&site, &day)
+            if no_serve {
+                return build_site(&site, &day);
+            }
+            serve::serve(&cli.site, port, day.today)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { port, day } => {
+            serve::serve(&cli.site, port, day.today)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Check { all } => check_site(&cli.site, all),
         Command::Build { day } => build_site(&Site::load(&cli.site)?, &day),
@@ -322,7 +347,7 @@ fn check_site(root: &Path, all: bool) -> Result<ExitCode> {
 fn build_site(site: &Site, day: &Day) -> Result<ExitCode> {
     let started = Instant::now();
     let today = day.resolve(site);
-    let report = build::build(site, today)?;
+    let report = build::build(site, today, true)?;
     let s = report.stats;
     eprintln!(
         "built {} as of {today}: {} files, {} KB ({} new or changed, {} removed), {} warning(s), {:.2} s",

@@ -16,6 +16,10 @@ struct File {
     weekdays: Vec<String>,
     weekdays_short: Vec<String>,
     strings: BTreeMap<String, String>,
+    /// Word forms by count: ru `[one, few, many]` ("отметка", "отметки", "отметок"),
+    /// en `[one, other]`.
+    #[serde(default)]
+    plurals: BTreeMap<String, Vec<String>>,
 }
 
 /// The strings of one language: names for dates and the theme's UI texts.
@@ -29,6 +33,7 @@ pub struct Strings {
     weekdays_short: Vec<String>,
     /// UI texts by key, given to templates as `t`.
     pub map: BTreeMap<String, String>,
+    pub plurals: BTreeMap<String, Vec<String>>,
 }
 
 impl Strings {
@@ -40,6 +45,15 @@ impl Strings {
         if f.weekdays.len() != 7 || f.weekdays_short.len() != 7 {
             bail!("weekdays and weekdays_short need 7 names each");
         }
+        let forms = match language {
+            Language::Ru => 3,
+            Language::En => 2,
+        };
+        for (key, words) in &f.plurals {
+            if words.len() != forms {
+                bail!("[plurals] {key} needs {forms} forms, has {}", words.len());
+            }
+        }
         Ok(Strings {
             lang: language.code(),
             language,
@@ -48,11 +62,25 @@ impl Strings {
             weekdays: f.weekdays,
             weekdays_short: f.weekdays_short,
             map: f.strings,
+            plurals: f.plurals,
         })
     }
 
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.map.get(key).map(String::as_str).unwrap_or(key)
+    }
+
+    /// "5 отметок": the count with the word form its number takes.
+    pub fn plural(&self, n: i64, key: &str) -> String {
+        match self.plurals.get(key) {
+            Some(forms) => format!("{n} {}", forms[plural_form(self.language, n)]),
+            None => format!("{n} {key}"),
+        }
+    }
+
+    /// "понедельник".
+    pub fn weekday_name(&self, d: NaiveDate) -> String {
+        self.weekdays[d.weekday().num_days_from_monday() as usize].clone()
     }
 
     fn month(&self, d: NaiveDate) -> &str {
@@ -109,6 +137,25 @@ impl Strings {
     }
 }
 
+/// Which word form a count takes: Russian one (1, 21, 101), few (2–4, 22–24) or many
+/// (0, 5–20, 25–30, 11–14); English one or other.
+pub fn plural_form(language: Language, n: i64) -> usize {
+    let n = n.unsigned_abs();
+    match language {
+        Language::En => usize::from(n != 1),
+        Language::Ru => {
+            let (last, last_two) = (n % 10, n % 100);
+            if last == 1 && last_two != 11 {
+                0
+            } else if (2..=4).contains(&last) && !(12..=14).contains(&last_two) {
+                1
+            } else {
+                2
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +182,29 @@ mod tests {
             s.range(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), f),
             "30 ноября – 6 декабря 2026"
         );
+    }
+
+    #[test]
+    fn russian_plurals() {
+        let s = ru();
+        let cases = [
+            (1, "1 отметка"),
+            (2, "2 отметки"),
+            (4, "4 отметки"),
+            (5, "5 отметок"),
+            (11, "11 отметок"),
+            (12, "12 отметок"),
+            (14, "14 отметок"),
+            (21, "21 отметка"),
+            (22, "22 отметки"),
+            (25, "25 отметок"),
+            (101, "101 отметка"),
+            (111, "111 отметок"),
+            (0, "0 отметок"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(s.plural(n, "marks"), want);
+        }
     }
 
     #[test]

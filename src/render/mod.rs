@@ -27,20 +27,88 @@ impl Renderer {
         tera.add_raw_templates(theme.templates())
             .map_err(|e| anyhow!("{}", tera_message(&e)))?;
         let strings = theme.strings(language)?;
+        let plurals = strings.clone();
+        tera.register_function(
+            "plural",
+            move |args: &std::collections::HashMap<String, tera::Value>| {
+                let n = args
+                    .get("n")
+                    .and_then(tera::Value::as_i64)
+                    .ok_or_else(|| tera::Error::msg("plural() needs a whole number n="))?;
+                let key = args
+                    .get("key")
+                    .and_then(tera::Value::as_str)
+                    .ok_or_else(|| tera::Error::msg("plural() needs key=\"…\""))?;
+                Ok(tera::Value::String(plurals.plural(n, key)))
+            },
+        );
         Ok(Renderer { tera, strings })
     }
 
     /// Renders template `name` with `page` (its fields become template variables) and the
     /// common variables: `t` (UI strings), `lang`, `root` (relative path to the site root).
     pub fn render<T: Serialize>(&self, name: &str, root: &str, page: &T) -> Result<String> {
+        self.render_tab(name, root, "", page)
+    }
+
+    /// Renders the HTML page at `path` (relative to the site root) and minifies it. `tab`
+    /// names the page's tab in a class's navigation (`board`, `homework`, …).
+    pub fn page<T: Serialize>(
+        &self,
+        name: &str,
+        path: &str,
+        tab: &str,
+        page: &T,
+    ) -> Result<Vec<u8>> {
+        let html = self
+            .render_tab(name, &root_of(path), tab, page)
+            .map_err(|e| e.context(format!("rendering {path}")))?;
+        Ok(minify_html(&html))
+    }
+
+    fn render_tab<T: Serialize>(
+        &self,
+        name: &str,
+        root: &str,
+        tab: &str,
+        page: &T,
+    ) -> Result<String> {
         let mut ctx = tera::Context::from_serialize(page)
             .map_err(|e| anyhow!("template {name}: {}", tera_message(&e)))?;
         ctx.insert("t", &self.strings.map);
         ctx.insert("lang", &self.strings.lang);
         ctx.insert("root", root);
+        ctx.insert("tab", tab);
         self.tera
             .render(name, &ctx)
             .map_err(|e| anyhow!("{}", tera_message(&e)))
+    }
+}
+
+/// Minifies an HTML page (inline JavaScript is left as it is).
+pub fn minify_html(html: &str) -> Vec<u8> {
+    let mut cfg = minify_html::Cfg::new();
+    cfg.minify_css = true;
+    cfg.minify_js = false;
+    cfg.keep_closing_tags = true;
+    cfg.keep_html_and_head_opening_tags = true;
+    minify_html::minify(html.as_bytes(), &cfg)
+}
+
+/// Minifies a stylesheet, through the same CSS minifier the HTML pages use.
+pub fn minify_css(css: &[u8]) -> Vec<u8> {
+    let mut cfg = minify_html::Cfg::new();
+    cfg.minify_css = true;
+    let mut doc = b"<style>".to_vec();
+    doc.extend_from_slice(css);
+    doc.extend_from_slice(b"</style>");
+    let out = minify_html::minify(&doc, &cfg);
+    let inner = out
+        .strip_prefix(b"<style>")
+        .and_then(|o| o.strip_suffix(b"</style>"));
+    match inner {
+        Some(inner) if !inner.is_empty() => inner.to_vec(),
+        _ => css.to_vec(),
     }
 }
 
@@ -90,6 +158,14 @@ mod tests {
     fn roots() {
         assert_eq!(root_of("index.html"), "");
         assert_eq!(root_of("classes/5b/homework/index.html"), "../../../");
+    }
+
+    #[test]
+    fn minifies() {
+        let html = minify_html("<p>  a   b  </p>\n\n<p>c</p>");
+        assert!(html.len() < 20, "{}", String::from_utf8_lossy(&html));
+        let css = minify_css(b"a {  color : red ; }\n/* c */ b { margin: 0px }");
+        assert_eq!(String::from_utf8_lossy(&css), "a{color:red}b{margin:0}");
     }
 
     #[test]

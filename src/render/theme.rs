@@ -8,32 +8,30 @@ use anyhow::{Context, Result, bail};
 use super::Strings;
 use crate::config::{Language, Site};
 
-/// The default theme, compiled into the binary.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "templates/base.html",
-        include_str!("../../themes/default/templates/base.html"),
-    ),
-    (
-        "templates/index.html",
-        include_str!("../../themes/default/templates/index.html"),
-    ),
-    (
-        "templates/homework.html",
-        include_str!("../../themes/default/templates/homework.html"),
-    ),
-    (
-        "static/style.css",
-        include_str!("../../themes/default/static/style.css"),
-    ),
-    (
-        "i18n/ru.toml",
-        include_str!("../../themes/default/i18n/ru.toml"),
-    ),
-    (
-        "i18n/en.toml",
-        include_str!("../../themes/default/i18n/en.toml"),
-    ),
+macro_rules! builtin {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../../themes/default/", $path)))),*]
+    };
+}
+
+/// The default theme, compiled into the binary. Every file of `themes/default/` must be
+/// listed (a test checks).
+const BUILTIN: &[(&str, &str)] = builtin![
+    "templates/base.html",
+    "templates/index.html",
+    "templates/classes.html",
+    "templates/class.html",
+    "templates/homework.html",
+    "templates/timetable.html",
+    "templates/events.html",
+    "templates/partials/announcement.html",
+    "templates/partials/event.html",
+    "templates/partials/week.html",
+    "templates/partials/grades.html",
+    "static/style.css",
+    "static/icon.svg",
+    "i18n/ru.toml",
+    "i18n/en.toml",
 ];
 
 /// The files of a theme by relative path (`templates/…`, `static/…`, `i18n/…`).
@@ -136,5 +134,22 @@ impl Theme {
             .with_context(|| format!("the theme has no {key}"))?;
         Strings::parse(language, &String::from_utf8_lossy(text))
             .with_context(|| format!("in theme file {key}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_default_theme_file_is_built_in() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/default");
+        let mut on_disk = Theme {
+            files: BTreeMap::new(),
+        };
+        on_disk.overlay(&root).unwrap();
+        let builtin = Theme::builtin();
+        let listed: Vec<&String> = builtin.files.keys().collect();
+        assert_eq!(on_disk.files.keys().collect::<Vec<_>>(), listed);
     }
 }

@@ -73,6 +73,7 @@ pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 /// Runs SQL against a site's journal (as an outside tool would, foreign keys off).
 pub fn sql(site: &Path, statements: &str) {
     let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
     conn.execute_batch(statements).unwrap();
 }
 

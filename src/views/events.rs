@@ -1,0 +1,138 @@
+//! Events: each class's month list (the class teacher's monthly plan) with the school's
+//! events, and the iCalendar feeds a phone calendar subscribes to.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use super::{ClassRef, Common, Inputs};
+use crate::feeds::CalendarEvent;
+use crate::journal::{Event, Id};
+
+#[derive(Serialize, Clone)]
+pub struct EventView {
+    pub title: String,
+    pub date: String,
+    pub date_iso: String,
+    /// "18:00–19:00", or None for an all-day event.
+    pub time: Option<String>,
+    pub place: Option<String>,
+    pub description: Option<String>,
+    /// A school-wide event on a class's list.
+    pub school_wide: bool,
+}
+
+#[derive(Serialize)]
+pub struct MonthView {
+    pub label: String,
+    pub events: Vec<EventView>,
+}
+
+#[derive(Serialize)]
+pub struct EventsPage {
+    #[serde(flatten)]
+    pub common: Common,
+    pub class: ClassRef,
+    pub months: Vec<MonthView>,
+}
+
+/// How many months an events page lists, from the current one.
+const MONTHS_SHOWN: u32 = 2;
+/// How far ahead boards list events.
+const UPCOMING_DAYS: i64 = 30;
+
+impl Inputs<'_> {
+    /// Events of a class (with the school's) or of the school alone, by start.
+    fn events_of(&self, class: Option<Id>) -> Vec<&Event> {
+        let mut events: Vec<&Event> = self
+            .journal
+            .events
+            .iter()
+            .filter(|e| e.class_id.is_none() || (class.is_some() && e.class_id == class))
+            .collect();
+        events.sort_by_key(|e| (e.starts_at, e.id));
+        events
+    }
+
+    fn event_view(&self, e: &Event) -> EventView {
+        let start = e.starts_at;
+        let midnight = start.time() == chrono::NaiveTime::MIN;
+        let time = (!midnight).then(|| match e.ends_at {
+            Some(end) if end.date() == start.date() && end > start => {
+                format!("{}–{}", start.format("%H:%M"), end.format("%H:%M"))
+            }
+            _ => start.format("%H:%M").to_string(),
+        });
+        EventView {
+            title: e.title.clone(),
+            date: self.strings.date_short_weekday(start.date()),
+            date_iso: start.date().to_string(),
+            time,
+            place: e.place.clone(),
+            description: e.description.clone(),
+            school_wide: e.class_id.is_none(),
+        }
+    }
+
+    /// Events of the coming weeks, for boards.
+    pub fn upcoming_events(&self, class: Option<Id>) -> Vec<EventView> {
+        let until = self.today + Duration::days(UPCOMING_DAYS);
+        self.events_of(class)
+            .into_iter()
+            .filter(|e| {
+                let end = e.ends_at.unwrap_or(e.starts_at).date();
+                end >= self.today && e.starts_at.date() <= until
+            })
+            .map(|e| self.event_view(e))
+            .collect()
+    }
+
+    pub fn events_page(&self, class: &ClassRef) -> EventsPage {
+        let events = self.events_of(Some(class.id));
+        let mut months = Vec::new();
+        let mut first = NaiveDate::from_ymd_opt(self.today.year(), self.today.month(), 1)
+            .expect("first of month");
+        for _ in 0..MONTHS_SHOWN {
+            let next = first + chrono::Months::new(1);
+            months.push(MonthView {
+                label: self.strings.month_year(first),
+                events: events
+                    .iter()
+                    .filter(|e| e.starts_at.date() >= first && e.starts_at.date() < next)
+                    .map(|e| self.event_view(e))
+                    .collect(),
+            });
+            first = next;
+        }
+        EventsPage {
+            common: self.common(),
+            class: class.clone(),
+            months,
+        }
+    }
+
+    /// The iCalendar feed of a class (its events and the school's) or of the school.
+    pub fn icalendar(&self, class: Option<&ClassRef>) -> String {
+        let events = self.events_of(class.map(|c| c.id));
+        let page = match class {
+            Some(c) => self.absolute(&c.events_url),
+            None => self.absolute("index.html"),
+        };
+        let items: Vec<CalendarEvent> = events
+            .iter()
+            .map(|e| CalendarEvent {
+                uid: format!("event-{}", e.id),
+                title: &e.title,
+                starts_at: e.starts_at,
+                ends_at: e.ends_at,
+                place: e.place.as_deref(),
+                description: e.description.as_deref(),
+                url: Some(page.clone()),
+            })
+            .collect();
+        let name = match class {
+            Some(c) => format!("{} · {}", c.name, self.journal.school.short_name),
+            None => self.journal.school.short_name.clone(),
+        };
+        crate::feeds::icalendar(&name, &self.host(), self.config.tz(), &items)
+    }
+}

@@ -1,0 +1,297 @@
+//! Homework boards: this week and next, day by day, lesson by lesson, and an archive of the
+//! past weeks of the current term.
+//!
+//! A lesson's `homework` is what was set at it; it is due at `homework_due`, else at the
+//! next lesson of the same subject and group. Boards show both: under each lesson what to
+//! prepare for it ("к уроку") and what was set at it.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+use super::{ClassRef, Common, Inputs, is_web_url};
+use crate::journal::{HomeworkLink, Id, Journal, Lesson};
+
+#[derive(Serialize, Clone)]
+pub struct LinkView {
+    pub url: String,
+    pub title: String,
+}
+
+/// Homework due at a lesson, set at an earlier one.
+#[derive(Serialize, Clone)]
+pub struct DueView {
+    pub text: String,
+    pub links: Vec<LinkView>,
+    /// When it was set: "пн, 16 ноября".
+    pub set_on: String,
+}
+
+#[derive(Serialize, Clone)]
+pub struct LessonView {
+    pub number: i64,
+    pub time: Option<String>,
+    pub subject: String,
+    pub group: Option<String>,
+    pub teacher: Option<String>,
+    pub substitute: Option<String>,
+    pub room: Option<String>,
+    pub topic: Option<String>,
+    /// Homework set at this lesson.
+    pub homework: Option<String>,
+    pub links: Vec<LinkView>,
+    /// Homework to prepare for this lesson.
+    pub due: Vec<DueView>,
+    pub cancelled: bool,
+}
+
+#[derive(Serialize, Clone)]
+pub struct DayView {
+    pub iso: String,
+    pub label: String,
+    pub today: bool,
+    /// The holiday's name when the class is off that day.
+    pub holiday: Option<String>,
+    pub lessons: Vec<LessonView>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct WeekView {
+    pub monday: String,
+    pub label: String,
+    /// The archive page of this week, relative to the class's homework folder.
+    pub file: String,
+    pub days: Vec<DayView>,
+}
+
+#[derive(Serialize)]
+pub struct HomeworkPage {
+    #[serde(flatten)]
+    pub common: Common,
+    pub class: ClassRef,
+    /// This week and next on the main page; one past week on an archive page.
+    pub weeks: Vec<WeekView>,
+    /// Past weeks of the current term, newest first (main page only).
+    pub archive: Vec<WeekView>,
+    pub is_archive: bool,
+    pub term: Option<String>,
+}
+
+/// Lessons and homework indexed once per build.
+pub struct HomeworkIndex<'a> {
+    /// Lessons of each class, by date, number, then group.
+    by_class: HashMap<Id, Vec<&'a Lesson>>,
+    links: HashMap<Id, Vec<&'a HomeworkLink>>,
+    /// Lesson id → the lessons whose homework is due at it.
+    due: HashMap<Id, Vec<&'a Lesson>>,
+}
+
+impl<'a> HomeworkIndex<'a> {
+    pub fn new(j: &'a Journal) -> HomeworkIndex<'a> {
+        let group_name = |l: &Lesson| l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str());
+        let mut by_class: HashMap<Id, Vec<&Lesson>> = HashMap::new();
+        let mut series: HashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = HashMap::new();
+        for l in &j.lessons {
+            by_class.entry(l.class_id).or_default().push(l);
+            series
+                .entry((l.class_id, l.subject_id, l.group_id))
+                .or_default()
+                .push(l);
+        }
+        for lessons in by_class.values_mut() {
+            lessons.sort_by_key(|l| (l.date, l.number, group_name(l), l.id));
+        }
+        let mut due: HashMap<Id, Vec<&Lesson>> = HashMap::new();
+        for lessons in series.values_mut() {
+            lessons.sort_by_key(|l| (l.date, l.number, l.id));
+            for (i, l) in lessons.iter().enumerate() {
+                if l.homework.as_deref().is_none_or(|h| h.trim().is_empty()) {
+                    continue;
+                }
+                let later = lessons[i + 1..].iter().filter(|n| !n.cancelled);
+                let target = match l.homework_due {
+                    Some(d) => later.clone().find(|n| n.date == d),
+                    None => later.clone().find(|n| n.date > l.date),
+                };
+                if let Some(t) = target {
+                    due.entry(t.id).or_default().push(l);
+                }
+            }
+        }
+        let mut links: HashMap<Id, Vec<&HomeworkLink>> = HashMap::new();
+        for link in &j.homework_links {
+            links.entry(link.lesson_id).or_default().push(link);
+        }
+        HomeworkIndex {
+            by_class,
+            links,
+            due,
+        }
+    }
+
+    /// Lessons of a class within `from..=to`.
+    fn lessons(&self, class: Id, from: NaiveDate, to: NaiveDate) -> &[&'a Lesson] {
+        let all = self.by_class.get(&class).map(Vec::as_slice).unwrap_or(&[]);
+        let start = all.partition_point(|l| l.date < from);
+        let end = all.partition_point(|l| l.date <= to);
+        &all[start..end]
+    }
+
+    fn links_of(&self, lesson: Id) -> Vec<LinkView> {
+        self.links
+            .get(&lesson)
+            .map(|ls| {
+                ls.iter()
+                    .filter(|k| is_web_url(&k.url))
+                    .map(|k| LinkView {
+                        url: k.url.trim().to_string(),
+                        title: k.title.clone().unwrap_or_else(|| k.url.trim().to_string()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Inputs<'_> {
+    /// The homework pages of a class: `(path, page)` for the main page and each archived
+    /// week of the current term.
+    pub fn homework_pages(
+        &self,
+        class: &ClassRef,
+        index: &HomeworkIndex,
+    ) -> Vec<(String, HomeworkPage)> {
+        let this_week = self.board_monday();
+        let weeks = vec![
+            self.week_view(class, this_week, index),
+            self.week_view(class, this_week + Duration::days(7), index),
+        ];
+        let term = self
+            .journal
+            .class(class.id)
+            .and_then(|c| self.current_term(c));
+        let mut archive = Vec::new();
+        if let Some(t) = term {
+            let mut monday = super::monday_of(t.starts_on);
+            while monday < this_week {
+                archive.push(self.week_view(class, monday, index));
+                monday += Duration::days(7);
+            }
+        }
+        archive.reverse();
+        let dir = format!("{}homework/", class.dir());
+        let mut pages: Vec<(String, HomeworkPage)> = archive
+            .iter()
+            .map(|w| {
+                (
+                    format!("{dir}{}", w.file),
+                    HomeworkPage {
+                        common: self.common(),
+                        class: class.clone(),
+                        weeks: vec![w.clone()],
+                        archive: Vec::new(),
+                        is_archive: true,
+                        term: term.map(|t| t.name.clone()),
+                    },
+                )
+            })
+            .collect();
+        pages.push((
+            class.homework_url.clone(),
+            HomeworkPage {
+                common: self.common(),
+                class: class.clone(),
+                weeks,
+                archive,
+                is_archive: false,
+                term: term.map(|t| t.name.clone()),
+            },
+        ));
+        pages
+    }
+
+    fn week_view(&self, class: &ClassRef, monday: NaiveDate, index: &HomeworkIndex) -> WeekView {
+        let j = self.journal;
+        let days = i64::from(self.config.school_days);
+        let last = monday + Duration::days(days - 1);
+        let lessons = index.lessons(class.id, monday, last);
+        let days = (0..days)
+            .map(|i| {
+                let date = monday + Duration::days(i);
+                let todays: Vec<LessonView> = lessons
+                    .iter()
+                    .filter(|l| l.date == date)
+                    .map(|l| self.lesson_view(l, index))
+                    .collect();
+                let holiday = if todays.is_empty() {
+                    j.holidays
+                        .iter()
+                        .find(|h| h.covers(date, class.grade))
+                        .map(|h| h.name.clone())
+                } else {
+                    None
+                };
+                DayView {
+                    iso: date.to_string(),
+                    label: self.strings.date_weekday(date),
+                    today: date == self.today,
+                    holiday,
+                    lessons: todays,
+                }
+            })
+            .collect();
+        WeekView {
+            monday: monday.to_string(),
+            label: self.strings.range(monday, last),
+            file: format!("{monday}.html"),
+            days,
+        }
+    }
+
+    fn lesson_view(&self, l: &Lesson, index: &HomeworkIndex) -> LessonView {
+        let j = self.journal;
+        let homework = l.homework.clone().filter(|h| !h.trim().is_empty());
+        LessonView {
+            number: l.number,
+            time: j
+                .bell(l.number)
+                .map(|b| format!("{}–{}", b.starts_at, b.ends_at)),
+            subject: j
+                .subject(l.subject_id)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            group: l.group_id.and_then(|g| j.group(g)).map(|g| g.name.clone()),
+            teacher: l
+                .teacher_id
+                .and_then(|t| j.teacher(t))
+                .map(|t| t.short_name()),
+            substitute: l
+                .substitute_teacher_id
+                .and_then(|t| j.teacher(t))
+                .map(|t| t.short_name()),
+            room: l.room.clone(),
+            topic: l.topic.clone(),
+            links: if homework.is_some() {
+                index.links_of(l.id)
+            } else {
+                Vec::new()
+            },
+            homework,
+            due: index
+                .due
+                .get(&l.id)
+                .map(|set| {
+                    set.iter()
+                        .map(|s| DueView {
+                            text: s.homework.clone().unwrap_or_default(),
+                            links: index.links_of(s.id),
+                            set_on: self.strings.date_short_weekday(s.date),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            cancelled: l.cancelled,
+        }
+    }
+}

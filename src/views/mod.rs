@@ -1,0 +1,313 @@
+//! Views: what each page shows, built from the journal, content/ and the settings. A view is
+//! plain data (serde) handed to a template; no HTML is made here except sanitized Markdown.
+//!
+//! Public pages never name a child: boards show lessons, homework, teachers, announcements
+//! and events.
+
+mod boards;
+mod events;
+mod homework;
+mod timetable;
+
+pub use boards::{AnnouncementView, ClassBoardPage, ClassesPage, IndexPage};
+pub use events::{EventView, EventsPage, MonthView};
+pub use homework::{DayView, HomeworkIndex, HomeworkPage, LessonView, WeekView};
+pub use timetable::TimetablePage;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::content::Post;
+use crate::journal::{Class, Id, Journal, Period, PeriodKind};
+use crate::render::Strings;
+
+/// Everything a view may read.
+pub struct Inputs<'a> {
+    pub journal: &'a Journal,
+    pub config: &'a Config,
+    pub posts: &'a [Post],
+    pub strings: &'a Strings,
+    pub today: NaiveDate,
+}
+
+#[derive(Serialize, Clone)]
+pub struct SchoolView {
+    pub name: String,
+    pub short_name: String,
+    pub address: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// A class and the addresses of its pages, relative to the site root.
+#[derive(Serialize, Clone)]
+pub struct ClassRef {
+    pub id: Id,
+    pub grade: i64,
+    pub name: String,
+    pub slug: String,
+    pub teacher: Option<String>,
+    pub url: String,
+    pub homework_url: String,
+    pub timetable_url: String,
+    pub events_url: String,
+    pub ics_url: String,
+    pub feed_url: String,
+}
+
+impl ClassRef {
+    pub fn dir(&self) -> String {
+        format!("classes/{}/", self.slug)
+    }
+}
+
+#[derive(Serialize, Clone)]
+pub struct GradeView {
+    pub grade: i64,
+    pub classes: Vec<ClassRef>,
+}
+
+/// The part every page shares: site title, school, language-independent links.
+#[derive(Serialize, Clone)]
+pub struct Common {
+    pub site_title: String,
+    pub school: SchoolView,
+}
+
+impl<'a> Inputs<'a> {
+    pub fn site_title(&self) -> String {
+        if self.config.title.trim().is_empty() {
+            self.journal.school.name.clone()
+        } else {
+            self.config.title.clone()
+        }
+    }
+
+    pub fn common(&self) -> Common {
+        let s = &self.journal.school;
+        Common {
+            site_title: self.site_title(),
+            school: SchoolView {
+                name: s.name.clone(),
+                short_name: s.short_name.clone(),
+                address: s.address.clone(),
+                contact: s.contact.clone(),
+            },
+        }
+    }
+
+    /// The classes of the academic year that holds today, by grade then letter.
+    fn classes(&self) -> Vec<&'a Class> {
+        match self.journal.year_for(self.today) {
+            Some(y) => self.journal.classes_of_year(y.id),
+            None => Vec::new(),
+        }
+    }
+
+    /// Every class of the current year with stable, readable, unique URL names
+    /// ("5Б" → `classes/5b/`).
+    pub fn class_refs(&self) -> Vec<ClassRef> {
+        let mut used: HashMap<String, usize> = HashMap::new();
+        self.classes()
+            .into_iter()
+            .map(|c| {
+                let mut slug = slug(&c.name);
+                let n = used.entry(slug.clone()).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    slug = format!("{slug}-{}", c.id);
+                }
+                let dir = format!("classes/{slug}/");
+                ClassRef {
+                    id: c.id,
+                    grade: c.grade,
+                    name: c.name.clone(),
+                    teacher: c
+                        .class_teacher_id
+                        .and_then(|t| self.journal.teacher(t))
+                        .map(|t| t.full_name()),
+                    url: format!("{dir}index.html"),
+                    homework_url: format!("{dir}homework/index.html"),
+                    timetable_url: format!("{dir}timetable/index.html"),
+                    events_url: format!("{dir}events/index.html"),
+                    ics_url: format!("{dir}events.ics"),
+                    feed_url: format!("{dir}feed.xml"),
+                    slug,
+                }
+            })
+            .collect()
+    }
+
+    /// Classes grouped by grade, for class indexes.
+    pub fn grades(&self, refs: &[ClassRef]) -> Vec<GradeView> {
+        let mut grades: BTreeMap<i64, Vec<ClassRef>> = BTreeMap::new();
+        for r in refs {
+            grades.entry(r.grade).or_default().push(r.clone());
+        }
+        grades
+            .into_iter()
+            .map(|(grade, classes)| GradeView { grade, classes })
+            .collect()
+    }
+
+    /// The Monday of the week boards show: this week, or the next one once this week's
+    /// school days are over.
+    pub fn board_monday(&self) -> NaiveDate {
+        let monday = monday_of(self.today);
+        if self.today.weekday().number_from_monday() > u32::from(self.config.school_days) {
+            monday + Duration::days(7)
+        } else {
+            monday
+        }
+    }
+
+    /// The current term (a quarter, trimester or half) of a class: the one holding the
+    /// board's week, else the last one that started before it.
+    pub fn current_term(&self, class: &Class) -> Option<&'a Period> {
+        let day = self.board_monday().max(self.today);
+        let terms: Vec<&Period> = self
+            .journal
+            .periods
+            .iter()
+            .filter(|p| p.year_id == class.year_id && p.kind != PeriodKind::Year)
+            .collect();
+        terms
+            .iter()
+            .copied()
+            .find(|p| p.contains(day) || p.contains(self.today))
+            .or_else(|| {
+                terms
+                    .iter()
+                    .copied()
+                    .filter(|p| p.starts_on <= day)
+                    .max_by_key(|p| p.starts_on)
+            })
+    }
+
+    /// Absolute address of a page (for feeds and the sitemap).
+    pub fn absolute(&self, path: &str) -> String {
+        let base = self.config.base_url.trim_end_matches('/');
+        let path = path.strip_suffix("index.html").unwrap_or(path);
+        format!("{base}/{path}")
+    }
+
+    /// The host name of the site, for iCalendar UIDs.
+    pub fn host(&self) -> String {
+        let rest = self
+            .config
+            .base_url
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.config.base_url);
+        rest.split(['/', ':'])
+            .next()
+            .unwrap_or("localhost")
+            .to_string()
+    }
+}
+
+pub fn monday_of(d: NaiveDate) -> NaiveDate {
+    d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+}
+
+/// Markdown to HTML, sanitized: scripts, event handlers, `javascript:` links and other
+/// active content are dropped; links get `rel="noopener noreferrer"`. Images are dropped
+/// too: a page must make no request to another host (DESIGN.md §3.6).
+pub fn markdown(md: &str) -> String {
+    use pulldown_cmark::{Options, Parser, html};
+    let mut out = String::new();
+    html::push_html(
+        &mut out,
+        Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES),
+    );
+    ammonia::Builder::default()
+        .url_schemes(["http", "https", "mailto", "tel"].into())
+        .rm_tags(["img"])
+        .clean(&out)
+        .to_string()
+}
+
+/// Whether a link from the journal may be shown: only web addresses.
+pub fn is_web_url(url: &str) -> bool {
+    let u = url.trim().to_ascii_lowercase();
+    u.starts_with("https://") || u.starts_with("http://")
+}
+
+/// A URL name for a class: transliterated, lowercase, ASCII ("10А" → "10a").
+pub fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for ch in name.to_lowercase().chars() {
+        let t = match ch {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' | 'ё' | 'э' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' | 'ы' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "h",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "sch",
+            'ъ' | 'ь' => "",
+            'ю' => "yu",
+            'я' => "ya",
+            c if c.is_ascii_alphanumeric() => {
+                s.push(c);
+                continue;
+            }
+            _ => "-",
+        };
+        s.push_str(t);
+    }
+    let s = s
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if s.is_empty() { "class".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("5Б"), "5b");
+        assert_eq!(slug("10 Ж"), "10-zh");
+        assert_eq!(slug("11А1"), "11a1");
+        assert_eq!(slug("!!"), "class");
+    }
+
+    #[test]
+    fn markdown_is_sanitized() {
+        let html = markdown(
+            "Hi <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)> **b**",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(
+            !html.contains("onerror") && !html.contains("<img"),
+            "{html}"
+        );
+        assert!(html.contains("<strong>b</strong>"), "{html}");
+    }
+}
