@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use crate::check::{self, Finding};
 use crate::config::Site;
 use crate::content::{self, Post, PostAudience};
+use crate::diary::{Sealed, add_diaries};
 use crate::feeds;
 use crate::journal::{self, Journal};
 use crate::output::{CommitStats, Output};
@@ -78,6 +79,11 @@ fn check_posts(posts: &[Post], journal: &Journal) -> Vec<Finding> {
 pub struct BuildReport {
     pub stats: CommitStats,
     pub warnings: usize,
+    /// Diaries published (pages) and codes that open them (slots).
+    pub diaries: usize,
+    pub slots: usize,
+    /// Encrypted payloads written anew.
+    pub resealed: usize,
 }
 
 /// Builds the public site for the day `today` (in the school's timezone). Refuses to build
@@ -100,16 +106,23 @@ pub fn build(site: &Site, today: NaiveDate, verbose: bool) -> Result<BuildReport
             shown.join("\n")
         );
     }
-    let output = render_site(&loaded, today, verbose)?;
+    let (output, sealed) = render_site(&loaded, today, verbose)?;
     let stats = output.commit(&site.output_path())?;
+    // Only now do the published payloads match the manifest.
+    if let Some(store) = &sealed.store {
+        store.save_manifest(&sealed.manifest)?;
+    }
     Ok(BuildReport {
         stats,
         warnings: loaded.findings.len(),
+        diaries: sealed.pages,
+        slots: sealed.slots,
+        resealed: sealed.resealed,
     })
 }
 
 /// Renders every public page into memory.
-pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<Output> {
+pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<(Output, Sealed)> {
     let theme = Theme::load(&loaded.site)?;
     let renderer = Renderer::new(&theme, loaded.site.config.language)?;
     let inputs = Inputs {
@@ -202,6 +215,15 @@ pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<O
     }
     progress.finish();
 
+    let sealed = add_diaries(
+        loaded,
+        &inputs,
+        &renderer,
+        &refs,
+        &homework,
+        &loaded.site.output_path(),
+        &mut out,
+    )?;
     out.write_output("sitemap.xml", feeds::sitemap(&sitemap))?;
     out.write_output("robots.txt", feeds::robots(&loaded.site.config.base_url))?;
     for (path, bytes) in theme.static_files() {
@@ -212,5 +234,5 @@ pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<O
         };
         out.write_output(&format!("static/{path}"), bytes)?;
     }
-    Ok(out)
+    Ok((out, sealed))
 }

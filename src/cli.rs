@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 use crate::build;
 use crate::check;
+use crate::codes;
 use crate::config::{self, Site};
 use crate::demo::{self, DemoOptions};
 use crate::import;
@@ -93,6 +94,53 @@ enum Command {
     /// Load data into the journal.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Access codes that open the children's diaries.
+    #[command(subcommand)]
+    Codes(CodesCommand),
+}
+
+#[derive(Subcommand)]
+enum CodesCommand {
+    /// Issue a code to every holder in scope who has none: each guardian listed in the
+    /// journal (one code for all their children), else the pupil.
+    Issue {
+        #[command(flatten)]
+        scope: ScopeArgs,
+    },
+    /// List issued codes (they are shown: keep the output private).
+    List {
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Revoke a code: at the next build it stops working and the children it opened get new keys.
+    Revoke {
+        /// The code, as printed (dashes and case do not matter).
+        code: String,
+    },
+    /// Write printable slips (code, address, QR code) for a class into the private print folder.
+    Print {
+        /// The class (e.g. 5Б or 5b).
+        #[arg(long)]
+        class: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ScopeArgs {
+    /// Only this class (e.g. 5Б or 5b).
+    #[arg(long)]
+    class: Option<String>,
+    /// Only this pupil (journal id).
+    #[arg(long)]
+    student: Option<i64>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ListFormat {
+    Table,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -181,6 +229,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Check { all } => check_site(&cli.site, all),
         Command::Build { day } => build_site(&Site::load(&cli.site)?, &day),
+        Command::Codes(cmd) => codes_command(&cli.site, cmd),
         Command::Import(ImportCommand::Csv { dir }) => {
             let site = Site::load(&cli.site)?;
             let started = Instant::now();
@@ -350,14 +399,115 @@ fn build_site(site: &Site, day: &Day) -> Result<ExitCode> {
     let report = build::build(site, today, true)?;
     let s = report.stats;
     eprintln!(
-        "built {} as of {today}: {} files, {} KB ({} new or changed, {} removed), {} warning(s), {:.2} s",
+        "built {} as of {today}: {} files, {} KB ({} new or changed, {} removed), {} diaries, {} codes ({} payloads sealed anew), {} warning(s), {:.2} s",
         site.output_path().display(),
         s.files,
         s.bytes.div_ceil(1024),
         s.written,
         s.removed,
+        report.diaries,
+        report.slots,
+        report.resealed,
         report.warnings,
         started.elapsed().as_secs_f64()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads the site's journal read-only (for commands that only need its people).
+fn load_journal(site: &Site) -> Result<journal::Journal> {
+    let conn = journal::open_read_only(&site.journal_path())?;
+    let (j, findings) = journal::Journal::load(&conn)?;
+    if let Some(f) = findings.iter().find(|f| f.is_error()) {
+        bail!("the journal has errors (run `diary check`); the first: {f}");
+    }
+    Ok(j)
+}
+
+fn today_in(site: &Site) -> String {
+    chrono::Utc::now()
+        .with_timezone(&site.config.tz())
+        .date_naive()
+        .to_string()
+}
+
+fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
+    let site = Site::load(root)?;
+    let j = load_journal(&site)?;
+    match cmd {
+        CodesCommand::Issue { scope } => {
+            let started = Instant::now();
+            let scope = codes::Scope {
+                class: scope.class,
+                student: scope.student,
+            };
+            let issued = codes::issue(&site, &j, &scope, &today_in(&site))?;
+            eprintln!(
+                "issued {} new code(s) in {:.1} s ({} holder(s) already had one; {} new diary key(s)); \
+                 print slips with `diary codes print --class C`, then run `diary build`",
+                issued.new_codes,
+                started.elapsed().as_secs_f64(),
+                issued.already,
+                issued.pupils
+            );
+        }
+        CodesCommand::List { scope, format } => {
+            let scope = codes::Scope {
+                class: scope.class,
+                student: scope.student,
+            };
+            let rows = codes::list(&site, &j, &scope)?;
+            match format {
+                ListFormat::Csv => {
+                    let mut w = csv::Writer::from_writer(std::io::stdout());
+                    w.write_record([
+                        "code",
+                        "student_id",
+                        "student_name",
+                        "class",
+                        "holder",
+                        "issued_at",
+                        "status",
+                    ])?;
+                    for r in &rows {
+                        w.write_record([
+                            r.code.as_str(),
+                            &r.student_id.to_string(),
+                            &r.student_name,
+                            &r.class,
+                            &r.holder,
+                            &r.issued_at,
+                            &r.status,
+                        ])?;
+                    }
+                    w.flush()?;
+                }
+                ListFormat::Table => {
+                    for r in &rows {
+                        println!(
+                            "{}  {:<6} {:<32} {:<32} {}  {}",
+                            r.code, r.class, r.student_name, r.holder, r.issued_at, r.status
+                        );
+                    }
+                    eprintln!("{} row(s)", rows.len());
+                }
+            }
+        }
+        CodesCommand::Revoke { code } => {
+            let children = codes::revoke(&site, &j, &code, &today_in(&site))?;
+            eprintln!(
+                "revoked; the next `diary build` removes it and gives {children} diar{} new keys",
+                if children == 1 { "y" } else { "ies" }
+            );
+        }
+        CodesCommand::Print { class } => {
+            let (name, html, count) = crate::print::code_slips(&site, &j, &class)?;
+            let path = crate::print::write_private(&site.print_path(), &name, html.as_bytes())?;
+            eprintln!(
+                "wrote {count} slip(s) to {} (private: do not publish)",
+                path.display()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

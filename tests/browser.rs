@@ -1,7 +1,7 @@
 //! Pages in a real headless Chromium at phone width (360 px): no console errors, no request
 //! leaving the site, no axe-core accessibility violations, no sideways scrolling, and under
-//! 30 KB over the wire. Needs Debian's `chromium` and `npm ci --prefix tests/browser`
-//! (.ci/run installs both).
+//! 30 KB over the wire. Needs Debian's `chromium` (.ci/run installs it); the npm packages
+//! that drive it are installed on first use.
 
 mod common;
 
@@ -13,10 +13,7 @@ use common::*;
 /// Runs tests/browser/check-pages.mjs on `pages` of a built site and returns its report.
 pub fn check_pages(public: &Path, pages: &[&str]) -> serde_json::Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    assert!(
-        dir.join("node_modules/playwright-core").is_dir(),
-        "browser tests need their npm packages: run `npm ci --prefix tests/browser`"
-    );
+    install_packages(&dir);
     assert!(
         Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
         "browser tests need Chromium: `apt-get install chromium` (or set CHROMIUM)"
@@ -36,6 +33,24 @@ pub fn check_pages(public: &Path, pages: &[&str]) -> serde_json::Value {
     });
     assert!(out.status.success(), "browser found problems:\n{report:#}");
     report
+}
+
+/// `npm ci` once, for whichever test gets here first.
+fn install_packages(dir: &Path) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if dir.join("node_modules/playwright-core").is_dir()
+            && dir.join("node_modules/axe-core").is_dir()
+        {
+            return;
+        }
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(dir)
+            .status()
+            .expect("npm runs (install Node.js)");
+        assert!(status.success(), "npm ci --prefix tests/browser failed");
+    });
 }
 
 #[test]

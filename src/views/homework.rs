@@ -131,7 +131,7 @@ impl<'a> HomeworkIndex<'a> {
     }
 
     /// Lessons of a class within `from..=to`.
-    fn lessons(&self, class: Id, from: NaiveDate, to: NaiveDate) -> &[&'a Lesson] {
+    pub(super) fn lessons(&self, class: Id, from: NaiveDate, to: NaiveDate) -> &[&'a Lesson] {
         let all = self.by_class.get(&class).map(Vec::as_slice).unwrap_or(&[]);
         let start = all.partition_point(|l| l.date < from);
         let end = all.partition_point(|l| l.date <= to);
@@ -249,7 +249,7 @@ impl Inputs<'_> {
         }
     }
 
-    fn lesson_view(&self, l: &Lesson, index: &HomeworkIndex) -> LessonView {
+    pub(super) fn lesson_view(&self, l: &Lesson, index: &HomeworkIndex) -> LessonView {
         let j = self.journal;
         let homework = l.homework.clone().filter(|h| !h.trim().is_empty());
         LessonView {

@@ -1,0 +1,166 @@
+//! The build step that publishes sealed diaries: `diary/params.json`, the unlock page,
+//! one page file per child and one slot file per live code (DESIGN.md §4, docs/access.md).
+//!
+//! No KDF runs here: each code's key was derived when it was issued and kept in the private
+//! store. A payload whose plaintext did not change keeps its previous bytes (same nonce), so
+//! a re-publish moves only what changed; the private manifest tells which, by keyed hash.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
+
+use crate::build::Loaded;
+use crate::codes::children_of;
+use crate::output::Output;
+use crate::render::{Renderer, minify_html};
+use crate::seal::{self, SlotChild, SlotContent};
+use crate::secrets::{Manifest, Store};
+use crate::views::{ClassRef, DiaryIndex, HomeworkIndex, Inputs};
+
+/// What the diary step produced.
+#[derive(Debug, Default)]
+pub struct Sealed {
+    pub pages: usize,
+    pub slots: usize,
+    /// Payloads encrypted anew (changed plaintext, or no previous copy).
+    pub resealed: usize,
+    /// The manifest to save once the output is committed.
+    pub manifest: Manifest,
+    pub store: Option<Store>,
+}
+
+/// Adds the diary files to `out`. `previous` is the output folder of the last build, whose
+/// unchanged payload bytes are reused.
+pub fn add_diaries(
+    loaded: &Loaded,
+    inputs: &Inputs,
+    renderer: &Renderer,
+    refs: &[ClassRef],
+    hw: &HomeworkIndex,
+    previous: &Path,
+    out: &mut Output,
+) -> Result<Sealed> {
+    let site = &loaded.site;
+    let Some(store) = Store::load(&site.store_path())? else {
+        if previous.join("diary/params.json").exists() {
+            bail!(
+                "the private store {} is missing, but the published site has diaries; restore \
+                 the store from a backup (docs/operations.md). Nothing was built: a build \
+                 without it would lock every family out",
+                site.store_path().display()
+            );
+        }
+        return Ok(Sealed::default());
+    };
+    if store.iterations != site.config.access.iterations {
+        bail!(
+            "site.toml [access] iterations = {} but the codes in {} were made with {}; set it \
+             back to {} (changing it needs every code issued again)",
+            site.config.access.iterations,
+            site.store_path().display(),
+            store.iterations,
+            store.iterations
+        );
+    }
+    let hash_key = store.hash_key()?;
+    let old_manifest = store.manifest()?;
+    let j = &loaded.journal;
+
+    out.write_output(
+        "diary/params.json",
+        seal::params_json(&store.salt()?, store.iterations),
+    )?;
+    let unlock = renderer.page("diary.html", "diary/index.html", "", &inputs.common())?;
+    out.write_output("diary/index.html", unlock)?;
+
+    // Which class each pupil of the current year is in.
+    let class_of: BTreeMap<i64, &ClassRef> = {
+        let by_id: BTreeMap<i64, &ClassRef> = refs.iter().map(|r| (r.id, r)).collect();
+        j.students
+            .iter()
+            .filter_map(|s| Some((s.id, *by_id.get(&s.class_id)?)))
+            .collect()
+    };
+    let parts: BTreeMap<i64, _> = refs.iter().map(|r| (r.id, inputs.class_parts(r))).collect();
+    let ix = DiaryIndex::new(j, &site.config.grading);
+
+    // Pages: one per pupil with keys in the store, rendered and sealed in parallel.
+    let reuse = |path: &str, hash: &str| -> Option<Vec<u8>> {
+        (old_manifest.get(path).map(String::as_str) == Some(hash))
+            .then(|| std::fs::read(previous.join(path)).ok())
+            .flatten()
+    };
+    let jobs: Vec<(
+        &crate::journal::Student,
+        &ClassRef,
+        &crate::secrets::PageKeys,
+    )> = j
+        .students
+        .iter()
+        .filter_map(|s| Some((s, *class_of.get(&s.id)?, store.pages.get(&s.id)?)))
+        .collect();
+    let pages: Vec<(String, String, Vec<u8>, bool)> = jobs
+        .par_iter()
+        .map(|(student, class, keys)| {
+            let page = inputs.child_page(student, class, &parts[&class.id], hw, &ix);
+            let html = renderer
+                .render("diary_child.html", "../", &page)
+                .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
+            let html = String::from_utf8(minify_html(&html)).context("minified HTML is UTF-8")?;
+            let hash = seal::keyed_hash(&hash_key, html.as_bytes());
+            let path = format!("diary/p/{}.bin", keys.page);
+            Ok(match reuse(&path, &hash) {
+                Some(bytes) => (path, hash, bytes, false),
+                None => {
+                    let dek = keys.dek()?;
+                    let bytes = seal::seal_page(&dek, &keys.page, &seal::page_plaintext(&html));
+                    (path, hash, bytes, true)
+                }
+            })
+        })
+        .collect::<Result<_>>()?;
+
+    let mut sealed = Sealed::default();
+    for (path, hash, bytes, fresh) in pages {
+        sealed.pages += 1;
+        sealed.resealed += usize::from(fresh);
+        out.write_output(&path, bytes)?;
+        sealed.manifest.insert(path, hash);
+    }
+
+    // Slots: one per live code whose holder has children this year.
+    for code in store.codes.iter().filter(|c| c.is_active()) {
+        let children: Vec<SlotChild> = children_of(j, code.holder)
+            .into_iter()
+            .filter(|id| class_of.contains_key(id))
+            .filter_map(|id| {
+                let keys = store.pages.get(&id)?;
+                Some(SlotChild {
+                    page: keys.page.clone(),
+                    key: keys.dek.clone(),
+                    name: j.student(id)?.first_name.clone(),
+                })
+            })
+            .collect();
+        if children.is_empty() {
+            continue;
+        }
+        let json = SlotContent { v: 1, children }.to_json();
+        let hash = seal::keyed_hash(&hash_key, &json);
+        let path = format!("diary/k/{}.bin", code.slot);
+        let bytes = match reuse(&path, &hash) {
+            Some(b) => b,
+            None => {
+                sealed.resealed += 1;
+                seal::seal_slot(&code.kek()?, &code.slot, &json)
+            }
+        };
+        out.write_output(&path, bytes)?;
+        sealed.manifest.insert(path, hash);
+        sealed.slots += 1;
+    }
+    sealed.store = Some(store);
+    Ok(sealed)
+}

@@ -1,0 +1,98 @@
+//! Code slips: one per holder, with the school, the child, the class, the diary address,
+//! the code and a QR code that opens the diary with the code filled in.
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use crate::codes::{Scope, children_of, find_class, holder_name};
+use crate::config::Site;
+use crate::journal::Journal;
+use crate::render::{Renderer, Theme};
+use crate::seal;
+use crate::secrets::Store;
+
+#[derive(Serialize)]
+struct Slip {
+    holder: String,
+    children: Vec<String>,
+    class: String,
+    code: String,
+    url: String,
+    qr_svg: String,
+}
+
+#[derive(Serialize)]
+struct SlipsPage {
+    school: String,
+    class: String,
+    diary_url: String,
+    slips: Vec<Slip>,
+}
+
+/// Renders the slips of one class's active codes; returns the file name and the HTML.
+pub fn code_slips(site: &Site, j: &Journal, class_name: &str) -> Result<(String, String, usize)> {
+    let class = find_class(j, class_name)?;
+    let Some(store) = Store::load(&site.store_path())? else {
+        bail!("no codes were issued yet: run `diary codes issue --class {class_name}` first");
+    };
+    let scope = Scope {
+        class: Some(class.name.clone()),
+        student: None,
+    };
+    let in_class: Vec<i64> = scope.students(j)?.iter().map(|s| s.id).collect();
+    let base = site.config.base_url.trim_end_matches('/');
+    let diary_url = format!("{base}/diary/");
+    let mut slips = Vec::new();
+    for code in store.codes.iter().filter(|c| c.is_active()) {
+        let children: Vec<String> = children_of(j, code.holder)
+            .into_iter()
+            .filter(|id| in_class.contains(id))
+            .filter_map(|id| j.student(id).map(|s| s.full_name()))
+            .collect();
+        if children.is_empty() {
+            continue;
+        }
+        let url = format!("{diary_url}#c={}", seal::format_code(&code.code));
+        slips.push(Slip {
+            holder: holder_name(j, code.holder),
+            children,
+            class: class.name.clone(),
+            code: seal::format_code(&code.code),
+            qr_svg: qr_svg(&url)?,
+            url,
+        });
+    }
+    if slips.is_empty() {
+        bail!(
+            "class {} has no active codes: run `diary codes issue --class {}`",
+            class.name,
+            class.name
+        );
+    }
+    slips.sort_by(|a, b| a.children.cmp(&b.children).then(a.holder.cmp(&b.holder)));
+    let theme = Theme::load(site)?;
+    let renderer = Renderer::new(&theme, site.config.language)?;
+    let page = SlipsPage {
+        school: j.school.name.clone(),
+        class: class.name.clone(),
+        diary_url,
+        slips,
+    };
+    let count = page.slips.len();
+    let html = renderer.render("print/slips.html", "", &page)?;
+    Ok((
+        format!("codes-{}.html", crate::views::slug(&class.name)),
+        html,
+        count,
+    ))
+}
+
+/// A QR code as an inline SVG.
+fn qr_svg(text: &str) -> Result<String> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| anyhow::anyhow!("cannot make a QR code: {e}"))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .build())
+}

@@ -1,0 +1,320 @@
+//! Access protocol v1 (docs/access.md): access codes, key derivation, slot and page
+//! encryption. The browser (themes/default/static/diary.js) speaks the same protocol; both
+//! must agree byte for byte.
+//!
+//! - code: 16 Crockford base32 symbols (80 random bits), shown `XXXX-XXXX-XXXX-XXXX`;
+//! - `bits = PBKDF2-HMAC-SHA256(code, salt, iterations, 48)`: `slot = hex(bits[..16])`,
+//!   `kek = bits[16..]`;
+//! - slot file `diary/k/<slot>.bin` = `nonce ‖ AES-256-GCM(kek, JSON, aad "diary/slot/v1/<slot>")`;
+//! - page file `diary/p/<page>.bin` = `nonce ‖ AES-256-GCM(dek, P, aad "diary/page/v1/<page>")`
+//!   with `P = u32be(L) ‖ gzip(html)[L] ‖ zeros`, `|P|` a multiple of 4096.
+
+use std::io::Write;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use anyhow::{Result, anyhow, bail};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// Crockford base32 without I, L, O, U.
+pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Symbols in a code.
+pub const CODE_LEN: usize = 16;
+/// Page plaintexts are padded to a multiple of this.
+pub const PAD: usize = 4096;
+pub const NONCE_LEN: usize = 12;
+
+pub fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn unb64(text: &str) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| anyhow!("not base64: {e}"))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Random bytes from the operating system.
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).expect("the operating system's random source");
+    out
+}
+
+/// A new random code, normalized (16 symbols, no dashes).
+pub fn new_code() -> String {
+    let bytes: [u8; 10] = random();
+    let mut bits: u128 = 0;
+    for b in bytes {
+        bits = (bits << 8) | u128::from(b);
+    }
+    (0..CODE_LEN)
+        .rev()
+        .map(|i| ALPHABET[((bits >> (5 * i)) & 31) as usize] as char)
+        .collect()
+}
+
+/// `XXXX-XXXX-XXXX-XXXX`.
+pub fn format_code(code: &str) -> String {
+    code.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// Normalizes typed input: uppercase; spaces and dashes dropped; O→0, I→1, L→1. `None`
+/// for anything else or the wrong length.
+pub fn normalize_code(input: &str) -> Option<String> {
+    let mut out = String::with_capacity(CODE_LEN);
+    for c in input.chars() {
+        let c = match c.to_ascii_uppercase() {
+            ' ' | '-' => continue,
+            'O' => '0',
+            'I' | 'L' => '1',
+            c if ALPHABET.contains(&(c as u8)) && c.is_ascii() => c,
+            _ => return None,
+        };
+        out.push(c);
+    }
+    (out.len() == CODE_LEN).then_some(out)
+}
+
+/// What a code derives: the slot's name and the key that wraps it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Derived {
+    pub slot: String,
+    pub kek: [u8; 32],
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Derived")
+            .field("slot", &self.slot)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs the KDF for a normalized code. Slow by design (`iterations` rounds).
+pub fn derive(code: &str, salt: &[u8], iterations: u32) -> Derived {
+    let mut bits = [0u8; 48];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(code.as_bytes(), salt, iterations, &mut bits);
+    let mut kek = [0u8; 32];
+    kek.copy_from_slice(&bits[16..]);
+    Derived {
+        slot: hex(&bits[..16]),
+        kek,
+    }
+}
+
+fn seal(key: &[u8; 32], nonce: &[u8; NONCE_LEN], aad: &str, plaintext: &[u8]) -> Vec<u8> {
+    let cipher = Aes256Gcm::new(key.into());
+    let ct = cipher
+        .encrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: plaintext,
+                aad: aad.as_bytes(),
+            },
+        )
+        .expect("AES-GCM encryption of an in-memory buffer");
+    let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+    out.extend_from_slice(nonce);
+    out.extend_from_slice(&ct);
+    out
+}
+
+fn open(key: &[u8; 32], aad: &str, file: &[u8]) -> Result<Vec<u8>> {
+    if file.len() < NONCE_LEN + 16 {
+        bail!("too short to be sealed");
+    }
+    let (nonce, ct) = file.split_at(NONCE_LEN);
+    Aes256Gcm::new(key.into())
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ct,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| anyhow!("authentication failed (wrong key or tampered file)"))
+}
+
+pub fn slot_aad(slot: &str) -> String {
+    format!("diary/slot/v1/{slot}")
+}
+
+pub fn page_aad(page: &str) -> String {
+    format!("diary/page/v1/{page}")
+}
+
+/// One child a slot opens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SlotChild {
+    pub page: String,
+    pub key: String,
+    pub name: String,
+}
+
+/// The plaintext of a slot file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SlotContent {
+    pub v: u32,
+    pub children: Vec<SlotChild>,
+}
+
+impl SlotContent {
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("serializable")
+    }
+}
+
+pub fn seal_slot(kek: &[u8; 32], slot: &str, json: &[u8]) -> Vec<u8> {
+    seal(kek, &random(), &slot_aad(slot), json)
+}
+
+pub fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotContent> {
+    let json = open(kek, &slot_aad(slot), file)?;
+    Ok(serde_json::from_slice(&json)?)
+}
+
+/// `P = u32be(L) ‖ gzip(html) ‖ zeros`, padded to a multiple of [`PAD`].
+pub fn page_plaintext(html: &str) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(html.as_bytes()).expect("in-memory gzip");
+    let zipped = gz.finish().expect("in-memory gzip");
+    let len = u32::try_from(zipped.len()).expect("a diary under 4 GiB");
+    let mut p = Vec::with_capacity(zipped.len() + 4 + PAD);
+    p.extend_from_slice(&len.to_be_bytes());
+    p.extend_from_slice(&zipped);
+    p.resize(p.len().div_ceil(PAD) * PAD, 0);
+    p
+}
+
+pub fn seal_page(dek: &[u8; 32], page: &str, plaintext: &[u8]) -> Vec<u8> {
+    seal(dek, &random(), &page_aad(page), plaintext)
+}
+
+/// Opens a page file back to its HTML (for tests and tools).
+pub fn open_page(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<String> {
+    let p = open(dek, &page_aad(page), file)?;
+    let len = u32::from_be_bytes(
+        p.get(..4)
+            .ok_or_else(|| anyhow!("empty page"))?
+            .try_into()?,
+    ) as usize;
+    let zipped = p.get(4..4 + len).ok_or_else(|| anyhow!("bad length"))?;
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(zipped), &mut html)?;
+    Ok(html)
+}
+
+/// A keyed hash of a plaintext, to tell whether it changed without keeping it (marks are
+/// guessable, so a plain hash would leak them).
+pub fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
+    use hmac::Mac;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key size");
+    mac.update(data);
+    hex(&mac.finalize().into_bytes())
+}
+
+/// `params.json`: what the browser needs to run the KDF.
+pub fn params_json(salt: &[u8], iterations: u32) -> String {
+    format!(
+        "{{\"v\":1,\"kdf\":\"PBKDF2-HMAC-SHA256\",\"iterations\":{iterations},\"salt\":\"{}\"}}",
+        b64(salt)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_16_symbols_of_the_alphabet() {
+        for _ in 0..100 {
+            let c = new_code();
+            assert_eq!(c.len(), 16);
+            assert!(c.bytes().all(|b| ALPHABET.contains(&b)));
+            assert_eq!(
+                normalize_code(&format_code(&c)).as_deref(),
+                Some(c.as_str())
+            );
+        }
+        assert_ne!(new_code(), new_code());
+    }
+
+    #[test]
+    fn normalization_is_tolerant_but_strict() {
+        assert_eq!(
+            normalize_code("abcd-efgh-jkmn-pqrs").as_deref(),
+            Some("ABCDEFGHJKMNPQRS")
+        );
+        assert_eq!(
+            normalize_code(" oOiI LL01 2345 6789 ").as_deref(),
+            Some("0011110123456789")
+        );
+        assert_eq!(
+            normalize_code("ABCD-EFGH-JKMN-PQRU"),
+            None,
+            "U is not a symbol"
+        );
+        assert_eq!(normalize_code("ABCD-EFGH-JKMN-PQR"), None, "too short");
+        assert_eq!(normalize_code("ABCD-EFGH-JKMN-PQRST"), None, "too long");
+        assert_eq!(normalize_code("ABCD_EFGH_JKMN_PQRS"), None);
+        assert_eq!(normalize_code("АБВГ-EFGH-JKMN-PQRS"), None, "Cyrillic");
+    }
+
+    #[test]
+    fn derivation_matches_the_spec() {
+        // PBKDF2-HMAC-SHA256 is standard: RFC 7914 §11 vector "passwd"/"salt", 1 round.
+        let mut out = [0u8; 64];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"passwd", b"salt", 1, &mut out);
+        assert_eq!(hex(&out[..8]), "55ac046e56e3089f");
+        let d = derive("0123456789ABCDEF", &[7u8; 16], 1000);
+        assert_eq!(d.slot.len(), 32);
+        assert_eq!(d, derive("0123456789ABCDEF", &[7u8; 16], 1000));
+        assert_ne!(d.slot, derive("0123456789ABCDEG", &[7u8; 16], 1000).slot);
+    }
+
+    #[test]
+    fn slots_and_pages_round_trip_and_detect_tampering() {
+        let kek = [1u8; 32];
+        let content = SlotContent {
+            v: 1,
+            children: vec![SlotChild {
+                page: "ab".repeat(16),
+                key: b64(&[2u8; 32]),
+                name: "Вера".into(),
+            }],
+        };
+        let file = seal_slot(&kek, "s1", &content.to_json());
+        assert_eq!(open_slot(&kek, "s1", &file).unwrap(), content);
+        assert!(
+            open_slot(&kek, "s2", &file).is_err(),
+            "aad binds the slot name"
+        );
+        let mut bad = file.clone();
+        *bad.last_mut().unwrap() ^= 1;
+        assert!(open_slot(&kek, "s1", &bad).is_err());
+
+        let dek = [3u8; 32];
+        let p = page_plaintext("<p>дневник</p>");
+        assert_eq!(p.len() % PAD, 0);
+        let file = seal_page(&dek, "p1", &p);
+        assert_eq!(file.len(), NONCE_LEN + PAD + 16);
+        assert_eq!(open_page(&dek, "p1", &file).unwrap(), "<p>дневник</p>");
+        assert!(open_page(&dek, "p2", &file).is_err());
+    }
+
+    #[test]
+    fn keyed_hash_depends_on_key() {
+        assert_ne!(keyed_hash(&[0; 32], b"x"), keyed_hash(&[1; 32], b"x"));
+        assert_eq!(keyed_hash(&[0; 32], b"x"), keyed_hash(&[0; 32], b"x"));
+    }
+}

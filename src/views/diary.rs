@@ -1,0 +1,455 @@
+//! A child's diary: the payload sealed for that child's family (never published in clear).
+//! The week view of the current term with the child's marks and attendance, marks by
+//! subject for each period (weighted average, forecast, the teacher's mark), attendance
+//! totals, debts, and the class's announcements and events.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+use super::homework::{HomeworkIndex, LessonView};
+use super::{AnnouncementView, ClassRef, Common, EventView, Inputs, monday_of};
+use crate::grades::{self, Attestation, Weights};
+use crate::journal::{
+    Attendance, AttendanceStatus, Id, Journal, Mark, PeriodKind, PeriodMark, Student,
+};
+
+#[derive(Serialize)]
+pub struct MarkView {
+    pub value: String,
+    pub work_type: Option<String>,
+    /// Shown when the mark weighs other than 1: "×2".
+    pub weight: Option<String>,
+    pub comment: Option<String>,
+    pub debt: bool,
+}
+
+#[derive(Serialize)]
+pub struct ChildLesson {
+    #[serde(flatten)]
+    pub lesson: LessonView,
+    pub marks: Vec<MarkView>,
+    /// `absent`, `ill`, `excused`, `unexcused` or `late`.
+    pub attendance: Option<&'static str>,
+    pub attendance_note: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ChildDay {
+    pub iso: String,
+    pub label: String,
+    pub today: bool,
+    pub holiday: Option<String>,
+    pub lessons: Vec<ChildLesson>,
+}
+
+#[derive(Serialize)]
+pub struct ChildWeek {
+    pub monday: String,
+    pub label: String,
+    pub current: bool,
+    pub days: Vec<ChildDay>,
+}
+
+#[derive(Serialize)]
+pub struct MarkBrief {
+    pub value: String,
+    pub date: String,
+    pub title: String,
+}
+
+#[derive(Serialize)]
+pub struct SubjectRow {
+    pub subject: String,
+    pub marks: Vec<MarkBrief>,
+    pub average: Option<String>,
+    /// `final` (the teacher's mark), `forecast`, `not_enough` or `none` (grade 1).
+    pub state: &'static str,
+    pub mark: Option<String>,
+    pub count: usize,
+    pub needed: usize,
+}
+
+#[derive(Serialize, Default)]
+pub struct AttendanceTotals {
+    pub absent: usize,
+    pub ill: usize,
+    pub excused: usize,
+    pub unexcused: usize,
+    pub late: usize,
+}
+
+#[derive(Serialize)]
+pub struct PeriodView {
+    pub name: String,
+    pub dates: String,
+    pub current: bool,
+    pub is_year: bool,
+    pub subjects: Vec<SubjectRow>,
+    pub attendance: AttendanceTotals,
+}
+
+#[derive(Serialize)]
+pub struct DebtView {
+    pub subject: String,
+    pub date: String,
+    pub work_type: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct ChildView {
+    pub name: String,
+    pub first_name: String,
+    pub class: String,
+}
+
+#[derive(Serialize)]
+pub struct ChildPage {
+    #[serde(flatten)]
+    pub common: Common,
+    pub child: ChildView,
+    /// Grade 1: no marks anywhere.
+    pub no_marks: bool,
+    pub as_of: String,
+    pub weeks: Vec<ChildWeek>,
+    pub periods: Vec<PeriodView>,
+    pub debts: Vec<DebtView>,
+    pub announcements: Vec<AnnouncementView>,
+    pub events: Vec<EventView>,
+}
+
+/// Per-pupil indexes of marks, attendance and groups, built once per build.
+pub struct DiaryIndex<'a> {
+    marks: HashMap<Id, Vec<&'a Mark>>,
+    attendance: HashMap<Id, Vec<&'a Attendance>>,
+    groups: HashMap<Id, HashSet<Id>>,
+    period_marks: HashMap<Id, Vec<&'a PeriodMark>>,
+    weights: Weights,
+}
+
+impl<'a> DiaryIndex<'a> {
+    pub fn new(j: &'a Journal, grading: &crate::config::Grading) -> DiaryIndex<'a> {
+        let mut marks: HashMap<Id, Vec<&Mark>> = HashMap::new();
+        for m in &j.marks {
+            marks.entry(m.student_id).or_default().push(m);
+        }
+        let mut attendance: HashMap<Id, Vec<&Attendance>> = HashMap::new();
+        for a in &j.attendance {
+            attendance.entry(a.student_id).or_default().push(a);
+        }
+        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
+        for gs in &j.group_students {
+            groups.entry(gs.student_id).or_default().insert(gs.group_id);
+        }
+        let mut period_marks: HashMap<Id, Vec<&PeriodMark>> = HashMap::new();
+        for pm in &j.period_marks {
+            period_marks.entry(pm.student_id).or_default().push(pm);
+        }
+        DiaryIndex {
+            marks,
+            attendance,
+            groups,
+            period_marks,
+            weights: Weights::new(&j.work_types, grading),
+        }
+    }
+}
+
+/// The class-wide parts of a diary, computed once per class.
+pub struct ClassParts {
+    pub announcements: Vec<AnnouncementView>,
+    pub events: Vec<EventView>,
+}
+
+impl Inputs<'_> {
+    pub fn class_parts(&self, class: &ClassRef) -> ClassParts {
+        ClassParts {
+            announcements: self.board_of(Some(class)),
+            events: self.upcoming_events(Some(class.id)),
+        }
+    }
+
+    /// The diary of one child.
+    pub fn child_page(
+        &self,
+        student: &Student,
+        class: &ClassRef,
+        parts: &ClassParts,
+        hw: &HomeworkIndex,
+        ix: &DiaryIndex,
+    ) -> ChildPage {
+        let j = self.journal;
+        let no_marks = class.grade <= 1;
+        let groups = ix.groups.get(&student.id);
+        let attends = |l: &crate::journal::Lesson| {
+            l.group_id
+                .is_none_or(|g| groups.is_some_and(|gs| gs.contains(&g)))
+        };
+        let empty = Vec::new();
+        let marks = ix.marks.get(&student.id).unwrap_or(&empty);
+        let attendance = ix.attendance.get(&student.id);
+        let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::new();
+        if !no_marks {
+            for m in marks {
+                marks_by_lesson.entry(m.lesson_id).or_default().push(m);
+            }
+        }
+        let att_by_lesson: HashMap<Id, &Attendance> = attendance
+            .map(|v| v.iter().map(|a| (a.lesson_id, *a)).collect())
+            .unwrap_or_default();
+
+        // Weeks of the current term.
+        let this_week = self.board_monday();
+        let term = j.class(class.id).and_then(|c| self.current_term(c));
+        let (first, last) = match term {
+            Some(t) => (monday_of(t.starts_on), monday_of(t.ends_on)),
+            None => (this_week, this_week),
+        };
+        let school_days = i64::from(self.config.school_days);
+        let mut weeks = Vec::new();
+        let mut monday = first.min(this_week);
+        while monday <= last.max(this_week) {
+            let end = monday + Duration::days(school_days - 1);
+            let lessons = hw.lessons(class.id, monday, end);
+            let days = (0..school_days)
+                .map(|i| {
+                    let date = monday + Duration::days(i);
+                    let todays: Vec<ChildLesson> = lessons
+                        .iter()
+                        .filter(|l| l.date == date && attends(l))
+                        .map(|l| {
+                            let a = att_by_lesson.get(&l.id);
+                            ChildLesson {
+                                lesson: self.lesson_view(l, hw),
+                                marks: marks_by_lesson
+                                    .get(&l.id)
+                                    .map(|ms| ms.iter().map(|m| self.mark_view(m, ix)).collect())
+                                    .unwrap_or_default(),
+                                attendance: a.map(|a| a.status.as_str()),
+                                attendance_note: a.and_then(|a| a.note.clone()),
+                            }
+                        })
+                        .collect();
+                    let holiday = if todays.is_empty() {
+                        j.holidays
+                            .iter()
+                            .find(|h| h.covers(date, class.grade))
+                            .map(|h| h.name.clone())
+                    } else {
+                        None
+                    };
+                    ChildDay {
+                        iso: date.to_string(),
+                        label: self.strings.date_weekday(date),
+                        today: date == self.today,
+                        holiday,
+                        lessons: todays,
+                    }
+                })
+                .collect();
+            weeks.push(ChildWeek {
+                monday: monday.to_string(),
+                label: self.strings.range(monday, end),
+                current: monday == this_week,
+                days,
+            });
+            monday += Duration::days(7);
+        }
+
+        ChildPage {
+            common: self.common(),
+            child: ChildView {
+                name: student.full_name(),
+                first_name: student.first_name.clone(),
+                class: class.name.clone(),
+            },
+            no_marks,
+            as_of: self.strings.date(self.today),
+            weeks,
+            periods: self.period_views(student, class, marks, attendance, ix, no_marks),
+            debts: if no_marks {
+                Vec::new()
+            } else {
+                self.debts(marks)
+            },
+            announcements: parts.announcements.clone(),
+            events: parts.events.clone(),
+        }
+    }
+
+    fn mark_view(&self, m: &Mark, ix: &DiaryIndex) -> MarkView {
+        let weight = ix.weights.of(m);
+        MarkView {
+            value: m.value.clone().unwrap_or_else(|| "•".into()),
+            work_type: m
+                .work_type_id
+                .and_then(|w| self.journal.work_type(w))
+                .map(|w| w.name.clone()),
+            weight: (weight != 1.0).then(|| format!("×{}", trim_float(weight))),
+            comment: m.comment.clone(),
+            debt: m.is_debt,
+        }
+    }
+
+    fn debts(&self, marks: &[&Mark]) -> Vec<DebtView> {
+        let j = self.journal;
+        let mut out: Vec<(NaiveDate, DebtView)> = marks
+            .iter()
+            .filter(|m| m.is_debt && m.value.is_none())
+            .filter_map(|m| {
+                let l = j.lesson(m.lesson_id)?;
+                Some((
+                    l.date,
+                    DebtView {
+                        subject: j
+                            .subject(l.subject_id)
+                            .map(|s| s.name.clone())
+                            .unwrap_or_default(),
+                        date: self.strings.date_short_weekday(l.date),
+                        work_type: m
+                            .work_type_id
+                            .and_then(|w| j.work_type(w))
+                            .map(|w| w.name.clone()),
+                    },
+                ))
+            })
+            .collect();
+        out.sort_by_key(|(d, _)| *d);
+        out.into_iter().map(|(_, d)| d).collect()
+    }
+
+    fn period_views(
+        &self,
+        student: &Student,
+        class: &ClassRef,
+        marks: &[&Mark],
+        attendance: Option<&Vec<&Attendance>>,
+        ix: &DiaryIndex,
+        no_marks: bool,
+    ) -> Vec<PeriodView> {
+        let j = self.journal;
+        let Some(c) = j.class(class.id) else {
+            return Vec::new();
+        };
+        let mut periods: Vec<_> = j
+            .periods
+            .iter()
+            .filter(|p| p.year_id == c.year_id)
+            .collect();
+        periods.sort_by_key(|p| (p.kind == PeriodKind::Year, p.starts_on, p.id));
+        let current = self.current_term(c).map(|p| p.id);
+        // Marks by subject with their dates, once.
+        let mut by_subject: BTreeMap<String, SubjectMarks> = BTreeMap::new();
+        for m in marks {
+            if let Some(l) = j.lesson(m.lesson_id)
+                && let Some(s) = j.subject(l.subject_id)
+            {
+                by_subject
+                    .entry(s.name.clone())
+                    .or_insert_with(|| (s.id, Vec::new()))
+                    .1
+                    .push((l.date, m));
+            }
+        }
+        let teacher_marks = ix.period_marks.get(&student.id);
+        for pm in teacher_marks.into_iter().flatten() {
+            if let Some(s) = j.subject(pm.subject_id) {
+                by_subject
+                    .entry(s.name.clone())
+                    .or_insert_with(|| (s.id, Vec::new()));
+            }
+        }
+        let grading = &self.config.grading;
+        periods
+            .into_iter()
+            .map(|p| {
+                let subjects = if no_marks {
+                    Vec::new()
+                } else {
+                    by_subject
+                        .iter()
+                        .map(|(name, (subject_id, ms))| {
+                            let mut inside: Vec<&(NaiveDate, &Mark)> =
+                                ms.iter().filter(|(d, _)| p.contains(*d)).collect();
+                            inside.sort_by_key(|(d, m)| (*d, m.id));
+                            let teacher = teacher_marks.and_then(|v| {
+                                v.iter()
+                                    .find(|pm| pm.subject_id == *subject_id && pm.period_id == p.id)
+                                    .copied()
+                            });
+                            let list: Vec<&Mark> = inside.iter().map(|(_, m)| *m).collect();
+                            let att =
+                                grades::attest(class.grade, &list, &ix.weights, grading, teacher);
+                            let (state, needed) = match &att {
+                                Attestation::NoMarks => ("none", 0),
+                                Attestation::NotEnough { needed, .. } => ("not_enough", *needed),
+                                Attestation::Forecast { .. } => ("forecast", 0),
+                                Attestation::Final { .. } => ("final", 0),
+                            };
+                            SubjectRow {
+                                subject: name.clone(),
+                                marks: inside
+                                    .iter()
+                                    .filter_map(|(d, m)| {
+                                        let value = m.value.clone()?;
+                                        let wt = m
+                                            .work_type_id
+                                            .and_then(|w| j.work_type(w))
+                                            .map(|w| w.name.as_str())
+                                            .unwrap_or("");
+                                        Some(MarkBrief {
+                                            value,
+                                            date: self.strings.date_short_weekday(*d),
+                                            title: wt.to_string(),
+                                        })
+                                    })
+                                    .collect(),
+                                average: att.average().map(grades::format_average),
+                                state,
+                                mark: att.mark(),
+                                count: att.count(),
+                                needed,
+                            }
+                        })
+                        .filter(|row| {
+                            p.kind != PeriodKind::Year
+                                || row.mark.is_some()
+                                || !row.marks.is_empty()
+                        })
+                        .collect()
+                };
+                let mut totals = AttendanceTotals::default();
+                for a in attendance.into_iter().flatten() {
+                    if let Some(l) = j.lesson(a.lesson_id)
+                        && p.contains(l.date)
+                    {
+                        match a.status {
+                            AttendanceStatus::Absent => totals.absent += 1,
+                            AttendanceStatus::Ill => totals.ill += 1,
+                            AttendanceStatus::Excused => totals.excused += 1,
+                            AttendanceStatus::Unexcused => totals.unexcused += 1,
+                            AttendanceStatus::Late => totals.late += 1,
+                        }
+                    }
+                }
+                PeriodView {
+                    name: p.name.clone(),
+                    dates: self.strings.range(p.starts_on, p.ends_on),
+                    current: Some(p.id) == current,
+                    is_year: p.kind == PeriodKind::Year,
+                    subjects,
+                    attendance: totals,
+                }
+            })
+            .collect()
+    }
+}
+
+/// A subject's id and the pupil's marks in it with their lesson dates.
+type SubjectMarks<'m> = (Id, Vec<(NaiveDate, &'m Mark)>);
+
+fn trim_float(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
