@@ -221,7 +221,7 @@ pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<(
         &renderer,
         &refs,
         &homework,
-        &loaded.site.output_path(),
+        &theme.fingerprint(),
         &mut out,
     )?;
     out.write_output("sitemap.xml", feeds::sitemap(&sitemap))?;

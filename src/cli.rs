@@ -91,12 +91,31 @@ enum Command {
         #[command(flatten)]
         day: Day,
     },
+    /// Check, build and publish in one step: once (for cron or a systemd timer), or in a
+    /// loop with --every. A failed check or build publishes nothing.
+    Refresh {
+        /// Run again this often (e.g. 10m, 90s, 1h) until SIGINT or SIGTERM.
+        #[arg(long, value_name = "PERIOD", value_parser = crate::refresh::parse_every)]
+        every: Option<std::time::Duration>,
+        #[command(flatten)]
+        day: Day,
+    },
+    /// Publish the built site to the targets of site.toml ([publish.NAME]): all of them,
+    /// or TARGET. Sends only what changed.
+    Publish {
+        /// Only this target (a NAME of [publish.NAME]).
+        target: Option<String>,
+    },
     /// Load data into the journal.
     #[command(subcommand)]
     Import(ImportCommand),
     /// Access codes that open the children's diaries.
     #[command(subcommand)]
     Codes(CodesCommand),
+    /// Printouts for families and the archive, into the private print folder: weekly and
+    /// monthly sheets, period report cards, the class summary sheet.
+    #[command(subcommand)]
+    Print(crate::print::PrintCommand),
 }
 
 #[derive(Subcommand)]
@@ -149,6 +168,11 @@ enum ImportCommand {
     Csv {
         /// The folder holding the CSV files.
         dir: PathBuf,
+    },
+    /// Load a OneRoster 1.1/1.2 CSV export, a folder or a .zip (docs/import-oneroster.md).
+    Oneroster {
+        /// The folder or .zip holding manifest.csv and the OneRoster CSV files.
+        path: PathBuf,
     },
 }
 
@@ -229,7 +253,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Check { all } => check_site(&cli.site, all),
         Command::Build { day } => build_site(&Site::load(&cli.site)?, &day),
+        Command::Refresh { every, day } => crate::refresh::run(
+            &cli.site,
+            &crate::refresh::Options {
+                every,
+                today: day.today,
+            },
+        ),
+        Command::Publish { target } => publish_site(&cli.site, target.as_deref()),
         Command::Codes(cmd) => codes_command(&cli.site, cmd),
+        Command::Print(cmd) => crate::print::run(&cli.site, cmd),
         Command::Import(ImportCommand::Csv { dir }) => {
             let site = Site::load(&cli.site)?;
             let started = Instant::now();
@@ -238,6 +271,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     format!(
                         "import from {} failed; the journal is unchanged",
                         dir.display()
+                    )
+                })?;
+            print!("{summary}");
+            eprintln!(
+                "imported into {} in {:.1} s; run `diary check` next",
+                site.journal_path().display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(ImportCommand::Oneroster { path }) => {
+            let site = Site::load(&cli.site)?;
+            let started = Instant::now();
+            let summary = import::oneroster::import(&site.journal_path(), &site.config, &path)
+                .with_context(|| {
+                    format!(
+                        "import from {} failed; the journal is unchanged",
+                        path.display()
                     )
                 })?;
             print!("{summary}");
@@ -411,6 +462,23 @@ fn build_site(site: &Site, day: &Day) -> Result<ExitCode> {
         report.warnings,
         started.elapsed().as_secs_f64()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `diary publish [TARGET]`: waits for a running refresh, then publishes; exit 1 if any
+/// target failed.
+fn publish_site(root: &Path, only: Option<&str>) -> Result<ExitCode> {
+    let site = Site::load(root)?;
+    crate::publish::targets(&site, only)?;
+    let _lock = crate::refresh::lock_waiting(&site)?;
+    let mut failed = 0;
+    for report in crate::publish::publish(&site, only)? {
+        failed += usize::from(report.result.is_err());
+        eprintln!("published {report}");
+    }
+    if failed > 0 {
+        bail!("{failed} target(s) failed; the others were published");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -36,6 +36,11 @@ pub struct Config {
     pub school_days: u8,
     pub grading: Grading,
     pub access: Access,
+    /// `[import.oneroster]`: how `diary import oneroster` turns scores into marks.
+    #[serde(rename = "import")]
+    pub imports: Imports,
+    /// Where `diary publish` and `diary refresh` put the built site, by target name.
+    pub publish: BTreeMap<String, PublishTarget>,
 }
 
 impl Default for Config {
@@ -52,6 +57,8 @@ impl Default for Config {
             school_days: 5,
             grading: Grading::default(),
             access: Access::default(),
+            imports: Imports::default(),
+            publish: BTreeMap::new(),
         }
     }
 }
@@ -121,6 +128,257 @@ impl Default for Access {
     }
 }
 
+/// `[import.*]`: settings of the importers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Imports {
+    pub oneroster: OneRosterImport,
+}
+
+/// `[import.oneroster]`: how results become marks (docs/import-oneroster.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OneRosterImport {
+    /// The percentage of a line item's range (`resultValueMin..resultValueMax`) from which
+    /// each mark is given, e.g. `{ "5" = 85, "4" = 65, "3" = 45, "2" = 0 }`; below every
+    /// threshold, `[grading] min`. Empty: the range is spread evenly over the scale
+    /// (`min + round(percent / 100 × (max − min))`).
+    pub thresholds: BTreeMap<String, f64>,
+    /// Marks for `textScore` values, e.g. `{ "A" = "5", "pass" = "зч" }`: a mark of the
+    /// scale or a word of `[grading] non_numeric`.
+    pub text_scores: BTreeMap<String, String>,
+    /// What an `exempt` result becomes: a word of `[grading] non_numeric`. Unset: `осв`
+    /// when that word is in the list, else exempt results are skipped.
+    pub exempt: Option<String>,
+}
+
+impl OneRosterImport {
+    fn validate(&self, g: &Grading) -> Result<()> {
+        let is_word = |w: &str| {
+            g.non_numeric
+                .iter()
+                .any(|n| n.trim().to_lowercase() == w.trim().to_lowercase())
+        };
+        let is_mark = |m: &str| {
+            m.parse::<u8>()
+                .is_ok_and(|v| v >= g.min && v <= g.max && v.to_string() == m)
+        };
+        for (mark, percent) in &self.thresholds {
+            if !is_mark(mark) {
+                bail!(
+                    "[import.oneroster.thresholds] key {mark:?} is not a mark of the scale {}..{}",
+                    g.min,
+                    g.max
+                );
+            }
+            if !(0.0..=100.0).contains(percent) {
+                bail!(
+                    "[import.oneroster.thresholds] {mark} = {percent} must be a percentage \
+                     between 0 and 100"
+                );
+            }
+        }
+        for (text, mark) in &self.text_scores {
+            if !(is_mark(mark) || is_word(mark)) {
+                bail!(
+                    "[import.oneroster.text_scores] {text:?} = {mark:?} is neither a mark of the \
+                     scale {}..{} nor a word of [grading] non_numeric",
+                    g.min,
+                    g.max
+                );
+            }
+        }
+        if let Some(word) = &self.exempt
+            && !is_word(word)
+        {
+            bail!(
+                "[import.oneroster] exempt = {word:?} is not a word of [grading] non_numeric ({})",
+                g.non_numeric.join(", ")
+            );
+        }
+        Ok(())
+    }
+}
+
+/// `[publish.NAME]`: one place `diary publish` and `diary refresh` put the built site.
+/// Which keys apply depends on `kind`; [`Config::parse`] refuses the others.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishTarget {
+    pub kind: PublishKind,
+    /// dir: the folder a web server serves; diary makes it a symlink it switches atomically.
+    /// Relative to the site folder.
+    pub path: Option<PathBuf>,
+    /// rsync: the destination, `user@host:/var/www/diary/` (or a local folder).
+    pub dest: Option<String>,
+    /// rsync: the remote shell command, e.g. `ssh -p 2222 -i /home/diary/.ssh/id_ed25519`.
+    pub ssh: Option<String>,
+    /// s3: the bucket.
+    pub bucket: Option<String>,
+    /// s3: the storage's address, for storage other than AWS
+    /// (`https://storage.yandexcloud.net`, `http://127.0.0.1:9000` for MinIO).
+    pub endpoint: Option<String>,
+    /// s3: the region (default: AWS_DEFAULT_REGION / AWS_REGION, else `us-east-1`).
+    pub region: Option<String>,
+    /// s3: a key prefix, e.g. `school39` (several schools in one bucket).
+    pub prefix: Option<String>,
+    /// git: the repository to push to (a URL, or a path relative to the site folder).
+    pub repo: Option<String>,
+    /// git: the branch (default `gh-pages`).
+    pub branch: Option<String>,
+    /// git: a custom domain for GitHub Pages, written to the branch as `CNAME`.
+    pub cname: Option<String>,
+    /// Credentials are refused with a message saying where they go instead.
+    #[serde(
+        default,
+        rename = "access_key_id",
+        alias = "secret_access_key",
+        alias = "aws_access_key_id",
+        alias = "aws_secret_access_key",
+        alias = "session_token",
+        alias = "aws_session_token",
+        alias = "access_key",
+        alias = "secret_key",
+        alias = "secret",
+        alias = "token",
+        alias = "password",
+        deserialize_with = "refuse_credential"
+    )]
+    #[allow(dead_code)]
+    credential: Option<()>,
+}
+
+fn refuse_credential<'de, D: serde::Deserializer<'de>>(_: D) -> Result<Option<()>, D::Error> {
+    Err(serde::de::Error::custom(
+        "credentials never go in site.toml (it is not secret and is often committed or \
+         shared): remove this key and give them to `diary` in its environment instead, e.g. \
+         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for kind = \"s3\", an ssh key for rsync \
+         and git (docs/operations.md)",
+    ))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublishKind {
+    /// A local folder served by nginx or similar, switched atomically.
+    Dir,
+    /// A folder on another host, through the system `rsync` over ssh.
+    Rsync,
+    /// An S3-compatible bucket (AWS S3, MinIO, Yandex Object Storage…).
+    S3,
+    /// A branch of a git repository (GitHub/GitLab Pages).
+    Git,
+}
+
+impl PublishKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PublishKind::Dir => "dir",
+            PublishKind::Rsync => "rsync",
+            PublishKind::S3 => "s3",
+            PublishKind::Git => "git",
+        }
+    }
+
+    /// The keys this kind takes (besides `kind`), required ones first.
+    fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            PublishKind::Dir => (&["path"], &[]),
+            PublishKind::Rsync => (&["dest"], &["ssh"]),
+            PublishKind::S3 => (&["bucket"], &["endpoint", "region", "prefix"]),
+            PublishKind::Git => (&["repo"], &["branch", "cname"]),
+        }
+    }
+}
+
+impl PublishTarget {
+    /// The keys set in site.toml (besides `kind`).
+    fn set_keys(&self) -> Vec<&'static str> {
+        let mut keys = Vec::new();
+        let mut add = |name, set: bool| {
+            if set {
+                keys.push(name);
+            }
+        };
+        add("path", self.path.is_some());
+        add("dest", self.dest.is_some());
+        add("ssh", self.ssh.is_some());
+        add("bucket", self.bucket.is_some());
+        add("endpoint", self.endpoint.is_some());
+        add("region", self.region.is_some());
+        add("prefix", self.prefix.is_some());
+        add("repo", self.repo.is_some());
+        add("branch", self.branch.is_some());
+        add("cname", self.cname.is_some());
+        keys
+    }
+
+    /// The git branch, `gh-pages` unless set.
+    pub fn branch(&self) -> &str {
+        self.branch.as_deref().unwrap_or("gh-pages")
+    }
+
+    /// The s3 key prefix without leading or trailing slashes (`""`: the whole bucket).
+    pub fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or("").trim_matches('/')
+    }
+
+    fn validate(&self, name: &str) -> Result<()> {
+        let at = format!("[publish.{name}] (kind = \"{}\")", self.kind.name());
+        let (required, optional) = self.kind.keys();
+        let set = self.set_keys();
+        for key in required {
+            if !set.contains(key) {
+                bail!("{at} needs `{key}`");
+            }
+        }
+        for key in &set {
+            if !required.contains(key) && !optional.contains(key) {
+                let takes: Vec<String> = required
+                    .iter()
+                    .chain(optional)
+                    .map(|k| format!("`{k}`"))
+                    .collect();
+                bail!("{at} takes no `{key}`; it takes {}", takes.join(", "));
+            }
+        }
+        let nonempty = |key: &str, value: &Option<String>| -> Result<()> {
+            match value {
+                Some(v) if v.trim().is_empty() => bail!("{at} `{key}` is empty"),
+                _ => Ok(()),
+            }
+        };
+        nonempty("dest", &self.dest)?;
+        nonempty("ssh", &self.ssh)?;
+        nonempty("bucket", &self.bucket)?;
+        nonempty("region", &self.region)?;
+        nonempty("repo", &self.repo)?;
+        nonempty("branch", &self.branch)?;
+        nonempty("cname", &self.cname)?;
+        if self.path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+            bail!("{at} `path` is empty");
+        }
+        if let Some(endpoint) = &self.endpoint
+            && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+        {
+            bail!("{at} endpoint = {endpoint:?} must start with https:// (or http://)");
+        }
+        let prefix = self.prefix();
+        if prefix.split('/').any(|s| s == "." || s == "..")
+            || prefix.contains("//")
+            || prefix.contains('\\')
+        {
+            bail!("{at} prefix = {prefix:?} must be a plain key prefix such as \"school39\"");
+        }
+        if let Some(branch) = &self.branch
+            && (branch.starts_with('-') || branch.contains(char::is_whitespace))
+        {
+            bail!("{at} branch = {branch:?} is not a branch name");
+        }
+        Ok(())
+    }
+}
+
 /// A loaded site: its folder and its settings.
 #[derive(Debug, Clone)]
 pub struct Site {
@@ -166,7 +424,13 @@ impl Site {
 impl Config {
     /// Parses and validates the text of a site.toml.
     pub fn parse(text: &str) -> Result<Config> {
-        let config: Config = toml::from_str(text).map_err(|e| toml_error(text, &e))?;
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let err = toml_error(text, &e);
+            match e.span().and_then(|span| publish_table_at(text, span.start)) {
+                Some(name) => err.context(format!("in [publish.{name}]")),
+                None => err,
+            }
+        })?;
         config.validate()?;
         Ok(config)
     }
@@ -218,11 +482,24 @@ impl Config {
                 bail!("[grading.weights] {name:?} = {weight} must be a positive number");
             }
         }
+        self.imports.oneroster.validate(g)?;
         if self.access.iterations < MIN_KDF_ITERATIONS {
             bail!(
                 "[access] iterations = {} is below the minimum of {MIN_KDF_ITERATIONS}",
                 self.access.iterations
             );
+        }
+        for (name, target) in &self.publish {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                bail!(
+                    "[publish.{name}]: a target name is made of Latin letters, digits, `-` and `_`"
+                );
+            }
+            target.validate(name)?;
         }
         Ok(())
     }
@@ -243,6 +520,20 @@ fn toml_error(text: &str, err: &toml::de::Error) -> anyhow::Error {
         }
         None => anyhow::anyhow!("{message}"),
     }
+}
+
+/// The `[publish.NAME]` table that the byte offset `at` of a site.toml lies in, if any
+/// (so an error in a publish target names the target).
+fn publish_table_at(text: &str, at: usize) -> Option<String> {
+    let before = &text[..at.min(text.len())];
+    let header = before
+        .lines()
+        .map(str::trim)
+        .rfind(|l| l.starts_with('[') && !l.starts_with("[["))?;
+    let inner = header.trim_start_matches('[').split(']').next()?.trim();
+    let name = inner.strip_prefix("publish.")?;
+    let name = name.split('.').next()?.trim().trim_matches('"');
+    Some(name.to_string())
 }
 
 /// The commented site.toml that `diary init` writes.
@@ -298,8 +589,121 @@ mod tests {
     }
 
     #[test]
+    fn publish_targets_parse() {
+        let c = Config::parse(
+            "[publish.web]\nkind = \"dir\"\npath = \"/var/www/diary\"\n\
+             [publish.cloud]\nkind = \"s3\"\nbucket = \"school39-diary\"\n\
+             endpoint = \"https://storage.yandexcloud.net\"\nregion = \"ru-central1\"\n\
+             prefix = \"/school39/\"\n\
+             [publish.pages]\nkind = \"git\"\nrepo = \"../diary-pages\"\n\
+             [publish.host]\nkind = \"rsync\"\ndest = \"diary@web:/var/www/diary/\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.publish.len(), 4);
+        assert_eq!(c.publish["web"].kind, PublishKind::Dir);
+        assert_eq!(c.publish["cloud"].prefix(), "school39");
+        assert_eq!(c.publish["pages"].branch(), "gh-pages");
+        assert_eq!(
+            c.publish["host"].dest.as_deref(),
+            Some("diary@web:/var/www/diary/")
+        );
+        assert!(Config::parse("").unwrap().publish.is_empty());
+    }
+
+    #[test]
+    fn publish_errors_name_the_target() {
+        let cases = [
+            // An unknown key: the line and the target.
+            (
+                "title = \"x\"\n[publish.cloud]\nkind = \"s3\"\nbuckt = \"b\"\n",
+                &["[publish.cloud]", "line 4", "buckt"][..],
+            ),
+            (
+                "[publish.web]\nkind = \"ftp\"\npath = \"/x\"\n",
+                &["[publish.web]", "line 2", "ftp"],
+            ),
+            (
+                "[publish.web]\nkind = \"dir\"\n",
+                &["[publish.web]", "needs `path`"],
+            ),
+            (
+                "[publish.web]\nkind = \"dir\"\npath = \"/x\"\nbucket = \"b\"\n",
+                &["[publish.web]", "takes no `bucket`", "`path`"],
+            ),
+            (
+                "[publish.cloud]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"storage.local\"\n",
+                &["[publish.cloud]", "https://"],
+            ),
+            (
+                "[publish.cloud]\nkind = \"s3\"\nbucket = \"b\"\nprefix = \"a/../b\"\n",
+                &["[publish.cloud]", "prefix"],
+            ),
+            (
+                "[publish.\"my site\"]\nkind = \"dir\"\npath = \"/x\"\n",
+                &["my site"],
+            ),
+            (
+                "[publish.pages]\nkind = \"git\"\n",
+                &["[publish.pages]", "`repo`"],
+            ),
+        ];
+        for (text, expected) in cases {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            for e in expected {
+                assert!(err.contains(e), "{text}: {err} lacks {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_in_site_toml_are_refused() {
+        for key in [
+            "access_key_id",
+            "secret_access_key",
+            "aws_secret_access_key",
+            "password",
+        ] {
+            let text =
+                format!("[publish.cloud]\nkind = \"s3\"\nbucket = \"b\"\n{key} = \"AKIA123\"\n");
+            let err = format!("{:#}", Config::parse(&text).unwrap_err());
+            assert!(
+                err.contains("[publish.cloud]")
+                    && err.contains("line 4")
+                    && err.contains("credentials never go in site.toml")
+                    && err.contains("AWS_SECRET_ACCESS_KEY"),
+                "{key}: {err}"
+            );
+        }
+    }
+
+    #[test]
     fn thresholds_parse() {
         let c = Config::parse("[grading.thresholds]\n\"5\" = 4.6\n\"4\" = 3.6\n").unwrap();
         assert_eq!(c.grading.thresholds["5"], 4.6);
+    }
+
+    #[test]
+    fn oneroster_import_settings() {
+        let c = Config::parse("").unwrap();
+        assert!(c.imports.oneroster.thresholds.is_empty());
+        assert_eq!(c.imports.oneroster.exempt, None);
+        let c = Config::parse(
+            "[import.oneroster]\nexempt = \"осв\"\n\
+             [import.oneroster.thresholds]\n\"5\" = 85\n\"4\" = 65\n\"2\" = 0\n\
+             [import.oneroster.text_scores]\nA = \"5\"\npass = \"ЗЧ\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.imports.oneroster.thresholds["4"], 65.0);
+        assert_eq!(c.imports.oneroster.text_scores["A"], "5");
+        for (bad, expected) in [
+            ("[import.oneroster.thresholds]\n\"6\" = 90", "not a mark of the scale"),
+            ("[import.oneroster.thresholds]\n\"5\" = 120", "between 0 and 100"),
+            ("[import.oneroster.text_scores]\nA = \"A+\"", "neither a mark"),
+            ("[import.oneroster]\nexempt = \"free\"", "non_numeric"),
+            ("[import.oneroster]\nscale = 5", "line 2"),
+        ] {
+            let err = format!("{:#}", Config::parse(bad).unwrap_err());
+            assert!(err.contains(expected), "{bad}: {err}");
+        }
     }
 }

@@ -6,7 +6,6 @@
 //! a re-publish moves only what changed; the private manifest tells which, by keyed hash.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
@@ -14,7 +13,7 @@ use rayon::prelude::*;
 use crate::build::Loaded;
 use crate::codes::children_of;
 use crate::output::Output;
-use crate::render::{Renderer, minify_html};
+use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::secrets::{Manifest, Store};
 use crate::views::{ClassRef, DiaryIndex, HomeworkIndex, Inputs};
@@ -31,18 +30,19 @@ pub struct Sealed {
     pub store: Option<Store>,
 }
 
-/// Adds the diary files to `out`. `previous` is the output folder of the last build, whose
-/// unchanged payload bytes are reused.
+/// Adds the diary files to `out`. Unchanged payloads are taken from the output folder of
+/// the last build.
 pub fn add_diaries(
     loaded: &Loaded,
     inputs: &Inputs,
     renderer: &Renderer,
     refs: &[ClassRef],
     hw: &HomeworkIndex,
-    previous: &Path,
+    theme_fingerprint: &[u8; 32],
     out: &mut Output,
 ) -> Result<Sealed> {
     let site = &loaded.site;
+    let previous = &site.output_path();
     let Some(store) = Store::load(&site.store_path())? else {
         if previous.join("diary/params.json").exists() {
             bail!(
@@ -101,24 +101,27 @@ pub fn add_diaries(
         .iter()
         .filter_map(|s| Some((s, *class_of.get(&s.id)?, store.pages.get(&s.id)?)))
         .collect();
+    // A page's HTML follows from its view data, the theme and the language: when their
+    // keyed hash is unchanged the previous file is reused without rendering at all.
+    let mut context = theme_fingerprint.to_vec();
+    context.extend_from_slice(site.config.language.code().as_bytes());
     let pages: Vec<(String, String, Vec<u8>, bool)> = jobs
         .par_iter()
         .map(|(student, class, keys)| {
             let page = inputs.child_page(student, class, &parts[&class.id], hw, &ix);
+            let mut data = context.clone();
+            serde_json::to_writer(&mut data, &page)?;
+            let hash = seal::keyed_hash(&hash_key, &data);
+            let path = format!("diary/p/{}.bin", keys.page);
+            if let Some(bytes) = reuse(&path, &hash) {
+                return Ok((path, hash, bytes, false));
+            }
             let html = renderer
                 .render("diary_child.html", "../", &page)
                 .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
-            let html = String::from_utf8(minify_html(&html)).context("minified HTML is UTF-8")?;
-            let hash = seal::keyed_hash(&hash_key, html.as_bytes());
-            let path = format!("diary/p/{}.bin", keys.page);
-            Ok(match reuse(&path, &hash) {
-                Some(bytes) => (path, hash, bytes, false),
-                None => {
-                    let dek = keys.dek()?;
-                    let bytes = seal::seal_page(&dek, &keys.page, &seal::page_plaintext(&html));
-                    (path, hash, bytes, true)
-                }
-            })
+            let dek = keys.dek()?;
+            let bytes = seal::seal_page(&dek, &keys.page, &seal::page_plaintext(&html));
+            Ok((path, hash, bytes, true))
         })
         .collect::<Result<_>>()?;
 

@@ -20,6 +20,8 @@ pub mod journal;
 pub mod output;
 pub mod print;
 pub mod progress;
+pub mod publish;
+pub mod refresh;
 pub mod render;
 pub mod seal;
 pub mod secrets;

@@ -185,7 +185,7 @@ pub fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotContent>
 
 /// `P = u32be(L) ‖ gzip(html) ‖ zeros`, padded to a multiple of [`PAD`].
 pub fn page_plaintext(html: &str) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(html.as_bytes()).expect("in-memory gzip");
     let zipped = gz.finish().expect("in-memory gzip");
     let len = u32::try_from(zipped.len()).expect("a diary under 4 GiB");

@@ -140,7 +140,7 @@ fn published_files_follow_the_protocol() {
         .expect("the code opens the listed pupil");
     let (html, size) = independent::open_page(&public, child);
     assert!(html.contains(&row["student_name"]), "the diary names its child");
-    assert!(html.contains("class=dweek"), "{html}");
+    assert!(html.contains("class=\"dweek\""), "{html}");
     assert_eq!((size - 28) % 4096, 0);
 }
 
@@ -318,6 +318,6 @@ fn grade_one_diaries_show_no_marks() {
         .unwrap()
         .clone();
     let (html, _) = independent::open_page(&public, &child);
-    assert!(!html.contains("class=mark"), "grade 1 shows marks");
+    assert!(!html.contains("class=\"mark"), "grade 1 shows marks");
     assert!(!html.contains("marks-table"));
 }

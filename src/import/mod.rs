@@ -1,3 +1,4 @@
 //! Importers that write the journal.
 
 pub mod csv;
+pub mod oneroster;

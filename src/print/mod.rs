@@ -1,8 +1,17 @@
 //! Printouts. They hold children's data, so they go to the private `print/` folder (never
 //! into the output) through [`write_private`], which writes the whole file or nothing.
 
+mod command;
+mod data;
+mod family;
+mod fit;
+mod pdf;
+mod report;
 mod slips;
+mod summary;
 
+pub use command::{PrintCommand, run};
+pub use pdf::{CHROMIUM_ENV, find_chromium, html_to_pdf};
 pub use slips::code_slips;
 
 use std::path::{Path, PathBuf};

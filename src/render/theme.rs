@@ -26,7 +26,13 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/events.html",
     "templates/diary.html",
     "templates/diary_child.html",
+    "templates/print/base.html",
     "templates/print/slips.html",
+    "templates/print/weekly.html",
+    "templates/print/monthly.html",
+    "templates/print/family_tail.html",
+    "templates/print/report.html",
+    "templates/print/summary.html",
     "templates/partials/announcement.html",
     "templates/partials/event.html",
     "templates/partials/week.html",
@@ -34,6 +40,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "static/style.css",
     "static/icon.svg",
     "static/diary.js",
+    "static/diary.css",
     "i18n/ru.toml",
     "i18n/en.toml",
 ];
@@ -109,6 +116,20 @@ impl Theme {
     pub fn set_template(&mut self, name: &str, text: &str) {
         self.files
             .insert(format!("templates/{name}"), text.as_bytes().to_vec());
+    }
+
+    /// A digest of every file of the theme: what a rendered page depends on besides its
+    /// data.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for (path, bytes) in &self.files {
+            h.update((path.len() as u64).to_be_bytes());
+            h.update(path.as_bytes());
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(bytes);
+        }
+        h.finalize().into()
     }
 
     /// Templates as `(name, text)`, name relative to `templates/`.

@@ -186,12 +186,28 @@ impl Inputs<'_> {
             l.group_id
                 .is_none_or(|g| groups.is_some_and(|gs| gs.contains(&g)))
         };
-        let empty = Vec::new();
-        let marks = ix.marks.get(&student.id).unwrap_or(&empty);
-        let attendance = ix.attendance.get(&student.id);
+        // As of today: nothing a later lesson holds (a journal may be filled ahead).
+        let up_to_today = |lesson_id: Id| j.lesson(lesson_id).is_some_and(|l| l.date <= self.today);
+        let marks: Vec<&Mark> = ix
+            .marks
+            .get(&student.id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|m| up_to_today(m.lesson_id))
+            .collect();
+        let attendance: Vec<&Attendance> = ix
+            .attendance
+            .get(&student.id)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|a| up_to_today(a.lesson_id))
+            .collect();
+        let (marks, attendance) = (&marks, Some(&attendance));
         let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::new();
         if !no_marks {
-            for m in marks {
+            for m in marks.iter() {
                 marks_by_lesson.entry(m.lesson_id).or_default().push(m);
             }
         }
@@ -352,7 +368,14 @@ impl Inputs<'_> {
                     .push((l.date, m));
             }
         }
-        let teacher_marks = ix.period_marks.get(&student.id);
+        // The teacher's marks of periods that have begun.
+        let teacher_marks: Option<Vec<&PeriodMark>> = ix.period_marks.get(&student.id).map(|v| {
+            v.iter()
+                .copied()
+                .filter(|pm| j.period(pm.period_id).is_some_and(|p| p.starts_on <= self.today))
+                .collect()
+        });
+        let teacher_marks = teacher_marks.as_ref();
         for pm in teacher_marks.into_iter().flatten() {
             if let Some(s) = j.subject(pm.subject_id) {
                 by_subject

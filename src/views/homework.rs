@@ -270,7 +270,7 @@ impl Inputs<'_> {
                 .substitute_teacher_id
                 .and_then(|t| j.teacher(t))
                 .map(|t| t.short_name()),
-            room: l.room.clone(),
+            room: self.room_label(l.room.as_deref()),
             topic: l.topic.clone(),
             links: if homework.is_some() {
                 index.links_of(l.id)

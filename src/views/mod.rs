@@ -210,6 +210,20 @@ impl<'a> Inputs<'a> {
     }
 }
 
+impl Inputs<'_> {
+    /// How a room reads: "каб. 214" for a number, a named room ("Спортзал") as it is.
+    pub fn room_label(&self, room: Option<&str>) -> Option<String> {
+        let room = room?.trim();
+        if room.is_empty() {
+            None
+        } else if room.starts_with(|c: char| c.is_ascii_digit()) {
+            Some(format!("{} {room}", self.strings.get("room")))
+        } else {
+            Some(room.to_string())
+        }
+    }
+}
+
 pub fn monday_of(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }

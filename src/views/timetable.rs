@@ -95,7 +95,7 @@ impl Inputs<'_> {
                             .teacher_id
                             .and_then(|x| j.teacher(x))
                             .map(|x| x.short_name()),
-                        room: t.room.clone(),
+                        room: self.room_label(t.room.as_deref()),
                     })
                     .collect(),
             })

@@ -1,0 +1,1124 @@
+//! From the OneRoster picture to the journal's rows: what school, years, periods, people,
+//! classes, groups, subjects, work types and lessons the export makes. The mapping is
+//! explained for school admins in docs/import-oneroster.md; each rule here names its
+//! section there.
+//!
+//! Rows are keyed by their external id (the OneRoster `sourcedId`, or a key made from
+//! them) and refer to each other by key; [`super::sync`] turns keys into journal ids.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use anyhow::{Result, bail};
+use chrono::NaiveDate;
+
+use super::Log;
+use super::records::*;
+use super::state::State;
+use super::table::day_of;
+use crate::config::Config;
+use crate::journal::parse_date;
+
+/// A value of a projected row: plain, or a reference to another projected row by key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum V {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    /// `(table, key)`: the journal id of that row.
+    Ref(&'static str, String),
+}
+
+impl V {
+    fn text(s: impl Into<String>) -> V {
+        V::Text(s.into())
+    }
+
+    fn opt_text(s: Option<&str>) -> V {
+        s.map_or(V::Null, V::text)
+    }
+
+    fn opt_ref(table: &'static str, key: Option<&String>) -> V {
+        key.map_or(V::Null, |k| V::Ref(table, k.clone()))
+    }
+}
+
+/// The rows of one journal table, by key.
+pub struct Rows {
+    pub table: &'static str,
+    /// The columns the import owns (besides `id`), in the order of each row's values.
+    pub columns: &'static [&'static str],
+    pub rows: BTreeMap<String, Vec<V>>,
+}
+
+impl Rows {
+    fn new(table: &'static str, columns: &'static [&'static str]) -> Rows {
+        Rows {
+            table,
+            columns,
+            rows: BTreeMap::new(),
+        }
+    }
+}
+
+pub const SCHOOL: &[&str] = &["name", "short_name", "is_demo"];
+pub const YEARS: &[&str] = &["name", "starts_on", "ends_on"];
+pub const PERIODS: &[&str] = &["year_id", "kind", "number", "name", "starts_on", "ends_on"];
+pub const PEOPLE: &[&str] = &["last_name", "first_name", "middle_name"];
+pub const GUARDIANS: &[&str] = &["last_name", "first_name", "middle_name", "contact"];
+pub const CLASSES: &[&str] = &["year_id", "grade", "letter", "name", "class_teacher_id"];
+pub const STUDENTS: &[&str] = &["class_id", "last_name", "first_name", "middle_name"];
+pub const SUBJECTS: &[&str] = &["name", "short_name"];
+pub const GROUPS: &[&str] = &["class_id", "subject_id", "name"];
+pub const WORK_TYPES: &[&str] = &["name", "weight"];
+pub const LESSONS: &[&str] = &[
+    "class_id",
+    "group_id",
+    "subject_id",
+    "teacher_id",
+    "date",
+    "number",
+    "room",
+    "topic",
+];
+pub const MARKS: &[&str] = &[
+    "student_id",
+    "lesson_id",
+    "work_type_id",
+    "value",
+    "comment",
+    "is_debt",
+];
+
+/// A line item that became lessons: what its results need.
+pub struct Item {
+    pub section: String,
+    pub course: String,
+    pub category: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The journal as the export makes it.
+pub struct Projection {
+    /// In write order: school, academic_years, periods, teachers, classes, students,
+    /// guardians, subjects, groups, work_types, lessons.
+    pub tables: Vec<Rows>,
+    /// (student key, guardian key, relation).
+    pub student_guardians: Vec<(String, String, Option<String>)>,
+    /// (group key, student key).
+    pub group_students: Vec<(String, String)>,
+    /// Pupil (user sourcedId) → grade.
+    pub pupils: HashMap<String, i64>,
+    /// (section, pupil) → the key of the pupil's class (the part of the section they are
+    /// taught in).
+    pub parts: HashMap<(String, String), String>,
+    /// Line items that have lessons.
+    pub items: HashMap<String, Item>,
+    /// Line items without lessons → why.
+    pub item_skips: HashMap<String, String>,
+}
+
+/// The key of a line item's lesson for one class.
+pub fn lesson_key(item: &str, class_key: &str) -> String {
+    format!("{item}|{class_key}")
+}
+
+/// A journal grade from OneRoster grade codes (`09` → 9): `Ok(None)` for none given, an
+/// error when the codes give no single grade in 1–11.
+fn grade_of(codes: &[String]) -> Result<Option<i64>, String> {
+    if codes.is_empty() {
+        return Ok(None);
+    }
+    let mut grades = BTreeSet::new();
+    for code in codes {
+        match code.trim().parse::<i64>() {
+            Ok(g) if (1..=11).contains(&g) => {
+                grades.insert(g);
+            }
+            _ => {
+                return Err(format!(
+                    "grade '{}' is not a journal grade (1–11)",
+                    codes.join(",")
+                ));
+            }
+        }
+    }
+    if grades.len() > 1 {
+        return Err(format!(
+            "grades '{}' name more than one grade; a journal class has one",
+            codes.join(",")
+        ));
+    }
+    Ok(grades.into_iter().next())
+}
+
+struct Year {
+    name: String,
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+struct Section<'a> {
+    id: &'a str,
+    class: &'a Class,
+    course: &'a str,
+    year: String,
+}
+
+/// A journal class made from the export.
+struct JClass {
+    key: String,
+    grade: i64,
+    name: String,
+    code: Option<String>,
+    teacher: Option<String>,
+}
+
+pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projection> {
+    let tz = config.tz();
+    let date = |s: &str| parse_date(s).expect("dates are checked when read");
+
+    // --- The school (docs: "School").
+    let schools: Vec<(&String, &Org)> = state
+        .orgs
+        .iter()
+        .filter(|(_, o)| o.kind.eq_ignore_ascii_case("school"))
+        .collect();
+    let (school_id, school) = match schools.len() {
+        1 => schools[0],
+        0 if state.orgs.len() == 1 => state.orgs.iter().next().expect("one org"),
+        0 => bail!(
+            "no school: orgs.csv (in this export or an earlier import) must list the school, an \
+             org of type school"
+        ),
+        n => bail!(
+            "orgs.csv lists {n} schools ({}); a journal holds one school: export one school at \
+             a time",
+            schools
+                .iter()
+                .map(|(id, o)| format!("{} ({id})", o.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut school_rows = Rows::new("school", SCHOOL);
+    school_rows.rows.insert(
+        school_id.clone(),
+        vec![V::text(&school.name), V::text(&school.name), V::Int(0)],
+    );
+
+    // --- Academic years (docs: "Years and periods").
+    let mut years: BTreeMap<String, Year> = BTreeMap::new();
+    for (id, s) in &state.sessions {
+        if s.kind == "schoolYear" {
+            years.insert(
+                id.clone(),
+                Year {
+                    name: s.title.clone(),
+                    start: date(&s.start),
+                    end: date(&s.end),
+                },
+            );
+        }
+    }
+    let year_by_column: HashMap<&str, &String> = state
+        .sessions
+        .iter()
+        .filter(|(_, s)| s.kind == "schoolYear")
+        .filter_map(|(id, s)| Some((s.school_year.as_deref()?, id)))
+        .collect();
+    let year_of = |id: &str| -> Option<String> {
+        let mut cur = id;
+        for _ in 0..16 {
+            let s = state.sessions.get(cur)?;
+            if s.kind == "schoolYear" {
+                return Some(cur.to_string());
+            }
+            match s.parent.as_deref() {
+                Some(p) if state.sessions.contains_key(p) => cur = p,
+                _ => break,
+            }
+        }
+        let s = state.sessions.get(id)?;
+        let column = s.school_year.as_deref()?;
+        Some(match year_by_column.get(column) {
+            Some(y) => (*y).clone(),
+            None => format!("schoolYear:{column}"),
+        })
+    };
+    // Years made from the `schoolYear` column of sessions whose year has no row of its own.
+    for (id, s) in &state.sessions {
+        if let Some(key) = year_of(id).filter(|k| k.starts_with("schoolYear:")) {
+            let (start, end) = (date(&s.start), date(&s.end));
+            let y = years.entry(key).or_insert(Year {
+                name: String::new(),
+                start,
+                end,
+            });
+            y.start = y.start.min(start);
+            y.end = y.end.max(end);
+        }
+    }
+    for (key, y) in years.iter_mut() {
+        if key.starts_with("schoolYear:") {
+            y.name = if y.start.format("%Y").to_string() == y.end.format("%Y").to_string() {
+                y.start.format("%Y").to_string()
+            } else {
+                format!("{}/{}", y.start.format("%Y"), y.end.format("%Y"))
+            };
+            log.note(format!(
+                "academic year {} made from the schoolYear column of its sessions \
+                 (academicSessions.csv has no schoolYear row for it): {} – {}",
+                y.name, y.start, y.end
+            ));
+        }
+    }
+    let mut year_rows = Rows::new("academic_years", YEARS);
+    for (key, y) in &years {
+        year_rows.rows.insert(
+            key.clone(),
+            vec![
+                V::text(&y.name),
+                V::text(y.start.to_string()),
+                V::text(y.end.to_string()),
+            ],
+        );
+    }
+
+    // --- Periods.
+    let mut period_rows = Rows::new("periods", PERIODS);
+    let mut by_year: BTreeMap<(String, &str), Vec<(&String, &Session)>> = BTreeMap::new();
+    for (id, s) in &state.sessions {
+        if s.kind == "schoolYear" {
+            continue;
+        }
+        match year_of(id) {
+            Some(y) if s.kind.starts_with("ext:") => {
+                let _ = y;
+                log.skip(
+                    "academic session",
+                    format!("type {} is not a journal period", s.kind),
+                    state.place("academicSessions", id),
+                );
+            }
+            Some(y) => by_year
+                .entry((y, s.kind.as_str()))
+                .or_default()
+                .push((id, s)),
+            None => log.skip(
+                "academic session",
+                "no school year: neither parentSourcedId nor the schoolYear column leads to one",
+                state.place("academicSessions", id),
+            ),
+        }
+    }
+    for (key, y) in &years {
+        period_rows.rows.insert(
+            format!("year:{key}"),
+            vec![
+                V::Ref("academic_years", key.clone()),
+                V::text("year"),
+                V::Int(1),
+                V::text(&y.name),
+                V::text(y.start.to_string()),
+                V::text(y.end.to_string()),
+            ],
+        );
+        let mut taken: HashMap<&str, &str> = HashMap::new();
+        for kind in ["semester", "term", "gradingPeriod"] {
+            let Some(list) = by_year.get_mut(&(key.clone(), kind)) else {
+                continue;
+            };
+            list.sort_by(|a, b| (&a.1.start, a.0).cmp(&(&b.1.start, b.0)));
+            let n = list.len();
+            let journal_kind = match (kind, n) {
+                ("semester", 1 | 2) | (_, 2) => Some("half"),
+                (_, 3) => Some("trimester"),
+                (_, 4) => Some("quarter"),
+                _ => None,
+            };
+            let problem = match journal_kind {
+                None => Some(format!(
+                    "{n} {kind} session(s) in {}: the journal attests by 4 quarters, 3 \
+                     trimesters or 2 halves",
+                    y.name
+                )),
+                Some(k) => match taken.get(k) {
+                    Some(other) => Some(format!(
+                        "the {}s of {} come from its {other} sessions already",
+                        k, y.name
+                    )),
+                    None => {
+                        let outside = list
+                            .iter()
+                            .find(|(_, s)| date(&s.start) < y.start || date(&s.end) > y.end);
+                        let overlap = list.windows(2).find(|w| w[1].1.start <= w[0].1.end);
+                        match (outside, overlap) {
+                            (Some((_, s)), _) => Some(format!(
+                                "{} ({} – {}) is not inside the school year {} ({} – {})",
+                                s.title, s.start, s.end, y.name, y.start, y.end
+                            )),
+                            (_, Some(w)) => {
+                                Some(format!("{} and {} overlap", w[0].1.title, w[1].1.title))
+                            }
+                            _ => None,
+                        }
+                    }
+                },
+            };
+            if let Some(reason) = problem {
+                for (id, _) in list.iter() {
+                    log.skip(
+                        "academic session",
+                        reason.clone(),
+                        state.place("academicSessions", id),
+                    );
+                }
+                continue;
+            }
+            let k = journal_kind.expect("checked");
+            taken.insert(k, kind);
+            for (i, (id, s)) in list.iter().enumerate() {
+                period_rows.rows.insert(
+                    (*id).clone(),
+                    vec![
+                        V::Ref("academic_years", key.clone()),
+                        V::text(k),
+                        V::Int(i as i64 + 1),
+                        V::text(&s.title),
+                        V::text(&s.start),
+                        V::text(&s.end),
+                    ],
+                );
+            }
+        }
+    }
+
+    // --- Sections and the year the journal's classes are made for (docs: "Classes").
+    let mut by_section: HashMap<&str, Vec<(&String, &Enrollment)>> = HashMap::new();
+    let mut by_user: HashMap<&str, Vec<(&String, &Enrollment)>> = HashMap::new();
+    for (id, e) in &state.enrollments {
+        by_section.entry(&e.class).or_default().push((id, e));
+        by_user.entry(&e.user).or_default().push((id, e));
+    }
+    let mut school_sections: BTreeMap<&str, Section> = BTreeMap::new();
+    let mut section_skips: HashMap<&str, String> = HashMap::new();
+    for (id, c) in &state.classes {
+        if let Some(other) = c.school.as_deref().filter(|s| *s != school_id.as_str()) {
+            section_skips.insert(id, format!("of another school ({other})"));
+            continue;
+        }
+        let year = c
+            .terms
+            .iter()
+            .find_map(|t| year_of(t))
+            .or_else(|| {
+                state
+                    .courses
+                    .get(&c.course)
+                    .and_then(|co| co.school_year.as_deref())
+                    .and_then(year_of)
+            })
+            .filter(|y| years.contains_key(y));
+        let Some(year) = year else {
+            let reason = "no school year: its termSourcedIds (and its course's \
+                          schoolYearSourcedId) lead to none"
+                .to_string();
+            log.skip("class", reason.clone(), state.place("classes", id));
+            section_skips.insert(id, reason);
+            continue;
+        };
+        school_sections.insert(
+            id,
+            Section {
+                id,
+                class: c,
+                course: &c.course,
+                year,
+            },
+        );
+    }
+
+    // Roles (docs: "People").
+    let mut roles_of: HashMap<&str, Vec<(&String, &Role)>> = HashMap::new();
+    for (id, r) in &state.roles {
+        roles_of.entry(&r.user).or_default().push((id, r));
+    }
+    let role_of = |uid: &str, u: &User| -> Option<String> {
+        if let Some(list) = roles_of.get(uid) {
+            let rank = |r: &Role| {
+                (
+                    r.org.as_deref() != Some(school_id.as_str()),
+                    r.role_type.as_deref() != Some("primary"),
+                )
+            };
+            return list
+                .iter()
+                .min_by(|a, b| (rank(a.1), a.0).cmp(&(rank(b.1), b.0)))
+                .map(|(_, r)| r.role.clone());
+        }
+        if let Some(r) = &u.role {
+            return Some(r.clone());
+        }
+        let enrolled: BTreeSet<&str> = by_user
+            .get(uid)
+            .into_iter()
+            .flatten()
+            .map(|(_, e)| e.role.as_str())
+            .filter(|r| *r == "student" || *r == "teacher")
+            .collect();
+        (enrolled.len() == 1).then(|| enrolled.into_iter().next().unwrap().to_string())
+    };
+    let roles: HashMap<&str, Option<String>> = state
+        .users
+        .iter()
+        .map(|(id, u)| (id.as_str(), role_of(id, u)))
+        .collect();
+    let is_student = |uid: &str| {
+        roles
+            .get(uid)
+            .is_some_and(|r| r.as_deref() == Some("student"))
+    };
+    let school_section_ids: BTreeSet<&str> = school_sections.keys().copied().collect();
+    let in_school = |uid: &str, u: &User| {
+        u.orgs.is_empty()
+            || u.orgs.iter().any(|o| o == school_id)
+            || roles_of.get(uid).is_some_and(|rs| {
+                rs.iter()
+                    .any(|(_, r)| r.org.as_deref() == Some(school_id.as_str()))
+            })
+            || by_user.get(uid).is_some_and(|es| {
+                es.iter()
+                    .any(|(_, e)| school_section_ids.contains(e.class.as_str()))
+            })
+    };
+
+    // The year: the latest that has sections with pupils; else the latest year.
+    let start_of = |y: &String| years.get(y).map(|y| y.start);
+    let current = school_sections
+        .values()
+        .filter(|s| {
+            by_section.get(s.id).is_some_and(|es| {
+                es.iter()
+                    .any(|(_, e)| e.role == "student" && is_student(&e.user))
+            })
+        })
+        .map(|s| s.year.clone())
+        .max_by_key(|y| (start_of(y), y.clone()))
+        .or_else(|| {
+            years
+                .iter()
+                .max_by_key(|(k, y)| (y.start, (*k).clone()))
+                .map(|(k, _)| k.clone())
+        });
+    let Some(current) = current else {
+        bail!(
+            "no school year: academicSessions.csv (in this export or an earlier import) must \
+             give one, as a schoolYear session or in the schoolYear column of its terms"
+        );
+    };
+    let current_year = &years[&current];
+    let sections: BTreeMap<&str, Section> = school_sections
+        .into_iter()
+        .filter(|(id, s)| {
+            if s.year == current {
+                return true;
+            }
+            let reason = format!(
+                "of school year {}, not {} (the latest in the export): a journal keeps one \
+                 year's classes",
+                years[&s.year].name, current_year.name
+            );
+            log.skip("class", reason.clone(), state.place("classes", id));
+            section_skips.insert(id, reason);
+            false
+        })
+        .collect();
+    let students_of = |section: &str| -> Vec<&str> {
+        let mut v: Vec<&str> = by_section
+            .get(section)
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e.role == "student" && is_student(&e.user))
+            .map(|(_, e)| e.user.as_str())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let teacher_of = |section: &str| -> Option<&str> {
+        let mut list: Vec<(&String, &Enrollment)> = by_section
+            .get(section)
+            .into_iter()
+            .flatten()
+            .filter(|(_, e)| e.role == "teacher")
+            .copied()
+            .collect();
+        list.sort_by(|a, b| (!a.1.primary, a.0).cmp(&(!b.1.primary, b.0)));
+        list.first().map(|(_, e)| e.user.as_str())
+    };
+    let section_grade = |s: &Section| -> Result<Option<i64>, String> {
+        match grade_of(&s.class.grades)? {
+            Some(g) => Ok(Some(g)),
+            None => match state.courses.get(s.course) {
+                Some(c) => grade_of(&c.grades),
+                None => Ok(None),
+            },
+        }
+    };
+
+    // --- Teachers.
+    let named = |u: &User| -> Result<(String, String), &'static str> {
+        match (u.family.as_deref(), u.given.as_deref()) {
+            (Some(f), Some(g)) => Ok((f.to_string(), g.to_string())),
+            (None, _) => Err("familyName is empty"),
+            (_, None) => Err("givenName is empty"),
+        }
+    };
+    let teaching: BTreeSet<&str> = sections.keys().filter_map(|s| teacher_of(s)).collect();
+    let mut teacher_rows = Rows::new("teachers", PEOPLE);
+    for (uid, u) in &state.users {
+        if roles[uid.as_str()].as_deref() != Some("teacher") {
+            continue;
+        }
+        if !(in_school(uid, u) || teaching.contains(uid.as_str())) {
+            log.skip(
+                "user",
+                "a teacher of another school",
+                state.place("users", uid),
+            );
+            continue;
+        }
+        match named(u) {
+            Ok((last, first)) => {
+                teacher_rows.rows.insert(
+                    uid.clone(),
+                    vec![
+                        V::text(last),
+                        V::text(first),
+                        V::opt_text(u.middle.as_deref()),
+                    ],
+                );
+            }
+            Err(why) => log.skip("user", why, state.place("users", uid)),
+        }
+    }
+    let teacher_key = |uid: Option<&str>| -> Option<String> {
+        uid.filter(|t| teacher_rows.rows.contains_key(*t))
+            .map(str::to_string)
+    };
+
+    // --- Journal classes: homerooms, then a class per grade for pupils without one.
+    let mut jclasses: BTreeMap<String, JClass> = BTreeMap::new();
+    let mut homeroom_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in sections.values() {
+        if s.class.class_type.as_deref() != Some("homeroom") {
+            continue;
+        }
+        let members = students_of(s.id);
+        if members.is_empty() {
+            log.skip(
+                "class",
+                "a homeroom without pupils",
+                state.place("classes", s.id),
+            );
+            section_skips.insert(s.id, "a homeroom without pupils".into());
+            continue;
+        }
+        let grade = match section_grade(s) {
+            Ok(Some(g)) => Ok(g),
+            Ok(None) => {
+                let grades: BTreeSet<Option<i64>> = members
+                    .iter()
+                    .map(|m| grade_of(&state.users[*m].grades).ok().flatten())
+                    .collect();
+                match (grades.len(), grades.iter().next()) {
+                    (1, Some(Some(g))) => Ok(*g),
+                    _ => Err(
+                        "no grade: neither its grades, its course's grades nor its pupils' \
+                              grades give one grade in 1–11"
+                            .to_string(),
+                    ),
+                }
+            }
+            Err(e) => Err(e),
+        };
+        match grade {
+            Ok(grade) => {
+                for m in &members {
+                    homeroom_of.entry(m).or_default().push(s.id);
+                }
+                jclasses.insert(
+                    s.id.to_string(),
+                    JClass {
+                        key: s.id.to_string(),
+                        grade,
+                        name: s.class.title.clone(),
+                        code: s.class.code.clone(),
+                        teacher: teacher_key(teacher_of(s.id)),
+                    },
+                );
+            }
+            Err(reason) => {
+                log.skip("class", reason.clone(), state.place("classes", s.id));
+                section_skips.insert(s.id, reason);
+            }
+        }
+    }
+
+    // --- Pupils.
+    let mut pupil_class: BTreeMap<&str, String> = BTreeMap::new();
+    let mut pupils: HashMap<String, i64> = HashMap::new();
+    let mut student_rows = Rows::new("students", STUDENTS);
+    let mut agents_ok: BTreeSet<&str> = BTreeSet::new();
+    for (uid, u) in &state.users {
+        if roles[uid.as_str()].as_deref() != Some("student") {
+            continue;
+        }
+        let place = || state.place("users", uid);
+        if !in_school(uid, u) {
+            log.skip("user", "a pupil of another school", place());
+            continue;
+        }
+        let (last, first) = match named(u) {
+            Ok(n) => n,
+            Err(why) => {
+                log.skip("user", why, place());
+                continue;
+            }
+        };
+        let class_key = if let Some(hrs) = homeroom_of.get(uid.as_str()) {
+            if hrs.len() > 1 {
+                log.note(format!(
+                    "pupil {uid} is in {} homerooms ({}); placed in {}",
+                    hrs.len(),
+                    hrs.join(", "),
+                    hrs[0]
+                ));
+            }
+            hrs[0].to_string()
+        } else {
+            let grade = match grade_of(&u.grades) {
+                Ok(Some(g)) => Some(g),
+                Ok(None) => {
+                    let from_sections: BTreeSet<i64> = by_user
+                        .get(uid.as_str())
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, e)| e.role == "student")
+                        .filter_map(|(_, e)| sections.get(e.class.as_str()))
+                        .filter_map(|s| section_grade(s).ok().flatten())
+                        .collect();
+                    (from_sections.len() == 1).then(|| *from_sections.iter().next().unwrap())
+                }
+                Err(reason) => {
+                    log.skip("user", format!("a pupil whose {reason}"), place());
+                    continue;
+                }
+            };
+            let Some(grade) = grade else {
+                log.skip(
+                    "user",
+                    "a pupil without a grade: neither users.csv grades, a homeroom nor the \
+                     grades of their classes give one in 1–11",
+                    place(),
+                );
+                continue;
+            };
+            let key = format!("{current}:grade:{grade}");
+            jclasses.entry(key.clone()).or_insert(JClass {
+                key: key.clone(),
+                grade,
+                name: grade.to_string(),
+                code: None,
+                teacher: None,
+            });
+            key
+        };
+        let grade = jclasses[&class_key].grade;
+        pupils.insert(uid.clone(), grade);
+        agents_ok.insert(uid);
+        student_rows.rows.insert(
+            uid.clone(),
+            vec![
+                V::Ref("classes", class_key.clone()),
+                V::text(last),
+                V::text(first),
+                V::opt_text(u.middle.as_deref()),
+            ],
+        );
+        pupil_class.insert(uid, class_key);
+    }
+
+    // Class names are unique within the year.
+    let mut class_rows = Rows::new("classes", CLASSES);
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    for c in jclasses.values() {
+        *names.entry(c.name.to_lowercase()).or_default() += 1;
+    }
+    let mut class_size: HashMap<&str, usize> = HashMap::new();
+    for c in pupil_class.values() {
+        *class_size.entry(c.as_str()).or_default() += 1;
+    }
+    for c in jclasses.values() {
+        if !class_size.contains_key(c.key.as_str()) {
+            continue;
+        }
+        let name = if names[&c.name.to_lowercase()] > 1 {
+            format!("{} ({})", c.name, c.code.as_deref().unwrap_or(&c.key))
+        } else {
+            c.name.clone()
+        };
+        let digits = c.name.trim_start_matches(|ch: char| ch.is_ascii_digit());
+        let letter = digits.trim_start_matches([' ', '-', '.', '_']).trim();
+        let letter = if letter.is_empty() || digits.len() == c.name.len() {
+            c.name.trim()
+        } else {
+            letter
+        };
+        class_rows.rows.insert(
+            c.key.clone(),
+            vec![
+                V::Ref("academic_years", current.clone()),
+                V::Int(c.grade),
+                V::text(letter),
+                V::text(name),
+                V::opt_ref("teachers", c.teacher.as_ref()),
+            ],
+        );
+    }
+
+    // --- Guardians.
+    let mut guardian_rows = Rows::new("guardians", GUARDIANS);
+    let mut links: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+    let mut agent_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (uid, u) in &state.users {
+        for a in &u.agents {
+            if agents_ok.contains(uid.as_str()) {
+                agent_of.entry(a.as_str()).or_default().insert(uid);
+            } else if agents_ok.contains(a.as_str()) {
+                agent_of.entry(uid.as_str()).or_default().insert(a);
+            }
+        }
+    }
+    for (uid, u) in &state.users {
+        let role = roles[uid.as_str()].as_deref();
+        let is_guardian = matches!(role, Some("parent" | "guardian"))
+            || (role.is_none() && agent_of.contains_key(uid.as_str()));
+        if !is_guardian {
+            match role {
+                Some("student" | "teacher") => {}
+                Some(r) => log.skip(
+                    "user",
+                    format!("role {r} is not imported (pupils, teachers and guardians are)"),
+                    state.place("users", uid),
+                ),
+                None => log.skip(
+                    "user",
+                    "no role (roles.csv, a role column, an enrollment or an agentSourcedIds \
+                     link would give one)",
+                    state.place("users", uid),
+                ),
+            }
+            continue;
+        }
+        let children: Vec<&str> = agent_of
+            .get(uid.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|c| pupils.contains_key(*c))
+            .collect();
+        if children.is_empty() {
+            log.skip(
+                "user",
+                "a guardian of no imported pupil (agentSourcedIds)",
+                state.place("users", uid),
+            );
+            continue;
+        }
+        let (last, first) = match named(u) {
+            Ok(n) => n,
+            Err(why) => {
+                log.skip("user", why, state.place("users", uid));
+                continue;
+            }
+        };
+        let contact = u
+            .email
+            .as_deref()
+            .or(u.phone.as_deref())
+            .or(u.sms.as_deref());
+        guardian_rows.rows.insert(
+            uid.clone(),
+            vec![
+                V::text(last),
+                V::text(first),
+                V::opt_text(u.middle.as_deref()),
+                V::opt_text(contact),
+            ],
+        );
+        for c in children {
+            links.insert((c.to_string(), uid.clone()), role.map(str::to_string));
+        }
+    }
+
+    // --- Subjects, groups and who is taught what (docs: "Classes and groups").
+    let mut subject_rows = Rows::new("subjects", SUBJECTS);
+    let mut group_rows = Rows::new("groups", GROUPS);
+    let mut group_students = Vec::new();
+    let mut parts: HashMap<(String, String), String> = HashMap::new();
+    // section → [(class key, group key if not the whole class)]
+    let mut section_parts: BTreeMap<&str, Vec<(String, Option<String>)>> = BTreeMap::new();
+    let mut group_names: BTreeMap<(String, String), Vec<(String, &str)>> = BTreeMap::new();
+    for s in sections.values() {
+        if section_skips.contains_key(s.id) {
+            continue;
+        }
+        let mut by_class: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in students_of(s.id) {
+            if let Some(c) = pupil_class.get(p) {
+                by_class.entry(c.as_str()).or_default().push(p);
+            }
+        }
+        if by_class.is_empty() {
+            let reason = "no imported pupils are enrolled in it".to_string();
+            log.skip("class", reason.clone(), state.place("classes", s.id));
+            section_skips.insert(s.id, reason);
+            continue;
+        }
+        let Some(course) = state.courses.get(s.course) else {
+            continue;
+        };
+        subject_rows.rows.insert(
+            s.course.to_string(),
+            vec![
+                V::text(&course.title),
+                V::text(course.code.as_deref().unwrap_or(&course.title)),
+            ],
+        );
+        for (class_key, members) in by_class {
+            let group = if members.len() == class_size[class_key] {
+                None
+            } else {
+                let key = format!("{}@{class_key}", s.id);
+                group_names
+                    .entry((class_key.to_string(), s.class.title.to_lowercase()))
+                    .or_default()
+                    .push((key.clone(), s.id));
+                group_rows.rows.insert(
+                    key.clone(),
+                    vec![
+                        V::Ref("classes", class_key.to_string()),
+                        V::Ref("subjects", s.course.to_string()),
+                        V::text(&s.class.title),
+                    ],
+                );
+                for m in &members {
+                    group_students.push((key.clone(), m.to_string()));
+                }
+                Some(key)
+            };
+            for m in &members {
+                parts.insert((s.id.to_string(), m.to_string()), class_key.to_string());
+            }
+            section_parts
+                .entry(s.id)
+                .or_default()
+                .push((class_key.to_string(), group));
+        }
+    }
+    // Two groups of one class named alike are told apart by their class code or id.
+    for keys in group_names.values().filter(|k| k.len() > 1) {
+        for (key, section) in keys {
+            let section = &sections[section];
+            let row = group_rows.rows.get_mut(key).expect("group");
+            row[2] = V::text(format!(
+                "{} ({})",
+                section.class.title,
+                section.class.code.as_deref().unwrap_or(section.id)
+            ));
+        }
+    }
+
+    // --- Work types.
+    let mut work_rows = Rows::new("work_types", WORK_TYPES);
+    for (id, c) in &state.categories {
+        let weight = match c.weight {
+            Some(w) if w > 0.0 => w,
+            Some(w) => {
+                log.note(format!(
+                    "category {} ({id}) has weight {w}, not a positive number: its work type \
+                     weighs 1",
+                    c.title
+                ));
+                1.0
+            }
+            None => 1.0,
+        };
+        work_rows
+            .rows
+            .insert(id.clone(), vec![V::text(&c.title), V::Real(weight)]);
+    }
+
+    // --- Lessons: one per line item and class (docs: "Line items → lessons").
+    let mut lesson_rows = Rows::new("lessons", LESSONS);
+    let mut items = HashMap::new();
+    let mut item_skips = HashMap::new();
+    let mut outside_period = 0;
+    for (id, li) in &state.line_items {
+        let place = || state.place("lineItems", id);
+        let skip = |reason: String, log: &mut Log, skips: &mut HashMap<String, String>| {
+            log.skip("line item", reason.clone(), place());
+            skips.insert(id.clone(), reason);
+        };
+        let Some(s) = sections.get(li.class.as_str()) else {
+            let why = section_skips
+                .get(li.class.as_str())
+                .cloned()
+                .unwrap_or_else(|| "not imported".into());
+            skip(
+                format!("its class {} is skipped: {why}", li.class),
+                log,
+                &mut item_skips,
+            );
+            continue;
+        };
+        let Some(class_parts) = section_parts.get(s.id) else {
+            let why = section_skips
+                .get(s.id)
+                .cloned()
+                .unwrap_or_else(|| "no imported pupils".into());
+            skip(
+                format!("its class {} is skipped: {why}", s.id),
+                log,
+                &mut item_skips,
+            );
+            continue;
+        };
+        let Some(day) = li
+            .due
+            .as_deref()
+            .or(li.assign.as_deref())
+            .and_then(|d| day_of(d, tz))
+        else {
+            skip(
+                "no dueDate nor assignDate to date its lesson".into(),
+                log,
+                &mut item_skips,
+            );
+            continue;
+        };
+        if day < current_year.start || day > current_year.end {
+            skip(
+                format!(
+                    "dated {day}, outside the school year {} ({} – {})",
+                    current_year.name, current_year.start, current_year.end
+                ),
+                log,
+                &mut item_skips,
+            );
+            continue;
+        }
+        if let Some(p) = li.period.as_deref().and_then(|p| state.sessions.get(p))
+            && (day < date(&p.start) || day > date(&p.end))
+        {
+            outside_period += 1;
+        }
+        let number = s
+            .class
+            .periods
+            .iter()
+            .find_map(|p| p.parse::<i64>().ok().filter(|n| (0..=20).contains(n)))
+            .unwrap_or(1);
+        let teacher = teacher_key(teacher_of(s.id));
+        for (class_key, group) in class_parts {
+            lesson_rows.rows.insert(
+                lesson_key(id, class_key),
+                vec![
+                    V::Ref("classes", class_key.clone()),
+                    V::opt_ref("groups", group.as_ref()),
+                    V::Ref("subjects", s.course.to_string()),
+                    V::opt_ref("teachers", teacher.as_ref()),
+                    V::text(day.to_string()),
+                    V::Int(number),
+                    V::opt_text(s.class.location.as_deref()),
+                    V::text(&li.title),
+                ],
+            );
+        }
+        items.insert(
+            id.clone(),
+            Item {
+                section: s.id.to_string(),
+                course: s.course.to_string(),
+                category: li
+                    .category
+                    .clone()
+                    .filter(|c| work_rows.rows.contains_key(c)),
+                min: li.min,
+                max: li.max,
+            },
+        );
+    }
+    // Subjects only of the lessons and groups made (not of homerooms' own courses).
+    let used: BTreeSet<String> = lesson_rows
+        .rows
+        .values()
+        .chain(group_rows.rows.values())
+        .flat_map(|row| row.iter())
+        .filter_map(|v| match v {
+            V::Ref("subjects", k) => Some(k.clone()),
+            _ => None,
+        })
+        .collect();
+    subject_rows.rows.retain(|k, _| used.contains(k));
+    if outside_period > 0 {
+        log.note(format!(
+            "{outside_period} line item(s) are dated outside their grading period; their marks \
+             count in the period of their date"
+        ));
+    }
+
+    Ok(Projection {
+        tables: vec![
+            school_rows,
+            year_rows,
+            period_rows,
+            teacher_rows,
+            class_rows,
+            student_rows,
+            guardian_rows,
+            subject_rows,
+            group_rows,
+            work_rows,
+            lesson_rows,
+        ],
+        student_guardians: links
+            .into_iter()
+            .map(|((s, g), relation)| (s, g, relation))
+            .collect(),
+        group_students,
+        pupils,
+        parts,
+        items,
+        item_skips,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grades() {
+        let g = |v: &[&str]| grade_of(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(g(&[]), Ok(None));
+        assert_eq!(g(&["09"]), Ok(Some(9)));
+        assert_eq!(g(&["5", "05"]), Ok(Some(5)));
+        assert!(g(&["12"]).is_err());
+        assert!(g(&["KG"]).is_err());
+        assert!(g(&["05", "06"]).is_err());
+    }
+}

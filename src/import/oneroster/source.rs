@@ -1,0 +1,279 @@
+//! An export as given on the command line: a folder or a `.zip` of OneRoster CSV files, and
+//! its `manifest.csv` (the version, and per file `bulk`, `delta` or `absent`).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use super::table::Table;
+
+/// How the manifest says a file is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The whole data of its kind: what is not in the file is gone.
+    Bulk,
+    /// Changes only: rows are added or replaced, `tobedeleted` rows removed.
+    Delta,
+    /// Not in this export: what the journal has of that kind stays as it is.
+    Absent,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Bulk => "bulk",
+            Mode::Delta => "delta",
+            Mode::Absent => "absent",
+        }
+    }
+}
+
+/// The OneRoster files this import reads, in the order they are applied.
+pub const USED: [&str; 13] = [
+    "orgs",
+    "academicSessions",
+    "courses",
+    "classes",
+    "users",
+    "roles",
+    "enrollments",
+    "categories",
+    "scoreScales",
+    "lineItems",
+    "lineItemScoreScales",
+    "results",
+    "resultScoreScales",
+];
+
+/// OneRoster files this import knows and does not need.
+const UNUSED: [&str; 8] = [
+    "demographics",
+    "resources",
+    "classResources",
+    "courseResources",
+    "userResources",
+    "userProfiles",
+    "lineItemLearningObjectiveIds",
+    "resultLearningObjectiveIds",
+];
+
+/// An opened export: its CSV files in memory and what its manifest says about them.
+pub struct Export {
+    /// `1.1` or `1.2` (1.0 is read as 1.1).
+    pub version: String,
+    /// Per used file (`users`), how it is given and, unless absent, its table.
+    pub files: BTreeMap<&'static str, (Mode, Option<Table>)>,
+    /// Things worth saying in the summary (files ignored, a guessed version).
+    pub notes: Vec<String>,
+}
+
+impl Export {
+    pub fn mode(&self, name: &str) -> Mode {
+        self.files.get(name).map_or(Mode::Absent, |(m, _)| *m)
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.files.get(name).and_then(|(_, t)| t.as_ref())
+    }
+}
+
+/// Reads a folder or a `.zip` and its manifest, and parses the files this import uses.
+pub fn open(path: &Path) -> Result<Export> {
+    let raw = if path.is_dir() {
+        read_folder(path)?
+    } else if path.is_file() {
+        read_zip(path)?
+    } else {
+        bail!(
+            "{} does not exist (give a folder or a .zip of OneRoster CSV files)",
+            path.display()
+        );
+    };
+    let Some(manifest) = raw.get("manifest.csv") else {
+        bail!(
+            "{} has no manifest.csv; a OneRoster export lists its files there \
+             (docs/import-oneroster.md)",
+            path.display()
+        );
+    };
+    let manifest = Table::parse(&manifest.0, &manifest.1)?;
+    manifest.require(&["propertyName", "value"])?;
+    let mut version = None;
+    let mut modes: BTreeMap<String, (Mode, u64)> = BTreeMap::new();
+    for row in &manifest.rows {
+        let property = manifest.cell(row, "propertyName");
+        let value = manifest.cell(row, "value");
+        let Some(name) = property.opt() else { continue };
+        if name.eq_ignore_ascii_case("oneroster.version") {
+            version = Some(match value.opt() {
+                Some("1.0" | "1.1" | "1.1.1") => "1.1",
+                Some(v) if v.starts_with("1.2") => "1.2",
+                Some(v) => {
+                    return Err(value.error(format!(
+                        "'{v}' is not a OneRoster version this import reads (1.1 or 1.2)"
+                    )));
+                }
+                None => return Err(value.error("the OneRoster version is empty")),
+            });
+        } else if let Some(file) = name.strip_prefix("file.") {
+            let mode = match value.word(&["bulk", "delta", "absent"])? {
+                Some("bulk") => Mode::Bulk,
+                Some("delta") => Mode::Delta,
+                _ => Mode::Absent,
+            };
+            modes.insert(file.to_ascii_lowercase(), (mode, row.line));
+        }
+    }
+    let mut notes = Vec::new();
+    let version = match version {
+        Some(v) => v.to_string(),
+        None => {
+            let guess = if raw.contains_key("roles.csv") {
+                "1.2"
+            } else {
+                "1.1"
+            };
+            notes.push(format!(
+                "manifest.csv gives no oneroster.version; read as {guess}"
+            ));
+            guess.to_string()
+        }
+    };
+    let mut files = BTreeMap::new();
+    for name in USED {
+        let key = name.to_ascii_lowercase();
+        let file_key = format!("{key}.csv");
+        let present = raw.get(&file_key);
+        let mode = match (modes.get(&key), present) {
+            (Some((Mode::Absent, _)), Some((written, _))) => {
+                notes.push(format!(
+                    "{written} is in the export but manifest.csv says file.{name} is absent: \
+                     not read"
+                ));
+                Mode::Absent
+            }
+            (Some((Mode::Absent, _)), None) => Mode::Absent,
+            (Some((mode, line)), None) => bail!(
+                "manifest.csv line {line}, column value: file.{name} is '{}' but the export \
+                 has no {name}.csv",
+                mode.name()
+            ),
+            (Some((mode, _)), Some(_)) => *mode,
+            (None, Some((written, _))) => {
+                notes.push(format!(
+                    "{written} is not listed in manifest.csv (file.{name}): not read"
+                ));
+                Mode::Absent
+            }
+            (None, None) => Mode::Absent,
+        };
+        let table = match (mode, present) {
+            (Mode::Absent, _) | (_, None) => None,
+            (_, Some((written, bytes))) => Some(Table::parse(written, bytes)?),
+        };
+        files.insert(name, (mode, table));
+    }
+    let unused: Vec<&str> = UNUSED
+        .iter()
+        .filter(|n| raw.contains_key(&format!("{}.csv", n.to_ascii_lowercase())))
+        .copied()
+        .collect();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "not needed by the journal, not read: {}",
+            unused
+                .iter()
+                .map(|n| format!("{n}.csv"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(Export {
+        version,
+        files,
+        notes,
+    })
+}
+
+/// Lower-case file name → (name as written, bytes), for the `.csv` files of a folder.
+type RawFiles = BTreeMap<String, (String, Vec<u8>)>;
+
+fn read_folder(dir: &Path) -> Result<RawFiles> {
+    let mut out = RawFiles::new();
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .path();
+        let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        if !path.is_file() || name.starts_with('.') || !name.to_ascii_lowercase().ends_with(".csv")
+        {
+            continue;
+        }
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        insert(&mut out, name, bytes)?;
+    }
+    Ok(out)
+}
+
+/// The `.csv` files of a zip that sit next to its `manifest.csv` (at the top, or in the one
+/// folder the exporter put everything in).
+fn read_zip(path: &Path) -> Result<RawFiles> {
+    let file = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut zip = zip::ZipArchive::new(file).with_context(|| {
+        format!(
+            "{} is neither a folder nor a readable .zip file",
+            path.display()
+        )
+    })?;
+    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    let manifest_dir = names
+        .iter()
+        .filter(|n| {
+            let base = n.rsplit('/').next().unwrap_or(n);
+            base.eq_ignore_ascii_case("manifest.csv") && !n.starts_with("__MACOSX")
+        })
+        .map(|n| n[..n.len() - "manifest.csv".len()].to_string())
+        .min_by_key(|d| d.matches('/').count());
+    let Some(dir) = manifest_dir else {
+        bail!(
+            "{} has no manifest.csv; a OneRoster export lists its files there \
+             (docs/import-oneroster.md)",
+            path.display()
+        );
+    };
+    let mut out = RawFiles::new();
+    for name in names {
+        let Some(base) = name.strip_prefix(&dir) else {
+            continue;
+        };
+        if base.contains('/')
+            || base.starts_with('.')
+            || !base.to_ascii_lowercase().ends_with(".csv")
+        {
+            continue;
+        }
+        let mut entry = zip
+            .by_name(&name)
+            .with_context(|| format!("cannot read {name} in {}", path.display()))?;
+        let mut bytes = Vec::new();
+        entry
+            .read_to_end(&mut bytes)
+            .with_context(|| format!("cannot read {name} in {}", path.display()))?;
+        insert(&mut out, base.to_string(), bytes)?;
+    }
+    Ok(out)
+}
+
+fn insert(out: &mut RawFiles, name: String, bytes: Vec<u8>) -> Result<()> {
+    let key = name.to_ascii_lowercase();
+    if let Some((other, _)) = out.get(&key) {
+        bail!("{other} and {name} are the same file; keep one");
+    }
+    out.insert(key, (name, bytes));
+    Ok(())
+}

@@ -1,0 +1,334 @@
+//! `diary print …`: weekly and monthly sheets for families, period report cards and the
+//! class summary sheet, written as HTML (and PDF with `--pdf`) into the private print folder.
+
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::data::{self, Index};
+use super::{family, pdf, report, summary, write_private};
+use crate::config::Site;
+use crate::journal::Class;
+use crate::render::{Renderer, Theme};
+use crate::views::slug;
+
+#[derive(clap::Subcommand)]
+pub enum PrintCommand {
+    /// One A4 sheet per pupil for a week: lessons and topics, homework, marks, absences,
+    /// teachers' remarks, next week's events, the class teacher, the parent's signature.
+    Weekly {
+        #[command(flatten)]
+        class: ClassArg,
+        /// The week: an ISO week (2026-W48) or any day of it. Default: the week just
+        /// ended (this week from its last school day on).
+        #[arg(long, value_name = "WEEK")]
+        week: Option<String>,
+        #[command(flatten)]
+        options: Options,
+    },
+    /// The same for a calendar month, on at most two pages per pupil.
+    Monthly {
+        #[command(flatten)]
+        class: ClassArg,
+        /// The month (2026-11). Default: the month just ended (this month from its last
+        /// school day on).
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        #[command(flatten)]
+        options: Options,
+    },
+    /// A report card per pupil for a period: marks, weighted average, period mark, absences.
+    Report {
+        #[command(flatten)]
+        class: ClassArg,
+        /// The period: its name ("2 четверть"), a term's number (2) or `year`.
+        #[arg(long)]
+        period: String,
+        /// The academic year (2026/2027, or 2026). Default: the class's latest.
+        #[arg(long, value_name = "YEAR")]
+        year: Option<String>,
+        #[command(flatten)]
+        options: Options,
+    },
+    /// The class summary sheet of period and year marks (landscape), for the archive.
+    Summary {
+        #[command(flatten)]
+        class: ClassArg,
+        /// The academic year (2026/2027, or 2026). Default: the class's latest.
+        #[arg(long, value_name = "YEAR")]
+        year: Option<String>,
+        #[command(flatten)]
+        options: Options,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct ClassArg {
+    /// The class (5Б or 5b), or `all` for every class of the year.
+    #[arg(long)]
+    class: String,
+}
+
+#[derive(clap::Args)]
+pub struct Options {
+    /// Also write a PDF next to each HTML file, through headless Chromium (`chromium` on
+    /// PATH, or DIARY_CHROMIUM=/path/to/chromium).
+    #[arg(long)]
+    pdf: bool,
+    /// Print as of this day (YYYY-MM-DD) instead of today in the school's timezone.
+    #[arg(long, env = "DIARY_TODAY", value_name = "DATE", value_parser = parse_day)]
+    today: Option<NaiveDate>,
+}
+
+fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
+    crate::journal::parse_date(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+/// One printout file, rendered.
+struct Printout {
+    name: String,
+    html: String,
+    sheets: usize,
+}
+
+/// Runs `diary print …` for the site in `root`.
+pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
+    let started = Instant::now();
+    let site = Site::load(root)?;
+    check_private(&site)?;
+    let (class_arg, options, year) = match &cmd {
+        PrintCommand::Weekly { class, options, .. }
+        | PrintCommand::Monthly { class, options, .. } => (class, options, None),
+        PrintCommand::Report {
+            class,
+            options,
+            year,
+            ..
+        }
+        | PrintCommand::Summary {
+            class,
+            options,
+            year,
+        } => (class, options, year.as_deref()),
+    };
+    let today = options.today.unwrap_or_else(|| {
+        chrono::Utc::now()
+            .with_timezone(&site.config.tz())
+            .date_naive()
+    });
+    let loaded = crate::build::load(&site)?;
+    if loaded.errors() > 0 {
+        let first = loaded.findings.iter().find(|f| f.is_error());
+        bail!(
+            "the checks found {} error(s); nothing was printed (run `diary check`). The first: {}",
+            loaded.errors(),
+            first.map(ToString::to_string).unwrap_or_default()
+        );
+    }
+    let j = &loaded.journal;
+    let theme = Theme::load(&site)?;
+    let renderer = Renderer::new(&theme, site.config.language)?;
+    let ix = Index::new(j, &site.config, &renderer.strings);
+    let days = site.config.school_days;
+    let start = match &cmd {
+        PrintCommand::Weekly { week: Some(w), .. } => data::parse_week(w)?,
+        PrintCommand::Weekly { week: None, .. } => data::default_week(today, days),
+        PrintCommand::Monthly { month: Some(m), .. } => data::parse_month(m)?,
+        PrintCommand::Monthly { month: None, .. } => data::default_month(today, days),
+        _ => today,
+    };
+    // A week or a month is printed for the classes of the academic year it falls in.
+    let year = match (&cmd, year) {
+        (_, Some(y)) => Some(data::find_year(j, y)?),
+        (PrintCommand::Weekly { .. } | PrintCommand::Monthly { .. }, None) => j
+            .years
+            .iter()
+            .find(|y| y.starts_on <= start && start <= y.ends_on),
+        _ => None,
+    };
+    let classes = data::classes(j, &class_arg.class, year, today)?;
+    let all = data::is_all(&class_arg.class);
+
+    // Everything is rendered in memory first: a bad class, week or period writes nothing.
+    let rendered: Vec<(&Class, Result<Printout>)> = classes
+        .par_iter()
+        .map(|class| (*class, printout(&ix, &renderer, &cmd, class, start, today)))
+        .collect();
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for (class, result) in rendered {
+        match result {
+            Ok(p) => files.push(p),
+            Err(e) if all => skipped.push(format!("{}: {e:#}", class.name)),
+            Err(e) => return Err(e),
+        }
+    }
+    if files.is_empty() {
+        bail!("nothing to print:\n{}", skipped.join("\n"));
+    }
+    let dir = site.print_path();
+    let mut written: Vec<PathBuf> = Vec::new();
+    for f in &files {
+        written.push(write_private(&dir, &f.name, f.html.as_bytes())?);
+    }
+    let sheets: usize = files.iter().map(|f| f.sheets).sum();
+    for s in &skipped {
+        eprintln!("skipped {s}");
+    }
+    let html_secs = started.elapsed().as_secs_f64();
+    let what = if written.len() == 1 {
+        written[0].display().to_string()
+    } else {
+        format!("{} files in {}", written.len(), dir.display())
+    };
+    eprintln!(
+        "wrote {sheets} sheet(s) to {what} in {html_secs:.2} s (private: keep them out of the public site)"
+    );
+    if options.pdf {
+        let pdf_started = Instant::now();
+        let chromium = pdf::find_chromium().map_err(|e| {
+            e.context(format!(
+                "the HTML was written ({what}), but no PDF could be made"
+            ))
+        })?;
+        make_pdfs(&chromium, &written)?;
+        eprintln!(
+            "wrote {} PDF(s) with {} in {:.1} s",
+            written.len(),
+            chromium.display(),
+            pdf_started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Printouts hold children's data: the print folder must not be inside the public site.
+fn check_private(site: &Site) -> Result<()> {
+    let print = normalize(&site.print_path());
+    let output = normalize(&site.output_path());
+    if print.starts_with(&output) || output.starts_with(&print) {
+        bail!(
+            "print_dir ({}) and output ({}) in site.toml overlap; printouts hold children's data \
+             and must stay out of the public site: choose another print_dir",
+            site.config.print_dir.display(),
+            site.config.output.display()
+        );
+    }
+    Ok(())
+}
+
+fn normalize(path: &Path) -> PathBuf {
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut out = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn render<T: Serialize>(renderer: &Renderer, template: &str, doc: &T) -> Result<String> {
+    renderer.render(template, "", doc)
+}
+
+/// Renders one class's printout; `start` is the first day of the week or month printed.
+fn printout(
+    ix: &Index,
+    renderer: &Renderer,
+    cmd: &PrintCommand,
+    class: &Class,
+    start: NaiveDate,
+    today: NaiveDate,
+) -> Result<Printout> {
+    let class_slug = slug(&class.name);
+    match cmd {
+        PrintCommand::Weekly { .. } => {
+            let monday = start;
+            let doc = family::weekly(ix, class, monday, today)?;
+            Ok(Printout {
+                name: format!("weekly-{class_slug}-{}.html", data::week_name(monday)),
+                html: render(renderer, "print/weekly.html", &doc)?,
+                sheets: doc.sheets.len(),
+            })
+        }
+        PrintCommand::Monthly { .. } => {
+            let first = start;
+            let doc = family::monthly(ix, class, first, today)?;
+            Ok(Printout {
+                name: format!("monthly-{class_slug}-{}.html", first.format("%Y-%m")),
+                html: render(renderer, "print/monthly.html", &doc)?,
+                sheets: doc.sheets.len(),
+            })
+        }
+        PrintCommand::Report { period, .. } => {
+            let year = data::year_of(ix.j, class)?;
+            let p = data::find_period(ix, class, period)?;
+            let doc = report::report(ix, class, p, today)?;
+            Ok(Printout {
+                name: format!(
+                    "report-{class_slug}-{}-{}.html",
+                    slug(&year.name),
+                    slug(&p.name)
+                ),
+                html: render(renderer, "print/report.html", &doc)?,
+                sheets: doc.cards.len(),
+            })
+        }
+        PrintCommand::Summary { .. } => {
+            let year = data::year_of(ix.j, class)?;
+            let doc = summary::summary(ix, class, today)?;
+            Ok(Printout {
+                name: format!("summary-{class_slug}-{}.html", slug(&year.name)),
+                html: render(renderer, "print/summary.html", &doc)?,
+                sheets: 1,
+            })
+        }
+    }
+}
+
+/// Prints every HTML file to a PDF beside it, a few browsers at a time.
+fn make_pdfs(chromium: &Path, html: &[PathBuf]) -> Result<()> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(html.len())
+        .max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let errors = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(path) = html.get(i) else { break };
+                    if let Err(e) = pdf::html_to_pdf(chromium, path, &path.with_extension("pdf")) {
+                        errors.lock().expect("lock").push(format!("{e:#}"));
+                    }
+                }
+            });
+        }
+    });
+    let errors = errors.into_inner().expect("lock");
+    if !errors.is_empty() {
+        bail!(
+            "{} of {} PDF(s) failed (the HTML files were written):\n{}",
+            errors.len(),
+            html.len(),
+            errors.join("\n")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,788 @@
+//! Sheets for families who do not use the online diary: one per pupil for a week (one A4
+//! page) or a calendar month (at most two pages), with the lessons and their topics,
+//! homework, marks, absences, the teachers' remarks, coming events, the class teacher's
+//! contact and a line for the parent's signature. Grade 1 gets no marks.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Result, bail};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use super::data::{self, Absences, EventLine, Index, Teacher};
+use super::fit::{self, CELL_V_MM, PAGE_MM, line_mm, lines, row_mm};
+use crate::journal::{Attendance, Class, Id, Lesson, Mark, Student};
+use crate::render::Strings;
+
+/// A column of a sheet's table: its key (for the template) and width in mm.
+#[derive(Serialize, Clone, Copy)]
+pub struct Column {
+    pub key: &'static str,
+    pub width: f32,
+}
+
+fn width(cols: &[Column], key: &str) -> f32 {
+    cols.iter().find(|c| c.key == key).map_or(0.0, |c| c.width)
+}
+
+#[derive(Serialize)]
+pub struct SheetMark {
+    pub value: String,
+    pub work_type: Option<String>,
+    pub debt: bool,
+}
+
+#[derive(Serialize)]
+pub struct Remark {
+    pub date: String,
+    pub subject: String,
+    pub mark: Option<String>,
+    pub text: String,
+}
+
+#[derive(Serialize)]
+pub struct WeekLesson {
+    pub number: i64,
+    pub subject: String,
+    pub group: Option<String>,
+    pub topic: Option<String>,
+    pub homework: Option<String>,
+    pub cancelled: bool,
+    pub marks: Vec<SheetMark>,
+    pub attendance: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct WeekDay {
+    pub weekday: String,
+    pub date: String,
+    pub holiday: Option<String>,
+    pub lessons: Vec<WeekLesson>,
+    /// Rows the day spans in the table (at least one).
+    pub rows: usize,
+}
+
+#[derive(Serialize)]
+pub struct MonthTopic {
+    pub day: u32,
+    pub topic: Option<String>,
+    pub homework: Option<String>,
+    pub cancelled: bool,
+}
+
+#[derive(Serialize)]
+pub struct MonthMark {
+    pub day: u32,
+    pub value: String,
+    pub work_type: Option<String>,
+    pub debt: bool,
+}
+
+#[derive(Serialize)]
+pub struct MonthAbsence {
+    /// "по болезни".
+    pub status: String,
+    /// "12, 13, 14".
+    pub days: String,
+}
+
+#[derive(Serialize)]
+pub struct MonthSubject {
+    pub subject: String,
+    pub lessons: usize,
+    pub lessons_text: String,
+    pub topics: Vec<MonthTopic>,
+    pub marks: Vec<MonthMark>,
+    pub absences: Vec<MonthAbsence>,
+}
+
+/// One family's sheet: one pupil.
+#[derive(Serialize)]
+pub struct FamilySheet {
+    pub name: String,
+    /// The sheet's font size in points, chosen so that it fits its pages.
+    pub font: String,
+    pub days: Vec<WeekDay>,
+    pub subjects: Vec<MonthSubject>,
+    pub absences: Absences,
+    pub remarks: Vec<Remark>,
+}
+
+/// A class's sheets for one week or month: one HTML file.
+#[derive(Serialize)]
+pub struct FamilyDoc {
+    pub kind: &'static str,
+    pub school: String,
+    pub class: String,
+    pub span: String,
+    pub printed: String,
+    pub no_marks: bool,
+    pub columns: Vec<Column>,
+    pub teacher: Teacher,
+    pub events_title: String,
+    pub events: Vec<EventLine>,
+    pub sheets: Vec<FamilySheet>,
+}
+
+/// Pupil-side lookups for one span: the pupil's marks and attendance by lesson.
+struct Pupil<'a> {
+    student: &'a Student,
+    marks: HashMap<Id, Vec<&'a Mark>>,
+    attendance: HashMap<Id, &'a Attendance>,
+}
+
+impl<'a> Pupil<'a> {
+    fn new(ix: &Index<'a>, student: &'a Student, lessons: &[&Lesson], no_marks: bool) -> Pupil<'a> {
+        let ids: std::collections::HashSet<Id> = lessons.iter().map(|l| l.id).collect();
+        let mut marks: HashMap<Id, Vec<&Mark>> = HashMap::new();
+        if !no_marks {
+            for m in ix.marks_of(student.id) {
+                if ids.contains(&m.lesson_id) {
+                    marks.entry(m.lesson_id).or_default().push(m);
+                }
+            }
+            for v in marks.values_mut() {
+                v.sort_by_key(|m| m.id);
+            }
+        }
+        let attendance = ix
+            .attendance_of(student.id)
+            .iter()
+            .filter(|a| ids.contains(&a.lesson_id))
+            .map(|a| (a.lesson_id, *a))
+            .collect();
+        Pupil {
+            student,
+            marks,
+            attendance,
+        }
+    }
+
+    /// The lessons of the span the pupil is taught (or was marked at).
+    fn lessons<'l>(&self, ix: &Index, lessons: &'l [&'a Lesson]) -> Vec<&'l &'a Lesson> {
+        lessons
+            .iter()
+            .filter(|l| {
+                ix.attends(self.student.id, l)
+                    || self.marks.contains_key(&l.id)
+                    || self.attendance.contains_key(&l.id)
+            })
+            .collect()
+    }
+
+    fn remarks(&self, ix: &Index, lessons: &[&&Lesson]) -> Vec<Remark> {
+        let mut out = Vec::new();
+        for l in lessons {
+            for m in self.marks.get(&l.id).into_iter().flatten() {
+                if let Some(text) = m
+                    .comment
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                {
+                    out.push(Remark {
+                        date: ix.strings.date_short_weekday(l.date),
+                        subject: ix.subject_name(l.subject_id),
+                        mark: m.value.clone(),
+                        text: text.to_string(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn absences(&self, ix: &Index) -> Absences {
+        let mut rows: Vec<&Attendance> = self.attendance.values().copied().collect();
+        rows.sort_by_key(|a| a.lesson_id);
+        ix.absence_totals(rows)
+    }
+}
+
+fn sheet_mark(ix: &Index, m: &Mark) -> SheetMark {
+    SheetMark {
+        value: m.value.clone().unwrap_or_else(|| "•".into()),
+        work_type: ix.work_type_name(m.work_type_id),
+        debt: m.is_debt,
+    }
+}
+
+fn text(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+}
+
+/// The weekly sheets of a class for the week starting on `monday`.
+pub fn weekly(ix: &Index, class: &Class, monday: NaiveDate, today: NaiveDate) -> Result<FamilyDoc> {
+    let s = ix.strings;
+    let days = i64::from(ix.config.school_days);
+    let last = monday + Duration::days(days - 1);
+    let sunday = monday + Duration::days(6);
+    let year = data::year_of(ix.j, class)?;
+    if sunday < year.starts_on || monday > year.ends_on {
+        bail!(
+            "week {} ({}) is outside the academic year {} of class {} ({}); pick a week with --week",
+            data::week_name(monday),
+            s.range(monday, sunday),
+            year.name,
+            class.name,
+            s.range(year.starts_on, year.ends_on)
+        );
+    }
+    let lessons = ix.lessons(class.id, monday, last);
+    if lessons.is_empty() {
+        let holiday =
+            ix.j.holidays
+                .iter()
+                .find(|h| h.covers(monday, class.grade) || h.covers(last, class.grade))
+                .map(|h| format!(" ({})", h.name))
+                .unwrap_or_default();
+        bail!(
+            "class {} has no lessons in week {} ({}){holiday}: nothing to print",
+            class.name,
+            data::week_name(monday),
+            s.range(monday, sunday)
+        );
+    }
+    let no_marks = class.grade <= 1;
+    let homework = !no_marks || lessons.iter().any(|l| text(&l.homework).is_some());
+    let columns = week_columns(no_marks, homework);
+    let next = monday + Duration::days(7);
+    let events = ix.events(class.id, next, next + Duration::days(6));
+    let teacher = ix.class_teacher(class);
+    let frame = Frame {
+        s,
+        cols: &columns,
+        headings: headings(s, &columns),
+        no_marks,
+        events: &events,
+        teacher: &teacher,
+    };
+    let mut sheets = Vec::new();
+    for student in ix.pupils(class.id) {
+        let pupil = Pupil::new(ix, student, lessons, no_marks);
+        let mine = pupil.lessons(ix, lessons);
+        let days: Vec<WeekDay> = (0..days)
+            .map(|i| {
+                let date = monday + Duration::days(i);
+                let todays: Vec<WeekLesson> = mine
+                    .iter()
+                    .filter(|l| l.date == date)
+                    .map(|l| WeekLesson {
+                        number: l.number,
+                        subject: ix.subject_name(l.subject_id),
+                        group: l
+                            .group_id
+                            .and_then(|g| ix.j.group(g))
+                            .map(|g| g.name.clone()),
+                        topic: text(&l.topic),
+                        homework: if homework { text(&l.homework) } else { None },
+                        cancelled: l.cancelled,
+                        marks: pupil
+                            .marks
+                            .get(&l.id)
+                            .map(|ms| ms.iter().map(|m| sheet_mark(ix, m)).collect())
+                            .unwrap_or_default(),
+                        attendance: pupil.attendance.get(&l.id).map(|a| ix.attendance_text(a)),
+                    })
+                    .collect();
+                let holiday = if todays.is_empty() {
+                    ix.j.holidays
+                        .iter()
+                        .find(|h| h.covers(date, class.grade))
+                        .map(|h| h.name.clone())
+                } else {
+                    None
+                };
+                WeekDay {
+                    weekday: short_weekday(s, date),
+                    date: date.day().to_string(),
+                    holiday,
+                    rows: todays.len().max(1),
+                    lessons: todays,
+                }
+            })
+            .collect();
+        let mut sheet = FamilySheet {
+            name: student.full_name(),
+            font: String::new(),
+            days,
+            subjects: Vec::new(),
+            absences: pupil.absences(ix),
+            remarks: pupil.remarks(ix, &mine),
+        };
+        fit_weekly(&mut sheet, &frame);
+        sheets.push(sheet);
+    }
+    Ok(FamilyDoc {
+        kind: "weekly",
+        school: ix.j.school.name.clone(),
+        class: class.name.clone(),
+        span: s.range(monday, sunday),
+        printed: s.date(today),
+        no_marks,
+        columns,
+        teacher,
+        events_title: s.get("print_events_next_week").to_string(),
+        events,
+        sheets,
+    })
+}
+
+/// The headings of a sheet's columns, with their widths.
+pub fn headings(s: &crate::render::Strings, cols: &[Column]) -> Vec<(String, f32)> {
+    cols.iter()
+        .map(|c| (s.get(&format!("print_col_{}", c.key)).to_string(), c.width))
+        .collect()
+}
+
+/// "пн": the short weekday name of the school's language.
+fn short_weekday(s: &crate::render::Strings, date: NaiveDate) -> String {
+    let label = s.date_short_weekday(date);
+    label.split(',').next().unwrap_or(&label).to_string()
+}
+
+fn week_columns(no_marks: bool, homework: bool) -> Vec<Column> {
+    let c = |key, width| Column { key, width };
+    match (no_marks, homework) {
+        (false, _) => vec![
+            c("day", 11.0),
+            c("number", 5.0),
+            c("subject", 27.0),
+            c("topic", 59.0),
+            c("homework", 50.0),
+            c("marks", 38.0),
+        ],
+        (true, true) => vec![
+            c("day", 11.0),
+            c("number", 5.0),
+            c("subject", 30.0),
+            c("topic", 62.0),
+            c("homework", 48.0),
+            c("attendance", 34.0),
+        ],
+        (true, false) => vec![
+            c("day", 11.0),
+            c("number", 5.0),
+            c("subject", 34.0),
+            c("topic", 96.0),
+            c("attendance", 44.0),
+        ],
+    }
+}
+
+/// The lines of text a lesson's marks-and-attendance cell holds.
+fn marks_cell(l: &WeekLesson, s: &Strings) -> String {
+    let mut parts: Vec<String> = l
+        .marks
+        .iter()
+        .map(|m| {
+            format!(
+                "{} {}{}",
+                m.value,
+                m.work_type.as_deref().unwrap_or(""),
+                if m.debt {
+                    format!(" ({})", s.get("print_debt"))
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    if let Some(a) = &l.attendance {
+        parts.push(a.clone());
+    }
+    parts.join("\n")
+}
+
+/// Height of a sheet's heading: school and title (small), the pupil (large).
+fn heading_mm(pt: f32) -> f32 {
+    line_mm(pt * 0.9, 2) + line_mm(pt * 1.4, 1) + 2.5
+}
+
+/// Height of what follows a family sheet's table: absences, remarks, events, the class
+/// teacher and the signature line.
+fn tail_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
+    let (s, no_marks, events, teacher) = (f.s, f.no_marks, f.events, f.teacher);
+    let w = fit::WIDTH_MM;
+    let gap = 2.0;
+    let abs = format!(
+        "{}: {} {} ({}); {}: {}",
+        s.get("print_absences"),
+        s.get("print_absent_total"),
+        sheet.absences.absent_text,
+        sheet.absences.reasons,
+        s.get("print_late_total"),
+        sheet.absences.late
+    );
+    let mut h = gap + line_mm(pt, lines(&abs, w, pt));
+    if !no_marks {
+        h += gap + line_mm(pt, 1);
+        for r in &sheet.remarks {
+            let t = format!(
+                "• {} {} {} «{}»",
+                r.date,
+                r.subject,
+                r.mark.as_deref().unwrap_or(""),
+                r.text
+            );
+            h += line_mm(pt, lines(&t, w, pt));
+        }
+    }
+    h += gap + line_mm(pt, 1);
+    if events.is_empty() {
+        h += line_mm(pt, 1);
+    }
+    for e in events {
+        let t = format!(
+            "{} {} — {} ({})",
+            e.date,
+            e.time.as_deref().unwrap_or(""),
+            e.title,
+            e.place.as_deref().unwrap_or("")
+        );
+        h += line_mm(pt, lines(&t, w, pt));
+    }
+    let t = format!(
+        "{}: {}, {}",
+        s.get("print_class_teacher"),
+        teacher.name.as_deref().unwrap_or(""),
+        teacher.contact.as_deref().unwrap_or("")
+    );
+    h += gap + line_mm(pt, lines(&t, w, pt));
+    // The signature line, with room to sign above it.
+    h + 8.0 + line_mm(pt, 2)
+}
+
+/// What a class's sheets share, for fitting them.
+struct Frame<'a> {
+    s: &'a Strings,
+    cols: &'a [Column],
+    /// The columns' headings with their widths.
+    headings: Vec<(String, f32)>,
+    no_marks: bool,
+    events: &'a [EventLine],
+    teacher: &'a Teacher,
+}
+
+impl Frame<'_> {
+    fn tail_mm(&self, pt: f32, sheet: &FamilySheet) -> f32 {
+        tail_mm(pt, sheet, self)
+    }
+}
+
+fn weekly_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
+    let cols = f.cols;
+    let mut h = heading_mm(pt) + f.tail_mm(pt, sheet);
+    h += fit::heading_row_mm(pt, &f.headings);
+    for d in &sheet.days {
+        let label = format!("{} {}", d.weekday, d.date);
+        let label_mm =
+            line_mm(pt, lines(&label, width(cols, "day") - fit::CELL_H_MM, pt)) + CELL_V_MM;
+        let mut rows = 0.0;
+        if d.lessons.is_empty() {
+            rows = row_mm(pt, &[(d.holiday.as_deref().unwrap_or("x"), 150.0, 1.0)]);
+        }
+        for l in &d.lessons {
+            let subject = format!("{} {}", l.subject, l.group.as_deref().unwrap_or(""));
+            let topic = format!(
+                "{}{}",
+                l.topic.as_deref().unwrap_or(""),
+                if l.cancelled {
+                    f.s.get("print_cancelled")
+                } else {
+                    ""
+                }
+            );
+            let marks = marks_cell(l, f.s);
+            let r = row_mm(
+                pt,
+                &[
+                    (&subject, width(cols, "subject"), 1.0),
+                    (&topic, width(cols, "topic"), 1.0),
+                    (
+                        l.homework.as_deref().unwrap_or(""),
+                        width(cols, "homework"),
+                        1.0,
+                    ),
+                    (
+                        &marks,
+                        width(cols, "marks").max(width(cols, "attendance")),
+                        1.0,
+                    ),
+                ],
+            );
+            rows += r;
+        }
+        // A day starts with a thicker rule.
+        h += rows.max(label_mm) + 0.4;
+    }
+    h
+}
+
+/// Picks the sheet's font size; if even the smallest is too large, shortens the longest
+/// texts until the sheet fits one page.
+fn fit_weekly(sheet: &mut FamilySheet, f: &Frame) {
+    let mut limit = 120;
+    loop {
+        if let Some(pt) = fit::largest_fitting(PAGE_MM, |pt| weekly_mm(pt, sheet, f)) {
+            sheet.font = format!("{pt}");
+            return;
+        }
+        if limit < 20 {
+            sheet.font = format!("{}", fit::SIZES[fit::SIZES.len() - 1]);
+            return;
+        }
+        for d in &mut sheet.days {
+            for l in &mut d.lessons {
+                for t in [&mut l.topic, &mut l.homework].into_iter().flatten() {
+                    *t = fit::shorten(t, limit);
+                }
+            }
+        }
+        for r in &mut sheet.remarks {
+            r.text = fit::shorten(&r.text, limit);
+        }
+        limit = limit * 2 / 3;
+    }
+}
+
+/// The monthly sheets of a class for the month starting on `first`.
+pub fn monthly(ix: &Index, class: &Class, first: NaiveDate, today: NaiveDate) -> Result<FamilyDoc> {
+    let s = ix.strings;
+    let last = data::month_end(first);
+    let lessons = ix.lessons(class.id, first, last);
+    if lessons.is_empty() {
+        let year = data::year_of(ix.j, class)?;
+        bail!(
+            "class {} has no lessons in {} (its academic year {} runs {}): nothing to print",
+            class.name,
+            s.month_year(first),
+            year.name,
+            s.range(year.starts_on, year.ends_on)
+        );
+    }
+    let no_marks = class.grade <= 1;
+    let c = |key, width| Column { key, width };
+    let columns = if no_marks {
+        vec![c("subject", 34.0), c("topics", 120.0), c("absences", 36.0)]
+    } else {
+        vec![
+            c("subject", 30.0),
+            c("topics", 100.0),
+            c("month_marks", 34.0),
+            c("absences", 26.0),
+        ]
+    };
+    let next = last + Duration::days(1);
+    let events = ix.events(class.id, next, data::month_end(next));
+    let teacher = ix.class_teacher(class);
+    let frame = Frame {
+        s,
+        cols: &columns,
+        headings: headings(s, &columns),
+        no_marks,
+        events: &events,
+        teacher: &teacher,
+    };
+    let mut sheets = Vec::new();
+    for student in ix.pupils(class.id) {
+        let pupil = Pupil::new(ix, student, lessons, no_marks);
+        let mine = pupil.lessons(ix, lessons);
+        let mut by_subject: BTreeMap<Id, Vec<&&Lesson>> = BTreeMap::new();
+        for l in &mine {
+            by_subject.entry(l.subject_id).or_default().push(l);
+        }
+        let subjects = by_subject
+            .into_iter()
+            .map(|(subject, ls)| {
+                let taught = ls.iter().filter(|l| !l.cancelled).count();
+                let mut absences: Vec<MonthAbsence> = Vec::new();
+                let mut by_status: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+                for l in &ls {
+                    if let Some(a) = pupil.attendance.get(&l.id) {
+                        by_status
+                            .entry(a.status.as_str())
+                            .or_default()
+                            .push(l.date.day());
+                    }
+                }
+                for (status, mut days) in by_status {
+                    days.dedup();
+                    absences.push(MonthAbsence {
+                        status: s.get(&format!("print_att_{status}")).to_string(),
+                        days: days
+                            .iter()
+                            .map(u32::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    });
+                }
+                MonthSubject {
+                    subject: ix.subject_name(subject),
+                    lessons: taught,
+                    lessons_text: s.plural(taught as i64, "lessons"),
+                    topics: ls
+                        .iter()
+                        .map(|l| MonthTopic {
+                            day: l.date.day(),
+                            topic: text(&l.topic),
+                            homework: text(&l.homework),
+                            cancelled: l.cancelled,
+                        })
+                        .collect(),
+                    marks: ls
+                        .iter()
+                        .flat_map(|l| {
+                            pupil
+                                .marks
+                                .get(&l.id)
+                                .into_iter()
+                                .flatten()
+                                .map(|m| MonthMark {
+                                    day: l.date.day(),
+                                    value: m.value.clone().unwrap_or_else(|| "•".into()),
+                                    work_type: ix.work_type_name(m.work_type_id),
+                                    debt: m.is_debt,
+                                })
+                        })
+                        .collect(),
+                    absences,
+                }
+            })
+            .collect();
+        let mut sheet = FamilySheet {
+            name: student.full_name(),
+            font: String::new(),
+            days: Vec::new(),
+            subjects,
+            absences: pupil.absences(ix),
+            remarks: pupil.remarks(ix, &mine),
+        };
+        fit_monthly(&mut sheet, &frame);
+        sheets.push(sheet);
+    }
+    Ok(FamilyDoc {
+        kind: "monthly",
+        school: ix.j.school.name.clone(),
+        class: class.name.clone(),
+        span: s.month_year(first),
+        printed: s.date(today),
+        no_marks,
+        columns,
+        teacher,
+        events_title: s.get("print_events_next_month").to_string(),
+        events,
+        sheets,
+    })
+}
+
+fn topics_text(sub: &MonthSubject, s: &Strings) -> String {
+    sub.topics
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}{} {}",
+                t.day,
+                if t.cancelled {
+                    format!("{} ", s.get("print_cancelled"))
+                } else {
+                    String::new()
+                },
+                t.topic.as_deref().unwrap_or("—"),
+                t.homework
+                    .as_deref()
+                    .map(|h| format!("({}: {h})", s.get("print_hw_short")))
+                    .unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn monthly_rows(pt: f32, sheet: &FamilySheet, f: &Frame) -> Vec<f32> {
+    let cols = f.cols;
+    sheet
+        .subjects
+        .iter()
+        .map(|sub| {
+            let subject = format!("{} {}", sub.subject, sub.lessons_text);
+            let marks = sub
+                .marks
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} {} {}{}",
+                        m.value,
+                        m.day,
+                        m.work_type.as_deref().unwrap_or(""),
+                        if m.debt {
+                            format!(" ({})", f.s.get("print_debt"))
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            let absences = sub
+                .absences
+                .iter()
+                .map(|a| format!("{}: {}", a.status, a.days))
+                .collect::<Vec<_>>()
+                .join("\n");
+            row_mm(
+                pt,
+                &[
+                    (&subject, width(cols, "subject"), 1.0),
+                    (&topics_text(sub, f.s), width(cols, "topics"), 0.9),
+                    (&marks, width(cols, "month_marks"), 0.9),
+                    (&absences, width(cols, "absences"), 0.9),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// A monthly sheet may take two pages: the table breaks between rows and its heading is
+/// repeated, so each page loses the heading and at most the tallest row.
+fn monthly_fits(pt: f32, sheet: &FamilySheet, f: &Frame) -> bool {
+    let rows = monthly_rows(pt, sheet, f);
+    let head = heading_mm(pt) + fit::heading_row_mm(pt, &f.headings);
+    let tallest = rows.iter().copied().fold(0.0, f32::max);
+    if tallest > PAGE_MM - head - 10.0 {
+        return false;
+    }
+    let total = f.tail_mm(pt, sheet) + head + rows.iter().sum::<f32>();
+    total <= 2.0 * PAGE_MM - head - tallest - 5.0
+}
+
+fn fit_monthly(sheet: &mut FamilySheet, f: &Frame) {
+    let mut limit = 100;
+    loop {
+        if let Some(pt) = fit::SIZES
+            .into_iter()
+            .find(|&pt| monthly_fits(pt, sheet, f))
+        {
+            sheet.font = format!("{pt}");
+            return;
+        }
+        if limit < 15 {
+            sheet.font = format!("{}", fit::SIZES[fit::SIZES.len() - 1]);
+            return;
+        }
+        for sub in &mut sheet.subjects {
+            for t in &mut sub.topics {
+                for x in [&mut t.topic, &mut t.homework].into_iter().flatten() {
+                    *x = fit::shorten(x, limit);
+                }
+            }
+        }
+        for r in &mut sheet.remarks {
+            r.text = fit::shorten(&r.text, limit);
+        }
+        limit = limit * 2 / 3;
+    }
+}

@@ -1,0 +1,275 @@
+//! Period report cards: one page per pupil with each subject's marks of the period, the
+//! weighted average, the period mark (the teacher's, else the forecast, marked as such, else
+//! "not enough marks") and the lessons missed. For the year, the term marks stand in for
+//! the everyday marks.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::data::{self, Absences, Index, Teacher};
+use super::family::Column;
+use super::fit::{self, PAGE_MM, line_mm, lines, row_mm};
+use crate::grades::{self, Attestation};
+use crate::journal::{AttendanceStatus, Class, Mark, Period, PeriodKind};
+
+#[derive(Serialize)]
+pub struct TermMark {
+    pub value: String,
+    /// A forecast, not the teacher's mark.
+    pub forecast: bool,
+}
+
+#[derive(Serialize)]
+pub struct ReportRow {
+    pub subject: String,
+    /// The period's marks in date order (for the year: the terms' marks).
+    pub marks: Vec<String>,
+    pub terms: Vec<Option<TermMark>>,
+    pub average: Option<String>,
+    /// `final`, `forecast`, `not_enough` or `none` (grade 1).
+    pub state: &'static str,
+    pub mark: Option<String>,
+    pub count: usize,
+    pub debts: Option<String>,
+    pub lessons: usize,
+    pub absent: usize,
+    pub late: usize,
+}
+
+#[derive(Serialize)]
+pub struct Card {
+    pub name: String,
+    pub font: String,
+    pub rows: Vec<ReportRow>,
+    pub absences: Absences,
+    pub forecasts: bool,
+}
+
+#[derive(Serialize)]
+pub struct ReportDoc {
+    pub school: String,
+    pub class: String,
+    pub period: String,
+    pub dates: String,
+    pub printed: String,
+    pub no_marks: bool,
+    pub is_year: bool,
+    pub terms: Vec<String>,
+    pub columns: Vec<Column>,
+    pub min_marks: usize,
+    pub teacher: Teacher,
+    pub cards: Vec<Card>,
+}
+
+/// The report cards of a class for one period.
+pub fn report(ix: &Index, class: &Class, period: &Period, today: NaiveDate) -> Result<ReportDoc> {
+    let s = ix.strings;
+    let no_marks = class.grade <= 1;
+    let is_year = period.kind == PeriodKind::Year;
+    let terms: Vec<&Period> = if is_year {
+        data::terms(ix, class)
+    } else {
+        Vec::new()
+    };
+    let c = |key, width| Column { key, width };
+    let columns = if no_marks {
+        vec![c("subject", 90.0), c("lessons", 50.0), c("absent", 50.0)]
+    } else if is_year {
+        let term_w = 12.0;
+        let rest = fit::WIDTH_MM - term_w * terms.len() as f32;
+        let mut cols = vec![c("subject", rest - 22.0 - 38.0 - 24.0)];
+        cols.extend(terms.iter().map(|_| c("term", term_w)));
+        cols.extend([
+            c("average", 22.0),
+            c("period_mark", 38.0),
+            c("absent", 24.0),
+        ]);
+        cols
+    } else {
+        vec![
+            c("subject", 42.0),
+            c("period_marks", 64.0),
+            c("average", 20.0),
+            c("period_mark", 40.0),
+            c("absent", 24.0),
+        ]
+    };
+    let lessons = ix.lessons(class.id, period.starts_on, period.ends_on);
+    let teacher = ix.class_teacher(class);
+    let grading = &ix.config.grading;
+    let mut cards = Vec::new();
+    for student in ix.pupils(class.id) {
+        let mine: Vec<_> = lessons
+            .iter()
+            .filter(|l| ix.attends(student.id, l))
+            .collect();
+        let marks: Vec<(&Mark, NaiveDate, i64)> = ix
+            .marks_of(student.id)
+            .iter()
+            .filter_map(|m| {
+                let l = ix.j.lesson(m.lesson_id)?;
+                (l.class_id == class.id && period.contains(l.date)).then_some((
+                    *m,
+                    l.date,
+                    l.subject_id,
+                ))
+            })
+            .collect();
+        let attendance: Vec<_> = ix
+            .attendance_of(student.id)
+            .iter()
+            .filter_map(|a| {
+                let l = ix.j.lesson(a.lesson_id)?;
+                (l.class_id == class.id && period.contains(l.date)).then_some((*a, l.subject_id))
+            })
+            .collect();
+        let subjects: BTreeSet<i64> = mine
+            .iter()
+            .map(|l| l.subject_id)
+            .chain(marks.iter().map(|(_, _, s)| *s))
+            .chain(
+                ix.period_marks_of(student.id)
+                    .iter()
+                    .filter(|pm| pm.period_id == period.id)
+                    .map(|pm| pm.subject_id),
+            )
+            .collect();
+        let mut rows = Vec::new();
+        for subject in subjects {
+            let mut own: Vec<&(&Mark, NaiveDate, i64)> =
+                marks.iter().filter(|(_, _, s)| *s == subject).collect();
+            own.sort_by_key(|(m, d, _)| (*d, m.id));
+            let list: Vec<&Mark> = own.iter().map(|(m, _, _)| *m).collect();
+            let summary = grades::summarize(
+                class.grade,
+                &list,
+                &ix.weights,
+                grading,
+                ix.period_mark(student.id, subject, period.id),
+            );
+            let att = &summary.attestation;
+            let state = match att {
+                Attestation::NoMarks => "none",
+                Attestation::NotEnough { .. } => "not_enough",
+                Attestation::Forecast { .. } => "forecast",
+                Attestation::Final { .. } => "final",
+            };
+            let term_marks = terms
+                .iter()
+                .map(|t| {
+                    let in_term: Vec<&Mark> = marks
+                        .iter()
+                        .filter(|(_, d, s)| *s == subject && t.contains(*d))
+                        .map(|(m, _, _)| *m)
+                        .collect();
+                    let a = grades::attest(
+                        class.grade,
+                        &in_term,
+                        &ix.weights,
+                        grading,
+                        ix.period_mark(student.id, subject, t.id),
+                    );
+                    a.mark().map(|value| TermMark {
+                        value,
+                        forecast: matches!(a, Attestation::Forecast { .. }),
+                    })
+                })
+                .collect();
+            let absences = attendance.iter().filter(|(_, s)| *s == subject);
+            rows.push(ReportRow {
+                subject: ix.subject_name(subject),
+                marks: if is_year {
+                    Vec::new()
+                } else {
+                    list.iter().filter_map(|m| m.value.clone()).collect()
+                },
+                terms: term_marks,
+                average: att.average().map(grades::format_average),
+                state,
+                mark: att.mark(),
+                count: att.count(),
+                debts: (summary.open_debts > 0)
+                    .then(|| s.plural(summary.open_debts as i64, "debts")),
+                lessons: mine
+                    .iter()
+                    .filter(|l| l.subject_id == subject && !l.cancelled)
+                    .count(),
+                absent: absences
+                    .clone()
+                    .filter(|(a, _)| a.status != AttendanceStatus::Late)
+                    .count(),
+                late: absences
+                    .filter(|(a, _)| a.status == AttendanceStatus::Late)
+                    .count(),
+            });
+        }
+        let mut card = Card {
+            name: student.full_name(),
+            font: String::new(),
+            forecasts: rows
+                .iter()
+                .any(|r| r.state == "forecast" || r.terms.iter().flatten().any(|t| t.forecast)),
+            rows,
+            absences: ix.absence_totals(attendance.iter().map(|(a, _)| *a)),
+        };
+        fit_card(&mut card, &columns);
+        cards.push(card);
+    }
+    Ok(ReportDoc {
+        school: ix.j.school.name.clone(),
+        class: class.name.clone(),
+        period: period.name.clone(),
+        dates: s.range(period.starts_on, period.ends_on),
+        printed: s.date(today),
+        no_marks,
+        is_year,
+        terms: terms.iter().map(|t| t.number.to_string()).collect(),
+        columns,
+        min_marks: grading.min_marks,
+        teacher,
+        cards,
+    })
+}
+
+fn card_mm(pt: f32, card: &Card, cols: &[Column]) -> f32 {
+    let w = |key: &str| cols.iter().find(|c| c.key == key).map_or(0.0, |c| c.width);
+    // Heading, the table's heading row, the totals, the note, the teacher and two
+    // signature lines.
+    let mut h = line_mm(pt * 0.9, 2) + line_mm(pt * 1.4, 1) + 2.5;
+    h += row_mm(pt * 0.9, &[("Отметки за период", 20.0, 1.0)]);
+    let abs = format!(
+        "Пропущено {} {}",
+        card.absences.absent_text, card.absences.reasons
+    );
+    h += 2.0 + line_mm(pt, lines(&abs, fit::WIDTH_MM, pt));
+    h += 2.0 + line_mm(pt * 0.85, 2);
+    h += 2.0 + line_mm(pt, 2);
+    h += 2.0 * (8.0 + line_mm(pt, 2));
+    for r in &card.rows {
+        let marks = r.marks.join(" ");
+        let mark = format!(
+            "{} недостаточно отметок ({} из 3) {}",
+            r.mark.as_deref().unwrap_or(""),
+            r.count,
+            r.debts.as_deref().unwrap_or("")
+        );
+        h += row_mm(
+            pt,
+            &[
+                (&r.subject, w("subject"), 1.0),
+                (&marks, w("period_marks"), 1.0),
+                (&mark, w("period_mark"), 1.0),
+            ],
+        );
+    }
+    h
+}
+
+fn fit_card(card: &mut Card, cols: &[Column]) {
+    let pt = fit::largest_fitting(PAGE_MM, |pt| card_mm(pt, card, cols))
+        .unwrap_or(fit::SIZES[fit::SIZES.len() - 1]);
+    card.font = format!("{pt}");
+}

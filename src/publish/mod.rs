@@ -1,0 +1,454 @@
+//! `diary publish`: put the built site (the output folder) where families read it, for each
+//! `[publish.NAME]` target of site.toml: a local folder switched atomically (`dir`), another
+//! host through rsync, an S3-compatible bucket, or a git branch for GitHub/GitLab Pages.
+//!
+//! Every target sends only what changed and reports what it did: files uploaded, deleted
+//! and unchanged, so publishing the same build twice sends nothing the second time. A
+//! target publishes the output folder as one snapshot: if a build swaps the folder while a
+//! target publishes it, the target stops with an error instead of publishing a mix.
+
+pub mod dir;
+pub mod git;
+pub mod rsync;
+pub mod s3;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::config::{PublishKind, PublishTarget, Site};
+
+/// One file of the built site.
+#[derive(Debug, Clone)]
+pub struct SiteFile {
+    /// Relative path with `/` separators, e.g. `classes/5b/index.html`.
+    pub path: String,
+    /// SHA-256 of the bytes, lowercase hex.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The built site as it was when publishing began.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub root: PathBuf,
+    /// Sorted by path.
+    pub files: Vec<SiteFile>,
+    identity: (u64, u64),
+}
+
+impl Snapshot {
+    /// Reads and hashes every file of the output folder. Refuses a folder that does not
+    /// hold a built site.
+    pub fn scan(output: &Path) -> Result<Snapshot> {
+        if !output.join("index.html").is_file() {
+            bail!(
+                "{} holds no built site (no index.html): run `diary build` (or `diary refresh`) first",
+                output.display()
+            );
+        }
+        let identity = identity(output)?;
+        let mut files = Vec::new();
+        let mut stack = vec![output.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
+                let entry = entry?;
+                let path = entry.path();
+                let kind = entry.file_type()?;
+                if kind.is_dir() {
+                    stack.push(path);
+                } else if kind.is_file() {
+                    let rel = path
+                        .strip_prefix(output)
+                        .expect("below the output folder")
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    let (sha256, size) = hash_file(&path)?;
+                    files.push(SiteFile {
+                        path: rel,
+                        sha256,
+                        size,
+                    });
+                }
+            }
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let snapshot = Snapshot {
+            root: output.to_path_buf(),
+            files,
+            identity,
+        };
+        snapshot.check_unchanged()?;
+        Ok(snapshot)
+    }
+
+    /// The bytes of a file, checked against the hash taken by [`Snapshot::scan`].
+    pub fn read(&self, file: &SiteFile) -> Result<Vec<u8>> {
+        let path = self.root.join(&file.path);
+        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        if sha256_hex(&bytes) != file.sha256 {
+            bail!(
+                "{} changed while it was being published (did a build run?); nothing more was \
+                 sent: publish again",
+                path.display()
+            );
+        }
+        Ok(bytes)
+    }
+
+    /// Fails when a build has swapped the output folder since the scan: what a target holds
+    /// would then mix two builds.
+    pub fn check_unchanged(&self) -> Result<()> {
+        if identity(&self.root).ok() != Some(self.identity) {
+            bail!(
+                "{} was replaced by a new build while it was being published; publish again",
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.size).sum()
+    }
+}
+
+/// The device and inode of a folder: a build's swap gives the output folder a new inode.
+fn identity(dir: &Path) -> Result<(u64, u64)> {
+    let meta = fs::metadata(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let created = meta
+            .created()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        Ok((0, created))
+    }
+}
+
+/// What publishing to one target did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Files sent because they were new or changed.
+    pub uploaded: usize,
+    /// Files removed from the target because the site no longer has them.
+    pub deleted: usize,
+    /// Files the target already held with the same bytes.
+    pub unchanged: usize,
+}
+
+/// The outcome for one target.
+#[derive(Debug)]
+pub struct TargetReport {
+    pub name: String,
+    pub kind: PublishKind,
+    /// Where it went, for messages (`/var/www/diary`, `s3://bucket/prefix`…).
+    pub place: String,
+    pub result: Result<Published>,
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for TargetReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.result {
+            Ok(p) => write!(
+                f,
+                "{} ({} {}): {} uploaded, {} deleted, {} unchanged, {:.2} s",
+                self.name,
+                self.kind.name(),
+                self.place,
+                p.uploaded,
+                p.deleted,
+                p.unchanged,
+                self.elapsed.as_secs_f64()
+            ),
+            Err(e) => write!(
+                f,
+                "{} ({} {}) FAILED after {:.2} s: {e:#}",
+                self.name,
+                self.kind.name(),
+                self.place,
+                self.elapsed.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// The targets to publish to: `only` or every target of site.toml.
+pub fn targets<'a>(
+    site: &'a Site,
+    only: Option<&str>,
+) -> Result<Vec<(&'a str, &'a PublishTarget)>> {
+    let all = &site.config.publish;
+    if all.is_empty() {
+        bail!(
+            "site.toml declares no publish target: add a [publish.NAME] table \
+             (docs/operations.md; a commented example ends the site.toml that `diary init` writes)"
+        );
+    }
+    match only {
+        None => Ok(all.iter().map(|(k, v)| (k.as_str(), v)).collect()),
+        Some(name) => match all.get_key_value(name) {
+            Some((k, v)) => Ok(vec![(k.as_str(), v)]),
+            None => bail!(
+                "no publish target {name:?} in site.toml; it declares: {}",
+                all.keys()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    }
+}
+
+/// Publishes the built site to `only` or to every target. Each target is tried even if
+/// another fails; the reports say which failed.
+pub fn publish(site: &Site, only: Option<&str>) -> Result<Vec<TargetReport>> {
+    let targets = targets(site, only)?;
+    let snapshot = Snapshot::scan(&site.output_path())?;
+    Ok(targets
+        .into_iter()
+        .map(|(name, target)| publish_one(site, name, target, &snapshot))
+        .collect())
+}
+
+/// Publishes a snapshot to one target.
+pub fn publish_one(
+    site: &Site,
+    name: &str,
+    target: &PublishTarget,
+    snapshot: &Snapshot,
+) -> TargetReport {
+    let started = Instant::now();
+    let place = place(site, target);
+    let result = match target.kind {
+        PublishKind::Dir => dir::publish(site, target, snapshot),
+        PublishKind::Rsync => rsync::publish(site, target, snapshot),
+        PublishKind::S3 => s3::publish(site, name, target, snapshot),
+        PublishKind::Git => git::publish(site, name, target, snapshot),
+    }
+    .with_context(|| format!("publishing to [publish.{name}]"));
+    TargetReport {
+        name: name.to_string(),
+        kind: target.kind,
+        place,
+        result,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn place(site: &Site, target: &PublishTarget) -> String {
+    match target.kind {
+        PublishKind::Dir => target
+            .path
+            .as_ref()
+            .map(|p| site.root.join(p).display().to_string())
+            .unwrap_or_default(),
+        PublishKind::Rsync => target.dest.clone().unwrap_or_default(),
+        PublishKind::S3 => {
+            let prefix = target.prefix();
+            let bucket = target.bucket.as_deref().unwrap_or("");
+            let mut place = if prefix.is_empty() {
+                format!("s3://{bucket}")
+            } else {
+                format!("s3://{bucket}/{prefix}")
+            };
+            if let Some(endpoint) = &target.endpoint {
+                place.push_str(&format!(" at {endpoint}"));
+            }
+            place
+        }
+        PublishKind::Git => format!(
+            "{} {}",
+            target.repo.as_deref().unwrap_or(""),
+            target.branch()
+        ),
+    }
+}
+
+/// The Cache-Control header a published file is served with. File names are not
+/// content-hashed, so nothing may be cached as immutable: the theme's static files for a
+/// day, everything else (pages, feeds, diary payloads, params.json) revalidated each time.
+pub fn cache_control(path: &str) -> &'static str {
+    if path.starts_with("static/") {
+        "public, max-age=86400"
+    } else {
+        "no-cache"
+    }
+}
+
+/// The order files are sent in, so that a reader during an upload meets as few broken
+/// links as possible: assets and payloads first, then pages, the front page last.
+pub fn upload_phase(path: &str) -> u8 {
+    if path == "index.html" {
+        2
+    } else if path.ends_with(".html") {
+        1
+    } else {
+        0
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+fn hash_file(path: &Path) -> Result<(String, u64)> {
+    let mut file =
+        fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok((hex(&hasher.finalize()), size))
+}
+
+/// Creates the private store folder (owner-only, 0700) if it is missing.
+pub fn private_dir(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the private store {}", dir.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot restrict {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file of the private store atomically, owner-only (0600).
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().context("a private file needs a folder")?;
+    private_dir(dir)?;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut options = fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut f = options
+            .open(&tmp)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Runs a command, failing with its standard error when it exits non-zero. `what` names
+/// the program for messages (and for a missing program: how to install it).
+fn run_command(cmd: &mut std::process::Command, what: &str) -> Result<std::process::Output> {
+    own_process_group(cmd);
+    let output = cmd.output().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            anyhow::anyhow!(
+                "the `{what}` program is not installed (or not on PATH); install it, e.g. \
+                 `apt-get install {what}`"
+            )
+        } else {
+            anyhow::anyhow!("cannot run `{what}`: {e}")
+        }
+    })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = stderr.trim();
+        bail!(
+            "`{what}` failed ({}){}{}",
+            output.status,
+            if stderr.is_empty() { "" } else { ": " },
+            stderr
+        );
+    }
+    Ok(output)
+}
+
+/// Puts a child in its own process group, so that Ctrl-C in a terminal stops `diary
+/// refresh` between runs (see `refresh`) instead of killing an upload half-way.
+fn own_process_group(cmd: &mut std::process::Command) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    #[cfg(not(unix))]
+    let _ = cmd;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_and_order() {
+        assert_eq!(cache_control("static/style.css"), "public, max-age=86400");
+        assert_eq!(cache_control("index.html"), "no-cache");
+        assert_eq!(cache_control("diary/params.json"), "no-cache");
+        assert_eq!(cache_control("diary/p/abc.bin"), "no-cache");
+        assert_eq!(cache_control("classes/5b/feed.xml"), "no-cache");
+        assert!(upload_phase("diary/p/x.bin") < upload_phase("classes/5b/index.html"));
+        assert!(upload_phase("classes/5b/index.html") < upload_phase("index.html"));
+    }
+
+    #[test]
+    fn snapshot_hashes_and_notices_a_swap() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        fs::create_dir_all(out.join("a")).unwrap();
+        fs::write(out.join("index.html"), "x").unwrap();
+        fs::write(out.join("a/b.txt"), "").unwrap();
+        let snap = Snapshot::scan(&out).unwrap();
+        let paths: Vec<&str> = snap.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["a/b.txt", "index.html"]);
+        assert_eq!(
+            snap.files[0].sha256,
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(snap.read(&snap.files[1]).unwrap(), b"x");
+        fs::write(out.join("index.html"), "y").unwrap();
+        assert!(snap.read(&snap.files[1]).is_err());
+        snap.check_unchanged().unwrap();
+        fs::rename(&out, dir.path().join("old")).unwrap();
+        fs::create_dir_all(&out).unwrap();
+        assert!(snap.check_unchanged().is_err());
+    }
+
+    #[test]
+    fn scan_refuses_an_unbuilt_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Snapshot::scan(&dir.path().join("public")).unwrap_err();
+        assert!(err.to_string().contains("diary build"), "{err}");
+    }
+}

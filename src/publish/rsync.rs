@@ -1,0 +1,111 @@
+//! `kind = "rsync"`: a folder on another host (or a local one), through the system `rsync`
+//! over ssh: `rsync -rlt --checksum --delete-after --delay-updates`.
+//!
+//! `--checksum` sends a file only when its bytes differ (a build gives unchanged files new
+//! times, so comparing times would resend everything); `--delay-updates` puts every changed
+//! file in place at the end of the transfer, in one quick pass, and `--delete-after`
+//! removes what the site no longer has only after that, so the window in which a reader
+//! can meet a mix of two builds is as short as rsync can make it.
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use super::{Published, Snapshot, run_command};
+use crate::config::{PublishTarget, Site};
+
+pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<Published> {
+    let dest = target.dest.as_deref().context("`dest` is not set")?;
+    let remote = is_remote(dest);
+    let dest = if remote {
+        dest.to_string()
+    } else {
+        // A local folder, relative to the site folder; rsync makes the last level.
+        let mut d = site.root.join(dest).display().to_string();
+        if !d.ends_with('/') {
+            d.push('/');
+        }
+        d
+    };
+    let mut cmd = Command::new("rsync");
+    cmd.args([
+        "-rlt",
+        "--checksum",
+        "--delete-after",
+        "--delay-updates",
+        "--itemize-changes",
+    ]);
+    if remote {
+        // Never wait for a password in cron: keys only.
+        let ssh = target.ssh.as_deref().unwrap_or("ssh -o BatchMode=yes");
+        cmd.arg("-e").arg(ssh);
+    }
+    let mut source = snap.root.display().to_string();
+    if !source.ends_with('/') {
+        source.push('/');
+    }
+    cmd.arg(&source).arg(&dest);
+    let output = run_command(&mut cmd, "rsync")?;
+    snap.check_unchanged()?;
+    let (uploaded, deleted) = count_changes(&String::from_utf8_lossy(&output.stdout));
+    Ok(Published {
+        uploaded,
+        deleted,
+        unchanged: snap.files.len().saturating_sub(uploaded),
+    })
+}
+
+/// `host:path` or `user@host:path` or `rsync://…` (a colon before any slash).
+fn is_remote(dest: &str) -> bool {
+    if dest.starts_with("rsync://") {
+        return true;
+    }
+    match (dest.find(':'), dest.find('/')) {
+        (Some(colon), Some(slash)) => colon < slash,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Files sent and files deleted, from rsync's `--itemize-changes` lines: `<f…` / `>f…`
+/// for a file transferred, `*deleting path` for a deletion (folders end in `/`).
+fn count_changes(itemized: &str) -> (usize, usize) {
+    let mut sent = 0;
+    let mut deleted = 0;
+    for line in itemized.lines() {
+        if let Some(path) = line.strip_prefix("*deleting ") {
+            if !path.trim_end().ends_with('/') {
+                deleted += 1;
+            }
+        } else {
+            let mut chars = line.chars();
+            if matches!(chars.next(), Some('<' | '>')) && chars.next() == Some('f') {
+                sent += 1;
+            }
+        }
+    }
+    (sent, deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_or_local() {
+        assert!(is_remote("diary@web:/var/www/diary/"));
+        assert!(is_remote("web:diary"));
+        assert!(is_remote("rsync://web/diary"));
+        assert!(!is_remote("/var/www/diary"));
+        assert!(!is_remote("../www"));
+        assert!(!is_remote("./a:b"));
+    }
+
+    #[test]
+    fn counts_itemized_changes() {
+        let out = "cd+++++++++ classes/\n>f+++++++++ classes/index.html\n\
+                   >fcs.t...... index.html\n.f..t...... robots.txt\n\
+                   *deleting   old/page.html\n*deleting   old/\n<f+++++++++ feed.xml\n";
+        assert_eq!(count_changes(out), (3, 1));
+    }
+}

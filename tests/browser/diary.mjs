@@ -1,0 +1,492 @@
+// The diary unlock page (access protocol v1) in headless Chromium at phone width. Serves a
+// built site on 127.0.0.1 and runs the scenarios below; prints a JSON report on stdout and
+// exits 1 when any check failed.
+//
+// Usage: node diary.mjs CONFIG.json, where the config holds
+//   public      the built site's public/ folder
+//   tampered    a copy of it in which one page file has a flipped byte
+//   one         {code, name}  a code that opens one child (name: the child's first name)
+//   two         {code, names} a code that opens two children
+//   remember    {code, name}  a one-child code remembered on the device, then revoked
+//   tamperedCode {code, name} the code whose child's page is damaged in `tampered`
+//   wrong       a well-formed code that was never issued
+//   screenshot  where to save a PNG of an unlocked diary
+//   pause       true: after the other scenarios, print "READY-FOR-REVOKE" on stderr and wait
+//               for a line on stdin (the caller revokes `remember` and rebuilds meanwhile),
+//               then check that the remembered device is told its code is no longer valid.
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const configPath = process.argv[2];
+if (!configPath) {
+  console.error('usage: node diary.mjs CONFIG.json');
+  process.exit(2);
+}
+const config = JSON.parse(fs.readFileSync(configPath, 'utf8'));
+const WAIT = 60_000;
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8', '.json': 'application/json',
+  '.svg': 'image/svg+xml', '.bin': 'application/octet-stream', '.ico': 'image/x-icon',
+};
+
+/** A static server for `dir` on `host`; answers 404 for anything missing. */
+async function serve(dir, host) {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    let file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+    try {
+      if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      const body = fs.readFileSync(file);
+      res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, host, ok));
+  return { server, base: `http://${host}:${server.address().port}` };
+}
+
+const main = await serve(config.public, '127.0.0.1');
+const damaged = await serve(config.tampered, '127.0.0.1');
+// Another loopback address: a host that is not "localhost" to the page, so a missing
+// crypto.subtle there reads as "needs https" (plain http on a real host).
+const elsewhere = await serve(config.public, '127.0.0.2');
+const local = [main.base, damaged.base, elsewhere.base];
+const PAGE = '/diary/index.html';
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+});
+
+const report = { ok: true, failures: [], unlockMs: null, qrUnlockMs: null, rememberedOpenMs: null,
+  screenshot: null, scenarios: [] };
+
+const NOT_FOUND = /Failed to load resource: the server responded with a status of 404/;
+
+/** Runs one scenario in a fresh browser context (its own IndexedDB). */
+async function scenario(name, run, { allow404 = false, keep = false, init = null } = {}) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  if (init) await context.addInitScript(init);
+  const rec = { name, checks: 0, failures: [], consoleErrors: [], external: [], requests: [] };
+  await context.route('**/*', (route) => {
+    const u = route.request().url();
+    if (local.some((b) => u.startsWith(b + '/')) || u.startsWith('data:')) {
+      rec.requests.push(new URL(u).pathname);
+      return route.continue();
+    }
+    rec.external.push(u);
+    return route.abort();
+  });
+  const tab = await context.newPage();
+  tab.setDefaultTimeout(WAIT);
+  tab.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (allow404 && NOT_FOUND.test(m.text())) return; // the expected slot 404
+    rec.consoleErrors.push(m.text());
+  });
+  tab.on('pageerror', (e) => rec.consoleErrors.push(String(e)));
+  const check = (ok, what) => {
+    rec.checks += 1;
+    if (!ok) rec.failures.push(what);
+  };
+  try {
+    await run({ tab, context, check, rec });
+  } catch (e) {
+    rec.failures.push('threw: ' + (e && e.stack ? e.stack : String(e)));
+  }
+  const finish = async () => {
+    check(rec.consoleErrors.length === 0, 'no console errors');
+    check(rec.external.length === 0, 'no external requests');
+    if (rec.failures.length) {
+      report.ok = false;
+      for (const f of rec.failures) report.failures.push(`${name}: ${f}`);
+    }
+    report.scenarios.push(rec);
+    await context.close();
+  };
+  if (keep) return { tab, context, check, rec, finish };
+  await finish();
+  return null;
+}
+
+// ---- Helpers on a tab ---------------------------------------------------------------
+const message = (tab, key) => tab.getAttribute('#diary-app', `data-msg-${key}`);
+const errorText = (tab) => tab.$eval('#diary-error', (e) => e.textContent);
+const heading = (tab) => tab.$eval('#diary article.child h2', (e) => e.textContent).catch(() => null);
+
+/** Waits until the page either shows a diary or an error; tells which. */
+async function outcome(tab) {
+  await tab.waitForFunction(() => {
+    const h = document.querySelector('#diary-view:not([hidden]) #diary article.child h2');
+    return (h && h.getBoundingClientRect().height > 0) ||
+      document.getElementById('diary-error').textContent !== '';
+  }, null, { timeout: WAIT, polling: 'raf' });
+  return { heading: await heading(tab), error: await errorText(tab) };
+}
+
+async function open(tab, base = main.base, hash = '') {
+  await tab.goto(base + PAGE + hash, { waitUntil: 'load' });
+}
+
+async function typeAndSubmit(tab, text) {
+  await tab.fill('#diary-code', '');
+  await tab.type('#diary-code', text);
+  const t0 = Date.now();
+  await tab.click('#diary-submit');
+  return t0;
+}
+
+async function runAxe(tab) {
+  await tab.evaluate(axeSource + ';0');
+  return tab.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+}
+
+const overflow = (tab) => tab.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+
+/** What IndexedDB holds, described without trusting it: every record's fields and types. */
+const deviceRecords = (tab) => tab.evaluate(async () => {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  if (!names.includes('diary')) return { databases: names, records: [] };
+  const db = await new Promise((ok, fail) => {
+    const r = indexedDB.open('diary');
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => fail(r.error);
+  });
+  const records = [];
+  for (const storeName of Array.from(db.objectStoreNames)) {
+    const all = await new Promise((ok, fail) => {
+      const tx = db.transaction(storeName, 'readonly');
+      const store = tx.objectStore(storeName);
+      const values = store.getAll();
+      const keys = store.getAllKeys();
+      tx.oncomplete = () => ok(values.result.map((v, i) => ({ key: keys.result[i], value: v })));
+      tx.onerror = () => fail(tx.error);
+    });
+    for (const { key, value } of all) {
+      const fields = {};
+      const strings = [];
+      const walk = (v) => {
+        if (typeof v === 'string') strings.push(v);
+        else if (v && typeof v === 'object' && !(v instanceof CryptoKey)) Object.values(v).forEach(walk);
+      };
+      walk(value);
+      let exportable = false;
+      for (const [k, v] of Object.entries(value)) {
+        if (v instanceof CryptoKey) {
+          fields[k] = { cryptoKey: true, extractable: v.extractable, type: v.type,
+            algorithm: v.algorithm.name, usages: v.usages };
+          try {
+            await crypto.subtle.exportKey('raw', v);
+            exportable = true;
+          } catch { /* as it should be */ }
+        } else {
+          fields[k] = { type: typeof v, length: typeof v === 'string' ? v.length : null };
+        }
+      }
+      records.push({ store: storeName, key, fields, strings, exportable });
+    }
+  }
+  db.close();
+  return { databases: names, records, localStorage: localStorage.length, sessionStorage: sessionStorage.length };
+});
+
+/** Indexes of the visible week sections and the current one. */
+const weekState = (tab) => tab.evaluate(() => {
+  const weeks = Array.from(document.querySelectorAll('#diary .dweek'));
+  return {
+    count: weeks.length,
+    visible: weeks.flatMap((w, i) => (w.hidden ? [] : [i])),
+    current: weeks.findIndex((w) => w.hasAttribute('data-current')),
+    prevDisabled: document.getElementById('diary-prev').disabled,
+    nextDisabled: document.getElementById('diary-next').disabled,
+    navInArticle: Boolean(document.querySelector('#diary article.child #diary-weeknav')),
+  };
+});
+
+/** The code as a parent might type it: lowercase, spaces for dashes, o for 0, l for 1. */
+const sloppy = (code) => code.toLowerCase().replaceAll('-', ' ').replaceAll('0', 'o').replaceAll('1', 'l');
+
+// ---- Scenarios --------------------------------------------------------------------------
+try {
+  await scenario('locked page', async ({ tab, check }) => {
+    await open(tab);
+    const attrs = await tab.$eval('#diary-code', (i) => ({
+      label: i.labels.length ? i.labels[0].textContent : '',
+      autocomplete: i.getAttribute('autocomplete'), autocapitalize: i.getAttribute('autocapitalize'),
+      inputmode: i.getAttribute('inputmode'), spellcheck: i.getAttribute('spellcheck'),
+    }));
+    check(attrs.label.length > 0 && attrs.autocomplete === 'off' && attrs.autocapitalize === 'characters' &&
+      attrs.inputmode === 'text' && attrs.spellcheck === 'false', 'code input labelled and set up');
+    check(await tab.$eval('#diary-remember', (i) => i.labels.length === 1), 'remember checkbox labelled');
+    check(await tab.getAttribute('#diary-status', 'aria-live') === 'polite', 'status region is polite');
+    check(await tab.getAttribute('#diary-error', 'role') === 'alert', 'error region is an alert');
+    const axe = await runAxe(tab);
+    check(axe.length === 0, 'axe on the code form: ' + JSON.stringify(axe));
+    check(await overflow(tab) <= 0, 'no sideways scrolling at 360 px');
+  });
+
+  await scenario('typed code', async ({ tab, check, rec }) => {
+    await open(tab);
+    const t0 = await typeAndSubmit(tab, sloppy(config.one.code));
+    const got = await outcome(tab);
+    report.unlockMs = Date.now() - t0;
+    rec.unlockMs = report.unlockMs;
+    rec.heading = got.heading;
+    check(got.error === '', 'no error: ' + got.error);
+    check(got.heading && got.heading.includes(config.one.name), `heading names ${config.one.name}`);
+    check(await tab.evaluate(() => document.activeElement && document.activeElement.matches('#diary article.child h2')),
+      'focus on the diary heading');
+    check(await tab.$eval('#diary-form', (f) => f.hidden), 'code form hidden');
+    check(await tab.$eval('#diary-code', (i) => i.value === ''), 'code cleared from the input');
+    check(await tab.$eval('#diary-kids', (n) => n.hidden), 'no child switcher for one child');
+
+    // Weeks: exactly one shown; previous/next move; disabled at the ends; "this week" returns.
+    let w = await weekState(tab);
+    rec.weeks = w.count;
+    check(w.navInArticle, 'week bar above the weeks');
+    check(w.count > 1 && w.visible.length === 1 && w.visible[0] === w.current, 'current week shown');
+    if (w.current > 0) {
+      await tab.click('#diary-prev');
+      w = await weekState(tab);
+      check(w.visible.length === 1 && w.visible[0] === w.current - 1, 'previous week shown');
+      await tab.click('#diary-now');
+      w = await weekState(tab);
+      check(w.visible.length === 1 && w.visible[0] === w.current, 'back to this week');
+    }
+    let guard = 0;
+    while (!(await weekState(tab)).nextDisabled && guard++ < 60) await tab.click('#diary-next');
+    w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === w.count - 1 && w.nextDisabled, 'next disabled on the last week');
+    check(await tab.evaluate(() => document.activeElement && document.activeElement.tagName === 'BUTTON'),
+      'focus stays in the week bar');
+    while (!(await weekState(tab)).prevDisabled && guard++ < 120) await tab.click('#diary-prev');
+    w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === 0 && w.prevDisabled, 'previous disabled on the first week');
+    await tab.click('#diary-now');
+    w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === w.current, '"this week" shows the current week');
+
+    // Keyboard: Tab from the heading reaches the week bar.
+    await tab.focus('#diary article.child h2');
+    await tab.keyboard.press('Tab');
+    check(await tab.evaluate(() => Boolean(document.activeElement.closest('#diary-weeknav'))), 'Tab reaches the week bar');
+
+    const axe = await runAxe(tab);
+    rec.axe = axe;
+    check(axe.length === 0, 'axe on the unlocked diary: ' + JSON.stringify(axe));
+    check(await overflow(tab) <= 0, 'no sideways scrolling at 360 px');
+    check(await tab.evaluate(() => Array.from(document.querySelectorAll('#diary table'))
+      .every((t) => t.parentElement.classList.contains('tscroll'))), 'tables scroll in their own box');
+    await tab.evaluate(() => document.activeElement && document.activeElement.blur());
+    await tab.screenshot({ path: config.screenshot });
+    report.screenshot = config.screenshot;
+    check(rec.requests.every((p) => !p.includes('#')), 'no code in any request');
+  });
+
+  await scenario('wrong and malformed codes', async ({ tab, check, rec }) => {
+    await open(tab);
+    await typeAndSubmit(tab, config.wrong);
+    let got = await outcome(tab);
+    check(got.heading === null, 'no diary for a wrong code');
+    check(got.error === await message(tab, 'wrong'), 'wrong-code message: ' + got.error);
+    check(rec.requests.some((p) => p.startsWith('/diary/k/')), 'the slot was looked up');
+    check(await tab.getAttribute('#diary-code', 'aria-invalid') === 'true', 'input marked invalid');
+    check(await tab.$eval('#diary', (d) => d.childElementCount === 0), 'nothing shown');
+    check(await tab.$eval('#diary-view', (v) => v.hidden), 'diary view stays hidden');
+    const axe = await runAxe(tab);
+    check(axe.length === 0, 'axe on the error state: ' + JSON.stringify(axe));
+
+    for (const bad of ['ABCD-EFGH-JKMN-PQRU', 'ABCD-EFGH-JKMN-PQR', 'ABCD-EFGH-JKMN-PQRST',
+      'ABCD_EFGH_JKMN_PQRS', 'АБВГ-EFGH-JKMN-PQRS', 'ß' + config.wrong.slice(1)]) {
+      const before = rec.requests.filter((p) => p.startsWith('/diary/k/')).length;
+      await tab.evaluate(() => { document.getElementById('diary-error').textContent = ''; });
+      await typeAndSubmit(tab, bad);
+      got = await outcome(tab);
+      check(got.error === await message(tab, 'invalid'), `invalid-code message for ${bad}: ${got.error}`);
+      const after = rec.requests.filter((p) => p.startsWith('/diary/k/')).length;
+      check(after === before, `no slot request for ${bad}`);
+    }
+  }, { allow404: true });
+
+  await scenario('QR link', async ({ tab, check, rec }) => {
+    const t0 = Date.now();
+    await open(tab, main.base, '#c=' + config.one.code);
+    const got = await outcome(tab);
+    report.qrUnlockMs = Date.now() - t0;
+    rec.unlockMs = report.qrUnlockMs;
+    check(got.heading && got.heading.includes(config.one.name), 'QR link opens the diary: ' + got.error);
+    const href = await tab.evaluate(() => location.href);
+    check(!href.includes('#') && !href.includes(config.one.code), 'fragment gone from the address: ' + href);
+    check(await tab.$eval('#diary-code', (i) => i.value === ''), 'code not left in the input');
+  });
+
+  // Kept open: the Rust side revokes this code later, then the device reloads.
+  const remembered = await scenario('remember this device', async ({ tab, check, rec }) => {
+    await open(tab);
+    await tab.fill('#diary-code', config.remember.code);
+    await tab.check('#diary-remember');
+    await tab.click('#diary-submit');
+    let got = await outcome(tab);
+    check(got.heading && got.heading.includes(config.remember.name), 'unlocked: ' + got.error);
+    check(await tab.isVisible('#diary-forget'), '"forget this device" offered');
+    const db = await deviceRecords(tab);
+    rec.stored = db;
+    const code = config.remember.code;
+    const norm = code.replaceAll('-', '');
+    check(db.records.length === 1, 'one device record');
+    for (const r of db.records) {
+      check(r.strings.every((s) => !s.includes(code) && !s.includes(norm)), 'no code in IndexedDB');
+      const keys = Object.values(r.fields).filter((f) => f.cryptoKey);
+      check(keys.length === 1 && keys[0].extractable === false && keys[0].algorithm === 'AES-GCM' &&
+        keys[0].usages.join() === 'decrypt', 'kek is a non-extractable AES-GCM decrypt key');
+      check(!r.exportable, 'kek cannot be exported');
+      check(r.fields.slot && r.fields.slot.length === 32, 'slot kept');
+      check(Object.keys(r.fields).sort().join() === 'kek,slot,v', 'nothing else kept: ' + Object.keys(r.fields));
+    }
+    check(db.localStorage === 0 && db.sessionStorage === 0, 'nothing in web storage');
+
+    const before = rec.requests.length;
+    const t0 = Date.now();
+    await tab.reload({ waitUntil: 'load' });
+    got = await outcome(tab);
+    report.rememberedOpenMs = Date.now() - t0;
+    check(got.heading && got.heading.includes(config.remember.name), 'reopens without a code: ' + got.error);
+    check(await tab.$eval('#diary-form', (f) => f.hidden), 'no code form');
+    const after = rec.requests.slice(before);
+    check(!after.some((p) => p.endsWith('/params.json')), 'no key derivation on a remembered device');
+  }, { keep: true, allow404: true });
+
+  await scenario('two children', async ({ tab, check, rec }) => {
+    await open(tab);
+    // Keyboard only: Tab to the code, type it, Enter.
+    let guard = 0;
+    while (guard++ < 12 && !(await tab.evaluate(() => document.activeElement.id === 'diary-code'))) {
+      await tab.keyboard.press('Tab');
+    }
+    check(guard < 12, 'the code input is reachable with Tab');
+    await tab.keyboard.type(config.two.code);
+    await tab.keyboard.press('Enter');
+    let got = await outcome(tab);
+    check(got.error === '', 'no error: ' + got.error);
+    const buttons = await tab.$$eval('#diary-kids button', (bs) => bs.map((b) => ({
+      name: b.textContent, pressed: b.getAttribute('aria-pressed') })));
+    rec.switcher = buttons;
+    check(await tab.isVisible('#diary-kids') && buttons.length === 2, 'a switcher with two children');
+    check(buttons.map((b) => b.name).sort().join() === [...config.two.names].sort().join(), 'switcher shows first names');
+    const first = buttons.find((b) => b.pressed === 'true');
+    check(first && got.heading.includes(first.name), 'the pressed child is shown');
+    const other = buttons.find((b) => b.pressed !== 'true');
+    if (other) {
+      await tab.click(`#diary-kids button[aria-pressed=false]`);
+      await tab.waitForFunction((n) => {
+        const h = document.querySelector('#diary article.child h2');
+        return h && h.textContent.includes(n);
+      }, other.name);
+      got = { heading: await heading(tab) };
+      check(got.heading.includes(other.name), `switching shows ${other.name}`);
+      check(await tab.$eval(`#diary-kids button[aria-pressed=true]`, (b) => b.textContent) === other.name,
+        'switcher marks the chosen child');
+      check((await weekState(tab)).navInArticle, 'week bar moves with the child');
+      await tab.click(`#diary-kids button[aria-pressed=false]`);
+      await tab.waitForFunction((n) => document.querySelector('#diary article.child h2').textContent.includes(n), first.name);
+      check(true, 'switches back');
+    }
+    // Remember from the open diary, then forget.
+    await tab.click('#diary-remember-now');
+    await tab.waitForSelector('#diary-forget', { state: 'visible' });
+    check((await deviceRecords(tab)).records.length === 1, 'remembered from the open diary');
+    await tab.click('#diary-forget');
+    await tab.waitForSelector('#diary-remember-now', { state: 'visible' });
+    check((await deviceRecords(tab)).records.length === 0, '"forget this device" deletes the record');
+    await tab.reload({ waitUntil: 'load' });
+    await tab.waitForSelector('#diary-code', { state: 'visible' });
+    check(await heading(tab) === null, 'a forgotten device asks for the code');
+    await tab.click('#diary-submit'); // empty code: invalid, stays on the form
+    check(await errorText(tab) === await message(tab, 'invalid'), 'empty code is invalid');
+  });
+
+  await scenario('tampered page', async ({ tab, check }) => {
+    await open(tab, damaged.base);
+    await typeAndSubmit(tab, config.tamperedCode.code);
+    const got = await outcome(tab);
+    check(got.heading === null, 'no diary from a tampered file');
+    check(got.error === await message(tab, 'broken'), 'could-not-open message: ' + got.error);
+    check(await tab.$eval('#diary', (d) => d.childElementCount === 0 && d.textContent === ''), 'no garbage shown');
+    check(await tab.$eval('#diary-view', (v) => v.hidden), 'diary view stays hidden');
+    check(!(await tab.evaluate(() => document.body.innerText.includes('\uFFFD'))), 'no undecodable text');
+  });
+
+  const noSubtle = () => {
+    Object.defineProperty(window.crypto, 'subtle', { value: undefined, configurable: true });
+  };
+  await scenario('plain http elsewhere (no crypto.subtle)', async ({ tab, check }) => {
+    await open(tab, elsewhere.base);
+    await tab.waitForFunction(() => document.getElementById('diary-error').textContent !== '');
+    check(await errorText(tab) === await message(tab, 'https'), 'needs-https message: ' + await errorText(tab));
+    check(await tab.$eval('#diary-code', (i) => i.disabled), 'code input disabled');
+  }, { init: noSubtle });
+  await scenario('old browser (no crypto.subtle on localhost)', async ({ tab, check }) => {
+    await open(tab, main.base, '#c=' + config.one.code);
+    await tab.waitForFunction(() => document.getElementById('diary-error').textContent !== '');
+    check(await errorText(tab) === await message(tab, 'unsupported'), 'unsupported message: ' + await errorText(tab));
+    check(!(await tab.evaluate(() => location.href.includes('#'))), 'code removed from the address even so');
+  }, { init: noSubtle });
+  await scenario('old browser (no DecompressionStream)', async ({ tab, check }) => {
+    await open(tab);
+    await tab.waitForFunction(() => document.getElementById('diary-error').textContent !== '');
+    check(await errorText(tab) === await message(tab, 'unsupported'), 'unsupported message');
+  }, { init: () => { delete window.DecompressionStream; } });
+
+  if (remembered) {
+    if (config.pause) {
+      process.stderr.write('READY-FOR-REVOKE\n');
+      const rl = readline.createInterface({ input: process.stdin });
+      let line = null;
+      for await (const l of rl) { line = l; break; }
+      rl.close();
+      const { tab, check, finish } = remembered;
+      try {
+        check(line !== null, 'the caller revoked the code');
+        await tab.reload({ waitUntil: 'load' });
+        const got = await outcome(tab);
+        check(got.heading === null, 'a revoked code opens nothing');
+        check(got.error === await message(tab, 'expired'), 'no-longer-valid message: ' + got.error);
+        check(await tab.isVisible('#diary-code'), 'the code form is back');
+        check((await deviceRecords(tab)).records.length === 0, 'the device record is forgotten');
+        await tab.reload({ waitUntil: 'load' });
+        await tab.waitForSelector('#diary-code', { state: 'visible' });
+        check(await errorText(tab) === '', 'after that, a plain code form');
+      } catch (e) {
+        remembered.rec.failures.push('revoked: threw ' + (e && e.stack ? e.stack : String(e)));
+      }
+      await finish();
+    } else {
+      await remembered.finish();
+    }
+  }
+} finally {
+  await browser.close();
+  for (const s of [main, damaged, elsewhere]) s.server.close();
+}
+
+console.log(JSON.stringify(report, null, 2));
+process.exit(report.ok ? 0 : 1);

@@ -1,0 +1,391 @@
+//! The diary unlock page (access protocol v1) in a real headless Chromium at phone width,
+//! against a built demo site served on 127.0.0.1: typed and QR codes, wrong and malformed
+//! codes, a remembered device (and its revocation), two children under one code, a tampered
+//! page file, a browser without WebCrypto; no console errors, no request leaving the site, no
+//! axe-core violations. The browser side is tests/browser/diary.mjs. Needs Debian's
+//! `chromium`; the npm packages that drive it are installed on first use.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+
+const ITERATIONS: u32 = 100_000;
+
+/// `npm ci` once, for whichever test gets here first (as in tests/browser.rs).
+fn install_packages(dir: &Path) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if dir.join("node_modules/playwright-core").is_dir()
+            && dir.join("node_modules/axe-core").is_dir()
+        {
+            return;
+        }
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
+            .arg(dir)
+            .status()
+            .expect("npm runs (install Node.js)");
+        assert!(status.success(), "npm ci --prefix tests/browser failed");
+    });
+}
+
+/// One row of `diary codes list --format csv`.
+#[derive(Debug, Clone)]
+struct CodeRow {
+    code: String,
+    student_id: i64,
+    student_name: String,
+}
+
+impl CodeRow {
+    /// "Last First Middle" → "First" (what the slot calls the child).
+    fn first_name(&self) -> String {
+        self.student_name
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or(&self.student_name)
+            .to_string()
+    }
+}
+
+fn code_rows(site: &Path) -> Vec<CodeRow> {
+    let out = diary()
+        .arg("-C")
+        .arg(site)
+        .args(["codes", "list", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "codes list failed");
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (code, id, name, status) = (
+        col("code"),
+        col("student_id"),
+        col("student_name"),
+        col("status"),
+    );
+    reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[status] == "active")
+        .map(|r| CodeRow {
+            code: r[code].to_string(),
+            student_id: r[id].parse().unwrap(),
+            student_name: r[name].to_string(),
+        })
+        .collect()
+}
+
+fn set_iterations(site: &Path, iterations: u32) {
+    let path = site.join("site.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut changed = false;
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("iterations =") {
+                changed = true;
+                format!("iterations = {iterations}")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(changed, "site.toml has no `iterations =` line");
+    std::fs::write(&path, text + "\n").unwrap();
+}
+
+fn build(site: &Path) {
+    diary().arg("-C").arg(site).arg("build").assert().success();
+}
+
+/// The private store, as JSON.
+fn store(site: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(site.join(".diary/store.json")).unwrap()).unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The codes the scenarios use, each opening different children.
+struct Picked {
+    one: CodeRow,
+    remember: CodeRow,
+    tampered: CodeRow,
+    two: (String, Vec<String>),
+    wrong: String,
+}
+
+fn pick_codes(rows: &[CodeRow]) -> Picked {
+    let mut by_code: BTreeMap<&str, Vec<&CodeRow>> = BTreeMap::new();
+    for r in rows {
+        by_code.entry(&r.code).or_default().push(r);
+    }
+    let (two_code, two_rows) = by_code
+        .iter()
+        .find(|(_, v)| v.len() == 2)
+        .expect("the demo school has a guardian with two children");
+    let mut used: BTreeSet<i64> = two_rows.iter().map(|r| r.student_id).collect();
+    // Rows come by class: the last ones are the oldest pupils, who have marks.
+    let mut singles = Vec::new();
+    for r in rows.iter().rev() {
+        if by_code[r.code.as_str()].len() == 1 && used.insert(r.student_id) {
+            singles.push(r.clone());
+        }
+        if singles.len() == 3 {
+            break;
+        }
+    }
+    assert_eq!(singles.len(), 3, "three one-child codes");
+    let issued: BTreeSet<String> = rows.iter().map(|r| r.code.replace('-', "")).collect();
+    let wrong = ["ZZZZ-ZZZZ-ZZZZ-ZZZZ", "YYYY-YYYY-YYYY-YYYY"]
+        .into_iter()
+        .find(|c| !issued.contains(&c.replace('-', "")))
+        .unwrap()
+        .to_string();
+    Picked {
+        one: singles[0].clone(),
+        remember: singles[1].clone(),
+        tampered: singles[2].clone(),
+        two: (
+            two_code.to_string(),
+            two_rows.iter().map(|r| r.first_name()).collect(),
+        ),
+        wrong,
+    }
+}
+
+/// Runs tests/browser/diary.mjs; when it is ready, runs `between` (the revocation), then
+/// lets it finish. Returns its JSON report.
+fn run_browser(config: &Path, between: impl FnOnce()) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let mut child = Command::new("node")
+        .arg(dir.join("diary.mjs"))
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs (install Node.js)");
+    let mut stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let (tx, rx) = mpsc::channel::<String>();
+    let err_thread = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    let mut between = Some(between);
+    loop {
+        match rx.recv_timeout(Duration::from_secs(900)) {
+            Ok(line) if line.trim() == "READY-FOR-REVOKE" => {
+                (between.take().unwrap())();
+                let mut stdin = child.stdin.take().unwrap();
+                stdin.write_all(b"revoked\n").unwrap();
+                drop(stdin);
+                break;
+            }
+            Ok(_) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                panic!("the browser run did not get to the revocation step in 15 minutes");
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    let out = out_thread.join().unwrap();
+    let err = err_thread.join().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&out)
+        .unwrap_or_else(|_| panic!("no report from the browser run:\n{out}\n{err}"));
+    assert!(
+        status.success() && report["ok"] == true,
+        "the browser found problems:\n{report:#}\n{err}"
+    );
+    report
+}
+
+#[test]
+fn diaries_unlock_in_a_real_browser() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    install_packages(&dir);
+    assert!(
+        Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
+        "browser tests need Chromium: `apt-get install chromium` (or set CHROMIUM)"
+    );
+
+    let (tmp, site) = demo_site(60);
+    set_iterations(&site, ITERATIONS);
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue"])
+        .assert()
+        .success();
+    let rows = code_rows(&site);
+    let picked = pick_codes(&rows);
+    build(&site);
+    let public = site.join("public");
+
+    // A copy of the site in which the page of one child has one flipped byte.
+    let tampered_dir = tmp.path().join("tampered");
+    copy_dir(&public, &tampered_dir);
+    let store_json = store(&site);
+    let page = store_json["pages"][picked.tampered.student_id.to_string()]["page"]
+        .as_str()
+        .expect("the tampered child has a page")
+        .to_string();
+    let page_file = tampered_dir.join(format!("diary/p/{page}.bin"));
+    let mut bytes = std::fs::read(&page_file).unwrap();
+    bytes[40] ^= 0x01;
+    std::fs::write(&page_file, bytes).unwrap();
+
+    // The slot of the code that is revoked halfway.
+    let normalized = picked.remember.code.replace('-', "");
+    let revoked_slot = store_json["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == normalized.as_str())
+        .and_then(|c| c["slot"].as_str())
+        .unwrap()
+        .to_string();
+    assert!(public.join(format!("diary/k/{revoked_slot}.bin")).exists());
+
+    let screenshot: PathBuf = tmp.path().join("diary-360.png");
+    let config = serde_json::json!({
+        "public": public,
+        "tampered": tampered_dir,
+        "one": { "code": picked.one.code, "name": picked.one.first_name() },
+        "remember": { "code": picked.remember.code, "name": picked.remember.first_name() },
+        "tamperedCode": { "code": picked.tampered.code, "name": picked.tampered.first_name() },
+        "two": { "code": picked.two.0, "names": picked.two.1 },
+        "wrong": picked.wrong,
+        "screenshot": screenshot,
+        "pause": true,
+    });
+    let config_path = tmp.path().join("diary-browser.json");
+    std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
+
+    let report = run_browser(&config_path, || {
+        diary()
+            .arg("-C")
+            .arg(&site)
+            .args(["codes", "revoke"])
+            .arg(&picked.remember.code)
+            .assert()
+            .success();
+        build(&site);
+        assert!(
+            !public.join(format!("diary/k/{revoked_slot}.bin")).exists(),
+            "the revoked slot left the site"
+        );
+    });
+
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let names: BTreeSet<&str> = scenarios
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "locked page",
+        "typed code",
+        "wrong and malformed codes",
+        "QR link",
+        "remember this device",
+        "two children",
+        "tampered page",
+        "plain http elsewhere (no crypto.subtle)",
+        "old browser (no crypto.subtle on localhost)",
+        "old browser (no DecompressionStream)",
+    ] {
+        assert!(names.contains(wanted), "scenario {wanted:?} ran");
+    }
+    for s in scenarios {
+        assert!(
+            s["checks"].as_u64().unwrap() > 2,
+            "{} checked things",
+            s["name"]
+        );
+        assert_eq!(s["failures"], serde_json::json!([]), "{}", s["name"]);
+        assert_eq!(s["consoleErrors"], serde_json::json!([]), "{}", s["name"]);
+        assert_eq!(s["external"], serde_json::json!([]), "{}", s["name"]);
+    }
+    let typed = scenarios
+        .iter()
+        .find(|s| s["name"] == "typed code")
+        .unwrap();
+    assert!(
+        typed["heading"]
+            .as_str()
+            .unwrap()
+            .contains(&picked.one.first_name()),
+        "the typed code opened {}",
+        picked.one.student_name
+    );
+    assert_eq!(typed["axe"], serde_json::json!([]), "axe on the open diary");
+    let switcher: Vec<&str> = scenarios
+        .iter()
+        .find(|s| s["name"] == "two children")
+        .unwrap()["switcher"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(switcher.len(), 2);
+    let remembered = scenarios
+        .iter()
+        .find(|s| s["name"] == "remember this device")
+        .unwrap();
+    for record in remembered["stored"]["records"].as_array().unwrap() {
+        assert_eq!(record["fields"]["kek"]["cryptoKey"], true);
+        assert_eq!(record["fields"]["kek"]["extractable"], false);
+    }
+
+    let png = std::fs::read(&screenshot).expect("a screenshot was saved");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "the screenshot is a PNG"
+    );
+
+    let ms = |k: &str| report[k].as_u64().unwrap_or_else(|| panic!("{k} measured"));
+    println!(
+        "diary unlock at phone width, PBKDF2 {ITERATIONS} rounds: typed code {} ms (submit to \
+         diary shown), QR link {} ms (page load to diary), remembered device {} ms (reload to \
+         diary); screenshot {}",
+        ms("unlockMs"),
+        ms("qrUnlockMs"),
+        ms("rememberedOpenMs"),
+        screenshot.display()
+    );
+}

@@ -1,0 +1,439 @@
+//! Printouts end to end: weekly and monthly family sheets through Chromium to PDF (one
+//! page per pupil, at most two a month, Cyrillic text, no marks in grade 1), report cards,
+//! the summary sheet, code slips on the shared layout, bad input, and privacy (nothing
+//! under public/). PDFs need Debian's `chromium` and `pdftotext` (poppler-utils); .ci/run
+//! installs both.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+
+/// Full names ("Фамилия Имя Отчество") of a class's pupils, by the journal's class name.
+fn pupils(site: &Path, class: &str) -> Vec<String> {
+    let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.last_name || ' ' || s.first_name || coalesce(' ' || s.middle_name, '')
+             FROM students s JOIN classes c ON c.id = s.class_id WHERE c.name = ?1",
+        )
+        .unwrap();
+    let rows = stmt.query_map([class], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// Every class name of the demo journal.
+fn class_names(site: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name FROM classes ORDER BY id")
+        .unwrap();
+    let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// The text of each page of a PDF (`pdftotext -layout`, split on form feeds).
+fn pdf_pages(pdf: &Path) -> Vec<String> {
+    assert!(pdf.is_file(), "no PDF at {}", pdf.display());
+    let out = Command::new("pdftotext")
+        .arg("-layout")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs (apt-get install poppler-utils)");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut pages: Vec<String> = text.split('\u{c}').map(String::from).collect();
+    if pages.last().is_some_and(|p| p.trim().is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// Which of `names` a page's text holds.
+fn names_on<'n>(page: &str, names: &'n [String]) -> Vec<&'n String> {
+    // pdftotext may put two spaces where one was; compare with runs of spaces squeezed.
+    let squeezed = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    names
+        .iter()
+        .filter(|n| squeezed.contains(n.as_str()))
+        .collect()
+}
+
+fn needs_chromium() {
+    assert!(
+        Path::new("/usr/bin/chromium").exists() || std::env::var_os("DIARY_CHROMIUM").is_some(),
+        "PDF tests need Chromium: `apt-get install chromium` (or set DIARY_CHROMIUM)"
+    );
+}
+
+fn print(site: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    diary().arg("-C").arg(site).arg("print").args(args).assert()
+}
+
+fn slug(class: &str) -> String {
+    class
+        .to_lowercase()
+        .replace('а', "a")
+        .replace('б', "b")
+        .replace('в', "v")
+}
+
+fn html(path: PathBuf) -> String {
+    std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("no {}", path.display()))
+}
+
+#[test]
+fn weekly_sheets_fit_one_page_per_pupil_in_every_class() {
+    needs_chromium();
+    let (_tmp, site) = demo_site(160);
+    // DIARY_TODAY is Monday 2026-11-23: the week just ended is 2026-W47.
+    print(&site, &["weekly", "--class", "all", "--pdf"]).success();
+    let mut checked = 0;
+    for class in class_names(&site) {
+        let names = pupils(&site, &class);
+        let pdf = site.join(format!("print/weekly-{}-2026-W47.pdf", slug(&class)));
+        let pages = pdf_pages(&pdf);
+        assert_eq!(
+            pages.len(),
+            names.len(),
+            "{class}: one page per pupil ({} pupils, {} pages)",
+            names.len(),
+            pages.len()
+        );
+        let mut seen = Vec::new();
+        for (i, page) in pages.iter().enumerate() {
+            let on = names_on(page, &names);
+            assert_eq!(on.len(), 1, "{class} page {}: names {on:?}\n{page}", i + 1);
+            seen.push(on[0].clone());
+            // Cyrillic text made it into the PDF, and the whole sheet (down to the last
+            // line, the signature) is on its page.
+            assert!(
+                page.contains("Подпись родителя"),
+                "{class} page {}\n{page}",
+                i + 1
+            );
+            assert!(page.contains("Классный руководитель"), "{page}");
+            assert!(page.contains("16–22 ноября 2026"), "{page}");
+        }
+        seen.sort();
+        let mut want = names.clone();
+        want.sort();
+        assert_eq!(seen, want, "{class}: every pupil has exactly one page");
+        checked += 1;
+    }
+    assert!(checked >= 11, "{checked} classes");
+}
+
+#[test]
+fn grade_one_sheets_show_no_marks() {
+    let (_tmp, site) = demo_site(60);
+    print(&site, &["weekly", "--class", "1a"]).success();
+    print(&site, &["weekly", "--class", "2a"]).success();
+    let first = html(site.join("print/weekly-1a-2026-W47.html"));
+    let second = html(site.join("print/weekly-2a-2026-W47.html"));
+    // Second grade shows marks with their work types; first grade none of that.
+    assert!(second.contains("Отметки, посещаемость"));
+    assert!(second.contains("class=\"mark\""));
+    assert!(!first.contains("Отметки"), "grade 1 has a marks column");
+    assert!(!first.contains("class=\"mark\""));
+    assert!(!first.contains("Замечания"));
+    assert!(first.contains("Посещаемость") && first.contains("Тема урока"));
+    for work_type in ["Работа на уроке", "Контрольная работа", "Диктант"]
+    {
+        assert!(!first.contains(work_type), "grade 1 shows {work_type}");
+    }
+}
+
+#[test]
+fn monthly_sheets_take_at_most_two_pages_per_pupil() {
+    needs_chromium();
+    let (_tmp, site) = demo_site(160);
+    print(
+        &site,
+        &["monthly", "--class", "9a", "--month", "2026-11", "--pdf"],
+    )
+    .success();
+    let names = pupils(&site, "9А");
+    let pages = pdf_pages(&site.join("print/monthly-9a-2026-11.pdf"));
+    assert!(pages.len() <= 2 * names.len(), "{} pages", pages.len());
+    // Each page names its pupil (the heading repeats on a second page).
+    let mut per_pupil = std::collections::BTreeMap::new();
+    for (i, page) in pages.iter().enumerate() {
+        let on = names_on(page, &names);
+        assert_eq!(on.len(), 1, "page {}: names {on:?}\n{page}", i + 1);
+        *per_pupil.entry(on[0].clone()).or_insert(0) += 1;
+        assert!(page.contains("ноябрь 2026"), "{page}");
+    }
+    assert_eq!(per_pupil.len(), names.len());
+    assert!(per_pupil.values().all(|&n| n <= 2), "{per_pupil:?}");
+    // The last page of each pupil ends with the signature line.
+    let signed = pages
+        .iter()
+        .filter(|p| p.contains("Подпись родителя"))
+        .count();
+    assert_eq!(signed, names.len());
+}
+
+#[test]
+fn weekly_sheet_html_snapshot() {
+    let (_tmp, site) = demo_site(40);
+    print(&site, &["weekly", "--class", "5a", "--week", "2026-W48"])
+        .success()
+        .stderr(predicates::str::contains("weekly-5a-2026-W48.html"));
+    let text = html(site.join("print/weekly-5a-2026-W48.html"));
+    assert!(text.contains("@page { size: A4; margin: 10mm; }"));
+    assert!(text.contains("break-after: page"));
+    // The first sheet, as a family gets it.
+    let start = text.find("<section class=\"sheet\"").unwrap();
+    let end = start + text[start..].find("</section>").unwrap() + "</section>".len();
+    insta::assert_snapshot!("weekly_sheet", &text[start..end]);
+    // The same command writes the same bytes.
+    print(&site, &["weekly", "--class", "5a", "--week", "2026-W48"]).success();
+    assert_eq!(html(site.join("print/weekly-5a-2026-W48.html")), text);
+}
+
+#[test]
+fn twins_get_a_sheet_each() {
+    let (_tmp, site) = demo_site(40);
+    let before = pupils(&site, "5А").len();
+    // A twin of the first pupil of 5А: same surname, same guardians.
+    sql(
+        &site,
+        "INSERT INTO students (id, class_id, last_name, first_name, middle_name)
+           SELECT 99001, class_id, last_name, 'Близнец', middle_name FROM students
+           WHERE class_id = (SELECT id FROM classes WHERE name = '5А') ORDER BY id LIMIT 1;
+         INSERT INTO student_guardians (student_id, guardian_id, relation)
+           SELECT 99001, guardian_id, relation FROM student_guardians
+           WHERE student_id = (SELECT min(id) FROM students
+                               WHERE class_id = (SELECT id FROM classes WHERE name = '5А'));",
+    );
+    print(&site, &["weekly", "--class", "5a"])
+        .success()
+        .stderr(predicates::str::contains(format!(
+            "wrote {} sheet(s)",
+            before + 1
+        )));
+    let text = html(site.join("print/weekly-5a-2026-W47.html"));
+    assert_eq!(text.matches("<section class=\"sheet\"").count(), before + 1);
+    assert!(text.contains(" Близнец "));
+}
+
+#[test]
+fn report_cards_and_summary_sheet() {
+    let (_tmp, site) = demo_site(60);
+    print(
+        &site,
+        &["report", "--class", "5a", "--period", "2 четверть"],
+    )
+    .success();
+    let path = site.join("print/report-5a-2026-2027-2-chetvert.html");
+    let by_name = html(path.clone());
+    std::fs::remove_file(&path).unwrap();
+    print(&site, &["report", "--class", "5a", "--period", "2"]).success();
+    assert_eq!(html(path), by_name, "a period by name or by number");
+    assert_eq!(
+        by_name.matches("<section class=\"sheet\"").count(),
+        pupils(&site, "5А").len()
+    );
+    for text in [
+        "Табель успеваемости",
+        "2 четверть",
+        "Средний балл",
+        "Отметка за период",
+        "Пропущено уроков",
+    ] {
+        assert!(by_name.contains(text), "report lacks {text}");
+    }
+    print(&site, &["report", "--class", "5a", "--period", "year"]).success();
+    let year = html(site.join("print/report-5a-2026-2027-god.html"));
+    assert!(year.contains("Годовая отметка") && year.contains("Отметки за периоды"));
+    // Grade 1: no marks on the card either.
+    print(&site, &["report", "--class", "1a", "--period", "1"]).success();
+    let first = html(site.join("print/report-1a-2026-2027-1-chetvert.html"));
+    assert!(first.contains("отметки не ставятся") && !first.contains("Средний балл"));
+
+    print(&site, &["summary", "--class", "5a"]).success();
+    let summary = html(site.join("print/summary-5a-2026-2027.html"));
+    assert!(summary.contains("@page { size: A4 landscape; margin: 10mm; }"));
+    assert!(summary.contains("Сводная ведомость"));
+    assert!(summary.contains("Заместитель директора"));
+    for name in pupils(&site, "5А") {
+        assert!(summary.contains(&name), "summary lacks {name}");
+    }
+    print(&site, &["summary", "--class", "1a"])
+        .failure()
+        .stderr(predicates::str::contains("no marks"));
+}
+
+#[test]
+fn bad_input_is_refused_and_writes_nothing() {
+    let (_tmp, site) = demo_site(40);
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["weekly", "--class", "12Я"],
+            "no class named \"12Я\"; the journal has: 10А",
+        ),
+        (
+            &["weekly", "--class", "5a", "--week", "2026-W30"],
+            "outside the academic year",
+        ),
+        (
+            &["weekly", "--class", "5a", "--week", "48"],
+            "is not a week",
+        ),
+        (
+            &["monthly", "--class", "5a", "--month", "2026-07"],
+            "no lessons in июль 2026",
+        ),
+        (
+            &["monthly", "--class", "5a", "--month", "July"],
+            "is not a month",
+        ),
+        (
+            &["report", "--class", "5a", "--period", "7"],
+            "1 четверть, 2 четверть",
+        ),
+        (
+            &["summary", "--class", "5a", "--year", "2030"],
+            "no academic year \"2030\"",
+        ),
+    ];
+    for (args, message) in cases {
+        print(&site, args)
+            .failure()
+            .code(1)
+            .stderr(predicates::str::contains(message));
+    }
+    assert!(
+        !site.join("print").exists(),
+        "a refused printout wrote files"
+    );
+}
+
+#[test]
+fn printouts_stay_out_of_public() {
+    let (_tmp, site) = demo_site(40);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let public_before = tree(&site.join("public"));
+    print(&site, &["weekly", "--class", "all"]).success();
+    print(&site, &["monthly", "--class", "5a", "--month", "2026-11"]).success();
+    print(&site, &["report", "--class", "all", "--period", "1"]).success();
+    print(&site, &["summary", "--class", "all"]).success();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let public = tree(&site.join("public"));
+    assert_eq!(
+        public.keys().collect::<Vec<_>>(),
+        public_before.keys().collect::<Vec<_>>(),
+        "printing changed public/"
+    );
+    let names = pupils(&site, "5А");
+    for (path, bytes) in &public {
+        assert!(
+            !path.contains("weekly") && !path.contains("report"),
+            "{path}"
+        );
+        let text = String::from_utf8_lossy(bytes);
+        for name in &names {
+            assert!(!text.contains(name.as_str()), "public/{path} names {name}");
+        }
+    }
+    // Printouts are private files in a private folder.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = site.join("print");
+        assert_eq!(dir.metadata().unwrap().permissions().mode() & 0o777, 0o700);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let meta = entry.unwrap().metadata().unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        }
+    }
+    // A print folder inside the public site is refused.
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("print_dir = \"print\"", "print_dir = \"public/print\""),
+    )
+    .unwrap();
+    print(&site, &["weekly", "--class", "5a"])
+        .failure()
+        .stderr(predicates::str::contains(
+            "must stay out of the public site",
+        ));
+    assert!(!site.join("public/print").exists());
+}
+
+#[test]
+fn pdf_without_chromium_says_how_to_get_it_and_keeps_the_html() {
+    let (_tmp, site) = demo_site(40);
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "weekly", "--class", "5a", "--pdf"])
+        .env("DIARY_CHROMIUM", site.join("no-such-chromium"))
+        .assert()
+        .failure()
+        .code(1)
+        .stderr(predicates::str::contains("apt-get install chromium"))
+        .stderr(predicates::str::contains("DIARY_CHROMIUM"));
+    assert!(site.join("print/weekly-5a-2026-W47.html").is_file());
+    assert!(!site.join("print/weekly-5a-2026-W47.pdf").exists());
+}
+
+#[test]
+fn english_sheets_and_dates() {
+    let (_tmp, site) = demo_site(40);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("language = \"ru\"", "language = \"en\""),
+    )
+    .unwrap();
+    print(&site, &["weekly", "--class", "5a"]).success();
+    let text = html(site.join("print/weekly-5a-2026-W47.html"));
+    assert!(text.contains("<html lang=\"en\">"));
+    assert!(text.contains("Weekly progress and attendance: 16–22 November 2026"));
+    assert!(text.contains("Parent&#39;s (guardian&#39;s) signature"));
+    assert!(!text.contains("Подпись"));
+}
+
+#[test]
+fn code_slips_share_the_print_layout() {
+    let (_tmp, site) = demo_site(40);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("iterations = 600000", "iterations = 100000"),
+    )
+    .unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue", "--class", "5a"])
+        .assert()
+        .success();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "print", "--class", "5a"])
+        .assert()
+        .success();
+    let slips = html(site.join("print/codes-5a.html"));
+    let weekly_head = {
+        print(&site, &["weekly", "--class", "5a"]).success();
+        let w = html(site.join("print/weekly-5a-2026-W47.html"));
+        w[w.find("<style>").unwrap()..w.find("@media screen").unwrap()].to_string()
+    };
+    assert!(
+        slips.contains(&weekly_head),
+        "slips lack the shared print stylesheet"
+    );
+    assert!(slips.contains("class=\"slip\"") && slips.contains("<svg"));
+}
