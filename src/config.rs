@@ -696,9 +696,18 @@ mod tests {
         assert_eq!(c.imports.oneroster.thresholds["4"], 65.0);
         assert_eq!(c.imports.oneroster.text_scores["A"], "5");
         for (bad, expected) in [
-            ("[import.oneroster.thresholds]\n\"6\" = 90", "not a mark of the scale"),
-            ("[import.oneroster.thresholds]\n\"5\" = 120", "between 0 and 100"),
-            ("[import.oneroster.text_scores]\nA = \"A+\"", "neither a mark"),
+            (
+                "[import.oneroster.thresholds]\n\"6\" = 90",
+                "not a mark of the scale",
+            ),
+            (
+                "[import.oneroster.thresholds]\n\"5\" = 120",
+                "between 0 and 100",
+            ),
+            (
+                "[import.oneroster.text_scores]\nA = \"A+\"",
+                "neither a mark",
+            ),
             ("[import.oneroster]\nexempt = \"free\"", "non_numeric"),
             ("[import.oneroster]\nscale = 5", "line 2"),
         ] {

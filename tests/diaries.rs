@@ -18,7 +18,12 @@ fn site_with_codes(students: usize) -> (tempfile::TempDir, PathBuf) {
         toml.replace("iterations = 600000", "iterations = 100000"),
     )
     .unwrap();
-    diary().arg("-C").arg(&site).args(["codes", "issue"]).assert().success();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue"])
+        .assert()
+        .success();
     diary().arg("-C").arg(&site).arg("build").assert().success();
     (tmp, site)
 }
@@ -36,7 +41,15 @@ fn codes(site: &Path) -> Vec<BTreeMap<String, String>> {
     let headers = r.headers().unwrap().clone();
     assert_eq!(
         headers.iter().collect::<Vec<_>>(),
-        ["code", "student_id", "student_name", "class", "holder", "issued_at", "status"]
+        [
+            "code",
+            "student_id",
+            "student_name",
+            "class",
+            "holder",
+            "issued_at",
+            "status"
+        ]
     );
     r.records()
         .map(|rec| {
@@ -93,7 +106,12 @@ mod independent {
         assert_eq!(salt.len(), 16);
         let iterations = params["iterations"].as_u64().unwrap() as u32;
         let mut bits = [0u8; 48];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(normalize(code).as_bytes(), &salt, iterations, &mut bits);
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            normalize(code).as_bytes(),
+            &salt,
+            iterations,
+            &mut bits,
+        );
         let slot: String = bits[..16].iter().map(|b| format!("{b:02x}")).collect();
         let file = std::fs::read(public.join(format!("diary/k/{slot}.bin"))).expect("slot file");
         let json = decrypt(&bits[16..], &format!("diary/slot/v1/{slot}"), &file);
@@ -139,7 +157,10 @@ fn published_files_follow_the_protocol() {
         .find(|c| row["student_name"].contains(c["name"].as_str().unwrap()))
         .expect("the code opens the listed pupil");
     let (html, size) = independent::open_page(&public, child);
-    assert!(html.contains(&row["student_name"]), "the diary names its child");
+    assert!(
+        html.contains(&row["student_name"]),
+        "the diary names its child"
+    );
     assert!(html.contains("class=\"dweek\""), "{html}");
     assert_eq!((size - 28) % 4096, 0);
 }
@@ -185,7 +206,11 @@ fn unchanged_payloads_keep_their_bytes_and_a_change_touches_one_child() {
     let (_tmp, site) = site_with_codes(40);
     let before = tree(&site.join("public"));
     diary().arg("-C").arg(&site).arg("build").assert().success();
-    assert_eq!(before, tree(&site.join("public")), "a rebuild rewrites nothing");
+    assert_eq!(
+        before,
+        tree(&site.join("public")),
+        "a rebuild rewrites nothing"
+    );
 
     // One new mark for one pupil: exactly that pupil's page file changes.
     sql(

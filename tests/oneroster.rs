@@ -620,7 +620,8 @@ fn bad_input_names_file_line_column_and_changes_nothing() {
             broken(tmp.path(), "users.csv", |t| {
                 t.replace("\"p1, p3\"", "\"p1, p3")
             }),
-            "users.csv line 2: ",
+            "users.csv line 2, column agentSourcedIds: 'p1, p3,05,,,,,,S39,,…' runs over several \
+             lines",
         ),
         (
             broken(tmp.path(), "enrollments.csv", |t| {

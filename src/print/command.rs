@@ -101,7 +101,7 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let site = Site::load(root)?;
     check_private(&site)?;
-    let (class_arg, options, year) = match &cmd {
+    let (class_arg, options, year_arg) = match &cmd {
         PrintCommand::Weekly { class, options, .. }
         | PrintCommand::Monthly { class, options, .. } => (class, options, None),
         PrintCommand::Report {
@@ -143,7 +143,7 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         _ => today,
     };
     // A week or a month is printed for the classes of the academic year it falls in.
-    let year = match (&cmd, year) {
+    let year = match (&cmd, year_arg) {
         (_, Some(y)) => Some(data::find_year(j, y)?),
         (PrintCommand::Weekly { .. } | PrintCommand::Monthly { .. }, None) => j
             .years
@@ -153,6 +153,11 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     };
     let classes = data::classes(j, &class_arg.class, year, today)?;
     let all = data::is_all(&class_arg.class);
+    if let (Some(name), Some(y)) = (year_arg, year)
+        && let Some(c) = classes.iter().find(|c| c.year_id != y.id)
+    {
+        bail!("class {} is not in the academic year {name}", c.name);
+    }
 
     // Everything is rendered in memory first: a bad class, week or period writes nothing.
     let rendered: Vec<(&Class, Result<Printout>)> = classes
@@ -169,7 +174,16 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         }
     }
     if files.is_empty() {
-        bail!("nothing to print:\n{}", skipped.join("\n"));
+        let more = skipped.len().saturating_sub(3);
+        bail!(
+            "nothing to print:\n{}{}",
+            skipped[..skipped.len().min(3)].join("\n"),
+            if more > 0 {
+                format!("\n… and {more} more class(es)")
+            } else {
+                String::new()
+            }
+        );
     }
     let dir = site.print_path();
     let mut written: Vec<PathBuf> = Vec::new();

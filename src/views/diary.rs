@@ -372,7 +372,10 @@ impl Inputs<'_> {
         let teacher_marks: Option<Vec<&PeriodMark>> = ix.period_marks.get(&student.id).map(|v| {
             v.iter()
                 .copied()
-                .filter(|pm| j.period(pm.period_id).is_some_and(|p| p.starts_on <= self.today))
+                .filter(|pm| {
+                    j.period(pm.period_id)
+                        .is_some_and(|p| p.starts_on <= self.today)
+                })
                 .collect()
         });
         let teacher_marks = teacher_marks.as_ref();

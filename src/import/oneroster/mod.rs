@@ -297,6 +297,9 @@ fn run(
     export: &source::Export,
     read: Read,
 ) -> Result<Summary> {
+    // A large export changes many pages: keep them in memory until the commit instead of
+    // spilling them (each spill syncs the rollback journal to disk).
+    conn.pragma_update(None, "cache_size", -512_000)?;
     let tx = conn.transaction()?;
     let demo: Option<i64> = tx
         .query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {

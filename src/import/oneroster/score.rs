@@ -87,8 +87,8 @@ impl Converter<'_> {
         }
         let debt = r.late || r.incomplete;
         let value = match (r.score, r.text.as_deref()) {
-            (Some(score), _) => Some(self.from_score(score, min, max)?),
-            (None, Some(text)) => Some(self.from_text(text, min, max, scales)?),
+            (Some(score), _) => Some(self.mark_of_score(score, min, max)?),
+            (None, Some(text)) => Some(self.mark_of_text(text, min, max, scales)?),
             (None, None) => None,
         };
         match (value, debt) {
@@ -101,7 +101,12 @@ impl Converter<'_> {
         }
     }
 
-    fn from_score(&self, score: f64, min: Option<f64>, max: Option<f64>) -> Result<String, String> {
+    fn mark_of_score(
+        &self,
+        score: f64,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> Result<String, String> {
         let Some(max) = max else {
             return Err("its line item has no resultValueMax to place the score in".into());
         };
@@ -113,7 +118,7 @@ impl Converter<'_> {
         Ok(self.mark_for_percent(percent))
     }
 
-    fn from_text(
+    fn mark_of_text(
         &self,
         text: &str,
         min: Option<f64>,
@@ -148,7 +153,7 @@ impl Converter<'_> {
                     return Ok(v);
                 }
                 if let Some(score) = number_or_middle(other) {
-                    return self.from_score(score, min, max);
+                    return self.mark_of_score(score, min, max);
                 }
             }
         }

@@ -163,7 +163,8 @@ impl<'c> Sync<'c> {
         columns: &[&str],
         rows: impl IntoIterator<Item = (&'r String, &'r Vec<V>)>,
     ) -> Result<Vec<(String, i64)>> {
-        let owned = self.owned(table)?.clone();
+        self.owned(table)?;
+        let owned = self.owned.remove(table).expect("loaded");
         // The current values of the rows the import owns.
         let select = format!(
             "SELECT e.external_id, t.id, {} FROM external_ids e JOIN \"{table}\" t ON t.id = \
@@ -253,9 +254,11 @@ impl<'c> Sync<'c> {
         c.updated += counts.updated;
         c.unchanged += counts.unchanged;
         let stale = owned
-            .into_iter()
-            .filter(|(k, _)| !seen.contains(k))
+            .iter()
+            .filter(|(k, _)| !seen.contains(*k))
+            .map(|(k, id)| (k.clone(), *id))
             .collect();
+        self.owned.insert(table, owned);
         self.ids.entry(table).or_default().extend(ids);
         Ok(stale)
     }
