@@ -269,6 +269,9 @@ fn printout(
     today: NaiveDate,
 ) -> Result<Printout> {
     let class_slug = slug(&class.name);
+    if ix.pupils(class.id).is_empty() {
+        bail!("class {} has no pupils: nothing to print", class.name);
+    }
     match cmd {
         PrintCommand::Weekly { .. } => {
             let monday = start;

@@ -14,6 +14,7 @@ use super::family::Column;
 use super::fit::{self, PAGE_MM, line_mm, lines, row_mm};
 use crate::grades::{self, Attestation};
 use crate::journal::{AttendanceStatus, Class, Mark, Period, PeriodKind};
+use crate::render::Strings;
 
 #[derive(Serialize)]
 pub struct TermMark {
@@ -215,7 +216,7 @@ pub fn report(ix: &Index, class: &Class, period: &Period, today: NaiveDate) -> R
             rows,
             absences: ix.absence_totals(attendance.iter().map(|(a, _)| *a)),
         };
-        fit_card(&mut card, &columns);
+        fit_card(&mut card, &columns, s, if is_year { 2 } else { 1 });
         cards.push(card);
     }
     Ok(ReportDoc {
@@ -234,42 +235,69 @@ pub fn report(ix: &Index, class: &Class, period: &Period, today: NaiveDate) -> R
     })
 }
 
-fn card_mm(pt: f32, card: &Card, cols: &[Column]) -> f32 {
+fn card_mm(pt: f32, card: &Card, cols: &[Column], s: &Strings, heading_rows: usize) -> f32 {
     let w = |key: &str| cols.iter().find(|c| c.key == key).map_or(0.0, |c| c.width);
-    // Heading, the table's heading row, the totals, the note, the teacher and two
-    // signature lines.
+    let headings: Vec<(String, f32)> = cols
+        .iter()
+        .map(|c| match c.key {
+            "term" => ("4".to_string(), c.width),
+            key => (s.get(&format!("print_col_{key}")).to_string(), c.width),
+        })
+        .collect();
+    // The heading, the table's heading rows, the absences, the forecast note, the class
+    // teacher and two signature lines.
     let mut h = line_mm(pt * 0.9, 2) + line_mm(pt * 1.4, 1) + 2.5;
-    h += row_mm(pt * 0.9, &[("Отметки за период", 20.0, 1.0)]);
+    h += heading_rows as f32 * fit::heading_row_mm(pt, &headings);
     let abs = format!(
-        "Пропущено {} {}",
-        card.absences.absent_text, card.absences.reasons
+        "{}: {} {} ({}); {}: {}",
+        s.get("print_absences"),
+        s.get("print_absent_total"),
+        card.absences.absent_text,
+        card.absences.reasons,
+        s.get("print_late_total"),
+        card.absences.late
     );
     h += 2.0 + line_mm(pt, lines(&abs, fit::WIDTH_MM, pt));
-    h += 2.0 + line_mm(pt * 0.85, 2);
+    h += 2.0
+        + line_mm(
+            pt * 0.85,
+            lines(s.get("print_forecast_note"), fit::WIDTH_MM, pt * 0.85),
+        );
     h += 2.0 + line_mm(pt, 2);
     h += 2.0 * (8.0 + line_mm(pt, 2));
     for r in &card.rows {
         let marks = r.marks.join(" ");
-        let mark = format!(
-            "{} недостаточно отметок ({} из 3) {}",
-            r.mark.as_deref().unwrap_or(""),
-            r.count,
-            r.debts.as_deref().unwrap_or("")
-        );
+        let mut mark = match r.state {
+            "forecast" => format!(
+                "{} ({})",
+                r.mark.as_deref().unwrap_or(""),
+                s.get("print_forecast")
+            ),
+            "not_enough" => format!(
+                "{} ({} {} 10)",
+                s.get("print_not_enough"),
+                r.count,
+                s.get("print_of")
+            ),
+            _ => r.mark.clone().unwrap_or_default(),
+        };
+        if let Some(d) = &r.debts {
+            mark.push_str(&format!("\n{}: {d}", s.get("print_debts")));
+        }
         h += row_mm(
             pt,
             &[
                 (&r.subject, w("subject"), 1.0),
                 (&marks, w("period_marks"), 1.0),
-                (&mark, w("period_mark"), 1.0),
+                (&mark, w("period_mark").max(w("year_mark")), 1.0),
             ],
         );
     }
     h
 }
 
-fn fit_card(card: &mut Card, cols: &[Column]) {
-    let pt = fit::largest_fitting(PAGE_MM, |pt| card_mm(pt, card, cols))
+fn fit_card(card: &mut Card, cols: &[Column], s: &Strings, heading_rows: usize) {
+    let pt = fit::largest_fitting(PAGE_MM, |pt| card_mm(pt, card, cols, s, heading_rows))
         .unwrap_or(fit::SIZES[fit::SIZES.len() - 1]);
     card.font = format!("{pt}");
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::data::{self, Index, Teacher};
+use super::fit::{MM_PER_PT, line_mm, lines, text_em};
 use crate::journal::{Class, Id, Period, PeriodKind};
 
 #[derive(Serialize)]
@@ -31,6 +32,8 @@ pub struct SummaryDoc {
     pub year: String,
     pub printed: String,
     pub font: String,
+    /// Width of the names' column in mm.
+    pub name_width: String,
     /// Width of a mark's column in mm.
     pub cell: String,
     /// Column headings of one subject: "1", "2", "3", "4", "Г".
@@ -43,9 +46,12 @@ pub struct SummaryDoc {
 
 /// Width of the landscape page's printable area, mm.
 const LANDSCAPE_MM: f32 = 277.0;
-/// Widths of the number and name columns, mm.
+/// Height of the landscape page's printable area, less a safety margin, mm.
+const LANDSCAPE_HEIGHT_MM: f32 = 190.0 - 5.0;
+/// Width of the number column, mm.
 const NUMBER_MM: f32 = 6.0;
-const NAME_MM: f32 = 46.0;
+/// Vertical and horizontal padding plus border of a cell, mm (`.summary td`).
+const CELL_MM: f32 = 0.8;
 
 /// The summary sheet of a class's year.
 pub fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc> {
@@ -76,7 +82,7 @@ pub fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc
         }))
         .collect();
     subjects.retain(|id| ix.j.subject(*id).is_some());
-    let rows = pupils
+    let rows: Vec<PupilRow> = pupils
         .iter()
         .enumerate()
         .map(|(i, p)| PupilRow {
@@ -94,11 +100,16 @@ pub fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc
                 .collect(),
         })
         .collect();
-    let columns = (subjects.len() * periods.len()).max(1);
-    let cell = (LANDSCAPE_MM - NUMBER_MM - NAME_MM) / columns as f32;
-    // Two characters of a mark fit a column; 6 to 10 points.
-    let font =
-        ((cell - 0.8) / (super::fit::text_em("55") * super::fit::MM_PER_PT)).clamp(6.0, 10.0);
+    let heads: Vec<SubjectHead> = subjects
+        .iter()
+        .filter_map(|&id| ix.j.subject(id))
+        .map(|s| SubjectHead {
+            name: s.name.clone(),
+            short_name: s.short_name.clone(),
+        })
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    let (font, name_mm, cell) = layout(&names, &heads, periods.len());
     let period_label = |p: &Period| {
         if p.kind == PeriodKind::Year {
             s.get("print_year_short").to_string()
@@ -111,7 +122,8 @@ pub fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc
         class: class.name.clone(),
         year: year.name.clone(),
         printed: s.date(today),
-        font: format!("{:.1}", (font * 2.0).floor() / 2.0),
+        font: format!("{font}"),
+        name_width: format!("{name_mm:.1}"),
         cell: format!("{cell:.2}"),
         periods: periods.iter().map(|p| period_label(p)).collect(),
         period_names: periods
@@ -119,15 +131,51 @@ pub fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc
             .map(|p| format!("{} — {}", period_label(p), p.name))
             .collect::<Vec<_>>()
             .join(", "),
-        subjects: subjects
-            .iter()
-            .filter_map(|&id| ix.j.subject(id))
-            .map(|s| SubjectHead {
-                name: s.name.clone(),
-                short_name: s.short_name.clone(),
-            })
-            .collect(),
+        subjects: heads,
         rows,
         teacher: ix.class_teacher(class),
     })
+}
+
+/// The sheet's font size, the width of the names' column and of a mark's column (mm): the
+/// largest size at which the longest name fits on one line, two characters fit a mark's
+/// column and the whole sheet fits one page; else the smallest, and the table continues
+/// on another page under its repeated heading.
+fn layout(names: &[&str], subjects: &[SubjectHead], periods: usize) -> (f32, f32, f32) {
+    let columns = (subjects.len() * periods).max(1) as f32;
+    let longest = names.iter().map(|n| text_em(n)).fold(0.0, f32::max);
+    let sizes = [10.0, 9.5, 9.0, 8.5, 8.0, 7.5, 7.0, 6.5, 6.0, 5.5];
+    let measure = |pt: f32| {
+        let name_mm = (longest * pt * MM_PER_PT + CELL_MM + 0.5).max(25.0);
+        let cell = (LANDSCAPE_MM - NUMBER_MM - name_mm) / columns;
+        let fits_marks = cell >= text_em("55") * pt * MM_PER_PT + CELL_MM;
+        let subject_lines = subjects
+            .iter()
+            .map(|s| {
+                lines(
+                    &s.short_name,
+                    cell * periods as f32 / 1.1 - CELL_MM,
+                    pt * 0.85,
+                )
+            })
+            .max()
+            .unwrap_or(1);
+        let height = line_mm(pt * 0.9, 1)
+            + line_mm(pt * 1.4, 1)
+            + 2.5
+            + line_mm(pt * 0.85, subject_lines)
+            + line_mm(pt, 1)
+            + 2.0 * CELL_MM
+            + names.len() as f32 * (line_mm(pt, 1) + CELL_MM)
+            + 2.0
+            + line_mm(pt * 0.85, 2)
+            + 2.0 * (8.0 + line_mm(pt, 1));
+        (name_mm, cell, fits_marks && height <= LANDSCAPE_HEIGHT_MM)
+    };
+    let pt = sizes
+        .into_iter()
+        .find(|&pt| measure(pt).2)
+        .unwrap_or(sizes[sizes.len() - 1]);
+    let (name_mm, cell, _) = measure(pt);
+    (pt, name_mm, cell)
 }

@@ -229,8 +229,9 @@ fn read(export: &source::Export) -> Result<Read> {
 /// Imports the export at `path` (a folder or a `.zip`) into the journal at `journal_path`,
 /// creating the journal if absent. One transaction: on any error nothing is written.
 pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summary> {
-    let export = source::open(path)?;
+    let mut export = source::open(path)?;
     let read = read(&export)?;
+    export.drop_tables();
     let fresh = match fs::metadata(journal_path) {
         Ok(meta) => meta.is_file() && meta.len() == 0,
         Err(e) if e.kind() == io::ErrorKind::NotFound => true,
@@ -318,10 +319,8 @@ fn run(
         ..Summary::default()
     };
     for name in source::USED {
-        if let Some(t) = export.table(name) {
-            summary
-                .files
-                .push((t.file.clone(), export.mode(name), t.rows.len()));
+        if let Some((file, rows)) = export.read.get(name) {
+            summary.files.push((file.clone(), export.mode(name), *rows));
         }
     }
 
@@ -345,7 +344,7 @@ fn run(
     } = read;
     macro_rules! apply {
         ($name:literal, $field:ident, $rows:expr) => {
-            if let Some(t) = export.table($name) {
+            if let Some((file, _)) = export.read.get($name) {
                 state::apply(
                     &tx,
                     &mut state,
@@ -353,7 +352,7 @@ fn run(
                     |s| &mut s.$field,
                     export.mode($name),
                     $rows,
-                    &t.file,
+                    file,
                 )?;
             }
         };
@@ -414,23 +413,24 @@ fn run(
         &members,
         false,
     )?;
-    if let Some(t) = export.table("results") {
-        let file = t.file.clone();
+    let mut written_marks = HashSet::new();
+    if let Some((file, _)) = export.read.get("results") {
         let scale_files = export
-            .table("resultScoreScales")
-            .map(|t| t.file.clone())
+            .read
+            .get("resultScoreScales")
+            .map(|(f, _)| f.clone())
             .unwrap_or_default();
-        marks(
+        written_marks = marks(
             &mut sync,
             &state,
             &proj,
             config,
             &mut log,
-            (&file, export.mode("results"), results),
+            (file, export.mode("results"), results),
             (&scale_files, result_scales),
         )?;
     }
-    relocate(&tx, &mut sync, &state, &proj, &mut log)?;
+    relocate(&tx, &mut sync, &state, &proj, &written_marks, &mut log)?;
     for (table, ids) in stale.iter().rev() {
         sync.delete(table, ids)?;
     }
@@ -475,7 +475,7 @@ fn marks(
     log: &mut Log,
     (file, mode, results): (&str, Mode, Vec<Parsed<Outcome>>),
     (scale_file, result_scales): (&str, Vec<Parsed<records::ScaleLink>>),
-) -> Result<()> {
+) -> Result<HashSet<i64>> {
     let conv = Converter {
         grading: &config.grading,
         settings: &config.imports.oneroster,
@@ -558,16 +558,23 @@ fn marks(
         );
         match conv.convert(&o, item.min, item.max, &scales) {
             Ok((value, debt)) => {
+                // Pupils, lessons and work types are written already: their ids are known.
+                let id = |table: &str, key: &str| {
+                    sync.id(table, key)
+                        .map(V::Int)
+                        .with_context(|| format!("internal: {table} row {key} was not written"))
+                };
                 desired.insert(
                     r.id.clone(),
                     vec![
-                        V::Ref("students", o.student.clone()),
-                        V::Ref("lessons", lesson_key(&o.line_item, class_key)),
-                        item.category
-                            .as_ref()
-                            .map_or(V::Null, |c| V::Ref("work_types", c.clone())),
+                        id("students", &o.student)?,
+                        id("lessons", &lesson_key(&o.line_item, class_key))?,
+                        match &item.category {
+                            Some(c) => id("work_types", c)?,
+                            None => V::Null,
+                        },
                         value.map_or(V::Null, V::Text),
-                        o.comment.clone().map_or(V::Null, V::Text),
+                        o.comment.map_or(V::Null, V::Text),
                         V::Int(i64::from(debt)),
                     ],
                 );
@@ -581,7 +588,8 @@ fn marks(
         .filter(|(key, _)| mode == Mode::Bulk || drop.contains(key))
         .map(|(_, id)| id)
         .collect();
-    sync.delete("marks", &gone)
+    sync.delete("marks", &gone)?;
+    Ok(desired.keys().filter_map(|k| sync.id("marks", k)).collect())
 }
 
 /// Marks of earlier imports follow their pupil: when the pupil now sits in another class
@@ -592,6 +600,7 @@ fn relocate(
     sync: &mut Sync,
     state: &State,
     proj: &Projection,
+    written: &HashSet<i64>,
     log: &mut Log,
 ) -> Result<()> {
     let lesson_keys = sync.keys("lessons")?;
@@ -607,6 +616,9 @@ fn relocate(
     let mut moves = Vec::new();
     let mut gone = Vec::new();
     for (mark, student, lesson) in rows {
+        if written.contains(&mark) {
+            continue; // written by this import, on the right lesson
+        }
         // A pupil the export no longer has goes with their marks.
         let Some(pupil) = student_keys
             .get(&student)

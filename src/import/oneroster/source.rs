@@ -68,6 +68,8 @@ pub struct Export {
     pub files: BTreeMap<&'static str, (Mode, Option<Table>)>,
     /// Things worth saying in the summary (files ignored, a guessed version).
     pub notes: Vec<String>,
+    /// Per file read (`users`): its name as the export spells it, and its rows.
+    pub read: BTreeMap<&'static str, (String, usize)>,
 }
 
 impl Export {
@@ -77,6 +79,13 @@ impl Export {
 
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.files.get(name).and_then(|(_, t)| t.as_ref())
+    }
+
+    /// Frees the parsed files once their records are read ([`Export::read`] stays).
+    pub fn drop_tables(&mut self) {
+        for (_, table) in self.files.values_mut() {
+            *table = None;
+        }
     }
 }
 
@@ -191,10 +200,17 @@ pub fn open(path: &Path) -> Result<Export> {
                 .join(", ")
         ));
     }
+    let read = files
+        .iter()
+        .filter_map(|(name, (_, t))| {
+            Some((*name, (t.as_ref()?.file.clone(), t.as_ref()?.rows.len())))
+        })
+        .collect();
     Ok(Export {
         version,
         files,
         notes,
+        read,
     })
 }
 

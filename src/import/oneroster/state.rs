@@ -5,7 +5,7 @@
 //!
 //! Only the fields of [`super::records`] are kept: no logins, passwords or demographics.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, params};
@@ -37,7 +37,7 @@ pub struct State {
     pub line_items: BTreeMap<String, LineItem>,
     pub line_item_scales: BTreeMap<String, ScaleLink>,
     /// (file, sourcedId) → (file name, line) of the rows read in this import.
-    places: HashMap<(&'static str, String), (String, u64)>,
+    places: HashMap<(&'static str, String), (std::rc::Rc<str>, u64)>,
 }
 
 impl State {
@@ -126,7 +126,8 @@ fn put<T: DeserializeOwned>(map: &mut BTreeMap<String, T>, id: String, data: &st
 
 /// Applies one file to the state and to `oneroster_records`: `bulk` replaces every row of
 /// the file, `delta` adds and replaces rows and removes the `tobedeleted` ones.
-pub fn apply<T: Serialize>(
+/// Rows that did not change are not written again.
+pub fn apply<T: Serialize + PartialEq>(
     conn: &Connection,
     state_places: &mut State,
     file: &'static str,
@@ -135,27 +136,44 @@ pub fn apply<T: Serialize>(
     rows: Vec<Parsed<T>>,
     file_name: &str,
 ) -> Result<()> {
-    if mode == Mode::Bulk {
-        pick(state_places).clear();
-        conn.execute("DELETE FROM oneroster_records WHERE file = ?1", [file])?;
-    }
     let mut insert = conn.prepare_cached(
         "INSERT OR REPLACE INTO oneroster_records (file, sourced_id, data) VALUES (?1, ?2, ?3)",
     )?;
     let mut delete =
         conn.prepare_cached("DELETE FROM oneroster_records WHERE file = ?1 AND sourced_id = ?2")?;
+    if mode == Mode::Bulk {
+        // What the file does not hold is gone.
+        let listed: HashSet<&str> = rows
+            .iter()
+            .filter(|r| r.record.is_some())
+            .map(|r| r.id.as_str())
+            .collect();
+        let gone: Vec<String> = pick(state_places)
+            .keys()
+            .filter(|k| !listed.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for id in gone {
+            delete.execute(params![file, id])?;
+            pick(state_places).remove(&id);
+        }
+    }
+    let file_name: std::rc::Rc<str> = file_name.into();
     for row in rows {
         state_places
             .places
-            .insert((file, row.id.clone()), (file_name.to_string(), row.line));
+            .insert((file, row.id.clone()), (file_name.clone(), row.line));
         match row.record {
             Some(record) => {
-                insert.execute(params![file, row.id, serde_json::to_string(&record)?])?;
-                pick(state_places).insert(row.id, record);
+                if pick(state_places).get(&row.id) != Some(&record) {
+                    insert.execute(params![file, row.id, serde_json::to_string(&record)?])?;
+                    pick(state_places).insert(row.id, record);
+                }
             }
             None => {
-                delete.execute(params![file, row.id])?;
-                pick(state_places).remove(&row.id);
+                if pick(state_places).remove(&row.id).is_some() {
+                    delete.execute(params![file, row.id])?;
+                }
             }
         }
     }

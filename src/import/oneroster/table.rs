@@ -22,7 +22,8 @@ pub struct Table {
 pub struct Row {
     /// The line the row starts on (the header is line 1).
     pub line: u64,
-    fields: Vec<String>,
+    /// The fields (one allocation for the row).
+    fields: ::csv::StringRecord,
 }
 
 impl Table {
@@ -83,7 +84,7 @@ impl Table {
             }
             rows.push(Row {
                 line,
-                fields: record.iter().take(width).map(str::to_string).collect(),
+                fields: record,
             });
         }
         Ok(Table {
@@ -112,8 +113,7 @@ impl Table {
         let raw = self
             .columns
             .get(&column.to_ascii_lowercase())
-            .and_then(|&i| row.fields.get(i))
-            .map(String::as_str);
+            .and_then(|&i| row.fields.get(i));
         Cell {
             file: &self.file,
             line: row.line,
