@@ -30,6 +30,9 @@ pub struct Config {
     pub output: PathBuf,
     /// Where printouts go (private, never published), relative to the site folder.
     pub print_dir: PathBuf,
+    /// The Chromium that `--pdf` prints with (a path, or a name looked up on PATH); empty
+    /// means `DIARY_CHROMIUM`, else the first of chromium, chromium-browser, google-chrome.
+    pub chromium: String,
     /// Theme name: a folder under `themes/`, or the built-in `default`.
     pub theme: String,
     /// School days per week: 5 (Monday–Friday) or 6 (Monday–Saturday).
@@ -53,6 +56,7 @@ impl Default for Config {
             journal: "data/journal.sqlite".into(),
             output: "public".into(),
             print_dir: "print".into(),
+            chromium: String::new(),
             theme: "default".into(),
             school_days: 5,
             grading: Grading::default(),

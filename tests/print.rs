@@ -388,6 +388,32 @@ fn pdf_without_chromium_says_how_to_get_it_and_keeps_the_html() {
 }
 
 #[test]
+fn pdf_uses_the_chromium_named_in_site_toml() {
+    let (_tmp, site) = demo_site(40);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("chromium = \"\"", "chromium = \"bin/no-such-chromium\""),
+    )
+    .unwrap();
+    let err = diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "weekly", "--class", "5a", "--pdf"])
+        .env_remove("DIARY_CHROMIUM")
+        .assert()
+        .failure()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8(err).unwrap();
+    assert!(err.contains("chromium in site.toml"), "{err}");
+    assert!(err.contains("bin/no-such-chromium"), "{err}");
+    assert!(site.join("print/weekly-5a-2026-W47.html").is_file());
+}
+
+#[test]
 fn english_sheets_and_dates() {
     let (_tmp, site) = demo_site(40);
     let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();

@@ -77,7 +77,7 @@ pub struct ClassArg {
 #[derive(clap::Args)]
 pub struct Options {
     /// Also write a PDF next to each HTML file, through headless Chromium (`chromium` on
-    /// PATH, or DIARY_CHROMIUM=/path/to/chromium).
+    /// PATH, `chromium = "…"` in site.toml, or DIARY_CHROMIUM=/path/to/chromium).
     #[arg(long)]
     pdf: bool,
     /// Print as of this day (YYYY-MM-DD) instead of today in the school's timezone.
@@ -205,7 +205,7 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     );
     if options.pdf {
         let pdf_started = Instant::now();
-        let chromium = pdf::find_chromium().map_err(|e| {
+        let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
             e.context(format!(
                 "the HTML was written ({what}), but no PDF could be made"
             ))

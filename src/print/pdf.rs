@@ -23,13 +23,27 @@ const NAMES: [&str; 4] = [
 
 /// How to get a browser, for error messages.
 pub const HOW_TO_GET: &str = "install Chromium (Debian/Ubuntu: `apt-get install chromium`) \
-     or set DIARY_CHROMIUM=/path/to/chromium";
+     or set `chromium = \"/path/to/chromium\"` in site.toml or DIARY_CHROMIUM=/path/to/chromium";
 
-/// The Chromium to print with: `DIARY_CHROMIUM`, else the first of `chromium`,
+/// The Chromium to print with: `DIARY_CHROMIUM`, else `chromium` in site.toml (`configured`,
+/// relative paths taken from the site folder `root`), else the first of `chromium`,
 /// `chromium-browser`, `google-chrome`, `google-chrome-stable` on PATH.
-pub fn find_chromium() -> Result<PathBuf> {
-    if let Some(path) = std::env::var_os(CHROMIUM_ENV).filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
+pub fn find_chromium(configured: &str, root: &Path) -> Result<PathBuf> {
+    let given = std::env::var_os(CHROMIUM_ENV)
+        .filter(|p| !p.is_empty())
+        .map(|p| (PathBuf::from(p), format!("{CHROMIUM_ENV}")))
+        .or_else(|| {
+            (!configured.is_empty()).then(|| {
+                let p = Path::new(configured);
+                let p = if p.components().count() > 1 && p.is_relative() {
+                    root.join(p)
+                } else {
+                    p.to_path_buf()
+                };
+                (p, "chromium in site.toml".to_string())
+            })
+        });
+    if let Some((path, source)) = given {
         if is_executable(&path) {
             return Ok(path);
         }
@@ -37,7 +51,7 @@ pub fn find_chromium() -> Result<PathBuf> {
             return Ok(found);
         }
         bail!(
-            "{CHROMIUM_ENV}={} is not an executable file; {HOW_TO_GET}",
+            "{source} = {} is not an executable file; {HOW_TO_GET}",
             path.display()
         );
     }
