@@ -463,3 +463,281 @@ fn code_slips_share_the_print_layout() {
     );
     assert!(slips.contains("class=\"slip\"") && slips.contains("<svg"));
 }
+
+/// `(id, full name)` of every pupil of the school.
+fn all_pupils(site: &Path) -> Vec<(i64, String)> {
+    let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, last_name || ' ' || first_name || coalesce(' ' || middle_name, '')
+             FROM students ORDER BY id",
+        )
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// Ids of a class's pupils, by the journal's class name.
+fn pupil_ids(site: &Path, class: &str) -> Vec<i64> {
+    let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id
+             WHERE c.name = ?1 ORDER BY s.id",
+        )
+        .unwrap();
+    let rows = stmt.query_map([class], |r| r.get::<_, i64>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// The file names in a folder, sorted.
+fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|_| panic!("no folder {}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn diaries_one_standalone_page_per_pupil() {
+    let (_tmp, site) = demo_site(60);
+    print(&site, &["diaries", "--class", "all"])
+        .success()
+        .stderr(predicates::str::contains("wrote 60 diaries"));
+    let everyone = all_pupils(&site);
+    for class in class_names(&site) {
+        let dir = site.join(format!("print/diaries-{}", slug(&class)));
+        let ids = pupil_ids(&site, &class);
+        let mut want: Vec<String> = ids.iter().map(|id| format!("{id}.html")).collect();
+        want.push("index.html".into());
+        want.sort();
+        // One file per pupil, named by the id only, and the class's list.
+        assert_eq!(file_names(&dir), want, "{class}");
+    }
+
+    // One pupil's page: a whole document that stands alone, with that pupil's diary and
+    // no other pupil's name.
+    let ids = pupil_ids(&site, "5А");
+    let (id, name) = everyone.iter().find(|(i, _)| *i == ids[0]).unwrap();
+    let text = html(site.join(format!("print/diaries-5a/{id}.html")));
+    assert!(text.starts_with("<!doctype html>"), "{}", &text[..100]);
+    assert!(text.contains(name.as_str()), "the page lacks its pupil");
+    assert!(text.contains("5А"));
+    assert!(text.contains("данные на 23 ноября 2026"));
+    for (other, other_name) in &everyone {
+        if other != id && other_name != name {
+            assert!(
+                !text.contains(other_name.as_str()),
+                "{id}.html names pupil {other}"
+            );
+        }
+    }
+    // Marks, topics and marks by period, as the online diary shows them.
+    assert!(text.contains("<span class=mark"), "no marks");
+    assert!(text.contains("Тема:") && text.contains("Отметки по периодам"));
+    // The theme's style.css and diary.css inlined; nothing loaded from anywhere.
+    assert!(text.contains(".marks-table") && text.contains("--accent"));
+    assert!(text.contains("default-src 'none'"));
+    for active in ["<script", "<link", "<img", "src="] {
+        assert!(!text.contains(active), "the page has {active}");
+    }
+    // The weeks of the term up to this one are shown (later ones by CSS left out), every
+    // period's marks are open.
+    assert!(text.split('<').any(|tag| tag.starts_with("section")
+        && tag.contains("data-current")
+        && tag.contains("data-week=2026-11-23")));
+    assert!(text.contains(".dweek[hidden]{display:block}"));
+    assert!(!text.contains("<details class=period>"));
+
+    // The class's list names its pupils and links their files.
+    let index = html(site.join("print/diaries-5a/index.html"));
+    assert!(
+        index.contains(&format!("href={id}.html"))
+            || index.contains(&format!("href=\"{id}.html\""))
+    );
+    assert!(index.contains(name.as_str()));
+
+    // Private: the folders and files are the owner's only; public/ holds none of it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = site.join("print/diaries-5a");
+        assert_eq!(dir.metadata().unwrap().permissions().mode() & 0o777, 0o700);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let meta = entry.unwrap().metadata().unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        }
+    }
+    assert!(!site.join("public").exists());
+
+    // The same command writes the same bytes; a class's folder is replaced whole, so a
+    // file left from a pupil who has left goes.
+    std::fs::write(site.join("print/diaries-5a/999999.html"), "old").unwrap();
+    print(&site, &["diaries", "--class", "5А"])
+        .success()
+        .stderr(predicates::str::contains("diaries-5a"));
+    assert_eq!(html(site.join(format!("print/diaries-5a/{id}.html"))), text);
+    assert!(!site.join("print/diaries-5a/999999.html").exists());
+    assert!(
+        file_names(&site.join("print"))
+            .iter()
+            .all(|n| !n.starts_with('.')),
+        "temporary folders left behind"
+    );
+}
+
+#[test]
+fn grade_one_diaries_have_no_marks() {
+    let (_tmp, site) = demo_site(60);
+    print(&site, &["diaries", "--class", "1a"]).success();
+    print(&site, &["diaries", "--class", "2a"]).success();
+    let first = pupil_ids(&site, "1А");
+    let second = pupil_ids(&site, "2А");
+    assert!(!first.is_empty() && !second.is_empty());
+    for id in first {
+        let text = html(site.join(format!("print/diaries-1a/{id}.html")));
+        assert!(text.contains("В первом классе отметки не ставятся."));
+        assert!(
+            !text.contains("<span class=mark"),
+            "grade 1 diary {id} has marks"
+        );
+        assert!(!text.contains("Отметки по периодам"));
+        assert!(text.contains("Тема:"));
+    }
+    let text = html(site.join(format!("print/diaries-2a/{}.html", second[0])));
+    assert!(text.contains("<span class=mark"));
+}
+
+#[test]
+fn diaries_of_a_bad_class_are_refused_and_write_nothing() {
+    let (_tmp, site) = demo_site(40);
+    print(&site, &["diaries", "--class", "12Я"])
+        .failure()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "no class named \"12Я\"; the journal has: 10А",
+        ));
+    assert!(
+        !site.join("print").exists(),
+        "a refused printout wrote files"
+    );
+    // A print folder inside the public site is refused too.
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("print_dir = \"print\"", "print_dir = \"public/diaries\""),
+    )
+    .unwrap();
+    print(&site, &["diaries", "--class", "all"])
+        .failure()
+        .code(1)
+        .stderr(predicates::str::contains(
+            "must stay out of the public site",
+        ));
+    assert!(!site.join("public").exists());
+}
+
+/// The text of an HTML document or fragment: tags dropped, the five escapes decoded, and no
+/// whitespace at all (minifying moves it).
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag && !c.is_whitespace() => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// The sealed diary of the pupils a code opens, decrypted from public/ (docs/access.md).
+fn sealed_diaries(public: &Path, code: &str) -> Vec<String> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::Engine;
+    use std::io::Read;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let open = |key: &[u8], aad: String, file: Vec<u8>| -> Vec<u8> {
+        aes_gcm::Aes256Gcm::new_from_slice(key)
+            .unwrap()
+            .decrypt(
+                aes_gcm::Nonce::from_slice(&file[..12]),
+                Payload {
+                    msg: &file[12..],
+                    aad: aad.as_bytes(),
+                },
+            )
+            .unwrap()
+    };
+    let params: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(public.join("diary/params.json")).unwrap()).unwrap();
+    let salt = b64.decode(params["salt"].as_str().unwrap()).unwrap();
+    let mut bits = [0u8; 48];
+    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+        code.replace('-', "").as_bytes(),
+        &salt,
+        params["iterations"].as_u64().unwrap() as u32,
+        &mut bits,
+    );
+    let slot: String = bits[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let file = std::fs::read(public.join(format!("diary/k/{slot}.bin"))).unwrap();
+    let slot: serde_json::Value =
+        serde_json::from_slice(&open(&bits[16..], format!("diary/slot/v1/{slot}"), file)).unwrap();
+    slot["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|child| {
+            let page = child["page"].as_str().unwrap();
+            let key = b64.decode(child["key"].as_str().unwrap()).unwrap();
+            let file = std::fs::read(public.join(format!("diary/p/{page}.bin"))).unwrap();
+            let p = open(&key, format!("diary/page/v1/{page}"), file);
+            let len = u32::from_be_bytes(p[..4].try_into().unwrap()) as usize;
+            let mut html = String::new();
+            flate2::read::GzDecoder::new(&p[4..4 + len])
+                .read_to_string(&mut html)
+                .unwrap();
+            html
+        })
+        .collect()
+}
+
+#[test]
+fn a_printed_diary_holds_what_the_sealed_diary_shows() {
+    let (_tmp, site) = demo_site(40);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("iterations = 600000", "iterations = 100000"),
+    )
+    .unwrap();
+    let in_site = |args: &[&str]| diary().arg("-C").arg(&site).args(args).output().unwrap();
+    assert!(
+        in_site(&["codes", "issue", "--class", "5a"])
+            .status
+            .success()
+    );
+    assert!(in_site(&["build"]).status.success());
+    print(&site, &["diaries", "--class", "5a"]).success();
+    let list = in_site(&["codes", "list", "--class", "5a", "--format", "csv"]);
+    let mut rows = csv::Reader::from_reader(list.stdout.as_slice());
+    let row = rows.records().next().unwrap().unwrap();
+    let (code, id) = (&row[0], &row[1]);
+    let sealed = sealed_diaries(&site.join("public"), code);
+    let printed = html(site.join(format!("print/diaries-5a/{id}.html")));
+    let body = &printed[printed.find("<article").unwrap()..printed.find("</article>").unwrap()];
+    assert!(
+        sealed.iter().any(|s| text_of(s).contains(&text_of(body))),
+        "the printed diary of pupil {id} differs from the sealed one"
+    );
+}

@@ -1,5 +1,6 @@
-//! `diary print …`: weekly and monthly sheets for families, period report cards and the
-//! class summary sheet, written as HTML (and PDF with `--pdf`) into the private print folder.
+//! `diary print …`: weekly and monthly sheets for families, period report cards, the
+//! class summary sheet and each pupil's diary as a standalone page, written as HTML (and PDF
+//! with `--pdf`) into the private print folder.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::data::{self, Index};
-use super::{family, pdf, report, summary, write_private};
+use super::{diaries, family, pdf, report, summary, write_private, write_private_folder};
 use crate::config::Site;
 use crate::journal::Class;
 use crate::render::{Renderer, Theme};
@@ -65,6 +66,14 @@ pub enum PrintCommand {
         #[command(flatten)]
         options: Options,
     },
+    /// Each pupil's diary as a standalone HTML page (what the online diary shows, without
+    /// a code), one file per pupil named by the pupil's id, in `diaries-<class>/`.
+    Diaries {
+        #[command(flatten)]
+        class: ClassArg,
+        #[command(flatten)]
+        options: Options,
+    },
 }
 
 #[derive(clap::Args)]
@@ -103,7 +112,8 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     check_private(&site)?;
     let (class_arg, options, year_arg) = match &cmd {
         PrintCommand::Weekly { class, options, .. }
-        | PrintCommand::Monthly { class, options, .. } => (class, options, None),
+        | PrintCommand::Monthly { class, options, .. }
+        | PrintCommand::Diaries { class, options } => (class, options, None),
         PrintCommand::Report {
             class,
             options,
@@ -158,6 +168,18 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     {
         bail!("class {} is not in the academic year {name}", c.name);
     }
+    if let PrintCommand::Diaries { .. } = cmd {
+        return print_diaries(
+            &loaded,
+            &theme,
+            &renderer,
+            &classes,
+            all,
+            today,
+            options.pdf,
+            started,
+        );
+    }
 
     // Everything is rendered in memory first: a bad class, week or period writes nothing.
     let rendered: Vec<(&Class, Result<Printout>)> = classes
@@ -174,16 +196,7 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         }
     }
     if files.is_empty() {
-        let more = skipped.len().saturating_sub(3);
-        bail!(
-            "nothing to print:\n{}{}",
-            skipped[..skipped.len().min(3)].join("\n"),
-            if more > 0 {
-                format!("\n… and {more} more class(es)")
-            } else {
-                String::new()
-            }
-        );
+        nothing_to_print(&skipped)?;
     }
     let dir = site.print_path();
     let mut written: Vec<PathBuf> = Vec::new();
@@ -214,6 +227,91 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         eprintln!(
             "wrote {} PDF(s) with {} in {:.1} s",
             written.len(),
+            chromium.display(),
+            pdf_started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fails with the first reasons why no class had anything to print.
+fn nothing_to_print(skipped: &[String]) -> Result<()> {
+    let more = skipped.len().saturating_sub(3);
+    bail!(
+        "nothing to print:\n{}{}",
+        skipped[..skipped.len().min(3)].join("\n"),
+        if more > 0 {
+            format!("\n… and {more} more class(es)")
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// `diary print diaries`: one folder per class, one standalone page per pupil. Everything
+/// is rendered before anything is written; each class's folder is replaced whole.
+#[allow(clippy::too_many_arguments)]
+fn print_diaries(
+    loaded: &crate::build::Loaded,
+    theme: &Theme,
+    renderer: &Renderer,
+    classes: &[&Class],
+    all: bool,
+    today: NaiveDate,
+    pdf: bool,
+    started: Instant,
+) -> Result<ExitCode> {
+    let site = &loaded.site;
+    let mut folders = Vec::new();
+    let mut skipped = Vec::new();
+    for (class, result) in diaries::render(loaded, theme, renderer, classes, today) {
+        match result {
+            Ok(d) => folders.push(d),
+            Err(e) if all => skipped.push(format!("{}: {e:#}", class.name)),
+            Err(e) => return Err(e),
+        }
+    }
+    if folders.is_empty() {
+        nothing_to_print(&skipped)?;
+    }
+    let dir = site.print_path();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let mut pages: Vec<PathBuf> = Vec::new();
+    for f in &folders {
+        let path = write_private_folder(&dir, &f.folder, &f.files)?;
+        pages.extend(
+            f.files
+                .iter()
+                .filter(|(name, _)| name != "index.html")
+                .map(|(name, _)| path.join(name)),
+        );
+        written.push(path);
+    }
+    for s in &skipped {
+        eprintln!("skipped {s}");
+    }
+    let pupils: usize = folders.iter().map(|f| f.pupils).sum();
+    let what = if written.len() == 1 {
+        written[0].display().to_string()
+    } else {
+        format!("{} folders in {}", written.len(), dir.display())
+    };
+    eprintln!(
+        "wrote {pupils} diar{} to {what} in {:.2} s (private: keep them out of the public site)",
+        if pupils == 1 { "y" } else { "ies" },
+        started.elapsed().as_secs_f64()
+    );
+    if pdf {
+        let pdf_started = Instant::now();
+        let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
+            e.context(format!(
+                "the HTML was written ({what}), but no PDF could be made"
+            ))
+        })?;
+        make_pdfs(&chromium, &pages)?;
+        eprintln!(
+            "wrote {} PDF(s) with {} in {:.1} s",
+            pages.len(),
             chromium.display(),
             pdf_started.elapsed().as_secs_f64()
         );
@@ -314,6 +412,7 @@ fn printout(
                 sheets: 1,
             })
         }
+        PrintCommand::Diaries { .. } => unreachable!("diaries are printed by print_diaries"),
     }
 }
 

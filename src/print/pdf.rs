@@ -31,7 +31,7 @@ pub const HOW_TO_GET: &str = "install Chromium (Debian/Ubuntu: `apt-get install 
 pub fn find_chromium(configured: &str, root: &Path) -> Result<PathBuf> {
     let given = std::env::var_os(CHROMIUM_ENV)
         .filter(|p| !p.is_empty())
-        .map(|p| (PathBuf::from(p), format!("{CHROMIUM_ENV}")))
+        .map(|p| (PathBuf::from(p), CHROMIUM_ENV.to_string()))
         .or_else(|| {
             (!configured.is_empty()).then(|| {
                 let p = Path::new(configured);
