@@ -1,7 +1,10 @@
 //! `diary check` and `diary build`: load everything, validate, render, write.
 
+use std::time::{Duration, Instant};
+
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::check::{self, Finding};
 use crate::config::Site;
@@ -12,6 +15,7 @@ use crate::journal::{self, Journal};
 use crate::output::{CommitStats, Output};
 use crate::progress::Progress;
 use crate::render::{Renderer, Theme, minify_css};
+use crate::stamp;
 use crate::views::{HomeworkIndex, Inputs};
 
 /// A site with its journal and content loaded and checked.
@@ -32,10 +36,15 @@ impl Loaded {
 /// Loads and checks a site: settings (an error stops here), content/, and the journal
 /// (opened read-only).
 pub fn load(site: &Site) -> Result<Loaded> {
+    load_timed(site, &mut Timings::default())
+}
+
+fn load_timed(site: &Site, timings: &mut Timings) -> Result<Loaded> {
     let (posts, mut findings) = content::load(&site.root)?;
     let conn = journal::open_read_only(&site.journal_path())?;
     let (journal, journal_findings) = Journal::load(&conn)?;
     drop(conn);
+    timings.lap("load");
     findings.extend(journal_findings);
     findings.extend(check::check_journal(&journal, &site.config));
     findings.extend(check_posts(&posts, &journal));
@@ -48,6 +57,7 @@ pub fn load(site: &Site) -> Result<Loaded> {
         ));
     }
     findings.sort_by_key(|f| f.severity);
+    timings.lap("check");
     Ok(Loaded {
         site: site.clone(),
         journal,
@@ -84,12 +94,87 @@ pub struct BuildReport {
     pub slots: usize,
     /// Encrypted payloads written anew.
     pub resealed: usize,
+    /// Where the time went, phase by phase.
+    pub timings: Timings,
+    /// Nothing was done: the inputs and the output are those of the last build.
+    pub up_to_date: bool,
+}
+
+/// Wall-clock time per build phase, for `diary build --timings` and the benchmarks.
+#[derive(Debug)]
+pub struct Timings {
+    last: Instant,
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            last: Instant::now(),
+            phases: Vec::new(),
+        }
+    }
+}
+
+impl Timings {
+    /// Ends the phase `name` now.
+    pub fn lap(&mut self, name: &'static str) {
+        let now = Instant::now();
+        self.phases.push((name, now - self.last));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(name, d)| format!("{name} {:.3} s", d.as_secs_f64()))
+            .collect();
+        f.write_str(&parts.join(", "))
+    }
 }
 
 /// Builds the public site for the day `today` (in the school's timezone). Refuses to build
 /// when the checks find errors; writes nothing unless everything rendered.
 pub fn build(site: &Site, today: NaiveDate, verbose: bool) -> Result<BuildReport> {
-    let loaded = load(site)?;
+    build_with(site, today, verbose, false)
+}
+
+/// [`build`], with `force` to build in full even when the inputs are those of the last
+/// build (see [`crate::stamp`]).
+pub fn build_with(
+    site: &Site,
+    today: NaiveDate,
+    verbose: bool,
+    force: bool,
+) -> Result<BuildReport> {
+    let mut timings = Timings::default();
+    // An input that cannot be read is reported by the full build below.
+    let inputs = stamp::inputs_digest(site, today).ok();
+    timings.lap("inputs");
+    if !force
+        && let Some(inputs) = &inputs
+        && let Some(last) = stamp::fresh(site, inputs)
+    {
+        timings.lap("up to date");
+        return Ok(BuildReport {
+            stats: CommitStats {
+                files: last.files,
+                bytes: last.bytes,
+                written: 0,
+                removed: 0,
+            },
+            warnings: last.warnings,
+            diaries: last.diaries,
+            slots: last.slots,
+            resealed: 0,
+            timings,
+            up_to_date: true,
+        });
+    }
+    let loaded = load_timed(site, &mut timings)?;
     let errors = loaded.errors();
     if errors > 0 {
         let shown: Vec<String> = loaded
@@ -106,11 +191,27 @@ pub fn build(site: &Site, today: NaiveDate, verbose: bool) -> Result<BuildReport
             shown.join("\n")
         );
     }
-    let (output, sealed) = render_site(&loaded, today, verbose)?;
+    let (output, sealed) = render_site(&loaded, today, verbose, &mut timings)?;
     let stats = output.commit(&site.output_path())?;
     // Only now do the published payloads match the manifest.
     if let Some(store) = &sealed.store {
         store.save_manifest(&sealed.manifest)?;
+    }
+    timings.lap("write");
+    match inputs {
+        Some(inputs) => stamp::save(
+            site,
+            stamp::Stamp {
+                inputs,
+                output: String::new(),
+                files: stats.files,
+                bytes: stats.bytes,
+                warnings: loaded.findings.len(),
+                diaries: sealed.pages,
+                slots: sealed.slots,
+            },
+        ),
+        None => stamp::forget(site),
     }
     Ok(BuildReport {
         stats,
@@ -118,11 +219,18 @@ pub fn build(site: &Site, today: NaiveDate, verbose: bool) -> Result<BuildReport
         diaries: sealed.pages,
         slots: sealed.slots,
         resealed: sealed.resealed,
+        timings,
+        up_to_date: false,
     })
 }
 
 /// Renders every public page into memory.
-pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<(Output, Sealed)> {
+pub fn render_site(
+    loaded: &Loaded,
+    today: NaiveDate,
+    verbose: bool,
+    timings: &mut Timings,
+) -> Result<(Output, Sealed)> {
     let theme = Theme::load(&loaded.site)?;
     let renderer = Renderer::new(&theme, loaded.site.config.language)?;
     let inputs = Inputs {
@@ -173,47 +281,52 @@ pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<(
 
     let homework = HomeworkIndex::new(&loaded.journal);
     let progress = Progress::new("classes", refs.len() as u64, verbose);
-    for class in &refs {
-        let board = inputs.class_board(class);
-        page(
-            &mut out,
-            &class.url,
-            renderer.page("class.html", &class.url, "board", &board)?,
-        )?;
-        let entries = inputs.feed_entries(&board.announcements, &class.url);
-        out.write_output(
-            &class.feed_url,
-            feeds::atom(
+    // Each class's pages: (path, bytes, listed in the sitemap), rendered in parallel and
+    // written in class order.
+    let per_class: Vec<Vec<(String, Vec<u8>, bool)>> = refs
+        .par_iter()
+        .map(|class| -> Result<_> {
+            let mut files = Vec::new();
+            let board = inputs.class_board(class);
+            let html = renderer.page("class.html", &class.url, "board", &board)?;
+            files.push((class.url.clone(), html, true));
+            let entries = inputs.feed_entries(&board.announcements, &class.url);
+            let feed = feeds::atom(
                 &format!("{} · {title}", class.name),
                 &inputs.absolute(&class.feed_url),
                 &inputs.absolute(&class.url),
                 tz,
                 &entries,
-            ),
-        )?;
-        for (path, hw) in inputs.homework_pages(class, &homework) {
-            page(
-                &mut out,
-                &path,
-                renderer.page("homework.html", &path, "homework", &hw)?,
-            )?;
+            );
+            files.push((class.feed_url.clone(), feed.into(), false));
+            for (path, hw) in inputs.homework_pages(class, &homework) {
+                let html = renderer.page("homework.html", &path, "homework", &hw)?;
+                files.push((path, html, true));
+            }
+            let tt = inputs.timetable_page(class);
+            let html = renderer.page("timetable.html", &class.timetable_url, "timetable", &tt)?;
+            files.push((class.timetable_url.clone(), html, true));
+            let ev = inputs.events_page(class);
+            let html = renderer.page("events.html", &class.events_url, "events", &ev)?;
+            files.push((class.events_url.clone(), html, true));
+            files.push((
+                class.ics_url.clone(),
+                inputs.icalendar(Some(class)).into(),
+                false,
+            ));
+            progress.inc(1);
+            Ok(files)
+        })
+        .collect::<Result<_>>()?;
+    for (path, bytes, listed) in per_class.into_iter().flatten() {
+        if listed {
+            page(&mut out, &path, bytes)?;
+        } else {
+            out.write_output(&path, bytes)?;
         }
-        let tt = inputs.timetable_page(class);
-        page(
-            &mut out,
-            &class.timetable_url,
-            renderer.page("timetable.html", &class.timetable_url, "timetable", &tt)?,
-        )?;
-        let ev = inputs.events_page(class);
-        page(
-            &mut out,
-            &class.events_url,
-            renderer.page("events.html", &class.events_url, "events", &ev)?,
-        )?;
-        out.write_output(&class.ics_url, inputs.icalendar(Some(class)))?;
-        progress.inc(1);
     }
     progress.finish();
+    timings.lap("boards");
 
     let sealed = add_diaries(
         loaded,
@@ -224,6 +337,7 @@ pub fn render_site(loaded: &Loaded, today: NaiveDate, verbose: bool) -> Result<(
         &theme.fingerprint(),
         &mut out,
     )?;
+    timings.lap("diaries");
     out.write_output("sitemap.xml", feeds::sitemap(&sitemap))?;
     out.write_output("robots.txt", feeds::robots(&loaded.site.config.base_url))?;
     for (path, bytes) in theme.static_files() {

@@ -90,6 +90,13 @@ enum Command {
     Build {
         #[command(flatten)]
         day: Day,
+        /// Also print the time each phase took (load, check, boards, diaries, write).
+        #[arg(long)]
+        timings: bool,
+        /// Build in full even when the journal, content, theme, settings, codes and day are
+        /// those of the last build (which otherwise finishes at once: "up to date").
+        #[arg(long)]
+        force: bool,
     },
     /// Check, build and publish in one step: once (for cron or a systemd timer), or in a
     /// loop with --every. A failed check or build publishes nothing.
@@ -242,7 +249,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             if no_serve {
-                return build_site(&site, &day);
+                return build_site(&site, &day, false, false);
             }
             serve::serve(&cli.site, port, day.today)?;
             Ok(ExitCode::SUCCESS)
@@ -252,7 +259,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { all } => check_site(&cli.site, all),
-        Command::Build { day } => build_site(&Site::load(&cli.site)?, &day),
+        Command::Build {
+            day,
+            timings,
+            force,
+        } => build_site(&Site::load(&cli.site)?, &day, timings, force),
         Command::Refresh { every, day } => crate::refresh::run(
             &cli.site,
             &crate::refresh::Options {
@@ -333,8 +344,11 @@ fn init(dir: &Path, demo: Option<&DemoSize>, force: bool) -> Result<ExitCode> {
     }
     let gitignore = dir.join(".gitignore");
     if !gitignore.exists() {
-        std::fs::write(&gitignore, "/data/*.sqlite\n/public/\n/print/\n/.diary/\n")
-            .with_context(|| format!("cannot write {}", gitignore.display()))?;
+        std::fs::write(
+            &gitignore,
+            "/data/*.sqlite\n/public/\n/public.*\n/print/\n/.diary/\n",
+        )
+        .with_context(|| format!("cannot write {}", gitignore.display()))?;
     }
     let site = Site::load(dir)?;
     if let Some(size) = demo {
@@ -444,24 +458,39 @@ fn check_site(root: &Path, all: bool) -> Result<ExitCode> {
     })
 }
 
-fn build_site(site: &Site, day: &Day) -> Result<ExitCode> {
+fn build_site(site: &Site, day: &Day, timings: bool, force: bool) -> Result<ExitCode> {
     let started = Instant::now();
     let today = day.resolve(site);
-    let report = build::build(site, today, true)?;
+    let report = build::build_with(site, today, true, force)?;
     let s = report.stats;
-    eprintln!(
-        "built {} as of {today}: {} files, {} KB ({} new or changed, {} removed), {} diaries, {} codes ({} payloads sealed anew), {} warning(s), {:.2} s",
-        site.output_path().display(),
-        s.files,
-        s.bytes.div_ceil(1024),
-        s.written,
-        s.removed,
-        report.diaries,
-        report.slots,
-        report.resealed,
-        report.warnings,
-        started.elapsed().as_secs_f64()
-    );
+    if report.up_to_date {
+        eprintln!(
+            "{} is up to date as of {today}: the journal, content, theme, settings and codes \
+             are those of the last build ({} files, {} diaries; `diary build --force` builds \
+             anyway), {:.2} s",
+            site.output_path().display(),
+            s.files,
+            report.diaries,
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        eprintln!(
+            "built {} as of {today}: {} files, {} KB ({} new or changed, {} removed), {} diaries, {} codes ({} payloads sealed anew), {} warning(s), {:.2} s",
+            site.output_path().display(),
+            s.files,
+            s.bytes.div_ceil(1024),
+            s.written,
+            s.removed,
+            report.diaries,
+            report.slots,
+            report.resealed,
+            report.warnings,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    if timings {
+        eprintln!("phases: {}", report.timings);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -16,7 +16,7 @@ use crate::output::Output;
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::secrets::{Manifest, Store};
-use crate::views::{ClassRef, DiaryIndex, HomeworkIndex, Inputs};
+use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, LessonView};
 
 /// What the diary step produced.
 #[derive(Debug, Default)]
@@ -83,7 +83,11 @@ pub fn add_diaries(
             .filter_map(|s| Some((s.id, *by_id.get(&s.class_id)?)))
             .collect()
     };
-    let parts: BTreeMap<i64, _> = refs.iter().map(|r| (r.id, inputs.class_parts(r))).collect();
+    // What the pupils of a class share, lessons rendered once per class.
+    let parts: BTreeMap<i64, ClassParts> = refs
+        .par_iter()
+        .map(|r| Ok((r.id, class_parts(inputs, renderer, r, hw)?)))
+        .collect::<Result<_>>()?;
     let ix = DiaryIndex::new(j, &site.config.grading);
 
     // Pages: one per pupil with keys in the store, rendered and sealed in parallel.
@@ -166,4 +170,23 @@ pub fn add_diaries(
     }
     sealed.store = Some(store);
     Ok(sealed)
+}
+
+/// The class-wide parts of the diaries of `class`, each lesson rendered once by the theme's
+/// `partials/diary_lesson.html`.
+pub fn class_parts(
+    inputs: &Inputs,
+    renderer: &Renderer,
+    class: &ClassRef,
+    hw: &HomeworkIndex,
+) -> Result<ClassParts> {
+    #[derive(serde::Serialize)]
+    struct Lesson<'a> {
+        l: &'a LessonView,
+    }
+    inputs.class_parts(class, hw, |l| {
+        renderer
+            .render("partials/diary_lesson.html", "../", &Lesson { l })
+            .with_context(|| format!("rendering the diary lessons of class {}", class.name))
+    })
 }

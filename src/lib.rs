@@ -26,4 +26,5 @@ pub mod render;
 pub mod seal;
 pub mod secrets;
 pub mod serve;
+pub mod stamp;
 pub mod views;

@@ -48,14 +48,44 @@ fn build_is_deterministic_and_rebuild_rewrites_nothing() {
     let (_tmp, site) = demo_site(60);
     diary().arg("-C").arg(&site).arg("build").assert().success();
     let first = tree(&site.join("public"));
+    // Same inputs, same output: nothing to do.
     diary()
         .arg("-C")
         .arg(&site)
         .arg("build")
         .assert()
         .success()
+        .stderr(predicate::str::contains("public is up to date"));
+    assert_eq!(first, tree(&site.join("public")));
+    // In full, it rewrites nothing.
+    diary()
+        .args(["-C", site.to_str().unwrap(), "build", "--force"])
+        .assert()
+        .success()
         .stderr(predicate::str::contains("(0 new or changed, 0 removed)"));
     assert_eq!(first, tree(&site.join("public")));
+    // A file removed from the output brings the full build back, and it puts it back.
+    std::fs::remove_file(site.join("public/classes/index.html")).unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("(1 new or changed, 0 removed)"));
+    assert_eq!(first, tree(&site.join("public")));
+    // So does another build day.
+    diary()
+        .args([
+            "-C",
+            site.to_str().unwrap(),
+            "build",
+            "--today",
+            "2026-11-24",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("built "));
 
     // The same seed makes the same school; the same school builds the same bytes.
     let (_tmp2, other) = demo_site(60);

@@ -37,6 +37,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/partials/event.html",
     "templates/partials/week.html",
     "templates/partials/grades.html",
+    "templates/partials/diary_lesson.html",
     "static/style.css",
     "static/icon.svg",
     "static/diary.js",

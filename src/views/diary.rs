@@ -4,6 +4,7 @@
 //! totals, debts, and the class's announcements and events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
@@ -25,10 +26,39 @@ pub struct MarkView {
     pub debt: bool,
 }
 
+/// A lesson's HTML as every pupil of the class sees it, rendered once per class by the
+/// theme's `partials/diary_lesson.html` and cut where a pupil's own lines go: their
+/// attendance after `head`, their marks after `middle`.
+#[derive(Serialize, Clone, Default)]
+pub struct LessonHtml {
+    pub head: Arc<str>,
+    pub middle: Arc<str>,
+    pub tail: Arc<str>,
+}
+
+/// Where `partials/diary_lesson.html` leaves room for the pupil's attendance and marks.
+pub const ATTENDANCE_MARK: &str = "<!--attendance-->";
+pub const MARKS_MARK: &str = "<!--marks-->";
+
+impl LessonHtml {
+    /// Cuts a rendered lesson at its two marks; a theme that leaves a mark out gets the
+    /// pupil's lines at the end.
+    pub fn split(html: &str) -> LessonHtml {
+        let (head, rest) = html.split_once(ATTENDANCE_MARK).unwrap_or((html, ""));
+        let (middle, tail) = rest.split_once(MARKS_MARK).unwrap_or((rest, ""));
+        LessonHtml {
+            head: head.into(),
+            middle: middle.into(),
+            tail: tail.into(),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct ChildLesson {
+    /// The class's HTML of the lesson (see [`LessonHtml`]).
     #[serde(flatten)]
-    pub lesson: LessonView,
+    pub html: LessonHtml,
     pub marks: Vec<MarkView>,
     /// `absent`, `ill`, `excused`, `unexcused` or `late`.
     pub attendance: Option<&'static str>,
@@ -156,18 +186,50 @@ impl<'a> DiaryIndex<'a> {
     }
 }
 
-/// The class-wide parts of a diary, computed once per class.
+/// The class-wide parts of a diary, computed once per class: announcements, events and
+/// the HTML of every lesson of the weeks a diary shows.
 pub struct ClassParts {
     pub announcements: Vec<AnnouncementView>,
     pub events: Vec<EventView>,
+    pub lessons: HashMap<Id, LessonHtml>,
 }
 
 impl Inputs<'_> {
-    pub fn class_parts(&self, class: &ClassRef) -> ClassParts {
-        ClassParts {
+    /// The class-wide parts of the diaries of `class`; `render` turns a lesson's view into
+    /// its HTML (the theme's `partials/diary_lesson.html`).
+    pub fn class_parts(
+        &self,
+        class: &ClassRef,
+        hw: &HomeworkIndex,
+        render: impl Fn(&LessonView) -> anyhow::Result<String>,
+    ) -> anyhow::Result<ClassParts> {
+        let (first, last) = self.diary_weeks(class);
+        let end = last + Duration::days(i64::from(self.config.school_days) - 1);
+        let mut lessons = HashMap::new();
+        for l in hw.lessons(class.id, first, end) {
+            let html = render(&self.lesson_view(l, hw))?;
+            lessons.insert(l.id, LessonHtml::split(&html));
+        }
+        Ok(ClassParts {
             announcements: self.board_of(Some(class)),
             events: self.upcoming_events(Some(class.id)),
-        }
+            lessons,
+        })
+    }
+
+    /// The Mondays of the first and last week a diary shows: the current term's weeks,
+    /// and always the board's week.
+    fn diary_weeks(&self, class: &ClassRef) -> (NaiveDate, NaiveDate) {
+        let this_week = self.board_monday();
+        let term = self
+            .journal
+            .class(class.id)
+            .and_then(|c| self.current_term(c));
+        let (first, last) = match term {
+            Some(t) => (monday_of(t.starts_on), monday_of(t.ends_on)),
+            None => (this_week, this_week),
+        };
+        (first.min(this_week), last.max(this_week))
     }
 
     /// The diary of one child.
@@ -217,15 +279,11 @@ impl Inputs<'_> {
 
         // Weeks of the current term.
         let this_week = self.board_monday();
-        let term = j.class(class.id).and_then(|c| self.current_term(c));
-        let (first, last) = match term {
-            Some(t) => (monday_of(t.starts_on), monday_of(t.ends_on)),
-            None => (this_week, this_week),
-        };
+        let (first, last) = self.diary_weeks(class);
         let school_days = i64::from(self.config.school_days);
         let mut weeks = Vec::new();
-        let mut monday = first.min(this_week);
-        while monday <= last.max(this_week) {
+        let mut monday = first;
+        while monday <= last {
             let end = monday + Duration::days(school_days - 1);
             let lessons = hw.lessons(class.id, monday, end);
             let days = (0..school_days)
@@ -237,7 +295,7 @@ impl Inputs<'_> {
                         .map(|l| {
                             let a = att_by_lesson.get(&l.id);
                             ChildLesson {
-                                lesson: self.lesson_view(l, hw),
+                                html: parts.lessons.get(&l.id).cloned().unwrap_or_default(),
                                 marks: marks_by_lesson
                                     .get(&l.id)
                                     .map(|ms| ms.iter().map(|m| self.mark_view(m, ix)).collect())
