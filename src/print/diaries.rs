@@ -108,7 +108,7 @@ fn class_diaries(
             b.id,
         ))
     });
-    let parts = inputs.class_parts(class);
+    let parts = crate::diary::class_parts(inputs, renderer, class, hw)?;
     let mut files: Vec<(String, String)> = pupils
         .par_iter()
         .map(|s| {
