@@ -165,7 +165,7 @@ def bench(args, n):
     set_iterations(site, args.iterations)
 
     s, rss, text = run_rss(diary + ["codes", "issue"], env)
-    m = re.search(r"(\d+) code", text)
+    m = re.search(r"issued (\d+) new code", text)
     codes = int(m.group(1)) if m else 0
     per = s / codes * 1000 if codes else 0
     rows.append(
