@@ -113,7 +113,9 @@ pub fn add_diaries(
         .par_iter()
         .map(|(student, class, keys)| {
             let page = inputs.child_page(student, class, &parts[&class.id], hw, &ix);
+            let part = &parts[&class.id];
             let mut data = context.clone();
+            data.extend_from_slice(&part.digest);
             serde_json::to_writer(&mut data, &page)?;
             let hash = seal::keyed_hash(&hash_key, &data);
             let path = format!("diary/p/{}.bin", keys.page);
@@ -123,6 +125,7 @@ pub fn add_diaries(
             let html = renderer
                 .render("diary_child.html", "../", &page)
                 .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
+            let html = part.expand(&html);
             let dek = keys.dek()?;
             let bytes = seal::seal_page(&dek, &keys.page, &seal::page_plaintext(&html));
             Ok((path, hash, bytes, true))

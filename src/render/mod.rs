@@ -113,11 +113,15 @@ pub fn minify_css(css: &[u8]) -> Vec<u8> {
 }
 
 /// Escapes text for HTML and XML: `& < > " '` (Tera's default also escapes `/`, which
-/// makes every path in the output unreadable).
+/// makes every path in the output unreadable). Control characters other than tab and line
+/// ends are dropped: HTML does not allow them, and a diary page uses two of them to mark
+/// where a lesson's shared HTML goes.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {
+            '\t' | '\n' | '\r' => out.push(c),
+            c if c.is_control() && (c as u32) < 0x20 => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::homework::{HomeworkIndex, LessonView};
 use super::{AnnouncementView, ClassRef, Common, EventView, Inputs, monday_of};
@@ -54,11 +55,38 @@ impl LessonHtml {
     }
 }
 
+/// A diary lesson's place holders for the class's shared HTML: short tokens that
+/// [`ClassParts::expand`] replaces once the page is rendered, so that each pupil's page
+/// neither copies nor hashes the class's lessons again. A template sees `l.head`, `l.middle`
+/// and `l.tail` as HTML (`{{ l.head | safe }}`).
+#[derive(Serialize)]
+pub struct LessonTokens {
+    pub head: String,
+    pub middle: String,
+    pub tail: String,
+}
+
+/// Tokens are `\u{1}<index><h|m|t>\u{2}`; escaped journal text never holds these control
+/// characters (see [`crate::render::escape_html`]).
+const TOKEN_START: char = '\u{1}';
+const TOKEN_END: char = '\u{2}';
+
+impl LessonTokens {
+    fn new(index: usize) -> LessonTokens {
+        let t = |part: char| format!("{TOKEN_START}{index}{part}{TOKEN_END}");
+        LessonTokens {
+            head: t('h'),
+            middle: t('m'),
+            tail: t('t'),
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct ChildLesson {
-    /// The class's HTML of the lesson (see [`LessonHtml`]).
+    /// Where the class's HTML of the lesson goes (see [`LessonHtml`]).
     #[serde(flatten)]
-    pub html: LessonHtml,
+    pub html: LessonTokens,
     pub marks: Vec<MarkView>,
     /// `absent`, `ill`, `excused`, `unexcused` or `late`.
     pub attendance: Option<&'static str>,
@@ -191,7 +219,45 @@ impl<'a> DiaryIndex<'a> {
 pub struct ClassParts {
     pub announcements: Vec<AnnouncementView>,
     pub events: Vec<EventView>,
-    pub lessons: HashMap<Id, LessonHtml>,
+    /// The class's lessons' HTML, and where each lesson is in it.
+    pub lessons: Vec<LessonHtml>,
+    pub index: HashMap<Id, usize>,
+    /// A digest of `lessons`: a diary's content is its data with this.
+    pub digest: [u8; 32],
+}
+
+impl ClassParts {
+    /// A rendered diary with its lessons' tokens replaced by the class's HTML. A token that
+    /// names no lesson (a broken template) is left out.
+    pub fn expand(&self, html: &str) -> String {
+        let mut out = String::with_capacity(html.len() * 2);
+        let mut rest = html;
+        while let Some(start) = rest.find(TOKEN_START) {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + TOKEN_START.len_utf8()..];
+            let Some(end) = after.find(TOKEN_END) else {
+                rest = after;
+                continue;
+            };
+            let token = &after[..end];
+            rest = &after[end + TOKEN_END.len_utf8()..];
+            let (number, part) = token.split_at(token.len().saturating_sub(1));
+            if let Some(lesson) = number
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| self.lessons.get(i))
+            {
+                out.push_str(match part {
+                    "h" => &lesson.head,
+                    "m" => &lesson.middle,
+                    "t" => &lesson.tail,
+                    _ => "",
+                });
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 impl Inputs<'_> {
@@ -205,15 +271,22 @@ impl Inputs<'_> {
     ) -> anyhow::Result<ClassParts> {
         let (first, last) = self.diary_weeks(class);
         let end = last + Duration::days(i64::from(self.config.school_days) - 1);
-        let mut lessons = HashMap::new();
+        let mut lessons = Vec::new();
+        let mut index = HashMap::new();
+        let mut digest = Sha256::new();
         for l in hw.lessons(class.id, first, end) {
             let html = render(&self.lesson_view(l, hw))?;
-            lessons.insert(l.id, LessonHtml::split(&html));
+            digest.update((html.len() as u64).to_be_bytes());
+            digest.update(html.as_bytes());
+            index.insert(l.id, lessons.len());
+            lessons.push(LessonHtml::split(&html));
         }
         Ok(ClassParts {
             announcements: self.board_of(Some(class)),
             events: self.upcoming_events(Some(class.id)),
             lessons,
+            index,
+            digest: digest.finalize().into(),
         })
     }
 
@@ -295,7 +368,9 @@ impl Inputs<'_> {
                         .map(|l| {
                             let a = att_by_lesson.get(&l.id);
                             ChildLesson {
-                                html: parts.lessons.get(&l.id).cloned().unwrap_or_default(),
+                                html: LessonTokens::new(
+                                    parts.index.get(&l.id).copied().unwrap_or(usize::MAX),
+                                ),
                                 marks: marks_by_lesson
                                     .get(&l.id)
                                     .map(|ms| ms.iter().map(|m| self.mark_view(m, ix)).collect())
@@ -536,4 +611,37 @@ type SubjectMarks<'m> = (Id, Vec<(NaiveDate, &'m Mark)>);
 fn trim_float(x: f64) -> String {
     let s = format!("{x:.2}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_expand_to_the_class_lessons() {
+        let parts = ClassParts {
+            announcements: Vec::new(),
+            events: Vec::new(),
+            lessons: vec![LessonHtml::split(
+                "<li><p>Maths<!--attendance--></p><!--marks--><p>topic</p></li>",
+            )],
+            index: HashMap::from([(7, 0)]),
+            digest: [0; 32],
+        };
+        let t = LessonTokens::new(0);
+        let page = format!(
+            "<ol>{}<b>ill</b>{}<i>5</i>{}{}</ol>",
+            t.head,
+            t.middle,
+            t.tail,
+            LessonTokens::new(3).head
+        );
+        assert_eq!(
+            parts.expand(&page),
+            "<ol><li><p>Maths<b>ill</b></p><i>5</i><p>topic</p></li></ol>"
+        );
+        // Journal text cannot forge a token: escaping drops the control characters.
+        let forged = crate::render::escape_html(&format!("x{}y", t.head));
+        assert_eq!(parts.expand(&forged), "x0hy");
+    }
 }
