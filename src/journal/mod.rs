@@ -63,6 +63,18 @@ pub fn create_schema(conn: &Connection) -> Result<()> {
         .context("cannot create the journal schema")
 }
 
+/// Rows grouped by a key (marks by pupil, …), each group in the rows' order.
+pub fn group_by<T, K: std::hash::Hash + Eq>(
+    rows: &[T],
+    key: impl Fn(&T) -> K,
+) -> std::collections::HashMap<K, Vec<&T>> {
+    let mut groups: std::collections::HashMap<K, Vec<&T>> = std::collections::HashMap::new();
+    for row in rows {
+        groups.entry(key(row)).or_default().push(row);
+    }
+    groups
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,22 +188,13 @@ pub struct DiaryIndex<'a> {
 
 impl<'a> DiaryIndex<'a> {
     pub fn new(j: &'a Journal, grading: &crate::config::Grading) -> DiaryIndex<'a> {
-        let mut marks: HashMap<Id, Vec<&Mark>> = HashMap::new();
-        for m in &j.marks {
-            marks.entry(m.student_id).or_default().push(m);
-        }
-        let mut attendance: HashMap<Id, Vec<&Attendance>> = HashMap::new();
-        for a in &j.attendance {
-            attendance.entry(a.student_id).or_default().push(a);
-        }
+        let marks = crate::journal::group_by(&j.marks, |m| m.student_id);
+        let attendance = crate::journal::group_by(&j.attendance, |a| a.student_id);
         let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
         for gs in &j.group_students {
             groups.entry(gs.student_id).or_default().insert(gs.group_id);
         }
-        let mut period_marks: HashMap<Id, Vec<&PeriodMark>> = HashMap::new();
-        for pm in &j.period_marks {
-            period_marks.entry(pm.student_id).or_default().push(pm);
-        }
+        let period_marks = crate::journal::group_by(&j.period_marks, |pm| pm.student_id);
         DiaryIndex {
             marks,
             attendance,
