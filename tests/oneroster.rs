@@ -701,6 +701,36 @@ fn bad_input_names_file_line_column_and_changes_nothing() {
 }
 
 #[test]
+fn of_two_wrong_files_the_one_read_first_is_named() {
+    // results.csv is checked as the export is opened, but a wrong value there is reported
+    // only after the files read before it; a broken CSV row anywhere comes first.
+    let (tmp, site) = new_site();
+    let export = broken(tmp.path(), "users.csv", |t| {
+        t.replace("a2,,,true,petrov.p,", "a1,,,true,petrov.p,")
+    });
+    let results = export.join("results.csv");
+    let text = std::fs::read_to_string(&results).unwrap();
+    let row = "RES-2,active,,LI-M1,a2,fully graded,13,";
+    std::fs::write(
+        &results,
+        text.replace(row, "RES-2,active,,LI-M1,a2,fully graded,1З,"),
+    )
+    .unwrap();
+    let err = import_fails(&site, &export);
+    assert!(
+        err.contains("users.csv line 3, column sourcedId: 'a1' is already on line 2"),
+        "{err}"
+    );
+    std::fs::write(&results, text.replace(row, &format!("{row}x,"))).unwrap();
+    let err = import_fails(&site, &export);
+    assert!(
+        err.contains("results.csv line 3: the row has 16 fields"),
+        "{err}"
+    );
+    assert!(!journal(&site).exists());
+}
+
+#[test]
 fn demo_journal_is_not_mixed_with_an_export() {
     let (_tmp, site) = demo_site(40);
     let before = std::fs::read(journal(&site)).unwrap();

@@ -4,7 +4,9 @@
 //!
 //! 1. [`source`] opens the export and reads `manifest.csv`; [`table`] and [`records`] read
 //!    every file this import uses, checking each value (errors name file, line, column and
-//!    value) before the journal is touched.
+//!    value) before the journal is touched. Files are read row by row; results.csv, by far
+//!    the largest, is not kept: its rows are read again, one at a time, when they become
+//!    marks.
 //! 2. [`state`] applies the files to what earlier imports left (`bulk` replaces a file's
 //!    rows, `delta` adds, replaces and removes `tobedeleted` rows) and checks references.
 //! 3. [`project`] works out the journal the whole picture makes; [`score`] turns results
@@ -15,6 +17,7 @@
 //! The mapping and its choices are documented for school admins in
 //! docs/import-oneroster.md.
 
+mod hash;
 mod project;
 mod records;
 mod score;
@@ -23,24 +26,27 @@ mod state;
 mod sync;
 mod table;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::config::Config;
 use crate::journal::open_for_writing;
-use project::{MARKS, Projection, V, lesson_key};
-use records::{Outcome, Parsed, References};
+use hash::{Map, Set, Strings};
+use project::{MARKS, Projection, lesson_key};
+use records::{Parsed, References};
 use score::Converter;
 pub use source::Mode;
 use state::State;
 pub use sync::Counts;
-use sync::{SOURCE, Sync};
+use sync::{Row, SOURCE, Sync};
 
 /// The journal tables the import writes, in the order they are reported.
 const WRITTEN: [&str; 14] = [
@@ -183,45 +189,69 @@ struct Read {
     scales: Vec<Parsed<records::ScoreScale>>,
     line_items: Vec<Parsed<records::LineItem>>,
     line_item_scales: Vec<Parsed<records::ScaleLink>>,
-    results: Vec<Parsed<Outcome>>,
     result_scales: Vec<Parsed<records::ScaleLink>>,
     refs: References,
 }
 
-fn read(export: &source::Export) -> Result<Read> {
+/// Reads every file but results.csv into records; `results` is what checking results.csv
+/// found (its rows become marks one at a time when the journal is written: [`marks`]).
+/// Each file's bytes are freed once read.
+fn read(
+    export: &mut source::Export,
+    results: Option<(References, Option<anyhow::Error>)>,
+) -> Result<Read> {
     let mut refs = References::default();
     macro_rules! file {
-        ($name:literal, $f:expr) => {
-            match export.table($name) {
-                Some(t) => $f(t, &mut refs)?,
+        ($name:literal, $f:expr) => {{
+            let rows = match export.file($name) {
+                Some(f) => $f(f.parts(), &mut refs)?,
                 None => Vec::new(),
-            }
-        };
+            };
+            export.drop_file($name);
+            rows
+        }};
     }
+    let orgs = file!("orgs", |(f, b), r| records::orgs(f, b, r));
+    let sessions = file!("academicSessions", |(f, b), r| records::sessions(f, b, r));
+    let courses = file!("courses", |(f, b), r| records::courses(f, b, r));
+    let classes = file!("classes", |(f, b), r| records::classes(f, b, r));
+    let users = file!("users", |(f, b), r| records::users(f, b, r));
+    let roles = file!("roles", |(f, b), r| records::roles(f, b, r));
+    let enrollments = file!("enrollments", |(f, b), r| records::enrollments(f, b, r));
+    let categories = file!("categories", |(f, b), r| records::categories(f, b, r));
+    let scales = file!("scoreScales", |(f, b), r| records::score_scales(f, b, r));
+    let line_items = file!("lineItems", |(f, b), r| records::line_items(f, b, r));
+    let line_item_scales = file!("lineItemScoreScales", |f, r| records::scale_links(
+        f,
+        "lineItemSourcedId",
+        "lineItems",
+        r
+    ));
+    if let Some((later, error)) = results {
+        if let Some(e) = error {
+            return Err(e);
+        }
+        refs.extend(later);
+    }
+    let result_scales = file!("resultScoreScales", |f, r| records::scale_links(
+        f,
+        "resultSourcedId",
+        "results",
+        r
+    ));
     Ok(Read {
-        orgs: file!("orgs", records::orgs),
-        sessions: file!("academicSessions", records::sessions),
-        courses: file!("courses", records::courses),
-        classes: file!("classes", records::classes),
-        users: file!("users", records::users),
-        roles: file!("roles", records::roles),
-        enrollments: file!("enrollments", records::enrollments),
-        categories: file!("categories", records::categories),
-        scales: file!("scoreScales", records::score_scales),
-        line_items: file!("lineItems", records::line_items),
-        line_item_scales: file!("lineItemScoreScales", |t, r| records::scale_links(
-            t,
-            "lineItemSourcedId",
-            "lineItems",
-            r
-        )),
-        results: file!("results", records::results),
-        result_scales: file!("resultScoreScales", |t, r| records::scale_links(
-            t,
-            "resultSourcedId",
-            "results",
-            r
-        )),
+        orgs,
+        sessions,
+        courses,
+        classes,
+        users,
+        roles,
+        enrollments,
+        categories,
+        scales,
+        line_items,
+        line_item_scales,
+        result_scales,
         refs,
     })
 }
@@ -229,9 +259,19 @@ fn read(export: &source::Export) -> Result<Read> {
 /// Imports the export at `path` (a folder or a `.zip`) into the journal at `journal_path`,
 /// creating the journal if absent. One transaction: on any error nothing is written.
 pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summary> {
-    let mut export = source::open(path)?;
-    let read = read(&export)?;
-    export.drop_tables();
+    // results.csv, the largest file by far, is checked once through while the files are
+    // opened; its first wrong value is reported in turn, after those of the files before.
+    let mut results = None;
+    let mut export = source::open(path, |name, file| {
+        if name != "results" {
+            return table::Table::count(&file.name, &file.bytes);
+        }
+        let mut refs = References::default();
+        let (rows, error) = records::check_results(file.parts(), &mut refs)?;
+        results = Some((refs, error));
+        Ok(rows)
+    })?;
+    let read = read(&mut export, results)?;
     let fresh = match fs::metadata(journal_path) {
         Ok(meta) => meta.is_file() && meta.len() == 0,
         Err(e) if e.kind() == io::ErrorKind::NotFound => true,
@@ -241,7 +281,7 @@ pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summa
     };
     if !fresh {
         let mut conn = open_for_writing(journal_path)?;
-        return run(&mut conn, config, &export, read);
+        return run(&mut conn, config, export, read);
     }
     // A new journal is built under a temporary name and renamed into place when complete.
     let file_name = journal_path
@@ -262,7 +302,7 @@ pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summa
     remove_database(&temp);
     let result = (|| {
         let mut conn = open_for_writing(&temp)?;
-        let summary = run(&mut conn, config, &export, read)?;
+        let summary = run(&mut conn, config, export, read)?;
         conn.close()
             .map_err(|(_, e)| e)
             .with_context(|| format!("cannot close {}", temp.display()))?;
@@ -295,12 +335,14 @@ fn remove_database(path: &Path) {
 fn run(
     conn: &mut Connection,
     config: &Config,
-    export: &source::Export,
+    mut export: source::Export,
     read: Read,
 ) -> Result<Summary> {
-    // A large export changes many pages: keep them in memory until the commit instead of
-    // spilling them (each spill syncs the rollback journal to disk).
-    conn.pragma_update(None, "cache_size", -512_000)?;
+    // A page cache of 32 MB (SQLite's default is 2 MB). The import reads and writes each
+    // table in key order, so a larger cache buys little time and costs memory: a large
+    // import changes more pages than it could hold anyway, and SQLite writes the surplus
+    // out as it goes.
+    conn.pragma_update(None, "cache_size", -32_768)?;
     let tx = conn.transaction()?;
     let demo: Option<i64> = tx
         .query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {
@@ -325,7 +367,11 @@ fn run(
     }
 
     // 1. The OneRoster picture: earlier imports, then this export's files on top.
-    let mut state = State::load(&tx)?;
+    let replaced: Vec<&str> = source::USED
+        .into_iter()
+        .filter(|name| export.read.contains_key(name) && export.mode(name) == Mode::Bulk)
+        .collect();
+    let mut state = State::load(&tx, &replaced)?;
     let Read {
         orgs,
         sessions,
@@ -338,7 +384,6 @@ fn run(
         scales,
         line_items,
         line_item_scales,
-        results,
         result_scales,
         refs,
     } = read;
@@ -369,14 +414,15 @@ fn run(
     apply!("lineItems", line_items, line_items);
     apply!("lineItemScoreScales", line_item_scales, line_item_scales);
     state.check(&refs)?;
+    drop(refs);
 
     // 2. The journal it makes.
     let mut log = Log::default();
-    let proj = project::project(&state, config, &mut log)?;
+    let mut proj = project::project(&state, config, &mut log)?;
 
     // 3. Written, keyed by external_ids.
     let mut sync = Sync::new(&tx, &crate::import::csv::TABLES)?;
-    if sync.owned("school")?.is_empty()
+    if !sync.owns_any("school")?
         && let Some(id) = tx
             .query_row("SELECT id FROM school ORDER BY id LIMIT 1", [], |r| {
                 r.get::<_, i64>(0)
@@ -388,10 +434,30 @@ fn run(
         sync.adopt("school", key, id)?;
     }
     let mut stale: Vec<(&'static str, Vec<i64>)> = Vec::new();
-    for rows in &proj.tables {
-        let gone = sync.upsert(rows.table, rows.columns, &rows.rows)?;
-        stale.push((rows.table, gone.into_iter().map(|(_, id)| id).collect()));
+    for rows in std::mem::take(&mut proj.tables) {
+        let done = sync.upsert(
+            rows.table,
+            rows.columns,
+            rows.rows.iter().map(|(k, v)| (&**k, v)),
+            true,
+        )?;
+        stale.push((
+            rows.table,
+            done.stale.into_iter().map(|(_, id)| id).collect(),
+        ));
     }
+    let lessons = std::mem::take(&mut proj.lessons);
+    let done = sync.upsert(
+        "lessons",
+        project::LESSONS,
+        lessons.iter().map(|l| (&*l.key, l)),
+        true,
+    )?;
+    drop(lessons);
+    stale.push((
+        "lessons",
+        done.stale.into_iter().map(|(_, id)| id).collect(),
+    ));
     sync.links(
         "student_guardians",
         ("student_id", "students"),
@@ -413,24 +479,28 @@ fn run(
         &members,
         false,
     )?;
-    let mut written_marks = HashSet::new();
-    if let Some((file, _)) = export.read.get("results") {
-        let scale_files = export
-            .read
-            .get("resultScoreScales")
-            .map(|(f, _)| f.clone())
-            .unwrap_or_default();
+    let mut written_marks = Vec::new();
+    if let Some(file) = export.file("results") {
         written_marks = marks(
             &mut sync,
             &state,
             &proj,
             config,
             &mut log,
-            (file, export.mode("results"), results),
-            (&scale_files, result_scales),
+            (
+                file,
+                export.mode("results"),
+                export.read.get("results").map_or(0, |(_, n)| *n),
+            ),
+            result_scales,
         )?;
     }
-    relocate(&tx, &mut sync, &state, &proj, &written_marks, &mut log)?;
+    export.drop_file("results");
+    // After a bulk results.csv, every mark the import owns is one it wrote (the others
+    // went): none to move.
+    if !(export.read.contains_key("results") && export.mode("results") == Mode::Bulk) {
+        relocate(&tx, &mut sync, &state, &proj, &written_marks, &mut log)?;
+    }
     for (table, ids) in stale.iter().rev() {
         sync.delete(table, ids)?;
     }
@@ -461,32 +531,82 @@ fn run(
         .into_iter()
         .map(|((what, reason), (n, first))| (what, reason, n, first))
         .collect();
-    summary.notes = export.notes.iter().cloned().chain(log.notes).collect();
+    summary.notes = export.notes.into_iter().chain(log.notes).collect();
     Ok(summary)
+}
+
+/// A mark made from a result, until it is written.
+struct Mark {
+    /// The result's sourcedId: `text[key.0..key.1]`.
+    key: (u32, u32),
+    /// The comment: `text[comment.0..comment.1]` (`comment.0` [`NONE`]: none).
+    comment: (u32, u32),
+    /// The value: `words[value]` ([`NONE`]: none).
+    value: u32,
+    debt: bool,
+    /// Whether `work_type` is given.
+    typed: bool,
+    student: i64,
+    lesson: i64,
+    work_type: i64,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// A mark with the texts and values marks take, as written.
+struct MarkRow<'m> {
+    mark: &'m Mark,
+    text: &'m str,
+    words: &'m Strings,
+}
+
+impl Row for MarkRow<'_> {
+    fn values<'a>(&'a self, _: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()> {
+        let m = self.mark;
+        let text = |t: &'a str| ValueRef::Text(t.as_bytes());
+        out.copy_from_slice(&[
+            ValueRef::Integer(m.student),
+            ValueRef::Integer(m.lesson),
+            match m.typed {
+                true => ValueRef::Integer(m.work_type),
+                false => ValueRef::Null,
+            },
+            match m.value {
+                NONE => ValueRef::Null,
+                i => text(self.words.get(i)),
+            },
+            match m.comment {
+                (NONE, _) => ValueRef::Null,
+                (start, end) => text(&self.text[start as usize..end as usize]),
+            },
+            ValueRef::Integer(i64::from(m.debt)),
+        ]);
+        Ok(())
+    }
 }
 
 /// Results → marks. `bulk`: the marks of results not in the file go; `delta`: results
 /// `tobedeleted`, and results that no longer make a mark, take their mark with them.
+/// Returns the ids of the marks written, sorted.
 fn marks(
     sync: &mut Sync,
     state: &State,
     proj: &Projection,
     config: &Config,
     log: &mut Log,
-    (file, mode, results): (&str, Mode, Vec<Parsed<Outcome>>),
-    (scale_file, result_scales): (&str, Vec<Parsed<records::ScaleLink>>),
-) -> Result<HashSet<i64>> {
+    (file, mode, rows): (&source::File, Mode, usize),
+    result_scales: Vec<Parsed<records::ScaleLink>>,
+) -> Result<Vec<i64>> {
     let conv = Converter {
         grading: &config.grading,
         settings: &config.imports.oneroster,
     };
-    let mut scale_of_result: HashMap<String, String> = HashMap::new();
+    let mut scale_of_result: Map<String, String> = Map::default();
     for link in result_scales {
         if let Some(l) = link.record {
             scale_of_result.insert(l.owner, l.scale);
         }
     }
-    let _ = scale_file;
     let mut item_scales: HashMap<&str, Vec<&str>> = HashMap::new();
     for link in state.line_item_scales.values() {
         item_scales
@@ -494,52 +614,80 @@ fn marks(
             .or_default()
             .push(&link.scale);
     }
-    let mut desired: BTreeMap<String, Vec<V>> = BTreeMap::new();
-    let mut drop: HashSet<String> = HashSet::new();
-    for r in results {
-        let place = || format!("{file} line {}: {}", r.line, r.id);
-        let Some(o) = r.record else {
-            drop.insert(r.id);
-            continue;
-        };
-        let mut skip = |reason: String| {
+    // The results read a second time (they were checked before the journal was opened),
+    // one row at a time, into compact marks.
+    let mut desired: Vec<Mark> = Vec::with_capacity(rows);
+    // The marks' keys and comments.
+    let mut text = String::new();
+    let mut add = |s: &str| -> Result<(u32, u32)> {
+        let start = u32::try_from(text.len()).context("results.csv is too large")?;
+        text.push_str(s);
+        let end = u32::try_from(text.len())
+            .ok()
+            .filter(|e| *e != NONE)
+            .context("results.csv is too large")?;
+        Ok((start, end))
+    };
+    let mut drop: Set<Box<str>> = Set::default();
+    // The values marks take (`5`, `зч`, …), each kept once.
+    let mut words = Strings::default();
+    let mut lesson = String::new();
+    // Pupils, lessons and work types are written already: their ids are known.
+    let (students, lessons, work_types) = (
+        sync.ids("students"),
+        sync.ids("lessons"),
+        sync.ids("work_types"),
+    );
+    let id = |ids: &Map<Rc<str>, i64>, table: &str, key: &str| {
+        ids.get(key)
+            .copied()
+            .with_context(|| format!("internal: {table} row {key} was not written"))
+    };
+    records::results(file.parts(), |result, line, o| {
+        let place = || format!("{} line {line}: {result}", file.name);
+        let mut skip = |reason: String, log: &mut Log| {
             log.skip("result", reason, place());
-            drop.insert(r.id.clone());
+            if mode != Mode::Bulk {
+                drop.insert(result.into());
+            }
         };
-        let Some(item) = proj.items.get(&o.line_item) else {
+        let Some(o) = o else {
+            if mode != Mode::Bulk {
+                drop.insert(result.into());
+            }
+            return Ok(());
+        };
+        let Some(item) = proj.items.get(o.line_item) else {
             let why = proj
                 .item_skips
-                .get(&o.line_item)
+                .get(o.line_item)
                 .cloned()
                 .unwrap_or_else(|| "not imported".into());
-            skip(format!("its line item is skipped: {why}"));
-            continue;
+            skip(format!("its line item is skipped: {why}"), log);
+            return Ok(());
         };
-        let Some(&grade) = proj.pupils.get(&o.student) else {
-            skip("its student is not an imported pupil".into());
-            continue;
+        let Some(&grade) = proj.pupils.get(o.student) else {
+            skip("its student is not an imported pupil".into(), log);
+            return Ok(());
         };
-        let Some(class_key) = proj.parts.get(&(item.section.clone(), o.student.clone())) else {
-            skip("its student is not enrolled in the line item's class".into());
-            continue;
+        let Some(class_key) = proj.part(item.section(), o.student) else {
+            skip(
+                "its student is not enrolled in the line item's class".into(),
+                log,
+            );
+            return Ok(());
         };
         if grade == 1 {
-            skip("first grade gets no marks".into());
-            continue;
+            skip("first grade gets no marks".into(), log);
+            return Ok(());
         }
         // The score scales that apply, most specific first.
         let mut scales: Vec<&records::ScoreScale> = Vec::new();
-        let named = o
-            .scale
-            .as_deref()
-            .or(scale_of_result.get(&r.id).map(String::as_str));
-        for id in named.into_iter().chain(
-            item_scales
-                .get(o.line_item.as_str())
-                .into_iter()
-                .flatten()
-                .copied(),
-        ) {
+        let named = o.scale.or(scale_of_result.get(result).map(String::as_str));
+        for id in named
+            .into_iter()
+            .chain(item_scales.get(o.line_item).into_iter().flatten().copied())
+        {
             if let Some(s) = state.scales.get(id) {
                 scales.push(s);
             }
@@ -548,81 +696,127 @@ fn marks(
             state
                 .scales
                 .values()
-                .filter(|s| s.class.as_deref() == Some(item.section.as_str())),
+                .filter(|s| s.class.as_deref() == Some(item.section())),
         );
         scales.extend(
             state
                 .scales
                 .values()
-                .filter(|s| s.class.is_none() && s.course.as_deref() == Some(item.course.as_str())),
+                .filter(|s| s.class.is_none() && s.course.as_deref() == Some(item.course)),
         );
-        match conv.convert(&o, item.min, item.max, &scales) {
+        match conv.convert(&o, item.min(), item.max(), &scales) {
             Ok((value, debt)) => {
-                // Pupils, lessons and work types are written already: their ids are known.
-                let id = |table: &str, key: &str| {
-                    sync.id(table, key)
-                        .map(V::Int)
-                        .with_context(|| format!("internal: {table} row {key} was not written"))
+                lesson.clear();
+                lesson.push_str(o.line_item);
+                lesson.push('|');
+                lesson.push_str(class_key);
+                let student = id(students, "students", o.student)?;
+                let lesson = id(lessons, "lessons", &lesson)?;
+                let work_type = match item.category() {
+                    Some(c) => Some(id(work_types, "work_types", c)?),
+                    None => None,
                 };
-                desired.insert(
-                    r.id.clone(),
-                    vec![
-                        id("students", &o.student)?,
-                        id("lessons", &lesson_key(&o.line_item, class_key))?,
-                        match &item.category {
-                            Some(c) => id("work_types", c)?,
-                            None => V::Null,
-                        },
-                        value.map_or(V::Null, V::Text),
-                        o.comment.map_or(V::Null, V::Text),
-                        V::Int(i64::from(debt)),
-                    ],
-                );
+                let value = match value {
+                    None => NONE,
+                    Some(v) => match words.add(&v) {
+                        (NONE, _) => bail!("too many mark values"),
+                        (i, _) => i,
+                    },
+                };
+                desired.push(Mark {
+                    key: add(result)?,
+                    comment: match o.comment {
+                        Some(c) => add(c)?,
+                        None => (NONE, 0),
+                    },
+                    value,
+                    debt,
+                    typed: work_type.is_some(),
+                    student,
+                    lesson,
+                    work_type: work_type.unwrap_or_default(),
+                });
             }
-            Err(reason) => skip(reason),
+            Err(reason) => skip(reason, log),
         }
-    }
-    let stale = sync.upsert("marks", MARKS, &desired)?;
+        Ok(())
+    })?;
+    let key = |m: &Mark| &text[m.key.0 as usize..m.key.1 as usize];
+    desired.sort_unstable_by(|a, b| key(a).cmp(key(b)));
+    let done = sync.upsert(
+        "marks",
+        MARKS,
+        desired.iter().map(|mark| {
+            (
+                key(mark),
+                MarkRow {
+                    mark,
+                    text: &text,
+                    words: &words,
+                },
+            )
+        }),
+        false,
+    )?;
+    drop_marks(sync, mode, &drop, done.stale)?;
+    let mut written = done.written;
+    written.sort_unstable();
+    Ok(written)
+}
+
+/// Deletes the marks of results no longer in the export (`bulk`) or dropped from it.
+fn drop_marks(
+    sync: &mut Sync,
+    mode: Mode,
+    dropped: &Set<Box<str>>,
+    stale: Vec<(String, i64)>,
+) -> Result<()> {
     let gone: Vec<i64> = stale
         .into_iter()
-        .filter(|(key, _)| mode == Mode::Bulk || drop.contains(key))
+        .filter(|(key, _)| mode == Mode::Bulk || dropped.contains(key.as_str()))
         .map(|(_, id)| id)
         .collect();
-    sync.delete("marks", &gone)?;
-    Ok(desired.keys().filter_map(|k| sync.id("marks", k)).collect())
+    sync.delete("marks", &gone)
 }
 
 /// Marks of earlier imports follow their pupil: when the pupil now sits in another class
 /// (or group) of the line item's class, the mark moves to that lesson; when the pupil is
-/// no longer taught it, the mark goes.
+/// no longer taught it, the mark goes. `written` (sorted) are the marks of this import.
 fn relocate(
     conn: &Connection,
     sync: &mut Sync,
     state: &State,
     proj: &Projection,
-    written: &HashSet<i64>,
+    written: &[i64],
     log: &mut Log,
 ) -> Result<()> {
+    let mut rows: Vec<(i64, i64, i64)> = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT m.id, m.student_id, m.lesson_id FROM marks m JOIN external_ids e ON \
+             e.local_id = m.id AND e.source = ?1 AND e.kind = 'marks'",
+        )?;
+        let mut q = stmt.query([SOURCE])?;
+        while let Some(r) = q.next()? {
+            let mark: i64 = r.get(0)?;
+            // Written by this import, on the right lesson.
+            if written.binary_search(&mark).is_err() {
+                rows.push((mark, r.get(1)?, r.get(2)?));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
     let lesson_keys = sync.keys("lessons")?;
     let student_keys = sync.keys("students")?;
-    let mut stmt = conn.prepare(
-        "SELECT m.id, m.student_id, m.lesson_id FROM marks m JOIN external_ids e ON \
-         e.local_id = m.id AND e.source = ?1 AND e.kind = 'marks'",
-    )?;
-    let rows: Vec<(i64, i64, i64)> = stmt
-        .query_map([SOURCE], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    drop(stmt);
     let mut moves = Vec::new();
     let mut gone = Vec::new();
     for (mark, student, lesson) in rows {
-        if written.contains(&mark) {
-            continue; // written by this import, on the right lesson
-        }
         // A pupil the export no longer has goes with their marks.
         let Some(pupil) = student_keys
             .get(&student)
-            .filter(|p| proj.pupils.contains_key(*p))
+            .filter(|p| proj.pupils.contains_key(&***p))
         else {
             continue;
         };
@@ -635,8 +829,7 @@ fn relocate(
             continue;
         };
         let target = proj
-            .parts
-            .get(&(i.section.clone(), pupil.clone()))
+            .part(i.section(), pupil)
             .and_then(|class| sync.id("lessons", &lesson_key(item, class)));
         match target {
             Some(t) if t == lesson => {}

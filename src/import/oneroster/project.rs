@@ -7,13 +7,17 @@
 //! them) and refer to each other by key; [`super::sync`] turns keys into journal ids.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
+use rusqlite::types::ValueRef;
 
 use super::Log;
+use super::hash::Map;
 use super::records::*;
 use super::state::State;
+use super::sync::{Row, Sync};
 use super::table::day_of;
 use crate::config::Config;
 use crate::journal::parse_date;
@@ -24,14 +28,14 @@ pub enum V {
     Null,
     Int(i64),
     Real(f64),
-    Text(String),
+    Text(Rc<str>),
     /// `(table, key)`: the journal id of that row.
-    Ref(&'static str, String),
+    Ref(&'static str, Rc<str>),
 }
 
 impl V {
-    fn text(s: impl Into<String>) -> V {
-        V::Text(s.into())
+    fn text(s: impl AsRef<str>) -> V {
+        V::Text(s.as_ref().into())
     }
 
     fn opt_text(s: Option<&str>) -> V {
@@ -39,7 +43,7 @@ impl V {
     }
 
     fn opt_ref(table: &'static str, key: Option<&String>) -> V {
-        key.map_or(V::Null, |k| V::Ref(table, k.clone()))
+        key.map_or(V::Null, |k| V::Ref(table, k.as_str().into()))
     }
 }
 
@@ -91,33 +95,104 @@ pub const MARKS: &[&str] = &[
 ];
 
 /// A line item that became lessons: what its results need.
-pub struct Item {
-    pub section: String,
-    pub course: String,
-    pub category: Option<String>,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
+pub struct Item<'s> {
+    line_item: &'s LineItem,
+    /// The course of its class.
+    pub course: &'s str,
+    /// Whether its category became a work type.
+    typed: bool,
+}
+
+impl<'s> Item<'s> {
+    /// Its class (a section).
+    pub fn section(&self) -> &'s str {
+        &self.line_item.class
+    }
+
+    /// Its category, if it became a work type.
+    pub fn category(&self) -> Option<&'s str> {
+        self.line_item.category.as_deref().filter(|_| self.typed)
+    }
+
+    pub fn min(&self) -> Option<f64> {
+        self.line_item.min
+    }
+
+    pub fn max(&self) -> Option<f64> {
+        self.line_item.max
+    }
+}
+
+/// A lesson: a line item taught to one class (or a group of it).
+pub struct Lesson<'s> {
+    /// [`lesson_key`].
+    pub key: Box<str>,
+    class: Rc<str>,
+    group: Option<Rc<str>>,
+    subject: &'s str,
+    teacher: Option<&'s str>,
+    date: Rc<str>,
+    number: i64,
+    room: Option<&'s str>,
+    topic: &'s str,
+}
+
+impl Row for Lesson<'_> {
+    fn values<'a>(&'a self, sync: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()> {
+        let text = |t: &'a str| ValueRef::Text(t.as_bytes());
+        let values = [
+            sync.reference("classes", &self.class)?,
+            match &self.group {
+                Some(g) => sync.reference("groups", g)?,
+                None => ValueRef::Null,
+            },
+            sync.reference("subjects", self.subject)?,
+            match self.teacher {
+                Some(t) => sync.reference("teachers", t)?,
+                None => ValueRef::Null,
+            },
+            text(&self.date),
+            ValueRef::Integer(self.number),
+            self.room.map_or(ValueRef::Null, text),
+            text(self.topic),
+        ];
+        out.copy_from_slice(&values);
+        Ok(())
+    }
 }
 
 /// The journal as the export makes it.
-pub struct Projection {
+pub struct Projection<'s> {
     /// In write order: school, academic_years, periods, teachers, classes, students,
-    /// guardians, subjects, groups, work_types, lessons.
+    /// guardians, subjects, groups, work_types.
     pub tables: Vec<Rows>,
+    /// The lessons (written after the tables), in key order.
+    pub lessons: Vec<Lesson<'s>>,
     /// (student key, guardian key, relation).
     pub student_guardians: Vec<(String, String, Option<String>)>,
     /// (group key, student key).
     pub group_students: Vec<(String, String)>,
     /// Pupil (user sourcedId) → grade.
     pub pupils: HashMap<String, i64>,
-    /// (section, pupil) → the key of the pupil's class (the part of the section they are
+    /// Section → pupil → the key of the pupil's class (the part of the section they are
     /// taught in).
-    pub parts: HashMap<(String, String), String>,
+    pub parts: HashMap<String, HashMap<String, String>>,
     /// Line items that have lessons.
-    pub items: HashMap<String, Item>,
+    pub items: Map<&'s str, Item<'s>>,
     /// Line items without lessons → why.
-    pub item_skips: HashMap<String, String>,
+    pub item_skips: HashMap<&'s str, String>,
 }
+
+impl Projection<'_> {
+    /// The key of the class `pupil` is taught `section` in.
+    pub fn part(&self, section: &str, pupil: &str) -> Option<&str> {
+        self.parts.get(section)?.get(pupil).map(String::as_str)
+    }
+}
+
+/// A part of a section: the key of a class among its pupils, and the key of their group
+/// unless the section is the whole class's.
+type Part = (Rc<str>, Option<Rc<str>>);
 
 /// The key of a line item's lesson for one class.
 pub fn lesson_key(item: &str, class_key: &str) -> String {
@@ -175,7 +250,7 @@ struct JClass {
     teacher: Option<String>,
 }
 
-pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projection> {
+pub fn project<'s>(state: &'s State, config: &Config, log: &mut Log) -> Result<Projection<'s>> {
     let tz = config.tz();
     let date = |s: &str| parse_date(s).expect("dates are checked when read");
 
@@ -317,7 +392,7 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
         period_rows.rows.insert(
             format!("year:{key}"),
             vec![
-                V::Ref("academic_years", key.clone()),
+                V::Ref("academic_years", key.as_str().into()),
                 V::text("year"),
                 V::Int(1),
                 V::text(&y.name),
@@ -383,7 +458,7 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
                 period_rows.rows.insert(
                     (*id).clone(),
                     vec![
-                        V::Ref("academic_years", key.clone()),
+                        V::Ref("academic_years", key.as_str().into()),
                         V::text(k),
                         V::Int(i as i64 + 1),
                         V::text(&s.title),
@@ -742,7 +817,7 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
         student_rows.rows.insert(
             uid.clone(),
             vec![
-                V::Ref("classes", class_key.clone()),
+                V::Ref("classes", class_key.as_str().into()),
                 V::text(last),
                 V::text(first),
                 V::opt_text(u.middle.as_deref()),
@@ -780,7 +855,7 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
         class_rows.rows.insert(
             c.key.clone(),
             vec![
-                V::Ref("academic_years", current.clone()),
+                V::Ref("academic_years", current.as_str().into()),
                 V::Int(c.grade),
                 V::text(letter),
                 V::text(name),
@@ -868,9 +943,8 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
     let mut subject_rows = Rows::new("subjects", SUBJECTS);
     let mut group_rows = Rows::new("groups", GROUPS);
     let mut group_students = Vec::new();
-    let mut parts: HashMap<(String, String), String> = HashMap::new();
-    // section → [(class key, group key if not the whole class)]
-    let mut section_parts: BTreeMap<&str, Vec<(String, Option<String>)>> = BTreeMap::new();
+    let mut parts: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut section_parts: BTreeMap<&str, Vec<Part>> = BTreeMap::new();
     let mut group_names: BTreeMap<(String, String), Vec<(String, &str)>> = BTreeMap::new();
     for s in sections.values() {
         if section_skips.contains_key(s.id) {
@@ -910,8 +984,8 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
                 group_rows.rows.insert(
                     key.clone(),
                     vec![
-                        V::Ref("classes", class_key.to_string()),
-                        V::Ref("subjects", s.course.to_string()),
+                        V::Ref("classes", class_key.into()),
+                        V::Ref("subjects", s.course.into()),
                         V::text(&s.class.title),
                     ],
                 );
@@ -921,12 +995,15 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
                 Some(key)
             };
             for m in &members {
-                parts.insert((s.id.to_string(), m.to_string()), class_key.to_string());
+                parts
+                    .entry(s.id.to_string())
+                    .or_default()
+                    .insert(m.to_string(), class_key.to_string());
             }
             section_parts
                 .entry(s.id)
                 .or_default()
-                .push((class_key.to_string(), group));
+                .push((class_key.into(), group.map(Rc::from)));
         }
     }
     // Two groups of one class named alike are told apart by their class code or id.
@@ -963,19 +1040,21 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
     }
 
     // --- Lessons: one per line item and class (docs: "Line items → lessons").
-    let mut lesson_rows = Rows::new("lessons", LESSONS);
-    let mut items = HashMap::new();
+    let mut lessons: Vec<Lesson<'s>> = Vec::new();
+    let mut items = Map::default();
     let mut item_skips = HashMap::new();
     let mut outside_period = 0;
+    let mut teachers: HashMap<&str, Option<&'s str>> = HashMap::new();
+    let mut dates: HashMap<NaiveDate, Rc<str>> = HashMap::new();
     for (id, li) in &state.line_items {
         let place = || state.place("lineItems", id);
-        let skip = |reason: String, log: &mut Log, skips: &mut HashMap<String, String>| {
+        let skip = |reason: String, log: &mut Log, skips: &mut HashMap<&'s str, String>| {
             log.skip("line item", reason.clone(), place());
-            skips.insert(id.clone(), reason);
+            skips.insert(id.as_str(), reason);
         };
-        let Some(s) = sections.get(li.class.as_str()) else {
+        let Some(s) = sections.get(&*li.class) else {
             let why = section_skips
-                .get(li.class.as_str())
+                .get(&*li.class)
                 .cloned()
                 .unwrap_or_else(|| "not imported".into());
             skip(
@@ -1032,48 +1111,59 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
             .iter()
             .find_map(|p| p.parse::<i64>().ok().filter(|n| (0..=20).contains(n)))
             .unwrap_or(1);
-        let teacher = teacher_key(teacher_of(s.id));
+        let teacher = *teachers
+            .entry(s.id)
+            .or_insert_with(|| teacher_of(s.id).filter(|t| teacher_rows.rows.contains_key(*t)));
+        let date = dates
+            .entry(day)
+            .or_insert_with(|| day.to_string().into())
+            .clone();
         for (class_key, group) in class_parts {
-            lesson_rows.rows.insert(
-                lesson_key(id, class_key),
-                vec![
-                    V::Ref("classes", class_key.clone()),
-                    V::opt_ref("groups", group.as_ref()),
-                    V::Ref("subjects", s.course.to_string()),
-                    V::opt_ref("teachers", teacher.as_ref()),
-                    V::text(day.to_string()),
-                    V::Int(number),
-                    V::opt_text(s.class.location.as_deref()),
-                    V::text(&li.title),
-                ],
-            );
+            lessons.push(Lesson {
+                key: lesson_key(id, class_key).into(),
+                class: class_key.clone(),
+                group: group.clone(),
+                subject: s.course,
+                teacher,
+                date: date.clone(),
+                number,
+                room: s.class.location.as_deref(),
+                topic: &li.title,
+            });
         }
         items.insert(
-            id.clone(),
+            id.as_str(),
             Item {
-                section: s.id.to_string(),
-                course: s.course.to_string(),
-                category: li
+                line_item: li,
+                course: s.course,
+                typed: li
                     .category
-                    .clone()
-                    .filter(|c| work_rows.rows.contains_key(c)),
-                min: li.min,
-                max: li.max,
+                    .as_deref()
+                    .is_some_and(|c| work_rows.rows.contains_key(c)),
             },
         );
     }
+    // In key order; of two lessons with one key (an item id holding `|`), the later stays.
+    lessons.sort_by(|a, b| a.key.cmp(&b.key));
+    lessons.dedup_by(|later, earlier| {
+        let same = later.key == earlier.key;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
     // Subjects only of the lessons and groups made (not of homerooms' own courses).
-    let used: BTreeSet<String> = lesson_rows
-        .rows
-        .values()
-        .chain(group_rows.rows.values())
-        .flat_map(|row| row.iter())
-        .filter_map(|v| match v {
-            V::Ref("subjects", k) => Some(k.clone()),
-            _ => None,
-        })
+    let used: BTreeSet<&str> = lessons
+        .iter()
+        .map(|l| l.subject)
+        .chain(group_rows.rows.values().flat_map(|row| {
+            row.iter().filter_map(|v| match v {
+                V::Ref("subjects", k) => Some(&**k),
+                _ => None,
+            })
+        }))
         .collect();
-    subject_rows.rows.retain(|k, _| used.contains(k));
+    subject_rows.rows.retain(|k, _| used.contains(k.as_str()));
     if outside_period > 0 {
         log.note(format!(
             "{outside_period} line item(s) are dated outside their grading period; their marks \
@@ -1093,8 +1183,8 @@ pub fn project(state: &State, config: &Config, log: &mut Log) -> Result<Projecti
             subject_rows,
             group_rows,
             work_rows,
-            lesson_rows,
         ],
+        lessons,
         student_guardians: links
             .into_iter()
             .map(|((s, g), relation)| (s, g, relation))

@@ -86,7 +86,7 @@ impl Converter<'_> {
             return Ok((None, true));
         }
         let debt = r.late || r.incomplete;
-        let value = match (r.score, r.text.as_deref()) {
+        let value = match (r.score, r.text) {
             (Some(score), _) => Some(self.mark_of_score(score, min, max)?),
             (None, Some(text)) => Some(self.mark_of_text(text, min, max, scales)?),
             (None, None) => None,
@@ -180,10 +180,10 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
-    fn outcome() -> Outcome {
+    fn outcome() -> Outcome<'static> {
         Outcome {
-            line_item: "li".into(),
-            student: "s".into(),
+            line_item: "li",
+            student: "s",
             status: Some("fully graded"),
             score: None,
             text: None,
@@ -282,7 +282,7 @@ mod tests {
             Ok((Some("осв".into()), false))
         );
         let pass = Outcome {
-            text: Some("PASS".into()),
+            text: Some("PASS"),
             ..outcome()
         };
         assert_eq!(
@@ -290,7 +290,7 @@ mod tests {
             Ok((Some("зч".into()), false))
         );
         let four = Outcome {
-            text: Some("4".into()),
+            text: Some("4"),
             ..outcome()
         };
         assert_eq!(
@@ -310,7 +310,7 @@ mod tests {
             values: vec![("отлично".into(), "5".into())],
         };
         let a = Outcome {
-            text: Some("a".into()),
+            text: Some("a"),
             ..outcome()
         };
         assert_eq!(
@@ -318,7 +318,7 @@ mod tests {
             Ok((Some("5".into()), false))
         );
         let f = Outcome {
-            text: Some("F".into()),
+            text: Some("F"),
             ..outcome()
         };
         assert_eq!(
@@ -326,7 +326,7 @@ mod tests {
             Ok((Some("2".into()), false))
         );
         let otl = Outcome {
-            text: Some("Отлично".into()),
+            text: Some("Отлично"),
             ..outcome()
         };
         assert_eq!(
@@ -334,7 +334,7 @@ mod tests {
             Ok((Some("5".into()), false))
         );
         let unknown = Outcome {
-            text: Some("B+".into()),
+            text: Some("B+"),
             ..outcome()
         };
         assert!(c.convert(&unknown, None, None, &[&letters]).is_err());

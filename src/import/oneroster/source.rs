@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
@@ -60,12 +60,26 @@ const UNUSED: [&str; 8] = [
     "resultLearningObjectiveIds",
 ];
 
-/// An opened export: its CSV files in memory and what its manifest says about them.
+/// A file of the export this import reads: its name as the export spells it and its bytes.
+pub struct File {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+impl File {
+    /// The name and the bytes, as the readers of [`super::records`] take them.
+    pub fn parts(&self) -> (&str, &[u8]) {
+        (&self.name, &self.bytes)
+    }
+}
+
+/// An opened export: the CSV files it gives, checked to be well-formed CSV, and what its
+/// manifest says about them.
 pub struct Export {
     /// `1.1` or `1.2` (1.0 is read as 1.1).
     pub version: String,
-    /// Per used file (`users`), how it is given and, unless absent, its table.
-    pub files: BTreeMap<&'static str, (Mode, Option<Table>)>,
+    /// Per used file (`users`), how it is given and, unless absent, the file.
+    pub files: BTreeMap<&'static str, (Mode, Option<File>)>,
     /// Things worth saying in the summary (files ignored, a guessed version).
     pub notes: Vec<String>,
     /// Per file read (`users`): its name as the export spells it, and its rows.
@@ -77,21 +91,22 @@ impl Export {
         self.files.get(name).map_or(Mode::Absent, |(m, _)| *m)
     }
 
-    pub fn table(&self, name: &str) -> Option<&Table> {
-        self.files.get(name).and_then(|(_, t)| t.as_ref())
+    pub fn file(&self, name: &str) -> Option<&File> {
+        self.files.get(name).and_then(|(_, f)| f.as_ref())
     }
 
-    /// Frees the parsed files once their records are read ([`Export::read`] stays).
-    pub fn drop_tables(&mut self) {
-        for (_, table) in self.files.values_mut() {
-            *table = None;
+    /// Frees the bytes of one file.
+    pub fn drop_file(&mut self, name: &str) {
+        if let Some((_, file)) = self.files.get_mut(name) {
+            *file = None;
         }
     }
 }
 
-/// Reads a folder or a `.zip` and its manifest, and parses the files this import uses.
-pub fn open(path: &Path) -> Result<Export> {
-    let raw = if path.is_dir() {
+/// Reads a folder or a `.zip` and its manifest, and the files this import uses, each
+/// checked by `check` (that it is well-formed CSV: [`Table::count`]), which gives its rows.
+pub fn open(path: &Path, mut check: impl FnMut(&str, &File) -> Result<usize>) -> Result<Export> {
+    let mut raw = if path.is_dir() {
         read_folder(path)?
     } else if path.is_file() {
         read_zip(path)?
@@ -101,14 +116,15 @@ pub fn open(path: &Path) -> Result<Export> {
             path.display()
         );
     };
-    let Some(manifest) = raw.get("manifest.csv") else {
+    if !raw.contains_key("manifest.csv") {
         bail!(
             "{} has no manifest.csv; a OneRoster export lists its files there \
              (docs/import-oneroster.md)",
             path.display()
         );
-    };
-    let manifest = Table::parse(&manifest.0, &manifest.1)?;
+    }
+    let manifest = raw.load("manifest.csv")?;
+    let manifest = Table::parse(&manifest.name, &manifest.bytes)?;
     manifest.require(&["propertyName", "value"])?;
     let mut version = None;
     let mut modes: BTreeMap<String, (Mode, u64)> = BTreeMap::new();
@@ -152,6 +168,7 @@ pub fn open(path: &Path) -> Result<Export> {
         }
     };
     let mut files = BTreeMap::new();
+    let mut read = BTreeMap::new();
     for name in USED {
         let key = name.to_ascii_lowercase();
         let file_key = format!("{key}.csv");
@@ -179,11 +196,16 @@ pub fn open(path: &Path) -> Result<Export> {
             }
             (None, None) => Mode::Absent,
         };
-        let table = match (mode, present) {
+        let file = match (mode, present) {
             (Mode::Absent, _) | (_, None) => None,
-            (_, Some((written, bytes))) => Some(Table::parse(written, bytes)?),
+            (_, Some(_)) => {
+                let file = raw.load(&file_key)?;
+                let rows = check(name, &file)?;
+                read.insert(name, (file.name.clone(), rows));
+                Some(file)
+            }
         };
-        files.insert(name, (mode, table));
+        files.insert(name, (mode, file));
     }
     let unused: Vec<&str> = UNUSED
         .iter()
@@ -200,12 +222,6 @@ pub fn open(path: &Path) -> Result<Export> {
                 .join(", ")
         ));
     }
-    let read = files
-        .iter()
-        .filter_map(|(name, (_, t))| {
-            Some((*name, (t.as_ref()?.file.clone(), t.as_ref()?.rows.len())))
-        })
-        .collect();
     Ok(Export {
         version,
         files,
@@ -214,11 +230,69 @@ pub fn open(path: &Path) -> Result<Export> {
     })
 }
 
-/// Lower-case file name → (name as written, bytes), for the `.csv` files of a folder.
-type RawFiles = BTreeMap<String, (String, Vec<u8>)>;
+/// The `.csv` files of an export, by lower-case file name, read when asked for.
+struct RawFiles {
+    /// Lower-case file name → (name as written, where it is).
+    files: BTreeMap<String, (String, Place)>,
+    zip: Option<(PathBuf, zip::ZipArchive<fs::File>)>,
+}
+
+/// Where a file of an export is.
+enum Place {
+    File(PathBuf),
+    /// An entry of the zip.
+    Entry(String),
+}
+
+impl RawFiles {
+    fn contains_key(&self, key: &str) -> bool {
+        self.files.contains_key(key)
+    }
+
+    fn get(&self, key: &str) -> Option<(&String, &Place)> {
+        self.files.get(key).map(|(w, p)| (w, p))
+    }
+
+    fn insert(&mut self, name: String, location: Place) -> Result<()> {
+        let key = name.to_ascii_lowercase();
+        if let Some((other, _)) = self.files.get(&key) {
+            bail!("{other} and {name} are the same file; keep one");
+        }
+        self.files.insert(key, (name, location));
+        Ok(())
+    }
+
+    /// The bytes of the file `key` (a key of the listing).
+    fn load(&mut self, key: &str) -> Result<File> {
+        let (name, location) = self.files.get(key).expect("listed");
+        let bytes = match (location, &mut self.zip) {
+            (Place::File(path), _) => {
+                fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+            }
+            (Place::Entry(_), None) => unreachable!("an entry of no zip"),
+            (Place::Entry(entry_name), Some((path, zip))) => {
+                let mut entry = zip
+                    .by_name(entry_name)
+                    .with_context(|| format!("cannot read {entry_name} in {}", path.display()))?;
+                let mut bytes = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0));
+                entry
+                    .read_to_end(&mut bytes)
+                    .with_context(|| format!("cannot read {entry_name} in {}", path.display()))?;
+                bytes
+            }
+        };
+        Ok(File {
+            name: name.clone(),
+            bytes,
+        })
+    }
+}
 
 fn read_folder(dir: &Path) -> Result<RawFiles> {
-    let mut out = RawFiles::new();
+    let mut out = RawFiles {
+        files: BTreeMap::new(),
+        zip: None,
+    };
     for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry
             .with_context(|| format!("cannot read {}", dir.display()))?
@@ -230,8 +304,7 @@ fn read_folder(dir: &Path) -> Result<RawFiles> {
         {
             continue;
         }
-        let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        insert(&mut out, name, bytes)?;
+        out.insert(name, Place::File(path))?;
     }
     Ok(out)
 }
@@ -240,7 +313,7 @@ fn read_folder(dir: &Path) -> Result<RawFiles> {
 /// folder the exporter put everything in).
 fn read_zip(path: &Path) -> Result<RawFiles> {
     let file = fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut zip = zip::ZipArchive::new(file).with_context(|| {
+    let zip = zip::ZipArchive::new(file).with_context(|| {
         format!(
             "{} is neither a folder nor a readable .zip file",
             path.display()
@@ -262,7 +335,10 @@ fn read_zip(path: &Path) -> Result<RawFiles> {
             path.display()
         );
     };
-    let mut out = RawFiles::new();
+    let mut out = RawFiles {
+        files: BTreeMap::new(),
+        zip: Some((path.to_path_buf(), zip)),
+    };
     for name in names {
         let Some(base) = name.strip_prefix(&dir) else {
             continue;
@@ -273,23 +349,7 @@ fn read_zip(path: &Path) -> Result<RawFiles> {
         {
             continue;
         }
-        let mut entry = zip
-            .by_name(&name)
-            .with_context(|| format!("cannot read {name} in {}", path.display()))?;
-        let mut bytes = Vec::new();
-        entry
-            .read_to_end(&mut bytes)
-            .with_context(|| format!("cannot read {name} in {}", path.display()))?;
-        insert(&mut out, base.to_string(), bytes)?;
+        out.insert(base.to_string(), Place::Entry(name.clone()))?;
     }
     Ok(out)
-}
-
-fn insert(out: &mut RawFiles, name: String, bytes: Vec<u8>) -> Result<()> {
-    let key = name.to_ascii_lowercase();
-    if let Some((other, _)) = out.get(&key) {
-        bail!("{other} and {name} are the same file; keep one");
-    }
-    out.insert(key, (name, bytes));
-    Ok(())
 }

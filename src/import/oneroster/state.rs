@@ -5,7 +5,7 @@
 //!
 //! Only the fields of [`super::records`] are kept: no logins, passwords or demographics.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, params};
@@ -23,6 +23,9 @@ pub const MIRROR_SQL: &str = "CREATE TABLE IF NOT EXISTS oneroster_records (
     PRIMARY KEY (file, sourced_id)
 ) WITHOUT ROWID";
 
+/// The file name, and the sourcedId and line of each row read, sorted.
+type Places = (String, Vec<(Box<str>, u64)>);
+
 #[derive(Default)]
 pub struct State {
     pub orgs: BTreeMap<String, Org>,
@@ -36,41 +39,41 @@ pub struct State {
     pub scales: BTreeMap<String, ScoreScale>,
     pub line_items: BTreeMap<String, LineItem>,
     pub line_item_scales: BTreeMap<String, ScaleLink>,
-    /// (file, sourcedId) → (file name, line) of the rows read in this import.
-    places: HashMap<(&'static str, String), (std::rc::Rc<str>, u64)>,
+    /// File → where its rows read in this import are.
+    places: HashMap<&'static str, Places>,
 }
 
 impl State {
-    /// Loads what earlier imports left (nothing in a new journal).
-    pub fn load(conn: &Connection) -> Result<State> {
+    /// Loads what earlier imports left (nothing in a new journal), but for the files in
+    /// `replaced`: those this import gives in full (`bulk`), whose rows [`apply`] compares
+    /// as stored.
+    pub fn load(conn: &Connection, replaced: &[&str]) -> Result<State> {
         conn.execute_batch(MIRROR_SQL)?;
         let mut state = State::default();
-        let mut stmt = conn.prepare("SELECT file, sourced_id, data FROM oneroster_records")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let file: String = row.get(0)?;
-            let id: String = row.get(1)?;
-            let data: String = row.get(2)?;
-            let bad = || format!("oneroster_records: cannot read the {file} row {id}");
-            match file.as_str() {
-                "orgs" => put(&mut state.orgs, id.clone(), &data).with_context(bad)?,
-                "academicSessions" => {
-                    put(&mut state.sessions, id.clone(), &data).with_context(bad)?
-                }
-                "courses" => put(&mut state.courses, id.clone(), &data).with_context(bad)?,
-                "classes" => put(&mut state.classes, id.clone(), &data).with_context(bad)?,
-                "users" => put(&mut state.users, id.clone(), &data).with_context(bad)?,
-                "roles" => put(&mut state.roles, id.clone(), &data).with_context(bad)?,
-                "enrollments" => {
-                    put(&mut state.enrollments, id.clone(), &data).with_context(bad)?
-                }
-                "categories" => put(&mut state.categories, id.clone(), &data).with_context(bad)?,
-                "scoreScales" => put(&mut state.scales, id.clone(), &data).with_context(bad)?,
-                "lineItems" => put(&mut state.line_items, id.clone(), &data).with_context(bad)?,
-                "lineItemScoreScales" => {
-                    put(&mut state.line_item_scales, id.clone(), &data).with_context(bad)?
-                }
-                _ => {}
+        let mut stmt = conn.prepare(
+            "SELECT sourced_id, data FROM oneroster_records WHERE file = ?1 ORDER BY sourced_id",
+        )?;
+        // In the order of the table's key, as it was read in one go before.
+        let mut files = FILES;
+        files.sort_unstable();
+        for file in files {
+            if replaced.contains(&file) {
+                continue;
+            }
+            let stmt = &mut stmt;
+            match file {
+                "orgs" => state.orgs = stored(stmt, file)?,
+                "academicSessions" => state.sessions = stored(stmt, file)?,
+                "courses" => state.courses = stored(stmt, file)?,
+                "classes" => state.classes = stored(stmt, file)?,
+                "users" => state.users = stored(stmt, file)?,
+                "roles" => state.roles = stored(stmt, file)?,
+                "enrollments" => state.enrollments = stored(stmt, file)?,
+                "categories" => state.categories = stored(stmt, file)?,
+                "scoreScales" => state.scales = stored(stmt, file)?,
+                "lineItems" => state.line_items = stored(stmt, file)?,
+                "lineItemScoreScales" => state.line_item_scales = stored(stmt, file)?,
+                _ => unreachable!("a file of FILES"),
             }
         }
         Ok(state)
@@ -79,7 +82,11 @@ impl State {
     /// Where a row was read in this import (`users.csv line 5`), or that it comes from an
     /// earlier import.
     pub fn place(&self, file: &'static str, id: &str) -> String {
-        match self.places.get(&(file, id.to_string())) {
+        let line = self.places.get(file).and_then(|(name, lines)| {
+            let i = lines.binary_search_by(|(k, _)| (**k).cmp(id)).ok()?;
+            Some((name, lines[i].1))
+        });
+        match line {
             Some((name, line)) => format!("{name} line {line}: {id}"),
             None => format!("{id}, from an earlier import"),
         }
@@ -102,15 +109,15 @@ impl State {
 
     /// Fails on the first reference of this import to a row that does not exist.
     pub fn check(&self, refs: &References) -> Result<()> {
-        for r in &refs.0 {
-            if !self.has(r.target, &r.value) {
+        for (r, value) in refs.iter() {
+            if !self.has(r.target, value) {
                 bail!(
                     "{} line {}, column {}: '{}' names no row of {}.csv (in this export or an \
                      earlier import)",
                     r.file,
                     r.line,
                     r.column,
-                    r.value,
+                    value,
                     r.target
                 );
             }
@@ -119,9 +126,37 @@ impl State {
     }
 }
 
-fn put<T: DeserializeOwned>(map: &mut BTreeMap<String, T>, id: String, data: &str) -> Result<()> {
-    map.insert(id, serde_json::from_str(data)?);
-    Ok(())
+/// The files whose rows the state keeps (results are not kept).
+const FILES: [&str; 11] = [
+    "orgs",
+    "academicSessions",
+    "courses",
+    "classes",
+    "users",
+    "roles",
+    "enrollments",
+    "categories",
+    "scoreScales",
+    "lineItems",
+    "lineItemScoreScales",
+];
+
+/// The stored rows of `file` (`stmt` selects them by file).
+fn stored<T: DeserializeOwned>(
+    stmt: &mut rusqlite::Statement<'_>,
+    file: &str,
+) -> Result<BTreeMap<String, T>> {
+    let mut out = Vec::new();
+    let mut rows = stmt.query([file])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        let data = row.get_ref(1)?.as_str()?;
+        let record = serde_json::from_str(data)
+            .with_context(|| format!("oneroster_records: cannot read the {file} row {id}"))?;
+        out.push((id, record));
+    }
+    // Built at once from the rows in order, the map's nodes are full.
+    Ok(out.into_iter().collect())
 }
 
 /// Applies one file to the state and to `oneroster_records`: `bulk` replaces every row of
@@ -141,28 +176,35 @@ pub fn apply<T: Serialize + PartialEq>(
     )?;
     let mut delete =
         conn.prepare_cached("DELETE FROM oneroster_records WHERE file = ?1 AND sourced_id = ?2")?;
+    let mut lines: Vec<(Box<str>, u64)> = rows
+        .iter()
+        .map(|r| (r.id.as_str().into(), r.line))
+        .collect();
+    lines.sort_unstable();
+    state_places
+        .places
+        .insert(file, (file_name.to_string(), lines));
     if mode == Mode::Bulk {
-        // What the file does not hold is gone.
-        let listed: HashSet<&str> = rows
-            .iter()
-            .filter(|r| r.record.is_some())
-            .map(|r| r.id.as_str())
+        // The file is the whole picture: its rows replace the stored ones ([`State::load`]
+        // left those unread), compared as stored.
+        let fresh: BTreeMap<String, T> = rows
+            .into_iter()
+            .filter_map(|row| Some((row.id, row.record?)))
             .collect();
-        let gone: Vec<String> = pick(state_places)
-            .keys()
-            .filter(|k| !listed.contains(k.as_str()))
-            .cloned()
-            .collect();
+        let (gone, changed) = compare_stored(conn, file, &fresh)?;
         for id in gone {
             delete.execute(params![file, id])?;
-            pick(state_places).remove(&id);
         }
+        let mut json = Vec::new();
+        for id in changed {
+            json.clear();
+            serde_json::to_writer(&mut json, &fresh[id.as_str()])?;
+            insert.execute(params![file, id, std::str::from_utf8(&json)?])?;
+        }
+        *pick(state_places) = fresh;
+        return Ok(());
     }
-    let file_name: std::rc::Rc<str> = file_name.into();
     for row in rows {
-        state_places
-            .places
-            .insert((file, row.id.clone()), (file_name.clone(), row.line));
         match row.record {
             Some(record) => {
                 if pick(state_places).get(&row.id) != Some(&record) {
@@ -178,4 +220,51 @@ pub fn apply<T: Serialize + PartialEq>(
         }
     }
     Ok(())
+}
+
+/// The stored rows of `file` that `rows` no longer has, and the rows of `rows` that are not
+/// stored as they are now (new or changed). Both are read in key order side by side.
+fn compare_stored<T: Serialize>(
+    conn: &Connection,
+    file: &str,
+    rows: &BTreeMap<String, T>,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let mut gone = Vec::new();
+    let mut changed = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT sourced_id, data FROM oneroster_records WHERE file = ?1 ORDER BY sourced_id",
+    )?;
+    let mut stored = stmt.query([file])?;
+    let mut fresh = rows.iter().peekable();
+    let mut json = Vec::new();
+    let mut previous = None::<String>;
+    while let Some(row) = stored.next()? {
+        let id = row.get_ref(0)?.as_str()?;
+        match &mut previous {
+            Some(p) if p.as_str() >= id => {
+                bail!("internal: oneroster_records of {file} are not in key order at {id}")
+            }
+            Some(p) => {
+                p.clear();
+                p.push_str(id);
+            }
+            None => previous = Some(id.to_string()),
+        }
+        // Rows before this one in key order are not stored.
+        while let Some((k, _)) = fresh.next_if(|(k, _)| k.as_str() < id) {
+            changed.push(k.clone());
+        }
+        match fresh.next_if(|(k, _)| k.as_str() == id) {
+            Some((k, record)) => {
+                json.clear();
+                serde_json::to_writer(&mut json, record)?;
+                if row.get_ref(1)?.as_bytes()? != json.as_slice() {
+                    changed.push(k.clone());
+                }
+            }
+            None => gone.push(id.to_string()),
+        }
+    }
+    changed.extend(fresh.map(|(k, _)| k.clone()));
+    Ok((gone, changed))
 }

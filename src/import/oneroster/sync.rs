@@ -2,15 +2,24 @@
 //! a key seen before updates its row when a value differs, a new key adds a row, and a
 //! key the export no longer makes deletes its row, with what depends on it.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::rc::Rc;
 
-use anyhow::{Context, Result, anyhow};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params, params_from_iter};
+use anyhow::{Context, Result, anyhow, bail};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{CachedStatement, Connection, params, params_from_iter};
 
+use super::hash::Map;
 use super::project::V;
 
 pub const SOURCE: &str = "oneroster";
+
+/// The most columns a written table has (lessons).
+const MAX_COLUMNS: usize = 8;
+
+/// How many writes [`Sync::upsert`] holds back at most.
+const BATCH: usize = 4096;
 
 /// What happened to one journal table.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -31,23 +40,124 @@ struct ForeignKey {
 
 pub struct Sync<'c> {
     conn: &'c Connection,
-    /// table → key → journal id, for the rows written in this import.
-    ids: HashMap<&'static str, HashMap<String, i64>>,
-    /// table → key → journal id, for every row the import owns (before deletions).
-    owned: HashMap<&'static str, HashMap<String, i64>>,
+    /// table → key → journal id, for the rows written in this import (not marks: see
+    /// [`Sync::upsert`]).
+    ids: Map<&'static str, Map<Rc<str>, i64>>,
+    /// No ids (of a table without rows written).
+    none: Map<Rc<str>, i64>,
+    /// table → (key, id) of rows the import owned whose journal row was gone, written again
+    /// under a new id in this import.
+    replaced: HashMap<&'static str, Vec<(Rc<str>, i64)>>,
     next: HashMap<&'static str, i64>,
+    /// The tables written by [`Sync::upsert`]: whether a key the import owned and no longer
+    /// wants had lost its journal row already.
+    seen: HashMap<&'static str, bool>,
     pub counts: BTreeMap<&'static str, Counts>,
     foreign_keys: Vec<ForeignKey>,
 }
 
+/// What [`Sync::upsert`] did besides counting.
+pub struct Upserted {
+    /// The rows the import owns whose key was not given: (key, id), for the caller to
+    /// delete, or keep.
+    pub stale: Vec<(String, i64)>,
+    /// The ids of the rows given (in no particular order).
+    pub written: Vec<i64>,
+}
+
+/// A row to write into a table.
+pub trait Row {
+    /// The values of the table's columns, in order, into `out` (as long as the columns);
+    /// references to rows written before become their journal ids.
+    fn values<'a>(&'a self, sync: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()>;
+}
+
+impl Row for [V] {
+    fn values<'a>(&'a self, sync: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()> {
+        for (slot, v) in out.iter_mut().zip(self) {
+            *slot = match v {
+                V::Null => ValueRef::Null,
+                V::Int(i) => ValueRef::Integer(*i),
+                V::Real(f) => ValueRef::Real(*f),
+                V::Text(t) => ValueRef::Text(t.as_bytes()),
+                V::Ref(table, key) => sync.reference(table, key)?,
+            };
+        }
+        Ok(())
+    }
+}
+
+impl Row for Vec<V> {
+    fn values<'a>(&'a self, sync: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()> {
+        self.as_slice().values(sync, out)
+    }
+}
+
+impl<T: Row + ?Sized> Row for &T {
+    fn values<'a>(&'a self, sync: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()> {
+        (**self).values(sync, out)
+    }
+}
+
 /// Two values are the same for the journal (`1` and `1.0` are).
-fn same(a: &Value, b: &Value) -> bool {
+fn same(a: ValueRef<'_>, b: ValueRef<'_>) -> bool {
     match (a, b) {
-        (Value::Integer(x), Value::Real(y)) | (Value::Real(y), Value::Integer(x)) => {
-            (*x as f64) == *y
+        (ValueRef::Integer(x), ValueRef::Real(y)) | (ValueRef::Real(y), ValueRef::Integer(x)) => {
+            (x as f64) == y
         }
         _ => a == b,
     }
+}
+
+/// The statements that write a row of a table.
+struct Writes<'c> {
+    table: &'static str,
+    insert: CachedStatement<'c>,
+    update: CachedStatement<'c>,
+    map: CachedStatement<'c>,
+}
+
+impl<'c> Writes<'c> {
+    fn new(conn: &'c Connection, table: &'static str, columns: &[&str]) -> Result<Writes<'c>> {
+        let col_list = columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(Writes {
+            table,
+            insert: conn.prepare_cached(&format!(
+                "INSERT INTO \"{table}\" (id, {col_list}) VALUES ({})",
+                (1..=columns.len() + 1)
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))?,
+            update: conn.prepare_cached(&format!(
+                "UPDATE \"{table}\" SET {} WHERE id = ?{}",
+                columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("\"{c}\" = ?{}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                columns.len() + 1
+            ))?,
+            map: conn.prepare_cached(
+                "INSERT OR REPLACE INTO external_ids (source, kind, external_id, local_id) \
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
+        })
+    }
+}
+
+/// A write [`Sync::upsert`] holds back while it reads the journal.
+#[derive(Clone, Copy)]
+enum Pending {
+    /// The row with this id has other values.
+    Update(i64),
+    /// A new row (in place of a row that was gone, with this id).
+    Insert(Option<i64>),
 }
 
 impl<'c> Sync<'c> {
@@ -68,9 +178,11 @@ impl<'c> Sync<'c> {
         }
         Ok(Sync {
             conn,
-            ids: HashMap::new(),
-            owned: HashMap::new(),
+            ids: Map::default(),
+            none: Map::default(),
+            replaced: HashMap::new(),
             next: HashMap::new(),
+            seen: HashMap::new(),
             counts: BTreeMap::new(),
             foreign_keys,
         })
@@ -85,27 +197,37 @@ impl<'c> Sync<'c> {
         self.ids.get(table)?.get(key).copied()
     }
 
-    /// Every key → id the import owned in `table` when it started.
-    pub fn owned(&mut self, table: &'static str) -> Result<&HashMap<String, i64>> {
-        if !self.owned.contains_key(table) {
-            let mut stmt = self.conn.prepare(
-                "SELECT external_id, local_id FROM external_ids WHERE source = ?1 AND kind = ?2",
-            )?;
-            let map = stmt
-                .query_map([SOURCE, table], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<rusqlite::Result<HashMap<String, i64>>>()?;
-            self.owned.insert(table, map);
-        }
-        Ok(&self.owned[table])
+    /// Key → journal id of the rows of `table` written in this import.
+    pub fn ids(&self, table: &str) -> &Map<Rc<str>, i64> {
+        self.ids.get(table).unwrap_or(&self.none)
+    }
+
+    /// True if the import owns a row of `table`.
+    pub fn owns_any(&self, table: &'static str) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM external_ids WHERE source = ?1 AND kind = ?2)",
+            )?
+            .query_row([SOURCE, table], |r| r.get(0))?)
     }
 
     /// Journal id → key, for every row of `table` the import owned or wrote.
-    pub fn keys(&mut self, table: &'static str) -> Result<HashMap<i64, String>> {
-        let mut out: HashMap<i64, String> = self
-            .owned(table)?
-            .iter()
-            .map(|(k, id)| (*id, k.clone()))
-            .collect();
+    pub fn keys(&mut self, table: &'static str) -> Result<Map<i64, Rc<str>>> {
+        let mut out: Map<i64, Rc<str>> = Map::default();
+        {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT local_id, external_id FROM external_ids WHERE source = ?1 AND kind = ?2",
+            )?;
+            let mut q = stmt.query([SOURCE, table])?;
+            while let Some(r) = q.next()? {
+                let key: String = r.get(1)?;
+                out.insert(r.get(0)?, key.into());
+            }
+        }
+        for (k, id) in self.replaced.get(table).into_iter().flatten() {
+            out.insert(*id, k.clone());
+        }
         for (k, id) in self.ids.get(table).into_iter().flatten() {
             out.insert(*id, k.clone());
         }
@@ -120,25 +242,14 @@ impl<'c> Sync<'c> {
              VALUES (?1, ?2, ?3, ?4)",
             params![SOURCE, table, key, id],
         )?;
-        self.owned(table)?;
-        self.owned
-            .get_mut(table)
-            .expect("loaded")
-            .insert(key.to_string(), id);
         Ok(())
     }
 
-    fn resolve(&self, v: &V) -> Result<Value> {
-        Ok(match v {
-            V::Null => Value::Null,
-            V::Int(i) => Value::Integer(*i),
-            V::Real(f) => Value::Real(*f),
-            V::Text(t) => Value::Text(t.clone()),
-            V::Ref(table, key) => Value::Integer(
-                self.id(table, key)
-                    .ok_or_else(|| anyhow!("internal: {table} row {key} was not written"))?,
-            ),
-        })
+    /// The journal id of the row `key` of `table`, written in this import, as a value.
+    pub fn reference(&self, table: &str, key: &str) -> Result<ValueRef<'static>> {
+        self.id(table, key)
+            .map(ValueRef::Integer)
+            .ok_or_else(|| anyhow!("internal: {table} row {key} was not written"))
     }
 
     fn next_id(&mut self, table: &'static str) -> Result<i64> {
@@ -155,112 +266,219 @@ impl<'c> Sync<'c> {
         Ok(*n - 1)
     }
 
-    /// Writes `rows` (key → values of `columns`) into `table`. Returns the ids of the rows
-    /// the import owns whose key is not in `rows` (for the caller to delete, or keep).
-    pub fn upsert<'r>(
+    /// Writes `rows` (key → values of `columns`, in ascending key order) into `table`: a
+    /// key the import owns updates its row where a value differs, a new key adds a row.
+    /// With `remember`, the ids are kept for [`Sync::id`] (and references to the rows).
+    pub fn upsert<'r, R: Row>(
         &mut self,
         table: &'static str,
         columns: &[&str],
-        rows: impl IntoIterator<Item = (&'r String, &'r Vec<V>)>,
-    ) -> Result<Vec<(String, i64)>> {
-        self.owned(table)?;
-        let owned = self.owned.remove(table).expect("loaded");
-        // The current values of the rows the import owns.
-        let select = format!(
-            "SELECT e.external_id, t.id, {} FROM external_ids e JOIN \"{table}\" t ON t.id = \
-             e.local_id WHERE e.source = ?1 AND e.kind = ?2",
-            columns
-                .iter()
-                .map(|c| format!("t.\"{c}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let mut current: HashMap<String, (i64, Vec<Value>)> = HashMap::with_capacity(owned.len());
-        {
-            let mut stmt = self.conn.prepare(&select)?;
-            let mut q = stmt.query([SOURCE, table])?;
-            while let Some(r) = q.next()? {
-                let values = (0..columns.len())
-                    .map(|i| r.get::<_, Value>(i + 2))
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                current.insert(r.get(0)?, (r.get(1)?, values));
-            }
-        }
-        let col_list = columns
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let insert_sql = format!(
-            "INSERT INTO \"{table}\" (id, {col_list}) VALUES ({})",
-            (1..=columns.len() + 1)
-                .map(|i| format!("?{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let update_sql = format!(
-            "UPDATE \"{table}\" SET {} WHERE id = ?{}",
-            columns
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("\"{c}\" = ?{}", i + 1))
-                .collect::<Vec<_>>()
-                .join(", "),
-            columns.len() + 1
-        );
-        let mut seen = HashSet::new();
-        let mut ids = HashMap::new();
+        rows: impl IntoIterator<Item = (&'r str, R)>,
+        remember: bool,
+    ) -> Result<Upserted> {
+        assert!(columns.len() <= MAX_COLUMNS, "{table}: too many columns");
+        let conn = self.conn;
+        let select = |after: &str| {
+            format!(
+                "SELECT e.external_id, e.local_id, t.id IS NOT NULL, {} FROM external_ids e \
+                 LEFT JOIN \"{table}\" t ON t.id = e.local_id WHERE e.source = ?1 AND e.kind = \
+                 ?2{after} ORDER BY e.external_id",
+                columns
+                    .iter()
+                    .map(|c| format!("t.\"{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        let mut sql = Writes::new(conn, table, columns)?;
+        let select_all = select("");
+        let select_after = select(" AND e.external_id > ?3");
+        let mut rows = rows.into_iter();
+        let mut done = Upserted {
+            stale: Vec::new(),
+            written: Vec::with_capacity(rows.size_hint().0),
+        };
         let mut counts = Counts::default();
-        for (key, values) in rows {
-            let values = values
-                .iter()
-                .map(|v| self.resolve(v))
-                .collect::<Result<Vec<_>>>()?;
-            seen.insert(key.clone());
-            let id = match current.get(key) {
-                Some((id, old)) if old.iter().zip(&values).all(|(a, b)| same(a, b)) => {
-                    counts.unchanged += 1;
-                    *id
-                }
-                Some((id, _)) => {
-                    let mut stmt = self.conn.prepare_cached(&update_sql)?;
-                    stmt.execute(params_from_iter(
-                        values.iter().chain([&Value::Integer(*id)]),
-                    ))
-                    .with_context(|| format!("cannot update {table} row {key}"))?;
-                    counts.updated += 1;
-                    *id
-                }
-                None => {
-                    let id = self.next_id(table)?;
-                    let mut stmt = self.conn.prepare_cached(&insert_sql)?;
-                    stmt.execute(params_from_iter(
-                        [Value::Integer(id)].iter().chain(values.iter()),
-                    ))
-                    .with_context(|| format!("cannot add {table} row {key}"))?;
-                    let mut map = self.conn.prepare_cached(
-                        "INSERT OR REPLACE INTO external_ids (source, kind, external_id, \
-                         local_id) VALUES (?1, ?2, ?3, ?4)",
-                    )?;
-                    map.execute(params![SOURCE, table, key, id])?;
-                    counts.new += 1;
-                    id
-                }
+        let mut ids: Map<Rc<str>, i64> = Map::default();
+        let mut pending: Vec<(Rc<str>, Pending, Vec<Value>)> = Vec::new();
+        // The rows the import owns are read in key order alongside `rows`. The journal is
+        // not written while they are read: writes wait in `pending` until the reading stops
+        // (every BATCH writes), and reading resumes after the last key given. What this
+        // import adds sorts before that key, so it is never read.
+        let mut resume: Option<String> = None;
+        let mut exhausted = false;
+        let mut previous: Option<&'r str> = None;
+        // Whether a stale key's journal row is gone already.
+        let mut dangling = false;
+        while !exhausted {
+            let mut stmt = conn.prepare_cached(if resume.is_some() {
+                &select_after
+            } else {
+                &select_all
+            })?;
+            let mut owned = match &resume {
+                Some(after) => stmt.query(params![SOURCE, table, after])?,
+                None => stmt.query(params![SOURCE, table])?,
             };
-            ids.insert(key.clone(), id);
+            let mut current = owned.next()?;
+            loop {
+                let Some((key, row)) = rows.next() else {
+                    // What is left of the owned rows is stale.
+                    while let Some(o) = current {
+                        if !o.get::<_, bool>(2)? {
+                            dangling = true;
+                        }
+                        done.stale.push((o.get(0)?, o.get(1)?));
+                        current = owned.next()?;
+                    }
+                    exhausted = true;
+                    break;
+                };
+                if previous.is_some_and(|p| p >= key) {
+                    bail!("internal: {table} rows are not in key order at {key}");
+                }
+                previous = Some(key);
+                let mut values = [ValueRef::Null; MAX_COLUMNS];
+                let values = &mut values[..columns.len()];
+                row.values(self, values)?;
+                // The owned row with this key, if any; owned rows before it are stale.
+                let found = loop {
+                    let Some(o) = current else { break None };
+                    let k = o.get_ref(0)?.as_str()?;
+                    match k.cmp(key) {
+                        Ordering::Less => {
+                            if !o.get::<_, bool>(2)? {
+                                dangling = true;
+                            }
+                            done.stale.push((k.to_string(), o.get(1)?));
+                            current = owned.next()?;
+                        }
+                        Ordering::Equal => break Some(o),
+                        Ordering::Greater => break None,
+                    }
+                };
+                let wait = match found {
+                    Some(o) if o.get::<_, bool>(2)? => {
+                        let id: i64 = o.get(1)?;
+                        let mut same_values = true;
+                        for (i, v) in values.iter().enumerate() {
+                            if !same(o.get_ref(i + 3)?, *v) {
+                                same_values = false;
+                                break;
+                            }
+                        }
+                        if same_values {
+                            counts.unchanged += 1;
+                            if remember {
+                                ids.insert(key.into(), id);
+                            }
+                            done.written.push(id);
+                            None
+                        } else {
+                            Some(Pending::Update(id))
+                        }
+                    }
+                    // The journal row is gone: the key is added again.
+                    Some(o) => Some(Pending::Insert(Some(o.get(1)?))),
+                    None => Some(Pending::Insert(None)),
+                };
+                if found.is_some() {
+                    current = owned.next()?;
+                }
+                let Some(change) = wait else { continue };
+                if current.is_none() {
+                    // Every owned row is read (and the reading is over): write at once.
+                    for (key, change, values) in pending.drain(..) {
+                        let values: Vec<ValueRef> = values.iter().map(ValueRef::from).collect();
+                        let id = self.write(&mut sql, &key, change, &values, &mut counts)?;
+                        done.written.push(id);
+                        if remember {
+                            ids.insert(key, id);
+                        }
+                    }
+                    let id = self.write(&mut sql, key, change, values, &mut counts)?;
+                    done.written.push(id);
+                    if remember {
+                        ids.insert(key.into(), id);
+                    }
+                    continue;
+                }
+                pending.push((
+                    key.into(),
+                    change,
+                    values.iter().map(|v| Value::from(*v)).collect(),
+                ));
+                if pending.len() >= BATCH {
+                    resume = Some(key.to_string());
+                    break;
+                }
+            }
+            drop(owned);
+            drop(stmt);
+            for (key, change, values) in pending.drain(..) {
+                let values: Vec<ValueRef> = values.iter().map(ValueRef::from).collect();
+                let id = self.write(&mut sql, &key, change, &values, &mut counts)?;
+                done.written.push(id);
+                if remember {
+                    ids.insert(key, id);
+                }
+            }
         }
         let c = self.count(table);
         c.new += counts.new;
         c.updated += counts.updated;
         c.unchanged += counts.unchanged;
-        let stale = owned
-            .iter()
-            .filter(|(k, _)| !seen.contains(*k))
-            .map(|(k, id)| (k.clone(), *id))
-            .collect();
-        self.owned.insert(table, owned);
-        self.ids.entry(table).or_default().extend(ids);
-        Ok(stale)
+        if remember {
+            self.ids.entry(table).or_default().extend(ids);
+        }
+        self.seen.insert(table, dangling);
+        Ok(done)
+    }
+
+    /// Writes one row for [`Sync::upsert`]: its id.
+    fn write(
+        &mut self,
+        sql: &mut Writes<'_>,
+        key: &str,
+        change: Pending,
+        values: &[ValueRef<'_>],
+        counts: &mut Counts,
+    ) -> Result<i64> {
+        let table = sql.table;
+        fn param<'a>(v: &ValueRef<'a>) -> ToSqlOutput<'a> {
+            ToSqlOutput::Borrowed(*v)
+        }
+        Ok(match change {
+            Pending::Update(id) => {
+                sql.update
+                    .execute(params_from_iter(
+                        values.iter().chain([&ValueRef::Integer(id)]).map(param),
+                    ))
+                    .with_context(|| format!("cannot update {table} row {key}"))?;
+                counts.updated += 1;
+                id
+            }
+            Pending::Insert(gone) => {
+                if let Some(old) = gone {
+                    self.replaced
+                        .entry(table)
+                        .or_default()
+                        .push((key.into(), old));
+                }
+                let id = self.next_id(table)?;
+                sql.insert
+                    .execute(params_from_iter(
+                        [&ValueRef::Integer(id)]
+                            .into_iter()
+                            .chain(values)
+                            .map(param),
+                    ))
+                    .with_context(|| format!("cannot add {table} row {key}"))?;
+                sql.map.execute(params![SOURCE, table, key, id])?;
+                counts.new += 1;
+                id
+            }
+        })
     }
 
     /// Makes the links of a table without a key (`group_students`, `student_guardians`)
@@ -316,42 +534,42 @@ impl<'c> Sync<'c> {
         for key in keys {
             let x = &want[key];
             match existing.get(key) {
-                Some(old) if extra.is_none() || same(old, x) => counts.unchanged += 1,
+                Some(old) if extra.is_none() || same(old.into(), x.into()) => counts.unchanged += 1,
                 Some(_) => {
-                    self.conn.execute(
-                        &format!(
+                    self.conn
+                        .prepare_cached(&format!(
                             "UPDATE \"{table}\" SET {extra_sql} = ?3 WHERE \"{a_col}\" = ?1 AND \
                              \"{b_col}\" = ?2"
-                        ),
-                        params![key.0, key.1, x],
-                    )?;
+                        ))?
+                        .execute(params![key.0, key.1, x])?;
                     counts.updated += 1;
                 }
                 None => {
                     match extra {
-                        Some(e) => self.conn.execute(
-                            &format!(
+                        Some(e) => self
+                            .conn
+                            .prepare_cached(&format!(
                                 "INSERT INTO \"{table}\" (\"{a_col}\", \"{b_col}\", \"{e}\") \
                                  VALUES (?1, ?2, ?3)"
-                            ),
-                            params![key.0, key.1, x],
-                        )?,
-                        None => self.conn.execute(
-                            &format!(
+                            ))?
+                            .execute(params![key.0, key.1, x])?,
+                        None => self
+                            .conn
+                            .prepare_cached(&format!(
                                 "INSERT INTO \"{table}\" (\"{a_col}\", \"{b_col}\") VALUES (?1, ?2)"
-                            ),
-                            params![key.0, key.1],
-                        )?,
+                            ))?
+                            .execute(params![key.0, key.1])?,
                     };
                     counts.new += 1;
                 }
             }
         }
         for key in existing.keys().filter(|k| !want.contains_key(k)) {
-            self.conn.execute(
-                &format!("DELETE FROM \"{table}\" WHERE \"{a_col}\" = ?1 AND \"{b_col}\" = ?2"),
-                params![key.0, key.1],
-            )?;
+            self.conn
+                .prepare_cached(&format!(
+                    "DELETE FROM \"{table}\" WHERE \"{a_col}\" = ?1 AND \"{b_col}\" = ?2"
+                ))?
+                .execute(params![key.0, key.1])?;
             counts.deleted += 1;
         }
         let c = self.count(table);
@@ -437,8 +655,14 @@ impl<'c> Sync<'c> {
     }
 
     /// Forgets external ids whose journal row is gone.
-    pub fn purge(&self, tables: &[&str]) -> Result<()> {
+    pub fn purge(&self, tables: &[&'static str]) -> Result<()> {
         for t in tables {
+            // Every owned key of a table written in full names a row, unless rows were
+            // deleted since, or some were gone already.
+            if self.seen.get(t) == Some(&false) && self.counts.get(t).is_none_or(|c| c.deleted == 0)
+            {
+                continue;
+            }
             self.conn.execute(
                 &format!(
                     "DELETE FROM external_ids WHERE source = ?1 AND kind = ?2 AND local_id NOT IN \
@@ -458,4 +682,76 @@ fn leak_table(name: &str) -> &'static str {
         .find(|t| **t == name)
         .copied()
         .unwrap_or("external_ids")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject(name: &str) -> Vec<V> {
+        vec![V::Text(name.into()), V::Text("s".into())]
+    }
+
+    /// More changes than one batch holds: reading the journal stops and resumes.
+    #[test]
+    fn upsert_in_batches_keeps_ids_and_counts() {
+        let conn = Connection::open_in_memory().unwrap();
+        crate::journal::create_schema(&conn).unwrap();
+        let columns = ["name", "short_name"];
+        let key = |i: usize| format!("k{i:05}");
+        let first: BTreeMap<String, Vec<V>> = (0..10_000).map(|i| (key(i), subject("a"))).collect();
+        let mut sync = Sync::new(&conn, &["subjects"]).unwrap();
+        let done = sync
+            .upsert(
+                "subjects",
+                &columns,
+                first.iter().map(|(k, v)| (k.as_str(), v)),
+                true,
+            )
+            .unwrap();
+        assert_eq!(done.written.len(), 10_000);
+        assert_eq!(sync.counts["subjects"].new, 10_000);
+        let id_of = |k: &str| sync.id("subjects", k).unwrap();
+        let (kept, changed, lost) = (id_of("k00001"), id_of("k00003"), id_of("k00009"));
+        conn.execute("DELETE FROM subjects WHERE id = ?1", [lost])
+            .unwrap();
+
+        // Every third row changes, those ending in 5 go, 1800 rows come.
+        let second: BTreeMap<String, Vec<V>> = (0..12_000)
+            .filter(|i| i % 10 != 5)
+            .map(|i| (key(i), subject(if i % 3 == 0 { "b" } else { "a" })))
+            .collect();
+        let mut sync = Sync::new(&conn, &["subjects"]).unwrap();
+        let done = sync
+            .upsert(
+                "subjects",
+                &columns,
+                second.iter().map(|(k, v)| (k.as_str(), v)),
+                true,
+            )
+            .unwrap();
+        let c = sync.counts["subjects"];
+        let changes = (0..10_000).filter(|i| i % 10 != 5 && i % 3 == 0).count();
+        // The row deleted by hand (k00009, a changed one) is added again, with the 1800 new.
+        assert_eq!(c.updated, changes - 1);
+        assert_eq!(c.new, 1_801);
+        assert_eq!(c.unchanged, 9_000 - changes);
+        assert_eq!(done.stale.len(), 1_000);
+        assert!(done.stale.iter().all(|(k, _)| k.ends_with('5')));
+        assert_eq!(done.written.len(), second.len());
+        assert_eq!(sync.id("subjects", "k00001"), Some(kept));
+        assert_eq!(sync.id("subjects", "k00003"), Some(changed));
+        assert_ne!(sync.id("subjects", "k00009"), Some(lost));
+        assert_eq!(sync.keys("subjects").unwrap()[&lost].as_ref(), "k00009");
+        let name: String = conn
+            .query_row("SELECT name FROM subjects WHERE id = ?1", [changed], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(name, "b");
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM subjects", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 10_000 - 1 + 1_801);
+    }
 }

@@ -3,6 +3,7 @@
 //! trailing empty fields are all fine. Every value is read through a [`Cell`], whose errors
 //! name the file, the line, the column and the value.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use anyhow::{Result, anyhow, bail};
@@ -10,15 +11,19 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 
 use crate::journal::parse_date;
 
-/// A parsed CSV file: its header and its rows, with the line each row starts on.
+/// A CSV file's header (and, when read with [`Table::parse`], its rows).
 pub struct Table {
     /// The file's name as the export spells it (`users.csv`).
     pub file: String,
     /// Lower-case column name → position in a row.
     columns: HashMap<String, usize>,
+    /// The positions of the columns asked for so far, by the name as asked.
+    asked: RefCell<Vec<(&'static str, Option<usize>)>>,
+    /// The rows ([`Table::parse`]; empty while a [`Scan`] reads them one at a time).
     pub rows: Vec<Row>,
 }
 
+#[derive(Clone)]
 pub struct Row {
     /// The line the row starts on (the header is line 1).
     pub line: u64,
@@ -26,9 +31,42 @@ pub struct Row {
     fields: ::csv::StringRecord,
 }
 
+/// A file being read row by row: only the current row is held.
+pub struct Scan<'b> {
+    table: Table,
+    reader: ::csv::Reader<&'b [u8]>,
+    bytes: &'b [u8],
+    width: usize,
+    lines: LineCounter,
+    row: Row,
+}
+
 impl Table {
     /// Parses `bytes` as a comma-separated file with a header row.
     pub fn parse(file: &str, bytes: &[u8]) -> Result<Table> {
+        let mut scan = Table::scan(file, bytes)?;
+        let mut rows = Vec::new();
+        while let Some((_, row)) = scan.next()? {
+            rows.push(row.clone());
+        }
+        let mut table = scan.table;
+        table.rows = rows;
+        Ok(table)
+    }
+
+    /// Checks every row of `bytes` as [`Table::parse`] does, keeping none: the number of
+    /// rows.
+    pub fn count(file: &str, bytes: &[u8]) -> Result<usize> {
+        let mut scan = Table::scan(file, bytes)?;
+        let mut n = 0;
+        while scan.next()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Reads the header of `bytes`; the rows follow from [`Scan::next`].
+    pub fn scan<'b>(file: &str, bytes: &'b [u8]) -> Result<Scan<'b>> {
         if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
             bail!("{file}: the file is UTF-16 text; OneRoster files are UTF-8");
         }
@@ -62,35 +100,21 @@ impl Table {
                 bail!("{file}: column `{name}` appears twice in the header");
             }
         }
-        let width = header.len();
-        let mut rows = Vec::new();
-        let mut lines = LineCounter::default();
-        for record in reader.records() {
-            let record = record.map_err(|e| csv_error(file, bytes, &e))?;
-            let line = record
-                .position()
-                .map_or(0, |p| lines.line_at(bytes, p.byte()));
-            if record.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            // Trailing empty fields beyond the header are tolerated (some exporters end
-            // every row with a comma); a value there means a missing quote.
-            if record.len() < width || record.iter().skip(width).any(|f| !f.trim().is_empty()) {
-                bail!(
-                    "{file} line {line}: the row has {} fields but the header has {width} (is a \
-                     value holding a `,` missing its quotes?)",
-                    record.len()
-                );
-            }
-            rows.push(Row {
-                line,
-                fields: record,
-            });
-        }
-        Ok(Table {
-            file: file.to_string(),
-            columns,
-            rows,
+        Ok(Scan {
+            table: Table {
+                file: file.to_string(),
+                columns,
+                asked: RefCell::new(Vec::new()),
+                rows: Vec::new(),
+            },
+            reader,
+            bytes,
+            width: header.len(),
+            lines: LineCounter::default(),
+            row: Row {
+                line: 0,
+                fields: ::csv::StringRecord::new(),
+            },
         })
     }
 
@@ -108,17 +132,68 @@ impl Table {
         Ok(())
     }
 
+    /// The position of `column` in a row (looked up once per name asked).
+    fn position(&self, column: &'static str) -> Option<usize> {
+        let mut asked = self.asked.borrow_mut();
+        if let Some((_, i)) = asked
+            .iter()
+            .find(|(c, _)| c.as_ptr() == column.as_ptr() && c.len() == column.len())
+        {
+            return *i;
+        }
+        let i = self.columns.get(&column.to_ascii_lowercase()).copied();
+        asked.push((column, i));
+        i
+    }
+
     /// The cell of `row` in `column` (which may be absent from the file: then it is empty).
     pub fn cell<'a>(&'a self, row: &'a Row, column: &'static str) -> Cell<'a> {
-        let raw = self
-            .columns
-            .get(&column.to_ascii_lowercase())
-            .and_then(|&i| row.fields.get(i));
+        let raw = self.position(column).and_then(|i| row.fields.get(i));
         Cell {
             file: &self.file,
             line: row.line,
             column,
             raw,
+        }
+    }
+}
+
+impl Scan<'_> {
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The next row that is not blank, with its table.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<(&Table, &Row)>> {
+        let file = &self.table.file;
+        loop {
+            let more = self
+                .reader
+                .read_record(&mut self.row.fields)
+                .map_err(|e| csv_error(file, self.bytes, &e))?;
+            if !more {
+                return Ok(None);
+            }
+            let record = &self.row.fields;
+            let line = record
+                .position()
+                .map_or(0, |p| self.lines.line_at(self.bytes, p.byte()));
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            // Trailing empty fields beyond the header are tolerated (some exporters end
+            // every row with a comma); a value there means a missing quote.
+            let width = self.width;
+            if record.len() < width || record.iter().skip(width).any(|f| !f.trim().is_empty()) {
+                bail!(
+                    "{file} line {line}: the row has {} fields but the header has {width} (is a \
+                     value holding a `,` missing its quotes?)",
+                    record.len()
+                );
+            }
+            self.row.line = line;
+            return Ok(Some((&self.table, &self.row)));
         }
     }
 }
@@ -187,10 +262,8 @@ impl<'a> Cell<'a> {
     }
 
     /// The value as written, spaces kept (free text); `None` when empty.
-    pub fn text(&self) -> Option<String> {
-        self.raw
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_string)
+    pub fn text(&self) -> Option<&'a str> {
+        self.raw.filter(|s| !s.trim().is_empty())
     }
 
     pub fn req(&self) -> Result<&'a str> {
@@ -226,14 +299,16 @@ impl<'a> Cell<'a> {
 
     /// `true`/`false` in any case (and `1`/`0`, `yes`/`no`); empty is `None`.
     pub fn flag(&self) -> Result<Option<bool>> {
-        match self.opt().map(str::to_ascii_lowercase).as_deref() {
-            None => Ok(None),
-            Some("true" | "1" | "yes" | "y" | "t") => Ok(Some(true)),
-            Some("false" | "0" | "no" | "n" | "f") => Ok(Some(false)),
-            Some(_) => Err(self.error(format!(
-                "'{}' is not a boolean (write true or false)",
-                self.opt().unwrap_or_default()
-            ))),
+        let Some(s) = self.opt() else {
+            return Ok(None);
+        };
+        let any = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(s));
+        if any(&["true", "1", "yes", "y", "t"]) {
+            Ok(Some(true))
+        } else if any(&["false", "0", "no", "n", "f"]) {
+            Ok(Some(false))
+        } else {
+            Err(self.error(format!("'{s}' is not a boolean (write true or false)")))
         }
     }
 
