@@ -28,9 +28,7 @@ mod table;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
@@ -38,7 +36,6 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::config::Config;
-use crate::journal::open_for_writing;
 use hash::{Map, Set, Strings};
 use project::{MARKS, Projection, lesson_key};
 use records::{Parsed, References};
@@ -272,64 +269,7 @@ pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summa
         Ok(rows)
     })?;
     let read = read(&mut export, results)?;
-    let fresh = match fs::metadata(journal_path) {
-        Ok(meta) => meta.is_file() && meta.len() == 0,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => true,
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read {}", journal_path.display()));
-        }
-    };
-    if !fresh {
-        let mut conn = open_for_writing(journal_path)?;
-        return run(&mut conn, config, export, read);
-    }
-    // A new journal is built under a temporary name and renamed into place when complete.
-    let file_name = journal_path
-        .file_name()
-        .with_context(|| format!("{} is not a file name", journal_path.display()))?;
-    let parent = match journal_path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let existed = parent.exists();
-    fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create folder {}", parent.display()))?;
-    let temp = parent.join(format!(
-        ".{}.oneroster-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    remove_database(&temp);
-    let result = (|| {
-        let mut conn = open_for_writing(&temp)?;
-        let summary = run(&mut conn, config, export, read)?;
-        conn.close()
-            .map_err(|(_, e)| e)
-            .with_context(|| format!("cannot close {}", temp.display()))?;
-        fs::rename(&temp, journal_path).with_context(|| {
-            format!(
-                "cannot rename {} to {}",
-                temp.display(),
-                journal_path.display()
-            )
-        })?;
-        Ok(summary)
-    })();
-    if result.is_err() {
-        remove_database(&temp);
-        if !existed {
-            let _ = fs::remove_dir(&parent);
-        }
-    }
-    result
-}
-
-fn remove_database(path: &Path) {
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let _ = fs::remove_file(PathBuf::from(p));
-    }
+    crate::import::write_journal(journal_path, |conn| run(conn, config, export, read))
 }
 
 fn run(
