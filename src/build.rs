@@ -7,9 +7,10 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::check::{self, Finding};
+use crate::clock::Moment;
 use crate::config::Site;
 use crate::content::{self, Post, PostAudience};
-use crate::diary::{Sealed, add_diaries};
+use crate::diary::{DiaryOptions, Sealed, add_diaries, batch::Schedule};
 use crate::feeds;
 use crate::journal::{self, Journal};
 use crate::output::{CommitStats, Output};
@@ -48,6 +49,14 @@ fn load_timed(site: &Site, timings: &mut Timings) -> Result<Loaded> {
     findings.extend(journal_findings);
     findings.extend(check::check_journal(&journal, &site.config));
     findings.extend(check_posts(&posts, &journal));
+    for message in crate::access::store::exposure(&site.store_path()) {
+        findings.push(Finding::warning(
+            site.config.access.store.display().to_string(),
+            String::new(),
+            None,
+            message,
+        ));
+    }
     for name in crate::grades::unmatched_weight_names(&journal.work_types, &site.config.grading) {
         findings.push(Finding::warning(
             crate::config::SITE_FILE,
@@ -94,6 +103,11 @@ pub struct BuildReport {
     pub slots: usize,
     /// Encrypted payloads written anew.
     pub resealed: usize,
+    /// Between two diary batches: diaries stay as published until this moment.
+    pub held_until: Option<chrono::NaiveDateTime>,
+    /// Children given new keys (they left a code's set), and codes whose holder left.
+    pub rekeyed: usize,
+    pub dormant: usize,
     /// Where the time went, phase by phase.
     pub timings: Timings,
     /// Nothing was done: the inputs and the output are those of the last build.
@@ -136,25 +150,50 @@ impl std::fmt::Display for Timings {
     }
 }
 
-/// Builds the public site for the day `today` (in the school's timezone). Refuses to build
-/// when the checks find errors; writes nothing unless everything rendered.
-pub fn build(site: &Site, today: NaiveDate, verbose: bool) -> Result<BuildReport> {
-    build_with(site, today, verbose, false)
+/// How a build runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The moment to build for, in the school's timezone.
+    pub moment: Moment,
+    /// Show a progress bar on a terminal.
+    pub verbose: bool,
+    /// Build in full even when the inputs are those of the last build (see
+    /// [`crate::stamp`]), and even when more than a tenth of the diaries would go.
+    pub force: bool,
+    /// Publish changed diaries now instead of at the next batch time.
+    pub now: bool,
 }
 
-/// [`build`], with `force` to build in full even when the inputs are those of the last
-/// build (see [`crate::stamp`]).
-pub fn build_with(
-    site: &Site,
-    today: NaiveDate,
-    verbose: bool,
-    force: bool,
-) -> Result<BuildReport> {
+impl Options {
+    /// A quiet build as of the end of `today`.
+    pub fn day(today: NaiveDate) -> Options {
+        Options {
+            moment: Moment::day(today),
+            verbose: false,
+            force: false,
+            now: false,
+        }
+    }
+}
+
+/// Builds the public site as of `options.moment`. Refuses to build when the checks find
+/// errors; writes nothing unless everything rendered.
+pub fn build(site: &Site, options: &Options) -> Result<BuildReport> {
+    let today = options.moment.date;
     let mut timings = Timings::default();
+    let schedule = Schedule {
+        times: site.config.access.publish_times(),
+    };
+    let batch = if options.now {
+        format!("now {}", options.moment.at())
+    } else {
+        schedule.slot(options.moment.at())
+    };
     // An input that cannot be read is reported by the full build below.
-    let inputs = stamp::inputs_digest(site, today).ok();
+    let inputs = stamp::inputs_digest(site, today, &batch).ok();
     timings.lap("inputs");
-    if !force
+    if !options.force
+        && !options.now
         && let Some(inputs) = &inputs
         && let Some(last) = stamp::fresh(site, inputs)
     {
@@ -170,6 +209,9 @@ pub fn build_with(
             diaries: last.diaries,
             slots: last.slots,
             resealed: 0,
+            held_until: None,
+            rekeyed: 0,
+            dormant: 0,
             timings,
             up_to_date: true,
         });
@@ -191,13 +233,25 @@ pub fn build_with(
             shown.join("\n")
         );
     }
-    let (output, sealed) = render_site(&loaded, today, verbose, &mut timings)?;
+    let diary_options = DiaryOptions {
+        moment: options.moment.at(),
+        now: options.now,
+        force: options.force,
+    };
+    let (output, sealed) =
+        render_site(&loaded, today, options.verbose, diary_options, &mut timings)?;
     let stats = output.commit(&site.output_path())?;
     // Only now do the published payloads match the manifest.
     if let Some(store) = &sealed.store {
         store.save_manifest(&sealed.manifest)?;
     }
     timings.lap("write");
+    // The build may have written the store (new keys): the next build reads that one.
+    let inputs = if sealed.store_changed {
+        stamp::inputs_digest(site, today, &batch).ok()
+    } else {
+        inputs
+    };
     match inputs {
         Some(inputs) => stamp::save(
             site,
@@ -219,6 +273,9 @@ pub fn build_with(
         diaries: sealed.pages,
         slots: sealed.slots,
         resealed: sealed.resealed,
+        held_until: sealed.held_until,
+        rekeyed: sealed.rekeyed,
+        dormant: sealed.dormant,
         timings,
         up_to_date: false,
     })
@@ -229,6 +286,7 @@ pub fn render_site(
     loaded: &Loaded,
     today: NaiveDate,
     verbose: bool,
+    diary: DiaryOptions,
     timings: &mut Timings,
 ) -> Result<(Output, Sealed)> {
     let theme = Theme::load(&loaded.site)?;
@@ -335,6 +393,7 @@ pub fn render_site(
         &refs,
         &homework,
         &theme.fingerprint(),
+        diary,
         &mut out,
     )?;
     timings.lap("diaries");
@@ -349,4 +408,31 @@ pub fn render_site(
         out.write_output(&format!("static/{path}"), bytes)?;
     }
     Ok((out, sealed))
+}
+
+/// What a user should know about the diaries after a build, one line each.
+pub fn diary_notes(report: &BuildReport) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(at) = report.held_until {
+        out.push(format!(
+            "diaries: as published at the last batch; changes go out together at {} \
+             ([access] publish_at), or now with `diary build --now`",
+            at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    if report.rekeyed > 0 {
+        out.push(format!(
+            "diaries: {} child(ren) got new keys because a code no longer opens them (a guardian \
+             unlinked or gone); their other holders' codes keep working",
+            report.rekeyed
+        ));
+    }
+    if report.dormant > 0 {
+        out.push(format!(
+            "codes: {} active code(s) open nothing because their holder is no longer in the \
+             journal; `diary codes list` shows them (revoke them if they should stay closed)",
+            report.dormant
+        ));
+    }
+    out
 }

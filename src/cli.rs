@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use crate::access::codes;
 use crate::build;
 use crate::check;
-use crate::codes;
+use crate::clock::Moment;
 use crate::config::{self, Site};
 use crate::demo::{self, DemoOptions};
 use crate::import;
@@ -94,9 +94,14 @@ enum Command {
         #[arg(long)]
         timings: bool,
         /// Build in full even when the journal, content, theme, settings, codes and day are
-        /// those of the last build (which otherwise finishes at once: "up to date").
+        /// those of the last build (which otherwise finishes at once: "up to date"), and
+        /// even when more than a tenth of the published diaries would disappear.
         #[arg(long)]
         force: bool,
+        /// Publish changed diaries now, not at the next time of [access] publish_at (after
+        /// a revocation, say).
+        #[arg(long)]
+        now: bool,
     },
     /// Check, build and publish in one step: once (for cron or a systemd timer), or in a
     /// loop with --every. A failed check or build publishes nothing.
@@ -106,12 +111,20 @@ enum Command {
         every: Option<std::time::Duration>,
         #[command(flatten)]
         day: Day,
+        /// Publish changed diaries at the first run, not at the next time of [access]
+        /// publish_at.
+        #[arg(long)]
+        now: bool,
     },
     /// Publish the built site to the targets of site.toml ([publish.NAME]): all of them,
     /// or TARGET. Sends only what changed.
     Publish {
         /// Only this target (a NAME of [publish.NAME]).
         target: Option<String>,
+        /// Publish even when the target serves diaries sealed by another private store, or
+        /// when this would delete many of the target's diaries (a build without the store).
+        #[arg(long)]
+        force: bool,
     },
     /// Load data into the journal.
     #[command(subcommand)]
@@ -140,9 +153,18 @@ enum CodesCommand {
         #[arg(long, value_enum, default_value_t = ListFormat::Table)]
         format: ListFormat,
     },
-    /// Revoke a code: at the next build it stops working and the children it opened get new keys.
+    /// Revoke a code: at the next build it stops working and every child it ever opened
+    /// gets new keys.
     Revoke {
-        /// The code, as printed (dashes and case do not matter).
+        /// The code, as printed (dashes and case do not matter), or its last 4 symbols as
+        /// build messages show them.
+        code: String,
+    },
+    /// Confirm that a code's holder and children are still the same people after the
+    /// journal changed under them (a surname changed, the journal was imported with new
+    /// ids), when a build stopped and named this code.
+    Confirm {
+        /// The code, or its last 4 symbols as the build message shows them.
         code: String,
     },
     /// Write printable slips (code, address, QR code) for a class into the private print folder.
@@ -195,22 +217,15 @@ struct DemoSize {
 
 #[derive(clap::Args)]
 struct Day {
-    /// Build as of this day (YYYY-MM-DD) instead of today in the school's timezone.
-    #[arg(long, env = "DIARY_TODAY", value_name = "DATE", value_parser = parse_day)]
-    today: Option<NaiveDate>,
-}
-
-fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
-    journal::parse_date(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+    /// Build as of this day (YYYY-MM-DD, the end of it) or moment (YYYY-MM-DD HH:MM)
+    /// instead of now in the school's timezone.
+    #[arg(long, env = "DIARY_TODAY", value_name = "DATE", value_parser = Moment::parse)]
+    today: Option<Moment>,
 }
 
 impl Day {
-    fn resolve(&self, site: &Site) -> NaiveDate {
-        self.today.unwrap_or_else(|| {
-            chrono::Utc::now()
-                .with_timezone(&site.config.tz())
-                .date_naive()
-        })
+    fn resolve(&self, site: &Site) -> Moment {
+        Moment::or_now(self.today, site.config.tz())
     }
 }
 
@@ -249,7 +264,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             if no_serve {
-                return build_site(&site, &day, false, false);
+                return build_site(&site, &day, false, false, false);
             }
             serve::serve(&cli.site, port, day.today)?;
             Ok(ExitCode::SUCCESS)
@@ -263,15 +278,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             day,
             timings,
             force,
-        } => build_site(&Site::load(&cli.site)?, &day, timings, force),
-        Command::Refresh { every, day } => crate::refresh::run(
+            now,
+        } => build_site(&Site::load(&cli.site)?, &day, timings, force, now),
+        Command::Refresh { every, day, now } => crate::refresh::run(
             &cli.site,
             &crate::refresh::Options {
                 every,
                 today: day.today,
+                now,
             },
         ),
-        Command::Publish { target } => publish_site(&cli.site, target.as_deref()),
+        Command::Publish { target, force } => publish_site(&cli.site, target.as_deref(), force),
         Command::Codes(cmd) => codes_command(&cli.site, cmd),
         Command::Print(cmd) => crate::print::run(&cli.site, cmd),
         Command::Import(ImportCommand::Csv { dir }) => {
@@ -458,10 +475,19 @@ fn check_site(root: &Path, all: bool) -> Result<ExitCode> {
     })
 }
 
-fn build_site(site: &Site, day: &Day, timings: bool, force: bool) -> Result<ExitCode> {
+fn build_site(site: &Site, day: &Day, timings: bool, force: bool, now: bool) -> Result<ExitCode> {
     let started = Instant::now();
-    let today = day.resolve(site);
-    let report = build::build_with(site, today, true, force)?;
+    let moment = day.resolve(site);
+    let today = moment.date;
+    let report = build::build(
+        site,
+        &build::Options {
+            moment,
+            verbose: true,
+            force,
+            now,
+        },
+    )?;
     let s = report.stats;
     if report.up_to_date {
         eprintln!(
@@ -487,6 +513,9 @@ fn build_site(site: &Site, day: &Day, timings: bool, force: bool) -> Result<Exit
             report.warnings,
             started.elapsed().as_secs_f64()
         );
+        for line in build::diary_notes(&report) {
+            eprintln!("{line}");
+        }
     }
     if timings {
         eprintln!("phases: {}", report.timings);
@@ -496,12 +525,12 @@ fn build_site(site: &Site, day: &Day, timings: bool, force: bool) -> Result<Exit
 
 /// `diary publish [TARGET]`: waits for a running refresh, then publishes; exit 1 if any
 /// target failed.
-fn publish_site(root: &Path, only: Option<&str>) -> Result<ExitCode> {
+fn publish_site(root: &Path, only: Option<&str>, force: bool) -> Result<ExitCode> {
     let site = Site::load(root)?;
     crate::publish::targets(&site, only)?;
     let _lock = crate::refresh::lock_waiting(&site)?;
     let mut failed = 0;
-    for report in crate::publish::publish(&site, only)? {
+    for report in crate::publish::publish(&site, only, force)? {
         failed += usize::from(report.result.is_err());
         eprintln!("published {report}");
     }
@@ -521,16 +550,10 @@ fn load_journal(site: &Site) -> Result<journal::Journal> {
     Ok(j)
 }
 
-fn today_in(site: &Site) -> String {
-    chrono::Utc::now()
-        .with_timezone(&site.config.tz())
-        .date_naive()
-        .to_string()
-}
-
 fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
     let site = Site::load(root)?;
     let j = load_journal(&site)?;
+    let today = Moment::now(site.config.tz()).date;
     match cmd {
         CodesCommand::Issue { scope } => {
             let started = Instant::now();
@@ -538,7 +561,7 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                 class: scope.class,
                 student: scope.student,
             };
-            let issued = codes::issue(&site, &j, &scope, &today_in(&site))?;
+            let issued = codes::issue(&site, &j, &scope, today)?;
             eprintln!(
                 "issued {} new code(s) in {:.1} s ({} holder(s) already had one; {} new diary key(s)); \
                  print slips with `diary codes print --class C`, then run `diary build`",
@@ -553,7 +576,7 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                 class: scope.class,
                 student: scope.student,
             };
-            let rows = codes::list(&site, &j, &scope)?;
+            let rows = codes::list(&site, &j, &scope, today)?;
             match format {
                 ListFormat::Csv => {
                     let mut w = csv::Writer::from_writer(std::io::stdout());
@@ -569,7 +592,7 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                     for r in &rows {
                         w.write_record([
                             r.code.as_str(),
-                            &r.student_id.to_string(),
+                            &r.student_id.map(|id| id.to_string()).unwrap_or_default(),
                             &r.student_name,
                             &r.class,
                             &r.holder,
@@ -591,11 +614,23 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
             }
         }
         CodesCommand::Revoke { code } => {
-            let children = codes::revoke(&site, &j, &code, &today_in(&site))?;
+            let revoked = codes::revoke(&site, &j, &code, today)?;
             eprintln!(
-                "revoked; the next `diary build` removes it and gives {children} diar{} new keys",
-                if children == 1 { "y" } else { "ies" }
+                "revoked the code of {}; the next build or refresh removes it from the site at \
+                 once (no need to wait for a diary batch) and gives {} diar{} new keys",
+                revoked.holder,
+                revoked.rekeyed,
+                if revoked.rekeyed == 1 { "y" } else { "ies" }
             );
+        }
+        CodesCommand::Confirm { code } => {
+            let changes = codes::confirm(&site, &j, &code, today)?;
+            if changes.is_empty() {
+                eprintln!("nothing to confirm: the code matches the journal");
+            }
+            for c in &changes {
+                eprintln!("confirmed: {c}");
+            }
         }
         CodesCommand::Print { class } => {
             let (name, html, count) = crate::print::code_slips(&site, &j, &class)?;

@@ -121,6 +121,10 @@ pub struct Access {
     pub iterations: u32,
     /// The private store, relative to the site folder.
     pub store: PathBuf,
+    /// When changed diaries go out ("HH:MM" in the school's timezone): between these
+    /// times every diary file stays as it was, so which files change tells nobody which
+    /// child got a mark. Empty: at every build.
+    pub publish_at: Vec<String>,
 }
 
 impl Default for Access {
@@ -128,7 +132,22 @@ impl Default for Access {
         Access {
             iterations: 600_000,
             store: ".diary".into(),
+            publish_at: vec!["15:00".into(), "20:00".into()],
         }
+    }
+}
+
+impl Access {
+    /// The publication times of `publish_at`, sorted.
+    pub fn publish_times(&self) -> Vec<chrono::NaiveTime> {
+        let mut times: Vec<chrono::NaiveTime> = self
+            .publish_at
+            .iter()
+            .filter_map(|t| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok())
+            .collect();
+        times.sort();
+        times.dedup();
+        times
     }
 }
 
@@ -492,6 +511,11 @@ impl Config {
                 "[access] iterations = {} is below the minimum of {MIN_KDF_ITERATIONS}",
                 self.access.iterations
             );
+        }
+        for t in &self.access.publish_at {
+            if chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").is_err() {
+                bail!("[access] publish_at: {t:?} is not a time of day such as \"15:00\"");
+            }
         }
         for (name, target) in &self.publish {
             if name.is_empty()

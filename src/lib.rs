@@ -5,15 +5,17 @@
 //! → `views` (what each page shows) → `render` (Tera templates of a theme) → `output`
 //! (one write function, staged and swapped atomically into public/).
 
+pub mod access;
 pub mod build;
 pub mod check;
 pub mod cli;
-pub mod codes;
+pub mod clock;
 pub mod config;
 pub mod content;
 pub mod demo;
 pub mod diary;
 pub mod feeds;
+pub mod files;
 pub mod grades;
 pub mod import;
 pub mod journal;
@@ -24,7 +26,6 @@ pub mod publish;
 pub mod refresh;
 pub mod render;
 pub mod seal;
-pub mod secrets;
 pub mod serve;
 pub mod stamp;
 pub mod views;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::clock::Moment;
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
 
 use crate::build;
 use crate::config::Site;
@@ -28,8 +28,10 @@ pub const LOCK_FILE: &str = "refresh.lock";
 pub struct Options {
     /// Run again this long after each run started; `None`: run once.
     pub every: Option<Duration>,
-    /// Build as of this day instead of today in the school's timezone.
-    pub today: Option<NaiveDate>,
+    /// Build as of this day or moment instead of now in the school's timezone.
+    pub today: Option<Moment>,
+    /// Publish changed diaries at the first run, whatever the batch times.
+    pub now: bool,
 }
 
 /// The lock held while a run builds and publishes; released when dropped (or when the
@@ -136,7 +138,7 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
             .context("cannot install the signal handlers")?;
     }
     let Some(every) = options.every else {
-        return Ok(match run_once(root, options.today) {
+        return Ok(match run_once(root, options.today, options.now) {
             Outcome::Done(line) => {
                 eprintln!("{line}");
                 ExitCode::SUCCESS
@@ -161,9 +163,13 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
         root.display(),
         humanize(every)
     );
+    let mut now = options.now;
     while !stop.load(Ordering::SeqCst) {
         let started = Instant::now();
-        match run_once(root, options.today) {
+        // `--now` applies to the first run only; later runs follow the batch times.
+        let outcome = run_once(root, options.today, now);
+        now = false;
+        match outcome {
             Outcome::Done(line) | Outcome::Failed(line) => eprintln!("{line}"),
             Outcome::Busy(lock) => eprintln!(
                 "{} another refresh is running (it holds {}); skipped this run",
@@ -183,7 +189,7 @@ pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_once(root: &Path, today: Option<NaiveDate>) -> Outcome {
+fn run_once(root: &Path, today: Option<Moment>, now: bool) -> Outcome {
     let started = Instant::now();
     let fail = |what: &str, e: anyhow::Error| {
         Outcome::Failed(format!(
@@ -201,12 +207,15 @@ fn run_once(root: &Path, today: Option<NaiveDate>) -> Outcome {
         Ok(None) => return Outcome::Busy(site.store_path().join(LOCK_FILE)),
         Err(e) => return fail("nothing was built or published", e),
     };
-    let today = today.unwrap_or_else(|| {
-        chrono::Utc::now()
-            .with_timezone(&site.config.tz())
-            .date_naive()
-    });
-    let report = match build::build(&site, today, false) {
+    let moment = Moment::or_now(today, site.config.tz());
+    let today = moment.date;
+    let options = build::Options {
+        moment,
+        verbose: false,
+        force: false,
+        now,
+    };
+    let report = match build::build(&site, &options) {
         Ok(report) => report,
         Err(e) => return fail("nothing was published", e),
     };
@@ -219,6 +228,19 @@ fn run_once(root: &Path, today: Option<NaiveDate>) -> Outcome {
         s.removed,
         report.resealed
     );
+    if let Some(at) = report.held_until {
+        line.push_str(&format!(
+            " (diaries held until the batch at {})",
+            at.format("%H:%M")
+        ));
+    }
+    for note in build::diary_notes(&report)
+        .into_iter()
+        .skip(usize::from(report.held_until.is_some()))
+    {
+        line.push_str("; ");
+        line.push_str(&note);
+    }
     if site.config.publish.is_empty() {
         line.push_str(&format!(
             "; built only (site.toml declares no [publish] target); {:.2} s",
@@ -226,7 +248,7 @@ fn run_once(root: &Path, today: Option<NaiveDate>) -> Outcome {
         ));
         return Outcome::Done(line);
     }
-    let reports = match publish::publish(&site, None) {
+    let reports = match publish::publish(&site, None, false) {
         Ok(r) => r,
         Err(e) => return fail(&line, e),
     };

@@ -71,6 +71,15 @@ pub fn format_code(code: &str) -> String {
 /// Normalizes typed input: uppercase; spaces and dashes dropped; O→0, I→1, L→1. `None`
 /// for anything else or the wrong length.
 pub fn normalize_code(input: &str) -> Option<String> {
+    normalize_symbols(input).filter(|c| c.len() == CODE_LEN)
+}
+
+/// Normalizes the last four symbols of a code as messages show them (`…WXYZ`).
+pub fn normalize_tail(input: &str) -> Option<String> {
+    normalize_symbols(input).filter(|c| c.len() == 4)
+}
+
+fn normalize_symbols(input: &str) -> Option<String> {
     let mut out = String::with_capacity(CODE_LEN);
     for c in input.chars() {
         let c = match c.to_ascii_uppercase() {
@@ -82,7 +91,7 @@ pub fn normalize_code(input: &str) -> Option<String> {
         };
         out.push(c);
     }
-    (out.len() == CODE_LEN).then_some(out)
+    Some(out)
 }
 
 /// What a code derives: the slot's name and the key that wraps it.
@@ -174,6 +183,17 @@ impl SlotContent {
     }
 }
 
+/// The JSON of a slot followed by spaces up to `size` bytes, so that every slot file of a
+/// site has one size (JSON readers skip trailing white space). A JSON longer than `size`
+/// is returned as it is: the caller sizes slots by the longest.
+pub fn pad_slot(json: &[u8], size: usize) -> Vec<u8> {
+    let mut out = json.to_vec();
+    if out.len() < size {
+        out.resize(size, b' ');
+    }
+    out
+}
+
 pub fn seal_slot(kek: &[u8; 32], slot: &str, json: &[u8]) -> Vec<u8> {
     seal(kek, &random(), &slot_aad(slot), json)
 }
@@ -183,34 +203,62 @@ pub fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotContent>
     Ok(serde_json::from_slice(&json)?)
 }
 
-/// `P = u32be(L) ‖ gzip(html) ‖ zeros`, padded to a multiple of [`PAD`].
-pub fn page_plaintext(html: &str) -> Vec<u8> {
+/// gzip (RFC 1952) of a diary's HTML, as it goes into a page.
+pub fn gzip(html: &str) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(html.as_bytes()).expect("in-memory gzip");
-    let zipped = gz.finish().expect("in-memory gzip");
+    gz.finish().expect("in-memory gzip")
+}
+
+/// The smallest page plaintext size that holds `zipped`: `4 + |zipped|` rounded up to a
+/// multiple of [`PAD`].
+pub fn page_size_for(zipped: &[u8]) -> usize {
+    (4 + zipped.len()).div_ceil(PAD) * PAD
+}
+
+/// `P = u32be(L) ‖ zipped ‖ zeros`, `size` bytes long (at least [`page_size_for`]).
+pub fn pad_page(zipped: &[u8], size: usize) -> Vec<u8> {
     let len = u32::try_from(zipped.len()).expect("a diary under 4 GiB");
-    let mut p = Vec::with_capacity(zipped.len() + 4 + PAD);
+    let mut p = Vec::with_capacity(size.max(zipped.len() + 4));
     p.extend_from_slice(&len.to_be_bytes());
-    p.extend_from_slice(&zipped);
-    p.resize(p.len().div_ceil(PAD) * PAD, 0);
+    p.extend_from_slice(zipped);
+    p.resize(size.max(page_size_for(zipped)), 0);
     p
+}
+
+/// The gzip bytes inside a page plaintext `P`.
+pub fn unpad_page(p: &[u8]) -> Result<&[u8]> {
+    let len = u32::from_be_bytes(
+        p.get(..4)
+            .ok_or_else(|| anyhow!("empty page"))?
+            .try_into()?,
+    ) as usize;
+    p.get(4..4 + len).ok_or_else(|| anyhow!("bad length"))
+}
+
+/// `P` of an HTML fragment at its smallest size.
+pub fn page_plaintext(html: &str) -> Vec<u8> {
+    let zipped = gzip(html);
+    pad_page(&zipped, page_size_for(&zipped))
 }
 
 pub fn seal_page(dek: &[u8; 32], page: &str, plaintext: &[u8]) -> Vec<u8> {
     seal(dek, &random(), &page_aad(page), plaintext)
 }
 
+/// Opens a page file back to its plaintext `P`.
+pub fn open_page_plaintext(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<Vec<u8>> {
+    open(dek, &page_aad(page), file)
+}
+
 /// Opens a page file back to its HTML (for tests and tools).
 pub fn open_page(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<String> {
-    let p = open(dek, &page_aad(page), file)?;
-    let len = u32::from_be_bytes(
-        p.get(..4)
-            .ok_or_else(|| anyhow!("empty page"))?
-            .try_into()?,
-    ) as usize;
-    let zipped = p.get(4..4 + len).ok_or_else(|| anyhow!("bad length"))?;
+    let p = open_page_plaintext(dek, page, file)?;
     let mut html = String::new();
-    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(zipped), &mut html)?;
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(unpad_page(&p)?),
+        &mut html,
+    )?;
     Ok(html)
 }
 
@@ -221,6 +269,12 @@ pub fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
     let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key size");
     mac.update(data);
     hex(&mac.finalize().into_bytes())
+}
+
+/// The salt a published `params.json` names (`None` when it cannot be read as one).
+pub fn params_salt(params_json: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(params_json).ok()?;
+    Some(v.get("salt")?.as_str()?.to_string())
 }
 
 /// `params.json`: what the browser needs to run the KDF.
@@ -268,6 +322,28 @@ mod tests {
         assert_eq!(normalize_code("ABCD-EFGH-JKMN-PQRST"), None, "too long");
         assert_eq!(normalize_code("ABCD_EFGH_JKMN_PQRS"), None);
         assert_eq!(normalize_code("АБВГ-EFGH-JKMN-PQRS"), None, "Cyrillic");
+        assert_eq!(normalize_tail("m5jo").as_deref(), Some("M5J0"));
+        assert_eq!(normalize_tail("M5J"), None);
+    }
+
+    #[test]
+    fn padding_gives_one_size() {
+        let a = gzip("<p>a</p>");
+        let b = gzip(&"<p>длинный дневник</p>".repeat(500));
+        let size = page_size_for(&a).max(page_size_for(&b));
+        let (pa, pb) = (pad_page(&a, size), pad_page(&b, size));
+        assert_eq!(pa.len(), pb.len());
+        assert_eq!(pa.len() % PAD, 0);
+        assert_eq!(unpad_page(&pa).unwrap(), a.as_slice());
+        assert_eq!(unpad_page(&pb).unwrap(), b.as_slice());
+        let slot = pad_slot(br#"{"v":1,"children":[]}"#, 2048);
+        assert_eq!(slot.len(), 2048);
+        let back: SlotContent = serde_json::from_slice(&slot).unwrap();
+        assert!(back.children.is_empty());
+        assert_eq!(
+            params_salt(params_json(&[1; 16], 100_000).as_bytes()).as_deref(),
+            Some(b64(&[1; 16]).as_str())
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::clock::Moment;
 use anyhow::{Context, Result};
-use chrono::NaiveDate;
 use notify::{RecursiveMode, Watcher};
 
 use crate::build;
@@ -18,7 +18,7 @@ use crate::config::{SITE_FILE, Site};
 const LIVE_JS: &str = "(function(){var v=null;function poll(){fetch('/__diary/version',{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload()}v=t}).catch(function(){}).finally(function(){setTimeout(poll,1000)})}poll()})();";
 
 /// Serves the site until the process is stopped. `today` fixes the day of every build.
-pub fn serve(root: &Path, port: u16, today: Option<NaiveDate>) -> Result<()> {
+pub fn serve(root: &Path, port: u16, today: Option<Moment>) -> Result<()> {
     let site = Site::load(root)?;
     let version = Arc::new(AtomicU64::new(0));
     rebuild(root, today, &version);
@@ -87,15 +87,16 @@ fn watched(site: &Site) -> Vec<PathBuf> {
     paths
 }
 
-fn rebuild(root: &Path, today: Option<NaiveDate>, version: &AtomicU64) {
+fn rebuild(root: &Path, today: Option<Moment>, version: &AtomicU64) {
     let started = std::time::Instant::now();
     let result = Site::load(root).and_then(|site| {
-        let day = today.unwrap_or_else(|| {
-            chrono::Utc::now()
-                .with_timezone(&site.config.tz())
-                .date_naive()
-        });
-        build::build(&site, day, true)
+        let options = build::Options {
+            moment: Moment::or_now(today, site.config.tz()),
+            verbose: true,
+            force: false,
+            now: false,
+        };
+        build::build(&site, &options)
     });
     match result {
         Ok(report) => {

@@ -71,8 +71,9 @@ pub fn forget(site: &Site) {
     let _ = fs::remove_file(path(site));
 }
 
-/// The digest of everything a build of `site` for `today` reads.
-pub fn inputs_digest(site: &Site, today: NaiveDate) -> Result<String> {
+/// The digest of everything a build of `site` for `today` reads, and the diary batch it
+/// belongs to (so the first build after a publication time is never skipped).
+pub fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Result<String> {
     let mut h = Sha256::new();
     let mut part = |name: &str, bytes: &[u8]| {
         h.update((name.len() as u64).to_be_bytes());
@@ -90,6 +91,7 @@ pub fn inputs_digest(site: &Site, today: NaiveDate) -> Result<String> {
         );
     }
     part("today", today.to_string().as_bytes());
+    part("batch", batch.as_bytes());
     part(
         "site.toml",
         &fs::read(site.root.join(crate::config::SITE_FILE)).unwrap_or_default(),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use common::*;
@@ -202,34 +202,599 @@ fn nothing_personal_is_published_in_clear() {
 }
 
 #[test]
-fn unchanged_payloads_keep_their_bytes_and_a_change_touches_one_child() {
+fn a_rebuild_rewrites_nothing_and_a_mark_waits_for_the_batch_that_changes_every_file() {
     let (_tmp, site) = site_with_codes(40);
+    build_at(&site, "2026-11-24 15:30");
     let before = tree(&site.join("public"));
-    diary().arg("-C").arg(&site).arg("build").assert().success();
+    build_at(&site, "2026-11-24 15:40");
     assert_eq!(
         before,
         tree(&site.join("public")),
         "a rebuild rewrites nothing"
     );
 
-    // One new mark for one pupil: exactly that pupil's page file changes.
+    // One new mark for one pupil, between two batches: no diary file changes.
     sql(
         &site,
         "INSERT INTO marks (student_id, lesson_id, work_type_id, value, is_debt) \
          SELECT s.id, l.id, 1, '5', 0 FROM lessons l JOIN students s ON s.class_id = l.class_id \
          JOIN classes c ON c.id = l.class_id \
-         WHERE c.grade = 5 AND l.group_id IS NULL AND l.date = '2026-11-23' AND l.cancelled = 0 \
+         WHERE c.grade = 5 AND l.group_id IS NULL AND l.date = '2026-11-24' AND l.cancelled = 0 \
          ORDER BY s.id LIMIT 1;",
     );
-    diary().arg("-C").arg(&site).arg("build").assert().success();
-    let after = tree(&site.join("public"));
-    let changed: Vec<&String> = after
+    let out = build_at(&site, "2026-11-24 16:00");
+    assert!(out.contains("2026-11-24 20:00"), "{out}");
+    let held = diary_files(&site);
+    assert_eq!(
+        held,
+        diary_files_of(&before),
+        "diaries held until the batch"
+    );
+    // The mark shows on no public board either: only the diary files are sealed.
+
+    // At the batch, every page and every slot is sealed anew: all change, sizes stay.
+    build_at(&site, "2026-11-24 20:05");
+    let batch = diary_files(&site);
+    assert_eq!(batch.len(), held.len());
+    for (path, bytes) in &batch {
+        let old = &held[path];
+        assert!(old != bytes, "{path} is sealed anew");
+        assert_eq!(old.len(), bytes.len(), "{path} keeps its size");
+    }
+
+    // A batch with nothing changed changes nothing.
+    build_at(&site, "2026-11-24 21:30");
+    assert_eq!(diary_files(&site), batch);
+
+    // `--now` publishes at once.
+    sql(
+        &site,
+        "UPDATE marks SET value = '4' WHERE id = (SELECT max(id) FROM marks);",
+    );
+    diary()
+        .env("DIARY_TODAY", "2026-11-24 21:40")
+        .arg("-C")
+        .arg(&site)
+        .args(["build", "--now"])
+        .assert()
+        .success();
+    let now = diary_files(&site);
+    assert!(now.iter().all(|(path, bytes)| batch[path] != *bytes));
+}
+
+/// Builds as of a moment; returns what the build printed.
+fn build_at(site: &Path, moment: &str) -> String {
+    let out = diary()
+        .env("DIARY_TODAY", moment)
+        .arg("-C")
+        .arg(site)
+        .arg("build")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+}
+
+/// The page and slot files of a site.
+fn diary_files(site: &Path) -> BTreeMap<String, Vec<u8>> {
+    diary_files_of(&tree(&site.join("public")))
+}
+
+fn diary_files_of(files: &BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    files
         .iter()
-        .filter(|(k, v)| before.get(*k) != Some(v))
-        .map(|(k, _)| k)
+        .filter(|(p, _)| p.starts_with("diary/p/") || p.starts_with("diary/k/"))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect()
+}
+
+/// Whether a page key opens any page file of the site.
+fn key_opens_a_page(public: &Path, key_b64: &str) -> bool {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    use base64::Engine;
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(key_b64)
+        .unwrap();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap();
+    std::fs::read_dir(public.join("diary/p"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .any(|path| {
+            let page = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let file = std::fs::read(&path).unwrap();
+            cipher
+                .decrypt(
+                    aes_gcm::Nonce::from_slice(&file[..12]),
+                    Payload {
+                        msg: &file[12..],
+                        aad: format!("diary/page/v1/{page}").as_bytes(),
+                    },
+                )
+                .is_ok()
+        })
+}
+
+/// The full names of the children a code opens, read from their pages.
+fn opened_names(public: &Path, code: &str, names: &[String]) -> BTreeSet<String> {
+    let (_, slot) = independent::open_slot(public, code);
+    slot["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|child| {
+            let (html, _) = independent::open_page(public, child);
+            // The longest name the page shows (a name may be the start of a longer one).
+            names
+                .iter()
+                .filter(|n| html.contains(n.as_str()))
+                .max_by_key(|n| n.len())
+                .cloned()
+                .unwrap_or_else(|| {
+                    panic!("a page names no pupil: {}", &html[..200.min(html.len())])
+                })
+        })
+        .collect()
+}
+
+/// The code of a holder that opens a pupil, from `codes list`.
+fn code_of(site: &Path, holder: &str, student_id: &str) -> String {
+    codes(site)
+        .into_iter()
+        .find(|r| r["holder"] == holder && r["student_id"] == student_id && r["status"] == "active")
+        .unwrap_or_else(|| panic!("no code of {holder} for pupil {student_id}"))["code"]
+        .clone()
+}
+
+fn guardian_name(site: &Path, id: &str) -> String {
+    query(
+        site,
+        &format!(
+            "SELECT last_name || ' ' || first_name || coalesce(' ' || middle_name, '') \
+             FROM guardians WHERE id = {id}"
+        ),
+    )[0][0]
+        .clone()
+}
+
+fn pupil_names(site: &Path) -> Vec<String> {
+    query(
+        site,
+        "SELECT last_name || ' ' || first_name || coalesce(' ' || middle_name, '') FROM students",
+    )
+    .into_iter()
+    .map(|r| r[0].clone())
+    .collect()
+}
+
+#[test]
+fn unlink_then_revoke_leaves_the_old_key_nothing_to_open() {
+    let (_tmp, site) = site_with_codes(40);
+    let public = site.join("public");
+    // A guardian of one child who has another guardian too.
+    let pick = query(
+        &site,
+        "SELECT sg.guardian_id, sg.student_id FROM student_guardians sg \
+         WHERE (SELECT count(*) FROM student_guardians x WHERE x.student_id = sg.student_id) >= 2 \
+         AND (SELECT count(*) FROM student_guardians y WHERE y.guardian_id = sg.guardian_id) = 1 \
+         ORDER BY sg.student_id LIMIT 1",
+    );
+    let (guardian, pupil) = (pick[0][0].clone(), pick[0][1].clone());
+    let code = code_of(&site, &guardian_name(&site, &guardian), &pupil);
+    let (_, slot) = independent::open_slot(&public, &code);
+    let seen = slot["children"][0].clone();
+    assert!(key_opens_a_page(&public, seen["key"].as_str().unwrap()));
+
+    // Custody changes: the link goes first, then the code.
+    sql(
+        &site,
+        &format!(
+            "DELETE FROM student_guardians WHERE guardian_id = {guardian} AND student_id = {pupil}"
+        ),
+    );
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "revoke", &code])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("gives 1 diary new keys"));
+    build_at(&site, "2026-11-23 16:00");
+    let page = seen["page"].as_str().unwrap();
+    assert!(!public.join(format!("diary/p/{page}.bin")).exists());
+    assert!(
+        !key_opens_a_page(&public, seen["key"].as_str().unwrap()),
+        "the key he saw opens no current page"
+    );
+    // The other guardian still opens the child.
+    let other = query(
+        &site,
+        &format!("SELECT guardian_id FROM student_guardians WHERE student_id = {pupil} LIMIT 1"),
+    )[0][0]
+        .clone();
+    let other_code = code_of(&site, &guardian_name(&site, &other), &pupil);
+    let name = query(
+        &site,
+        &format!("SELECT last_name || ' ' || first_name || coalesce(' ' || middle_name, '') FROM students WHERE id = {pupil}"),
+    )[0][0]
+        .clone();
+    assert!(opened_names(&public, &other_code, &pupil_names(&site)).contains(&name));
+}
+
+#[test]
+fn unlinking_a_child_gives_it_new_keys() {
+    let (_tmp, site) = site_with_codes(60);
+    let public = site.join("public");
+    // A guardian with two children or more; one of them is unlinked.
+    let pick = query(
+        &site,
+        "SELECT guardian_id, min(student_id) FROM student_guardians GROUP BY guardian_id \
+         HAVING count(*) >= 2 ORDER BY guardian_id LIMIT 1",
+    );
+    let (guardian, pupil) = (pick[0][0].clone(), pick[0][1].clone());
+    let holder = guardian_name(&site, &guardian);
+    let code = code_of(&site, &holder, &pupil);
+    let names = pupil_names(&site);
+    let (_, slot) = independent::open_slot(&public, &code);
+    let before = opened_names(&public, &code, &names);
+    assert!(before.len() >= 2);
+    let name = query(
+        &site,
+        &format!("SELECT last_name || ' ' || first_name || coalesce(' ' || middle_name, '') FROM students WHERE id = {pupil}"),
+    )[0][0]
+        .clone();
+    let seen = slot["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| name.contains(c["name"].as_str().unwrap()))
+        .unwrap()
+        .clone();
+
+    sql(
+        &site,
+        &format!(
+            "DELETE FROM student_guardians WHERE guardian_id = {guardian} AND student_id = {pupil}"
+        ),
+    );
+    let out = build_at(&site, "2026-11-23 16:00");
+    assert!(out.contains("got new keys"), "{out}");
+    assert!(!key_opens_a_page(&public, seen["key"].as_str().unwrap()));
+    let after = opened_names(&public, &code, &names);
+    let mut expected = before.clone();
+    expected.remove(&name);
+    assert_eq!(after, expected, "the code still opens the other children");
+}
+
+#[test]
+fn a_journal_with_new_ids_for_the_same_people_keeps_every_code() {
+    let (_tmp, site) = site_with_codes(40);
+    let public = site.join("public");
+    let names = pupil_names(&site);
+    let list = codes(&site);
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in &list {
+        expected
+            .entry(r["code"].clone())
+            .or_default()
+            .insert(r["student_name"].clone());
+    }
+    let pages_before: BTreeSet<String> = tree(&public)
+        .into_keys()
+        .filter(|p| p.starts_with("diary/p/"))
         .collect();
-    assert_eq!(changed.len(), 1, "{changed:?}");
-    assert!(changed[0].starts_with("diary/p/"));
+
+    // Everyone numbered anew, links kept.
+    sql(
+        &site,
+        "UPDATE students SET id = id + 100000; UPDATE guardians SET id = id + 100000; \
+         UPDATE student_guardians SET student_id = student_id + 100000, guardian_id = guardian_id + 100000; \
+         UPDATE group_students SET student_id = student_id + 100000; \
+         UPDATE marks SET student_id = student_id + 100000; \
+         UPDATE attendance SET student_id = student_id + 100000; \
+         UPDATE period_marks SET student_id = student_id + 100000;",
+    );
+    let out = build_at(&site, "2026-11-23 16:00");
+    assert!(!out.contains("new keys"), "{out}");
+    for (code, children) in &expected {
+        assert_eq!(
+            &opened_names(&public, code, &names),
+            children,
+            "code {code}"
+        );
+    }
+    let pages_after: BTreeSet<String> = tree(&public)
+        .into_keys()
+        .filter(|p| p.starts_with("diary/p/"))
+        .collect();
+    assert_eq!(pages_before, pages_after, "no child got new keys");
+}
+
+#[test]
+fn two_guardians_swapped_under_the_same_ids_are_refused() {
+    let (_tmp, site) = site_with_codes(40);
+    let before = tree(&site.join("public"));
+    // Two guardians of one child each, of two different children.
+    let one_child = query(
+        &site,
+        "SELECT guardian_id, min(student_id) FROM student_guardians GROUP BY guardian_id \
+         HAVING count(*) = 1 ORDER BY guardian_id",
+    );
+    let first = one_child[0].clone();
+    let second = one_child
+        .iter()
+        .find(|r| r[1] != first[1])
+        .expect("two families")
+        .clone();
+    let pick = [first, second];
+    let (a, b) = (pick[0][0].clone(), pick[1][0].clone());
+    let code_a = code_of(&site, &guardian_name(&site, &a), &pick[0][1]);
+    let code_b = code_of(&site, &guardian_name(&site, &b), &pick[1][1]);
+    sql(
+        &site,
+        &format!(
+            "UPDATE guardians SET id = -1 WHERE id = {a}; \
+             UPDATE guardians SET id = {a} WHERE id = {b}; \
+             UPDATE guardians SET id = {b} WHERE id = -1;"
+        ),
+    );
+    let out = diary()
+        .env("DIARY_TODAY", "2026-11-23 16:00")
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for code in [&code_a, &code_b] {
+        let tail = &code[code.len() - 4..];
+        assert!(stderr.contains(&format!("…{tail}")), "{stderr}");
+        assert!(
+            stderr.contains(&format!("diary codes confirm {tail}")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("diary codes revoke {tail}")),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains(code.as_str()),
+            "the whole code is never shown"
+        );
+    }
+    assert_eq!(before, tree(&site.join("public")), "public/ untouched");
+
+    // After a confirmation of each, the build goes on, with the journal as it is now.
+    for code in [&code_a, &code_b] {
+        diary()
+            .arg("-C")
+            .arg(&site)
+            .args(["codes", "confirm", &code[code.len() - 4..]])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("confirmed"));
+    }
+    build_at(&site, "2026-11-23 16:00");
+}
+
+#[test]
+fn a_store_of_another_site_is_refused_and_public_stays() {
+    let (tmp, site) = site_with_codes(20);
+    let before = tree(&site.join("public"));
+    // Another site's well-formed store, as a wrong backup would bring it back.
+    let other = tmp.path().join("other");
+    diary()
+        .args([
+            "init",
+            other.to_str().unwrap(),
+            "--demo",
+            "--students",
+            "20",
+        ])
+        .assert()
+        .success();
+    std::fs::write(
+        other.join("site.toml"),
+        std::fs::read_to_string(other.join("site.toml"))
+            .unwrap()
+            .replace("iterations = 600000", "iterations = 100000"),
+    )
+    .unwrap();
+    diary()
+        .arg("-C")
+        .arg(&other)
+        .args(["codes", "issue"])
+        .assert()
+        .success();
+    std::fs::remove_dir_all(site.join(".diary")).unwrap();
+    copy_dir(&other.join(".diary"), &site.join(".diary"));
+    for args in [vec!["build"], vec!["codes", "issue"]] {
+        diary()
+            .arg("-C")
+            .arg(&site)
+            .args(&args)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("not the one that sealed"))
+            .stderr(predicate::str::contains("backup"));
+    }
+    assert_eq!(before, tree(&site.join("public")));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn losing_a_tenth_of_the_diaries_needs_force() {
+    let (_tmp, site) = site_with_codes(60);
+    let before = tree(&site.join("public"));
+    // A bad import loses the guardians of the upper grades.
+    sql(
+        &site,
+        "DELETE FROM student_guardians WHERE student_id IN \
+           (SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id WHERE c.grade >= 8);",
+    );
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("more than a tenth"))
+        .stderr(predicate::str::contains("--force"));
+    assert_eq!(before, tree(&site.join("public")));
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["build", "--force"])
+        .assert()
+        .success();
+}
+
+#[cfg(unix)]
+#[test]
+fn the_store_stays_private_whatever_was_left_in_its_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, site) = demo_site(20);
+    let store = site.join(".diary");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for leftover in ["store.json.tmp", ".tmp-store"] {
+        std::fs::write(store.join(leftover), "{}").unwrap();
+        std::fs::set_permissions(store.join(leftover), std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+    }
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue"])
+        .assert()
+        .success();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&store.join("store.json")), 0o600);
+    assert_eq!(mode(&store), 0o700);
+
+    // A store made readable by others afterwards is reported by `check` and the build.
+    std::fs::set_permissions(
+        store.join("store.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("check")
+        .assert()
+        .stdout(predicate::str::contains("can be read by other users"));
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("build")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("can be read by other users"));
+}
+
+#[test]
+fn every_page_has_one_size_and_every_slot_another() {
+    let (_tmp, site) = site_with_codes(60);
+    let files = diary_files(&site);
+    let sizes = |prefix: &str| -> BTreeSet<usize> {
+        files
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .map(|(_, b)| b.len())
+            .collect()
+    };
+    let (pages, slots) = (sizes("diary/p/"), sizes("diary/k/"));
+    assert_eq!(pages.len(), 1, "page sizes {pages:?}");
+    assert_eq!(slots.len(), 1, "slot sizes {slots:?}");
+    let page = *pages.first().unwrap();
+    assert_eq!((page - 28) % 4096, 0);
+    assert!(*slots.first().unwrap() >= 2048 + 28);
+    // The school has first-graders, families of one and of two children: all the same.
+    let children: BTreeSet<usize> = codes(&site)
+        .iter()
+        .fold(BTreeMap::<String, usize>::new(), |mut m, r| {
+            *m.entry(r["code"].clone()).or_default() += 1;
+            m
+        })
+        .into_values()
+        .collect();
+    assert!(
+        children.contains(&1) && children.contains(&2),
+        "{children:?}"
+    );
+}
+
+#[test]
+fn a_store_of_version_1_keeps_every_code_and_page() {
+    let (_tmp, site) = site_with_codes(30);
+    let public = site.join("public");
+    let names = pupil_names(&site);
+    let list = codes(&site);
+    let pages_before: BTreeSet<String> = tree(&public)
+        .into_keys()
+        .filter(|p| p.starts_with("diary/p/"))
+        .collect();
+    // The same store as version 1 wrote it: pages and holders by journal id.
+    let path = site.join(".diary/store.json");
+    let v2: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let people = v2["people"].as_object().unwrap();
+    let row = |pid: &str| people[pid]["row"].as_i64().unwrap().to_string();
+    let pages: serde_json::Map<String, serde_json::Value> = v2["pages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(pid, keys)| (row(pid), keys.clone()))
+        .collect();
+    let codes_v1: Vec<serde_json::Value> = v2["codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let holder = c["holder"].to_string();
+            serde_json::json!({
+                "code": c["code"], "slot": c["slot"], "kek": c["kek"],
+                "holder": {"kind": people[&holder]["kind"], "id": row(&holder).parse::<i64>().unwrap()},
+                "issued_at": c["issued_at"],
+            })
+        })
+        .collect();
+    let v1 = serde_json::json!({
+        "v": 1, "salt": v2["salt"], "iterations": v2["iterations"], "hash_key": v2["hash_key"],
+        "pages": pages, "codes": codes_v1,
+    });
+    std::fs::write(&path, serde_json::to_vec_pretty(&v1).unwrap()).unwrap();
+    build_at(&site, "2026-11-23 16:00");
+    let upgraded: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(upgraded["v"], 2);
+    let pages_after: BTreeSet<String> = tree(&public)
+        .into_keys()
+        .filter(|p| p.starts_with("diary/p/"))
+        .collect();
+    assert_eq!(pages_before, pages_after);
+    let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in &list {
+        expected
+            .entry(r["code"].clone())
+            .or_default()
+            .insert(r["student_name"].clone());
+    }
+    for (code, children) in expected.iter().take(5) {
+        assert_eq!(&opened_names(&public, code, &names), children);
+    }
 }
 
 #[test]

@@ -260,7 +260,16 @@ fn diaries_unlock_in_a_real_browser() {
     let tampered_dir = tmp.path().join("tampered");
     copy_dir(&public, &tampered_dir);
     let store_json = store(&site);
-    let page = store_json["pages"][picked.tampered.student_id.to_string()]["page"]
+    let person = store_json["people"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, p)| {
+            p["kind"] == "student" && p["row"].as_i64() == Some(picked.tampered.student_id)
+        })
+        .map(|(id, _)| id.clone())
+        .expect("the tampered child is bound");
+    let page = store_json["pages"][person.as_str()]["page"]
         .as_str()
         .expect("the tampered child has a page")
         .to_string();

@@ -520,6 +520,37 @@ fn load_table<T>(
     Ok(out)
 }
 
+/// The `external_ids` rows of pupils and guardians, sorted (none when the table is absent:
+/// it is optional, written only by importers that track their sources).
+fn load_external_ids(conn: &Connection) -> Result<Vec<ExternalId>> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'external_ids')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT kind, local_id, source, external_id FROM external_ids \
+             WHERE kind IN ('students', 'guardians') ORDER BY kind, local_id, source",
+        )
+        .context("table `external_ids`")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(ExternalId {
+                kind: r.get(0)?,
+                local_id: r.get(1)?,
+                source: r.get(2)?,
+                external_id: r.get(3)?,
+            })
+        })
+        .context("table `external_ids`")?;
+    rows.collect::<rusqlite::Result<_>>()
+        .context("table `external_ids`: a value does not fit its column")
+}
+
 impl Journal {
     /// Loads every table. Rows with values that do not fit their columns are left out and
     /// reported as findings; a missing table or an unreadable database is an error.
@@ -792,6 +823,7 @@ impl Journal {
             period_marks,
             announcements,
             events,
+            external_ids: load_external_ids(conn)?,
         };
         Ok((journal, f))
     }

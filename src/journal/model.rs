@@ -367,6 +367,18 @@ pub struct Journal {
     pub period_marks: Vec<PeriodMark>,
     pub announcements: Vec<Announcement>,
     pub events: Vec<Event>,
+    /// The ids other systems give pupils and guardians (`external_ids` rows of kind
+    /// `students` or `guardians`), sorted by (kind, local_id, source).
+    pub external_ids: Vec<ExternalId>,
+}
+
+/// One `external_ids` row: the id another system (an importer's source) gives a journal row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExternalId {
+    pub kind: String,
+    pub local_id: Id,
+    pub source: String,
+    pub external_id: String,
 }
 
 /// Finds a row by id in a table sorted by id.
@@ -392,6 +404,42 @@ impl Journal {
     }
     pub fn guardian(&self, id: Id) -> Option<&Guardian> {
         by_id(&self.guardians, id, |r| r.id)
+    }
+
+    /// The guardians listed for a pupil (that exist), by id.
+    pub fn guardians_of(&self, student: Id) -> Vec<Id> {
+        let mut out: Vec<Id> = self
+            .student_guardians
+            .iter()
+            .filter(|sg| sg.student_id == student && self.guardian(sg.guardian_id).is_some())
+            .map(|sg| sg.guardian_id)
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// The pupils a guardian is listed for (that exist), by id.
+    pub fn children_of(&self, guardian: Id) -> Vec<Id> {
+        let mut out: Vec<Id> = self
+            .student_guardians
+            .iter()
+            .filter(|sg| sg.guardian_id == guardian && self.student(sg.student_id).is_some())
+            .map(|sg| sg.student_id)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The id another system gives a pupil (`kind` = `students`) or guardian
+    /// (`guardians`): the first by source name when several systems name the row.
+    pub fn external_id(&self, kind: &str, local_id: Id) -> Option<&ExternalId> {
+        let i = self
+            .external_ids
+            .partition_point(|e| (e.kind.as_str(), e.local_id) < (kind, local_id));
+        self.external_ids
+            .get(i)
+            .filter(|e| e.kind == kind && e.local_id == local_id)
     }
     pub fn subject(&self, id: Id) -> Option<&Subject> {
         by_id(&self.subjects, id, |r| r.id)

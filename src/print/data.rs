@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use serde::Serialize;
 
-use crate::codes::find_class;
+use crate::access::codes::find_class;
 use crate::config::Config;
 use crate::grades::Weights;
 use crate::journal::{

@@ -4,12 +4,14 @@
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use crate::codes::{Scope, children_of, find_class, holder_name};
+use crate::access::Session;
+use crate::access::binding::{Place, Places, label};
+use crate::access::codes::{Scope, find_class};
+use crate::clock::Moment;
 use crate::config::Site;
 use crate::journal::Journal;
 use crate::render::{Renderer, Theme};
 use crate::seal;
-use crate::secrets::Store;
 
 #[derive(Serialize)]
 struct Slip {
@@ -32,9 +34,12 @@ struct SlipsPage {
 /// Renders the slips of one class's active codes; returns the file name and the HTML.
 pub fn code_slips(site: &Site, j: &Journal, class_name: &str) -> Result<(String, String, usize)> {
     let class = find_class(j, class_name)?;
-    let Some(store) = Store::load(&site.store_path())? else {
+    let today = Moment::now(site.config.tz()).date;
+    let Some(session) = Session::open(&site.store_path(), j, today)? else {
         bail!("no codes were issued yet: run `diary codes issue --class {class_name}` first");
     };
+    let store = &session.store;
+    let places = Places::locate(store, &session.roster);
     let scope = Scope {
         class: Some(class.name.clone()),
         student: None,
@@ -44,8 +49,14 @@ pub fn code_slips(site: &Site, j: &Journal, class_name: &str) -> Result<(String,
     let diary_url = format!("{base}/diary/");
     let mut slips = Vec::new();
     for code in store.codes.iter().filter(|c| c.is_active()) {
-        let children: Vec<String> = children_of(j, code.holder)
-            .into_iter()
+        // The children the code was last sealed for, as they are in the journal now.
+        let children: Vec<String> = code
+            .children
+            .iter()
+            .filter_map(|pid| match places.get(*pid) {
+                Place::At(row) => Some(row),
+                _ => None,
+            })
             .filter(|id| in_class.contains(id))
             .filter_map(|id| j.student(id).map(|s| s.full_name()))
             .collect();
@@ -54,7 +65,10 @@ pub fn code_slips(site: &Site, j: &Journal, class_name: &str) -> Result<(String,
         }
         let url = format!("{diary_url}#c={}", seal::format_code(&code.code));
         slips.push(Slip {
-            holder: holder_name(j, code.holder),
+            holder: match places.get(code.holder) {
+                Place::At(row) => label(j, store.people[&code.holder].kind, row),
+                _ => store.people[&code.holder].label.clone(),
+            },
             children,
             class: class.name.clone(),
             code: seal::format_code(&code.code),

@@ -19,13 +19,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{Published, Snapshot, hash_file};
+use super::{Diaries, Guard, Published, Snapshot, hash_file};
 use crate::config::{PublishTarget, Site};
 
 /// Versions kept: the served one and the one before it.
 const KEEP: usize = 2;
 
-pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<Published> {
+pub fn publish(
+    site: &Site,
+    target: &PublishTarget,
+    snap: &Snapshot,
+    guard: &Guard,
+) -> Result<Published> {
     let link = site
         .root
         .join(target.path.as_ref().context("`path` is not set")?);
@@ -81,6 +86,14 @@ pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<P
         Some(dir) => list_hashed(dir)?,
         None => BTreeMap::new(),
     };
+    guard.check(
+        &Diaries::count(old.keys().map(String::as_str)).with_params(
+            current
+                .as_ref()
+                .and_then(|dir| fs::read(dir.join("diary/params.json")).ok())
+                .as_deref(),
+        ),
+    )?;
     let mut report = Published::default();
     for f in &snap.files {
         if old.get(&f.path) == Some(&f.sha256) {

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use super::{Published, Snapshot, private_dir, run_command};
+use super::{Diaries, Guard, Published, Snapshot, private_dir, run_command};
 use crate::config::{PublishTarget, Site};
 
 pub fn publish(
@@ -21,6 +21,7 @@ pub fn publish(
     name: &str,
     target: &PublishTarget,
     snap: &Snapshot,
+    guard: &Guard,
 ) -> Result<Published> {
     let repo = target.repo.as_deref().context("`repo` is not set")?;
     let url = repo_url(&site.root, repo)?;
@@ -78,6 +79,17 @@ pub fn publish(
             "origin",
             &format!("+refs/heads/{branch}:refs/remotes/origin/{branch}"),
         ])?;
+    }
+
+    // What the branch serves of the diaries, before anything changes.
+    if let Some(tip) = &parent {
+        let listing = git.run(&["ls-tree", "-r", "--name-only", tip, "--", "diary/"])?;
+        let params = git
+            .run(&["cat-file", "blob", &format!("{tip}:diary/params.json")])
+            .ok();
+        guard.check(
+            &Diaries::count(listing.lines()).with_params(params.as_deref().map(str::as_bytes)),
+        )?;
     }
 
     // The index: the output folder, plus .nojekyll (and CNAME).

@@ -212,13 +212,15 @@ pub fn targets<'a>(
 }
 
 /// Publishes the built site to `only` or to every target. Each target is tried even if
-/// another fails; the reports say which failed.
-pub fn publish(site: &Site, only: Option<&str>) -> Result<Vec<TargetReport>> {
+/// another fails; the reports say which failed. `force` publishes over the guards of
+/// [`Guard`].
+pub fn publish(site: &Site, only: Option<&str>, force: bool) -> Result<Vec<TargetReport>> {
     let targets = targets(site, only)?;
     let snapshot = Snapshot::scan(&site.output_path())?;
+    let guard = Guard::new(&snapshot, force);
     Ok(targets
         .into_iter()
-        .map(|(name, target)| publish_one(site, name, target, &snapshot))
+        .map(|(name, target)| publish_one(site, name, target, &snapshot, &guard))
         .collect())
 }
 
@@ -228,14 +230,15 @@ pub fn publish_one(
     name: &str,
     target: &PublishTarget,
     snapshot: &Snapshot,
+    guard: &Guard,
 ) -> TargetReport {
     let started = Instant::now();
     let place = place(site, target);
     let result = match target.kind {
-        PublishKind::Dir => dir::publish(site, target, snapshot),
-        PublishKind::Rsync => rsync::publish(site, target, snapshot),
-        PublishKind::S3 => s3::publish(site, name, target, snapshot),
-        PublishKind::Git => git::publish(site, name, target, snapshot),
+        PublishKind::Dir => dir::publish(site, target, snapshot, guard),
+        PublishKind::Rsync => rsync::publish(site, target, snapshot, guard),
+        PublishKind::S3 => s3::publish(site, name, target, snapshot, guard),
+        PublishKind::Git => git::publish(site, name, target, snapshot, guard),
     }
     .with_context(|| format!("publishing to [publish.{name}]"));
     TargetReport {
@@ -273,6 +276,107 @@ fn place(site: &Site, target: &PublishTarget) -> String {
             target.repo.as_deref().unwrap_or(""),
             target.branch()
         ),
+    }
+}
+
+/// The diaries a target serves, or a build holds: page and slot files, and the salt of
+/// `diary/params.json`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Diaries {
+    pub pages: usize,
+    pub slots: usize,
+    pub salt: Option<String>,
+}
+
+impl Diaries {
+    /// Counts the page and slot files among site paths (`diary/p/….bin`, `diary/k/….bin`).
+    pub fn count<'a>(paths: impl IntoIterator<Item = &'a str>) -> Diaries {
+        let mut d = Diaries::default();
+        for p in paths {
+            if p.ends_with(".bin") {
+                if p.starts_with("diary/p/") {
+                    d.pages += 1;
+                } else if p.starts_with("diary/k/") {
+                    d.slots += 1;
+                }
+            }
+        }
+        d
+    }
+
+    /// With the salt read from the bytes of a `params.json`.
+    pub fn with_params(mut self, params: Option<&[u8]>) -> Diaries {
+        self.salt = params.and_then(crate::seal::params_salt);
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pages == 0 && self.slots == 0
+    }
+}
+
+/// What keeps a publish from locking families out: it refuses to replace a target's
+/// diaries with none (a build made without the private store, in a fresh checkout or a CI
+/// job), with diaries of another store (another salt), or with a tenth fewer or more. Each
+/// target checks what it serves before it changes anything; `--force` publishes anyway.
+#[derive(Debug)]
+pub struct Guard {
+    built: Diaries,
+    force: bool,
+}
+
+impl Guard {
+    pub fn new(snap: &Snapshot, force: bool) -> Guard {
+        let built = Diaries::count(snap.files.iter().map(|f| f.path.as_str())).with_params(
+            fs::read(snap.root.join("diary/params.json"))
+                .ok()
+                .as_deref(),
+        );
+        Guard { built, force }
+    }
+
+    /// Refuses (with what to do) when publishing would take `served` off the target.
+    pub fn check(&self, served: &Diaries) -> Result<()> {
+        if self.force || served.is_empty() {
+            return Ok(());
+        }
+        let built = &self.built;
+        if built.is_empty() {
+            bail!(
+                "this build has no diaries, but the target serves {} diaries and {} codes: \
+                 publishing would delete every family's diary. The build was made without the \
+                 private store (a fresh checkout, a CI job, a new server?): build where the \
+                 store is, or restore it from its backup (docs/operations.md), and publish \
+                 again. To take the diaries off the site on purpose: `diary publish --force`. \
+                 Nothing was sent",
+                served.pages,
+                served.slots
+            );
+        }
+        if served.salt.is_some() && built.salt.is_some() && served.salt != built.salt {
+            bail!(
+                "the target serves diaries sealed by another private store (its \
+                 diary/params.json names another salt): publishing this build would lock every \
+                 family out. Build with this site's own store (restore it from its backup, \
+                 docs/operations.md); to replace the diaries on purpose, with new codes for \
+                 everyone: `diary publish --force`. Nothing was sent"
+            );
+        }
+        if crate::diary::big_drop(served.pages, built.pages)
+            || crate::diary::big_drop(served.slots, built.slots)
+        {
+            bail!(
+                "the target serves {} diaries and {} codes, this build has {} and {}: more than \
+                 a tenth of the families would lose their diary. If that is right (a new school \
+                 year), publish with `--force`; if not, build again with the right journal and \
+                 private store. Nothing was sent",
+                served.pages,
+                served.slots,
+                built.pages,
+                built.slots
+            );
+        }
+        Ok(())
     }
 }
 
@@ -330,58 +434,13 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex(&hasher.finalize()), size))
 }
 
-/// Creates the private store folder (owner-only, 0700) if it is missing.
-pub fn private_dir(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the private store {}", dir.display()))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("cannot restrict {}", dir.display()))?;
-        }
-    }
-    Ok(())
-}
-
-/// Writes a file of the private store atomically, owner-only (0600).
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().context("a private file needs a folder")?;
-    private_dir(dir)?;
-    let tmp = path.with_extension("tmp");
-    {
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut f = options
-            .open(&tmp)
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-}
+pub use crate::files::{private_dir, write_private};
 
 /// Runs a command, failing with its standard error when it exits non-zero. `what` names
 /// the program for messages (and for a missing program: how to install it).
 fn run_command(cmd: &mut std::process::Command, what: &str) -> Result<std::process::Output> {
     own_process_group(cmd);
-    let output = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            anyhow::anyhow!(
-                "the `{what}` program is not installed (or not on PATH); install it, e.g. \
-                 `apt-get install {what}`"
-            )
-        } else {
-            anyhow::anyhow!("cannot run `{what}`: {e}")
-        }
-    })?;
+    let output = cmd.output().map_err(|e| program_error(e, what))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let stderr = stderr.trim();
@@ -393,6 +452,18 @@ fn run_command(cmd: &mut std::process::Command, what: &str) -> Result<std::proce
         );
     }
     Ok(output)
+}
+
+/// The error of a program that could not be started: for a missing one, how to install it.
+fn program_error(e: std::io::Error, what: &str) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        anyhow::anyhow!(
+            "the `{what}` program is not installed (or not on PATH); install it, e.g. \
+             `apt-get install {what}`"
+        )
+    } else {
+        anyhow::anyhow!("cannot run `{what}`: {e}")
+    }
 }
 
 /// Puts a child in its own process group, so that Ctrl-C in a terminal stops `diary
@@ -443,6 +514,45 @@ mod tests {
         fs::rename(&out, dir.path().join("old")).unwrap();
         fs::create_dir_all(&out).unwrap();
         assert!(snap.check_unchanged().is_err());
+    }
+
+    #[test]
+    fn the_guard_keeps_diaries_on_the_target() {
+        let served = Diaries {
+            pages: 40,
+            slots: 60,
+            salt: Some("A".into()),
+        };
+        let guard = |pages, slots, salt: &str, force| Guard {
+            built: Diaries {
+                pages,
+                slots,
+                salt: (!salt.is_empty()).then(|| salt.to_string()),
+            },
+            force,
+        };
+        let err = guard(0, 0, "", false).check(&served).unwrap_err();
+        assert!(err.to_string().contains("no diaries"), "{err}");
+        let err = guard(40, 60, "B", false).check(&served).unwrap_err();
+        assert!(err.to_string().contains("another"), "{err}");
+        let err = guard(30, 60, "A", false).check(&served).unwrap_err();
+        assert!(err.to_string().contains("a tenth"), "{err}");
+        guard(40, 59, "A", false).check(&served).unwrap();
+        guard(0, 0, "", true).check(&served).unwrap();
+        guard(0, 0, "", false).check(&Diaries::default()).unwrap();
+        assert_eq!(
+            Diaries::count([
+                "diary/p/a.bin",
+                "diary/k/b.bin",
+                "diary/k/c.bin",
+                "diary/index.html"
+            ]),
+            Diaries {
+                pages: 1,
+                slots: 2,
+                salt: None
+            }
+        );
     }
 
     #[test]

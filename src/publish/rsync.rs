@@ -11,10 +11,15 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::{Published, Snapshot, run_command};
+use super::{Diaries, Guard, Published, Snapshot, own_process_group, program_error, run_command};
 use crate::config::{PublishTarget, Site};
 
-pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<Published> {
+pub fn publish(
+    site: &Site,
+    target: &PublishTarget,
+    snap: &Snapshot,
+    guard: &Guard,
+) -> Result<Published> {
     let dest = target.dest.as_deref().context("`dest` is not set")?;
     let remote = is_remote(dest);
     let dest = if remote {
@@ -27,6 +32,8 @@ pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<P
         }
         d
     };
+    let ssh = target.ssh.as_deref().unwrap_or("ssh -o BatchMode=yes");
+    guard.check(&served(&dest, remote.then_some(ssh))?)?;
     let mut cmd = Command::new("rsync");
     cmd.args([
         "-rlt",
@@ -37,7 +44,6 @@ pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<P
     ]);
     if remote {
         // Never wait for a password in cron: keys only.
-        let ssh = target.ssh.as_deref().unwrap_or("ssh -o BatchMode=yes");
         cmd.arg("-e").arg(ssh);
     }
     let mut source = snap.root.display().to_string();
@@ -53,6 +59,57 @@ pub fn publish(site: &Site, target: &PublishTarget, snap: &Snapshot) -> Result<P
         deleted,
         unchanged: snap.files.len().saturating_sub(uploaded),
     })
+}
+
+/// What the destination serves of the diaries: the files under `diary/` (listed by rsync
+/// itself, so this works over ssh too) and its `params.json`. A destination without a
+/// `diary/` folder serves none.
+fn served(dest: &str, ssh: Option<&str>) -> Result<Diaries> {
+    let base = if dest.ends_with(':') || dest.ends_with('/') {
+        dest.to_string()
+    } else {
+        format!("{dest}/")
+    };
+    let rsync = |args: &[&str]| {
+        let mut cmd = Command::new("rsync");
+        if let Some(ssh) = ssh {
+            cmd.arg("-e").arg(ssh);
+        }
+        cmd.args(args);
+        own_process_group(&mut cmd);
+        cmd.output().map_err(|e| program_error(e, "rsync"))
+    };
+    let listing = rsync(&["-r", "--list-only", &format!("{base}diary/")])?;
+    if !listing.status.success() {
+        let stderr = String::from_utf8_lossy(&listing.stderr);
+        if stderr.contains("No such file or directory") {
+            return Ok(Diaries::default());
+        }
+        anyhow::bail!(
+            "cannot list {base}diary/ with rsync ({}): {}",
+            listing.status,
+            stderr.trim()
+        );
+    }
+    let paths: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter(|l| l.starts_with('-'))
+        .filter_map(|l| l.split_whitespace().last())
+        .map(|p| format!("diary/{p}"))
+        .collect();
+    let mut diaries = Diaries::count(paths.iter().map(String::as_str));
+    if paths.iter().any(|p| p == "diary/params.json") {
+        let tmp = tempfile::tempdir().context("cannot make a temporary folder")?;
+        let local = tmp.path().join("params.json");
+        let got = rsync(&[
+            &format!("{base}diary/params.json"),
+            &local.display().to_string(),
+        ])?;
+        if got.status.success() {
+            diaries = diaries.with_params(std::fs::read(&local).ok().as_deref());
+        }
+    }
+    Ok(diaries)
 }
 
 /// `host:path` or `user@host:path` or `rsync://…` (a colon before any slash).

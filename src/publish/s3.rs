@@ -21,7 +21,9 @@ use object_store::path::Path as ObjectPath;
 use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use super::{Published, SiteFile, Snapshot, cache_control, upload_phase, write_private};
+use super::{
+    Diaries, Guard, Published, SiteFile, Snapshot, cache_control, upload_phase, write_private,
+};
 use crate::config::{PublishTarget, Site};
 
 /// Requests in flight at once.
@@ -44,6 +46,7 @@ pub fn publish(
     name: &str,
     target: &PublishTarget,
     snap: &Snapshot,
+    guard: &Guard,
 ) -> Result<Published> {
     check_credentials()?;
     let bucket = target.bucket.as_deref().context("`bucket` is not set")?;
@@ -80,7 +83,7 @@ pub fn publish(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let (report, manifest, error) = runtime.block_on(sync(&store, &prefix, snap, &previous));
+    let (report, manifest, error) = runtime.block_on(sync(&store, &prefix, snap, &previous, guard));
     let manifest = Manifest {
         place,
         headers: HEADERS_VERSION,
@@ -132,6 +135,7 @@ async fn sync(
     prefix: &str,
     snap: &Snapshot,
     previous: &Manifest,
+    guard: &Guard,
 ) -> (Published, BTreeMap<String, String>, Option<anyhow::Error>) {
     let mut report = Published::default();
     let mut held: BTreeMap<String, String> = BTreeMap::new();
@@ -166,6 +170,25 @@ async fn sync(
         Ok(l) => l,
         Err(e) => return (report, previous.files.clone(), Some(e)),
     };
+    // What the bucket serves of the diaries, before anything changes.
+    let served = async {
+        let params = if listed.contains_key("diary/params.json") {
+            let got = store
+                .get(&key(prefix, "diary/params.json")?)
+                .await
+                .context("cannot read diary/params.json from the bucket")?;
+            Some(got.bytes().await?.to_vec())
+        } else {
+            None
+        };
+        Ok::<_, anyhow::Error>(
+            Diaries::count(listed.keys().map(String::as_str)).with_params(params.as_deref()),
+        )
+    }
+    .await;
+    if let Err(e) = served.and_then(|served| guard.check(&served)) {
+        return (report, previous.files.clone(), Some(e));
+    }
 
     // Decide what to send.
     let mut to_send: Vec<&SiteFile> = Vec::new();

@@ -92,3 +92,24 @@ pub fn personal_names(site: &Path) -> Vec<String> {
     }
     names
 }
+
+/// Runs a query against a site's journal; every value as text (NULL as "").
+pub fn query(site: &Path, sql: &str) -> Vec<Vec<String>> {
+    let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let n = stmt.column_count();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Null => String::new(),
+                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    rusqlite::types::ValueRef::Blob(_) => String::new(),
+                })
+                .collect())
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect()
+}

@@ -1,0 +1,126 @@
+//! Who may open which diary: the private store of codes and keys ([`store`]), the people
+//! codes are bound to ([`identity`], [`binding`]) and the `diary codes` commands
+//! ([`codes`]). The sealing itself is [`crate::seal`]; publishing sealed diaries is
+//! [`crate::diary`]. The protocol and its guarantees: docs/access.md.
+
+pub mod binding;
+pub mod codes;
+pub mod identity;
+pub mod store;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use chrono::NaiveDate;
+
+use crate::config::Site;
+use crate::journal::{Id, Journal};
+use binding::{Bound, Conflicts};
+use identity::Roster;
+use store::{Store, Stored};
+
+/// The private store opened against the journal as of a day: upgraded to the current
+/// format, with the identities of the people of that day's academic year.
+pub struct Session {
+    pub store: Store,
+    pub roster: Roster,
+    /// The store was upgraded from an older format and must be saved.
+    pub upgraded: bool,
+}
+
+/// The pupils of the academic year that holds `today` (those whose diaries are built).
+pub fn pupils_of_year(j: &Journal, today: NaiveDate) -> BTreeSet<Id> {
+    let Some(year) = j.year_for(today) else {
+        return BTreeSet::new();
+    };
+    let classes: BTreeSet<Id> = j
+        .classes_of_year(year.id)
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    j.students
+        .iter()
+        .filter(|s| classes.contains(&s.class_id))
+        .map(|s| s.id)
+        .collect()
+}
+
+impl Session {
+    /// Opens the store in `dir`, if there is one.
+    pub fn open(dir: &Path, j: &Journal, today: NaiveDate) -> Result<Option<Session>> {
+        let Some(stored) = Store::load(dir)? else {
+            return Ok(None);
+        };
+        let roster = Roster::new(j, &pupils_of_year(j, today), &stored.hash_key()?);
+        let (store, upgraded) = match stored {
+            Stored::Current(s) => (s, false),
+            Stored::V1(v1) => (binding::upgrade(&v1, j, &roster), true),
+        };
+        Ok(Some(Session {
+            store,
+            roster,
+            upgraded,
+        }))
+    }
+
+    /// A session on a new, empty store (not saved until asked).
+    pub fn create(dir: &Path, iterations: u32, j: &Journal, today: NaiveDate) -> Result<Session> {
+        let store = Store::create(dir, iterations);
+        let roster = Roster::new(j, &pupils_of_year(j, today), &store.hash_key()?);
+        Ok(Session {
+            store,
+            roster,
+            upgraded: false,
+        })
+    }
+
+    /// Binds every active code to the journal (see [`binding`]).
+    pub fn bind(&mut self, j: &Journal) -> Result<Bound, Conflicts> {
+        let mut bound = binding::bind(&mut self.store, j, &self.roster)?;
+        bound.changed |= self.upgraded;
+        Ok(bound)
+    }
+
+    pub fn save(&mut self) -> Result<()> {
+        self.store.save()?;
+        self.upgraded = false;
+        Ok(())
+    }
+}
+
+/// Opens a site's store for a command that needs one: an error naming `diary codes issue`
+/// when no code was issued yet.
+pub fn open_existing(site: &Site, j: &Journal, today: NaiveDate) -> Result<Session> {
+    match Session::open(&site.store_path(), j, today)? {
+        Some(s) => Ok(s),
+        None => bail!(
+            "no private store at {}: no codes were issued yet (`diary codes issue`)",
+            site.store_path().display()
+        ),
+    }
+}
+
+/// Refuses a store that is not the one that sealed the diaries in the output folder: a
+/// restored backup of another site, or a store made anew. Building with it would give every
+/// family's code nothing to open.
+pub fn check_published_salt(site: &Site, store: &Store) -> Result<()> {
+    let public = site.output_path();
+    let path = public.join("diary/params.json");
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    match crate::seal::params_salt(&bytes) {
+        Some(salt) if salt == store.salt => Ok(()),
+        _ => bail!(
+            "the private store {} is not the one that sealed the published diaries: {} names \
+             another salt, so no family's code would open anything after this build. Restore \
+             this site's own store from its backup (docs/operations.md, \"Restoring the private \
+             store\"). To start over on purpose, with new codes for every family, delete {} \
+             first (and publish with `diary publish --force`). Nothing was changed",
+            site.store_path().display(),
+            path.display(),
+            public.join("diary").display()
+        ),
+    }
+}

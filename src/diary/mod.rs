@@ -1,0 +1,404 @@
+//! The build step that publishes sealed diaries: `diary/params.json`, the unlock page,
+//! one page file per child and one slot file per live code (docs/access.md).
+//!
+//! - **Who**: every code is bound to its holder and children by identity first
+//!   ([`crate::access::binding`]); a child who left a code's set has new keys by now.
+//! - **When**: diaries go out in batches ([`batch`]); between two batches the diary files
+//!   are those of the last batch, byte for byte. `--now` publishes at once, and so does any
+//!   change of who opens what (a code issued or revoked, a child unlinked).
+//! - **How big**: every page is padded to one size, every slot to one size, so file sizes
+//!   tell nothing about a child.
+//! - **Guards**: a store that did not seal the published diaries, or a build that would
+//!   drop more than a tenth of them, stops the build before anything is written.
+//!
+//! No KDF runs here: each code's key was derived when it was issued and kept in the private
+//! store. The private manifest keeps a keyed hash of each payload's data, so an unchanged
+//! diary is not rendered again (its plaintext is taken from the file published before).
+
+pub mod batch;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDateTime;
+use rayon::prelude::*;
+
+use crate::access::{self, Session, store::Manifest, store::Store};
+use crate::build::Loaded;
+use crate::journal::{Id, Student};
+use crate::output::Output;
+use crate::render::Renderer;
+use crate::seal::{self, SlotChild, SlotContent};
+use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, LessonView};
+use batch::Schedule;
+
+/// How the diary step runs.
+#[derive(Debug, Clone, Copy)]
+pub struct DiaryOptions {
+    /// The moment of the build, in the school's timezone (which batch it belongs to).
+    pub moment: NaiveDateTime,
+    /// Publish changed diaries now, whatever the schedule.
+    pub now: bool,
+    /// Build even when more than a tenth of the diaries would disappear.
+    pub force: bool,
+}
+
+/// What the diary step produced.
+#[derive(Debug, Default)]
+pub struct Sealed {
+    pub pages: usize,
+    pub slots: usize,
+    /// Files encrypted anew (changed plaintext, or every file at a batch with changes).
+    pub resealed: usize,
+    /// Between two batches: the diaries stay as published until this moment.
+    pub held_until: Option<NaiveDateTime>,
+    /// Children given new keys by this build (they left a code's set).
+    pub rekeyed: usize,
+    /// Active codes whose holder is no longer in the journal.
+    pub dormant: usize,
+    /// The build wrote the private store (new keys, people found at new rows).
+    pub store_changed: bool,
+    /// The manifest to save once the output is committed.
+    pub manifest: Manifest,
+    pub store: Option<Store>,
+}
+
+/// The smallest size every slot plaintext is padded to: room for 8 children.
+pub const SLOT_SIZE: usize = 2048;
+
+/// Adds the diary files to `out`. Unchanged payloads are taken from the output folder of
+/// the last build.
+#[allow(clippy::too_many_arguments)]
+pub fn add_diaries(
+    loaded: &Loaded,
+    inputs: &Inputs,
+    renderer: &Renderer,
+    refs: &[ClassRef],
+    hw: &HomeworkIndex,
+    theme_fingerprint: &[u8; 32],
+    options: DiaryOptions,
+    out: &mut Output,
+) -> Result<Sealed> {
+    let site = &loaded.site;
+    let previous = &site.output_path();
+    let j = &loaded.journal;
+    let Some(mut session) = Session::open(&site.store_path(), j, inputs.today)? else {
+        if previous.join("diary/params.json").exists() {
+            bail!(
+                "the private store {} is missing, but the published site has diaries; restore \
+                 the store from a backup (docs/operations.md). Nothing was built: a build \
+                 without it would lock every family out",
+                site.store_path().display()
+            );
+        }
+        return Ok(Sealed::default());
+    };
+    if session.store.iterations != site.config.access.iterations {
+        bail!(
+            "site.toml [access] iterations = {} but the codes in {} were made with {}; set it \
+             back to {} (changing it needs every code issued again)",
+            site.config.access.iterations,
+            site.store_path().display(),
+            session.store.iterations,
+            session.store.iterations
+        );
+    }
+    access::check_published_salt(site, &session.store)?;
+    let bound = session.bind(j)?;
+    if bound.changed {
+        // New keys are kept before anything is published with them.
+        session.save()?;
+    }
+    let store = &session.store;
+    let hash_key = store.hash_key()?;
+    let old = store.manifest();
+
+    out.write_output(
+        "diary/params.json",
+        seal::params_json(&store.salt()?, store.iterations),
+    )?;
+    let unlock = renderer.page("diary.html", "diary/index.html", "", &inputs.common())?;
+    out.write_output("diary/index.html", unlock)?;
+
+    // Which class each pupil of the current year is in.
+    let class_of: BTreeMap<Id, &ClassRef> = {
+        let by_id: BTreeMap<Id, &ClassRef> = refs.iter().map(|r| (r.id, r)).collect();
+        j.students
+            .iter()
+            .filter_map(|s| Some((s.id, *by_id.get(&s.class_id)?)))
+            .collect()
+    };
+    // The children to publish, and each live code's slot.
+    let mut children: BTreeMap<u32, (&Student, &ClassRef)> = BTreeMap::new();
+    let mut slots: Vec<(String, Vec<u8>, usize)> = Vec::new();
+    for c in &bound.codes {
+        let mut content = SlotContent {
+            v: 1,
+            children: Vec::new(),
+        };
+        for (pid, row) in &c.children {
+            let (Some(class), Some(student)) = (class_of.get(row), j.student(*row)) else {
+                continue;
+            };
+            children.insert(*pid, (student, class));
+            let keys = &store.pages[pid];
+            content.children.push(SlotChild {
+                page: keys.page.clone(),
+                key: keys.dek.clone(),
+                name: student.first_name.clone(),
+            });
+        }
+        if !content.children.is_empty() {
+            let code = &store.codes[c.code];
+            slots.push((
+                format!("diary/k/{}.bin", code.slot),
+                content.to_json(),
+                c.code,
+            ));
+        }
+    }
+    guard_drop(previous, children.len(), slots.len(), options.force)?;
+
+    // A batch now, or the diaries as the last batch left them?
+    let slot_hashes: BTreeMap<&str, String> = slots
+        .iter()
+        .map(|(path, json, _)| (path.as_str(), seal::keyed_hash(&hash_key, json)))
+        .collect();
+    let page_paths: BTreeMap<u32, String> = children
+        .keys()
+        .map(|pid| (*pid, format!("diary/p/{}.bin", store.pages[pid].page)))
+        .collect();
+    let paths_now: BTreeSet<&str> = page_paths
+        .values()
+        .map(String::as_str)
+        .chain(slot_hashes.keys().copied())
+        .collect();
+    let previous_ok = !old.files.is_empty() && old.files.keys().all(|p| previous.join(p).is_file());
+    let paths_before: BTreeSet<&str> = old.files.keys().map(String::as_str).collect();
+    let access_changed = paths_now != paths_before
+        || slot_hashes
+            .iter()
+            .any(|(path, hash)| old.files.get(*path) != Some(hash));
+    let schedule = Schedule {
+        times: site.config.access.publish_times(),
+    };
+    let mut sealed = Sealed {
+        rekeyed: bound.rekeyed.len(),
+        dormant: bound.dormant.len(),
+        store_changed: bound.changed,
+        ..Sealed::default()
+    };
+    let due =
+        options.now || !previous_ok || access_changed || schedule.due(&old.batch, options.moment);
+    if !due {
+        for path in old.files.keys() {
+            let bytes = std::fs::read(previous.join(path))
+                .with_context(|| format!("cannot read {}", previous.join(path).display()))?;
+            out.write_output(path, bytes)?;
+        }
+        sealed.pages = page_paths.len();
+        sealed.slots = slots.len();
+        sealed.held_until = schedule.next(options.moment);
+        sealed.manifest = old;
+        sealed.store = Some(session.store);
+        return Ok(sealed);
+    }
+
+    // What the pupils of a class share, lessons rendered once per class.
+    let parts: BTreeMap<Id, ClassParts> = refs
+        .par_iter()
+        .map(|r| Ok((r.id, class_parts(inputs, renderer, r, hw)?)))
+        .collect::<Result<_>>()?;
+    let ix = DiaryIndex::new(j, &site.config.grading);
+    // A page's HTML follows from its view data, the theme and the language: when their
+    // keyed hash is unchanged the plaintext published before is used without rendering.
+    let mut context = theme_fingerprint.to_vec();
+    context.extend_from_slice(site.config.language.code().as_bytes());
+    let jobs: Vec<(&u32, &(&Student, &ClassRef))> = children.iter().collect();
+    let payloads: Vec<Payload> = jobs
+        .par_iter()
+        .map(|(pid, (student, class))| {
+            let keys = &store.pages[*pid];
+            let part = &parts[&class.id];
+            let page = inputs.child_page(student, class, part, hw, &ix);
+            let mut data = context.clone();
+            data.extend_from_slice(&part.digest);
+            serde_json::to_writer(&mut data, &page)?;
+            let hash = seal::keyed_hash(&hash_key, &data);
+            let path = page_paths[*pid].clone();
+            let dek = keys.dek()?;
+            if old.files.get(&path) == Some(&hash)
+                && let Some(zipped) = published_payload(previous, &path, &dek, &keys.page)
+            {
+                return Ok(Payload {
+                    path,
+                    hash,
+                    zipped,
+                    changed: false,
+                    dek,
+                    page: keys.page.clone(),
+                });
+            }
+            let html = renderer
+                .render("diary_child.html", "../", &page)
+                .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
+            let html = part.expand(&html);
+            Ok(Payload {
+                path,
+                hash,
+                zipped: seal::gzip(&html),
+                changed: true,
+                dek,
+                page: keys.page.clone(),
+            })
+        })
+        .collect::<Result<_>>()?;
+
+    // One size for every page, one for every slot.
+    let page_size = payloads
+        .iter()
+        .map(|p| seal::page_size_for(&p.zipped))
+        .max()
+        .unwrap_or(seal::PAD)
+        .max(old.page_size);
+    let slot_size = slots
+        .iter()
+        .map(|(_, json, _)| json.len().div_ceil(1024) * 1024)
+        .max()
+        .unwrap_or(0)
+        .max(SLOT_SIZE)
+        .max(old.slot_size);
+    let any_change = !previous_ok
+        || access_changed
+        || payloads.iter().any(|p| p.changed)
+        || page_size != old.page_size
+        || slot_size != old.slot_size;
+    let mut manifest = Manifest {
+        batch: schedule.slot(options.moment),
+        page_size,
+        slot_size,
+        files: BTreeMap::new(),
+    };
+    if any_change {
+        // Every page and every slot sealed anew, with fresh nonces: all files change.
+        let pages: Vec<Vec<u8>> = payloads
+            .par_iter()
+            .map(|p| seal::seal_page(&p.dek, &p.page, &seal::pad_page(&p.zipped, page_size)))
+            .collect();
+        for (p, bytes) in payloads.iter().zip(pages) {
+            out.write_output(&p.path, bytes)?;
+            manifest.files.insert(p.path.clone(), p.hash.clone());
+        }
+        for (path, json, ci) in &slots {
+            let code = &store.codes[*ci];
+            let bytes = seal::seal_slot(&code.kek()?, &code.slot, &seal::pad_slot(json, slot_size));
+            out.write_output(path, bytes)?;
+            manifest
+                .files
+                .insert(path.clone(), slot_hashes[path.as_str()].clone());
+        }
+        sealed.resealed = payloads.len() + slots.len();
+    } else {
+        for path in old.files.keys() {
+            let bytes = std::fs::read(previous.join(path))
+                .with_context(|| format!("cannot read {}", previous.join(path).display()))?;
+            out.write_output(path, bytes)?;
+        }
+        manifest.files = old.files;
+    }
+    sealed.pages = payloads.len();
+    sealed.slots = slots.len();
+    sealed.manifest = manifest;
+    sealed.store = Some(session.store);
+    Ok(sealed)
+}
+
+/// One child's diary ready to seal.
+struct Payload {
+    path: String,
+    hash: String,
+    zipped: Vec<u8>,
+    changed: bool,
+    dek: [u8; 32],
+    page: String,
+}
+
+/// The gzip of a page published before, opened with its key (`None` if it cannot be).
+fn published_payload(previous: &Path, path: &str, dek: &[u8; 32], page: &str) -> Option<Vec<u8>> {
+    let file = std::fs::read(previous.join(path)).ok()?;
+    let p = seal::open_page_plaintext(dek, page, &file).ok()?;
+    seal::unpad_page(&p).ok().map(<[u8]>::to_vec)
+}
+
+/// The number of `.bin` files in a folder of the previous output.
+fn count_bins(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Whether going from `before` to `after` loses more than a tenth, and at least 5.
+pub fn big_drop(before: usize, after: usize) -> bool {
+    before > after && before - after >= 5 && (before - after) * 10 > before
+}
+
+/// Refuses a build that would take more than a tenth of the published diaries or codes
+/// off the site, unless forced: a wrong journal or an old store, far more often than a
+/// tenth of the school leaving at once.
+fn guard_drop(previous: &Path, pages: usize, slots: usize, force: bool) -> Result<()> {
+    let (had_pages, had_slots) = (
+        count_bins(&previous.join("diary/p")),
+        count_bins(&previous.join("diary/k")),
+    );
+    if force || !(big_drop(had_pages, pages) || big_drop(had_slots, slots)) {
+        return Ok(());
+    }
+    bail!(
+        "this build would publish {pages} diaries and {slots} codes, down from {had_pages} and \
+         {had_slots} in {}: more than a tenth of the families would lose their diary. If that \
+         many pupils or guardians really left (a new school year), build with `--force`. If \
+         not, the journal or the private store is not the right one: restore it from its \
+         backup (docs/operations.md). Nothing was changed",
+        previous.display()
+    )
+}
+
+/// The class-wide parts of the diaries of `class`, each lesson rendered once by the theme's
+/// `partials/diary_lesson.html`.
+pub fn class_parts(
+    inputs: &Inputs,
+    renderer: &Renderer,
+    class: &ClassRef,
+    hw: &HomeworkIndex,
+) -> Result<ClassParts> {
+    #[derive(serde::Serialize)]
+    struct Lesson<'a> {
+        l: &'a LessonView,
+    }
+    inputs.class_parts(class, hw, |l| {
+        renderer
+            .render("partials/diary_lesson.html", "../", &Lesson { l })
+            .with_context(|| format!("rendering the diary lessons of class {}", class.name))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_drop_counts_past_a_tenth_and_five() {
+        assert!(!big_drop(100, 91));
+        assert!(big_drop(100, 89));
+        assert!(!big_drop(20, 16), "fewer than 5");
+        assert!(big_drop(20, 15));
+        assert!(!big_drop(10, 20));
+        assert!(big_drop(771, 0));
+    }
+}
