@@ -399,6 +399,7 @@ pub fn render_site(
     timings.lap("diaries");
     out.write_output("sitemap.xml", feeds::sitemap(&sitemap))?;
     out.write_output("robots.txt", feeds::robots(&loaded.site.config.base_url))?;
+    out.write_output("_headers", crate::output::headers_file())?;
     for (path, bytes) in theme.static_files() {
         let bytes = if path.ends_with(".css") {
             minify_css(bytes)

@@ -10,7 +10,7 @@ use serde::Deserialize;
 /// The name of the settings file in a site folder.
 pub const SITE_FILE: &str = "site.toml";
 
-/// Lowest PBKDF2 iteration count a site may set (DESIGN.md §4).
+/// Lowest PBKDF2 iteration count a site may set (docs/access.md).
 pub const MIN_KDF_ITERATIONS: u32 = 100_000;
 
 #[derive(Debug, Clone, Deserialize)]

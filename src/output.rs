@@ -11,6 +11,50 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+/// The Cache-Control header a published file is served with. File names are not
+/// content-hashed, so nothing may be cached as immutable: the theme's static files for a
+/// day, everything else (pages, feeds, diary payloads, params.json) revalidated each time.
+pub fn cache_control(path: &str) -> &'static str {
+    if path.starts_with("static/") {
+        "public, max-age=86400"
+    } else {
+        "no-cache"
+    }
+}
+
+/// The Content-Security-Policy of every page: this site only, no frames around it.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// The HTTP headers every file should be served with (docs/operations.md gives them for
+/// each kind of host).
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Strict-Transport-Security", "max-age=31536000"),
+];
+
+/// `_headers`: the headers in the syntax of Netlify and Cloudflare Pages, which read this
+/// file from the site's root (other hosts serve it as a plain, harmless file).
+pub fn headers_file() -> String {
+    let mut out = String::from("/*\n");
+    for (name, value) in SECURITY_HEADERS {
+        out.push_str(&format!("  {name}: {value}\n"));
+    }
+    out.push_str(&format!(
+        "/diary/*\n  Cache-Control: {}\n",
+        cache_control("diary/params.json")
+    ));
+    out.push_str(&format!(
+        "/static/*\n  Cache-Control: {}\n",
+        cache_control("static/style.css")
+    ));
+    out
+}
+
 /// The files of one build, by path relative to the output folder.
 #[derive(Debug, Default)]
 pub struct Output {

@@ -911,3 +911,35 @@ fn grade_one_diaries_show_no_marks() {
     assert!(!html.contains("class=\"mark"), "grade 1 shows marks");
     assert!(!html.contains("marks-table"));
 }
+
+#[test]
+fn the_build_writes_the_headers_a_host_should_send() {
+    let (_tmp, site) = site_with_codes(20);
+    let headers = std::fs::read_to_string(site.join("public/_headers")).unwrap();
+    for needle in [
+        "/*\n",
+        "frame-ancestors 'none'",
+        "X-Content-Type-Options: nosniff",
+        "X-Frame-Options: DENY",
+        "Referrer-Policy: no-referrer",
+        "Strict-Transport-Security: max-age=",
+        "/diary/*\n  Cache-Control: no-cache",
+    ] {
+        assert!(headers.contains(needle), "{needle:?} in {headers}");
+    }
+    // docs/operations.md gives the same headers for nginx.
+    let ops = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/operations.md"),
+    )
+    .unwrap();
+    for line in headers
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.contains("Cache-Control"))
+    {
+        let (name, value) = line.trim().split_once(": ").unwrap();
+        assert!(
+            ops.contains(&format!("add_header {name} \"{value}\" always;")),
+            "docs/operations.md gives nginx the header {name}: {value}"
+        );
+    }
+}

@@ -293,6 +293,7 @@ fn diaries_unlock_in_a_real_browser() {
     let screenshot: PathBuf = tmp.path().join("diary-360.png");
     let config = serde_json::json!({
         "public": public,
+        "buildDay": "2026-11-23",
         "tampered": tampered_dir,
         "one": { "code": picked.one.code, "name": picked.one.first_name() },
         "remember": { "code": picked.remember.code, "name": picked.remember.first_name() },

@@ -380,16 +380,7 @@ impl Guard {
     }
 }
 
-/// The Cache-Control header a published file is served with. File names are not
-/// content-hashed, so nothing may be cached as immutable: the theme's static files for a
-/// day, everything else (pages, feeds, diary payloads, params.json) revalidated each time.
-pub fn cache_control(path: &str) -> &'static str {
-    if path.starts_with("static/") {
-        "public, max-age=86400"
-    } else {
-        "no-cache"
-    }
-}
+pub use crate::output::cache_control;
 
 /// The order files are sent in, so that a reader during an upload meets as few broken
 /// links as possible: assets and payloads first, then pages, the front page last.

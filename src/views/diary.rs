@@ -170,6 +170,9 @@ pub struct ChildPage {
     /// Grade 1: no marks anywhere.
     pub no_marks: bool,
     pub as_of: String,
+    /// The day it was built for (YYYY-MM-DD): the unlock page opens on the week of the
+    /// device's day when a diary built a day or two before falls in the week before.
+    pub built_for: String,
     pub weeks: Vec<ChildWeek>,
     pub periods: Vec<PeriodView>,
     pub debts: Vec<DebtView>,
@@ -406,6 +409,7 @@ impl Inputs<'_> {
             },
             no_marks,
             as_of: self.strings.date(self.today),
+            built_for: self.today.to_string(),
             weeks,
             periods: self.period_views(student, class, marks, attendance, ix, no_marks),
             debts: if no_marks {

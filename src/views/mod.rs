@@ -230,7 +230,7 @@ pub fn monday_of(d: NaiveDate) -> NaiveDate {
 
 /// Markdown to HTML, sanitized: scripts, event handlers, `javascript:` links and other
 /// active content are dropped; links get `rel="noopener noreferrer"`. Images are dropped
-/// too: a page must make no request to another host (DESIGN.md §3.6).
+/// too: a page must make no request to another host (docs/configuration.md).
 pub fn markdown(md: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut out = String::new();

@@ -424,6 +424,50 @@ try {
     check(await errorText(tab) === await message(tab, 'invalid'), 'empty code is invalid');
   });
 
+  await scenario('inside another site\'s frame', async ({ tab, check, rec }) => {
+    // A page of another origin (about:blank here) framing the unlock page with a code.
+    await tab.setContent(`<iframe id="f" width="360" height="600" src="${main.base}${PAGE}#c=${config.one.code}"></iframe>`);
+    const frame = await (await tab.waitForSelector('#f')).contentFrame();
+    await frame.waitForFunction(() => document.getElementById('diary-error').textContent !== '');
+    check(await frame.$eval('#diary-error', (e) => e.textContent) === await frame.getAttribute('#diary-app', 'data-msg-framed'),
+      'refuses to run in a frame');
+    check(await frame.$eval('#diary-form', (f) => f.hidden), 'no code form in a frame');
+    check(!rec.requests.some((p) => p.includes('/diary/k/') || p.endsWith('/params.json')),
+      'no key derived, no slot fetched');
+  });
+
+  await scenario('a diary held since yesterday opens on today\'s week', async ({ tab, context, check, rec }) => {
+    // The diary built for a Monday, opened on that week's Sunday: the current week. Opened
+    // the next Monday morning, as if built on the Sunday evening before: the new week.
+    const monday = config.buildDay;
+    const day = (offset) => {
+      const d = new Date(monday + 'T08:00:00');
+      d.setDate(d.getDate() + offset);
+      return d;
+    };
+    await context.clock.setFixedTime(day(6));
+    await open(tab);
+    await typeAndSubmit(tab, config.one.code);
+    const got = await outcome(tab);
+    check(got.error === '', 'opens: ' + got.error);
+    let w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === w.current, 'on the marked week the same week: ' + JSON.stringify(w));
+    const next = await tab.evaluate((m) => {
+      const weeks = Array.from(document.querySelectorAll('#diary .dweek'));
+      return weeks.findIndex((s) => s.getAttribute('data-week') > m);
+    }, monday);
+    rec.nextWeek = next;
+    check(next > w.current, 'the diary holds the next week');
+    await context.clock.setFixedTime(day(7));
+    await tab.evaluate((built) => {
+      document.querySelector('#diary article.child').setAttribute('data-built', built);
+    }, day(6).toISOString().slice(0, 10));
+    await tab.click('#diary-prev');
+    await tab.click('#diary-now');
+    w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === next, 'a held diary opens on the device\'s week: ' + JSON.stringify(w));
+  });
+
   await scenario('tampered page', async ({ tab, check }) => {
     await open(tab, damaged.base);
     await typeAndSubmit(tab, config.tamperedCode.code);

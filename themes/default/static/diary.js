@@ -28,7 +28,7 @@
 
   const msg = (name) => app.getAttribute('data-msg-' + name) || name;
 
-  // ---- Protocol constants (DESIGN.md §4, exact) ----------------------------------------
+  // ---- Protocol constants (docs/access.md, exact) --------------------------------------
   const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
   const CODE_LEN = 16;
   const NONCE_LEN = 12;
@@ -333,18 +333,30 @@
   function weeks() {
     return Array.from(box.querySelectorAll('.dweek'));
   }
-  /** The week the diary opens on: the one marked current, else the last one begun. */
-  function homeWeek(list) {
-    const marked = list.findIndex((w) => w.hasAttribute('data-current'));
-    if (marked >= 0) return marked;
+  /** Today on this device, as YYYY-MM-DD. */
+  function deviceDay(offsetDays) {
     const d = new Date();
-    const today = [d.getFullYear(), String(d.getMonth() + 1).padStart(2, '0'),
+    d.setDate(d.getDate() + (offsetDays || 0));
+    return [d.getFullYear(), String(d.getMonth() + 1).padStart(2, '0'),
       String(d.getDate()).padStart(2, '0')].join('-');
-    let best = 0;
+  }
+  /**
+   * The week the diary opens on: the one marked current, else the last one begun. Diaries
+   * go out in batches (docs/access.md), so on a Monday morning the diary may still be the
+   * one built on Sunday evening: when it was built at most two days ago and this device's
+   * day falls in a later week that the diary holds, that week opens instead.
+   */
+  function homeWeek(list) {
+    const today = deviceDay(0);
+    const built = (box.querySelector('.child') || app).getAttribute('data-built') || '';
+    let begun = 0;
     list.forEach((w, i) => {
-      if ((w.getAttribute('data-week') || '') <= today) best = i;
+      if ((w.getAttribute('data-week') || '') <= today) begun = i;
     });
-    return best;
+    const marked = list.findIndex((w) => w.hasAttribute('data-current'));
+    if (marked < 0) return begun;
+    if (built && built >= deviceDay(-2) && begun > marked) return begun;
+    return marked;
   }
   function shownWeek(list) {
     const i = list.findIndex((w) => !w.hidden);
@@ -572,6 +584,13 @@
 
   // ---- Wiring -----------------------------------------------------------------------
   function start() {
+    // Inside another site's frame, that site could overlay the form and read the code off
+    // or show a diary under its own name: refuse to run at all.
+    if (window.top !== window.self) {
+      form.hidden = true;
+      showError(msg('framed'));
+      return;
+    }
     const fromAddress = takeCodeFromAddress();
     const missing = missingFeature();
     if (missing) {
