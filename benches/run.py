@@ -12,7 +12,9 @@ code, then measures, each over --runs runs (median, min-max):
   no change       a second build: the up-to-date check finds the inputs unchanged
   no change full  the same with --force: everything loaded, checked and compared
   one day         one school day of marks, attendance, topics and homework added through
-                  SQL to the journal (the build day's lessons), then a build
+                  SQL to the journal (the build day's lessons), then a build between two
+                  diary batches (boards only: diaries held), and a build at the batch
+                  (`--now`: every diary page and slot sealed anew)
 
 and for each: peak RSS of the build process, files rewritten as the build reports them and
 as the file system shows them (a file is rewritten when its inode changes; unchanged files
@@ -53,25 +55,29 @@ def run_rss(cmd, env=None):
 
 
 def tree(dir):
-    """path -> (inode, sha256) of every file under dir."""
+    """path -> (inode, sha256, size) of every file under dir."""
     files = {}
     for root, _, names in os.walk(dir):
         for name in names:
             p = os.path.join(root, name)
             with open(p, "rb") as f:
+                data = f.read()
                 files[os.path.relpath(p, dir)] = (
                     os.stat(p).st_ino,
-                    hashlib.sha256(f.read()).hexdigest(),
+                    hashlib.sha256(data).hexdigest(),
+                    len(data),
                 )
     return files
 
 
 def compare(before, after):
-    """(files rewritten: new inode or new, files whose bytes changed or are new, removed)."""
-    rewritten = sum(1 for p, (ino, _) in after.items() if before.get(p, (None,))[0] != ino)
-    changed = sum(1 for p, (_, h) in after.items() if before.get(p, (None, None))[1] != h)
+    """(files rewritten: new inode or new, files whose bytes changed or are new, removed,
+    bytes of the changed files: what an upload of the change sends)."""
+    rewritten = sum(1 for p, (ino, _, _) in after.items() if before.get(p, (None,))[0] != ino)
+    changed = [p for p, (_, h, _) in after.items() if before.get(p, (None, None))[1] != h]
     removed = sum(1 for p in before if p not in after)
-    return rewritten, changed, removed
+    sent = sum(after[p][2] for p in changed)
+    return rewritten, len(changed), removed, sent
 
 
 def reported(text):
@@ -189,6 +195,7 @@ def bench(args, n):
     files = tree(public)
     total = sum(os.path.getsize(public / p) for p in files)
     pages = [os.path.getsize(public / p) for p in files if p.startswith("diary/p/")]
+    slots = [os.path.getsize(public / p) for p in files if p.startswith("diary/k/")]
     w, _ = reported(text)
     rows.append(("cold build", stats(cold), stats(cold_rss, "MB", 0), f"{w}", f"{len(files)}"))
 
@@ -210,7 +217,7 @@ def bench(args, n):
                 stats(times),
                 stats(rsss, "MB", 0),
                 f"{r[0]} reported, {r[1]} on disk",
-                f"{r[2]} changed, {r[3]} removed",
+                f"{r[2]} changed ({r[4] / 1e6:.1f} MB), {r[3]} removed",
             )
         )
         return counts
@@ -221,13 +228,15 @@ def bench(args, n):
     day = Day(journal, DAY)
 
     def new_day():
-        # The journal without the day, built (not timed); then the day comes in.
+        # The journal without the day, built and published (not timed); then the day
+        # comes in.
         day.take_out()
         (site / "public.stamp").unlink(missing_ok=True)
-        run_rss(diary + ["build"], env)
+        run_rss(diary + ["build", "--now"], env)
         day.put_back()
 
-    counts = rebuilds(f"rebuild after one school day ({day})", [], new_day)
+    rebuilds(f"one school day ({day}), between batches: boards only, diaries held", [], new_day)
+    counts = rebuilds("the same day at the diary batch (--now): every diary sealed anew", ["--now"], new_day)
     for r in counts:
         if not (r[0] == r[1] == r[2]):
             print(
@@ -238,8 +247,8 @@ def bench(args, n):
 
     print(f"\n### {n} pupils\n")
     print(f"Output: {len(files)} files, {total / 1e6:.1f} MB; {len(pages)} diary pages of "
-          f"{min(pages, default=0) // 1024}–{max(pages, default=0) // 1024} KB "
-          f"(median {statistics.median(pages) // 1024 if pages else 0} KB).\n")
+          f"{' / '.join(str(x) for x in sorted(set(pages)))} bytes and {len(slots)} slots of "
+          f"{' / '.join(str(x) for x in sorted(set(slots)))} bytes (one size each).\n")
     print("| step | time, median (min–max) | peak RSS | files rewritten | files |")
     print("|---|---|---|---|---|")
     for r in rows:

@@ -2,8 +2,9 @@
 //! parent-facing website. See README.md for a tour and docs/ for the formats.
 //!
 //! Data flow: `config` (site.toml) + `journal` (SQLite, read-only) + `content` (Markdown)
-//! → `views` (what each page shows) → `render` (Tera templates of a theme) → `output`
-//! (one write function, staged and swapped atomically into public/).
+//! → `views` (what each page shows) → `render` (Tera templates of a theme) → `diary`
+//! (sealing each child's diary with `seal`, for the codes `access` binds to people) →
+//! `output` (one write function, staged and swapped atomically into public/) → `publish`.
 
 pub mod access;
 pub mod build;

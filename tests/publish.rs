@@ -657,3 +657,540 @@ fn s3_needs_credentials_from_the_environment() {
             "credentials never go in site.toml",
         ));
 }
+
+// ---------------------------------------------------------------------------------------
+// the guard: a build without the right private store never takes the diaries off a target
+//
+// The failure it guards against: a site is published with its diaries; then a fresh
+// checkout (a CI job, a new server) without the private store `.diary/` builds the site
+// again, with no diaries at all, and publishing that build would delete every family's
+// diary from the target. A build with another store (another salt) or an old backup of
+// it would lock families out the same way.
+
+/// A demo site with fewer KDF iterations (for speed), whose site.toml ends with `publish`;
+/// no code issued yet, nothing built.
+fn fast_site(students: usize, publish: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, site) = demo_site(students);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    assert!(toml.contains("iterations = 600000"));
+    std::fs::write(
+        site.join("site.toml"),
+        toml.replace("iterations = 600000", "iterations = 100000"),
+    )
+    .unwrap();
+    add_to_site_toml(&site, publish);
+    (tmp, site)
+}
+
+/// [`fast_site`] with access codes issued to every family and its diaries built.
+fn site_with_diaries(students: usize, publish: &str) -> (tempfile::TempDir, PathBuf) {
+    let (tmp, site) = fast_site(students, publish);
+    issue_codes(&site, None);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let (pages, slots) = diary_counts(&tree(&site.join("public")));
+    assert!(
+        pages >= students && slots > 0,
+        "{pages} pages, {slots} slots"
+    );
+    (tmp, site)
+}
+
+/// `diary codes issue [--class CLASS]`.
+fn issue_codes(site: &Path, class: Option<&str>) {
+    let mut cmd = diary();
+    cmd.arg("-C").arg(site).args(["codes", "issue"]);
+    if let Some(class) = class {
+        cmd.args(["--class", class]);
+    }
+    cmd.assert().success();
+}
+
+/// A diary page (`diary/p/*.bin`) or code slot (`diary/k/*.bin`) file.
+fn is_diary_file(path: &str) -> bool {
+    (path.starts_with("diary/p/") || path.starts_with("diary/k/")) && path.ends_with(".bin")
+}
+
+/// The numbers of diary pages and code slots among the paths of a tree.
+fn diary_counts<V>(files: &BTreeMap<String, V>) -> (usize, usize) {
+    let count = |dir: &str| {
+        files
+            .keys()
+            .filter(|p| is_diary_file(p) && p.starts_with(dir))
+            .count()
+    };
+    (count("diary/p/"), count("diary/k/"))
+}
+
+/// Moves what a fresh checkout lacks (the private store `.diary/`, the built site
+/// `public/` and its `public.stamp`) into `away`, a new folder.
+fn move_away(site: &Path, away: &Path) {
+    std::fs::create_dir(away).unwrap();
+    for name in [".diary", "public", "public.stamp"] {
+        if site.join(name).exists() {
+            std::fs::rename(site.join(name), away.join(name)).unwrap();
+        }
+    }
+}
+
+/// What a fresh checkout builds: [`move_away`], then build. Returns the new build, which
+/// has no diaries.
+fn build_without_the_store(site: &Path, away: &Path) -> BTreeMap<String, Vec<u8>> {
+    move_away(site, away);
+    diary().arg("-C").arg(site).arg("build").assert().success();
+    let public = tree(&site.join("public"));
+    assert!(public.contains_key("index.html"));
+    assert!(
+        !public.keys().any(|p| p.starts_with("diary/")),
+        "a build without the store has no diaries"
+    );
+    public
+}
+
+/// `diary publish [TARGET] [--force]` on a site, with the S3 test credentials in the
+/// environment (other targets ignore them).
+fn publish_command(site: &Path, target: Option<&str>, force: bool) -> assert_cmd::Command {
+    let mut cmd = diary();
+    cmd.arg("-C")
+        .arg(site)
+        .arg("publish")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_ENDPOINT");
+    if let Some(target) = target {
+        cmd.arg(target);
+    }
+    if force {
+        cmd.arg("--force");
+    }
+    cmd
+}
+
+/// Runs a publish that must succeed; returns its standard error.
+fn published(mut cmd: assert_cmd::Command) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "publish failed:\n{stderr}");
+    stderr
+}
+
+/// Runs a publish that the guard must refuse on every one of `targets`: exit 1, and each
+/// target's report says it failed, for each of `reasons`, with nothing sent. Returns the
+/// standard error.
+fn refused(mut cmd: assert_cmd::Command, targets: &[&str], reasons: &[String]) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "not refused:\n{stderr}");
+    for target in targets {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with(&format!("published {target} (")))
+            .unwrap_or_else(|| panic!("no report for {target}:\n{stderr}"));
+        assert!(
+            line.contains(" FAILED ")
+                && line.contains(&format!("[publish.{target}]"))
+                && line.contains("Nothing was sent"),
+            "{line}"
+        );
+        for reason in reasons {
+            assert!(line.contains(reason.as_str()), "{reason:?} not in {line}");
+        }
+    }
+    stderr
+}
+
+/// What the refusal of a build without diaries says: what the target serves, the way out.
+fn no_diaries(served: (usize, usize)) -> Vec<String> {
+    vec![
+        "this build has no diaries".into(),
+        format!(
+            "the target serves {} diaries and {} codes",
+            served.0, served.1
+        ),
+        "diary publish --force".into(),
+    ]
+}
+
+fn init_bare(remote: &Path) {
+    let status = Command::new("git")
+        .args(["init", "--quiet", "--bare"])
+        .arg(remote)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The files of a branch of a bare repository: path → blob id.
+fn branch_files(remote: &Path, branch: &str) -> BTreeMap<String, String> {
+    git(remote, &["ls-tree", "-r", branch])
+        .lines()
+        .map(|l| {
+            let (meta, path) = l.split_once('\t').unwrap();
+            (
+                path.to_string(),
+                meta.rsplit(' ').next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The blob ids of the files of a folder (as a commit of it would hold them): path → id.
+fn blob_ids(remote: &Path, dir: &Path) -> BTreeMap<String, String> {
+    let paths: Vec<String> = tree(dir).into_keys().collect();
+    let files: Vec<String> = paths
+        .iter()
+        .map(|p| dir.join(p).display().to_string())
+        .collect();
+    let mut args = vec!["hash-object", "--"];
+    args.extend(files.iter().map(String::as_str));
+    let ids = git(remote, &args);
+    assert_eq!(ids.lines().count(), paths.len());
+    paths
+        .into_iter()
+        .zip(ids.lines().map(String::from))
+        .collect()
+}
+
+#[test]
+fn dir_refuses_a_build_without_the_store_until_forced() {
+    let (tmp, site) = site_with_diaries(30, "[publish.web]\nkind = \"dir\"\npath = \"../www\"\n");
+    let www = tmp.path().join("www");
+    let versions = tmp.path().join("www.versions");
+    let built = tree(&site.join("public"));
+    assert_eq!(counts(&publish(&site, "web")), (built.len(), 0, 0));
+    let served = tree(&www);
+    assert_eq!(served, built);
+    let diaries = diary_counts(&served);
+
+    // A fresh checkout builds without the store: refused, the served site untouched.
+    let bare = build_without_the_store(&site, &tmp.path().join("checkout"));
+    refused(
+        publish_command(&site, Some("web"), false),
+        &["web"],
+        &no_diaries(diaries),
+    );
+    assert_eq!(tree(&www), served, "every file still served, byte for byte");
+    assert_eq!(
+        std::fs::read_dir(&versions).unwrap().count(),
+        1,
+        "no new version written"
+    );
+
+    // The store restored from its backup (the refused publish made a `.diary/` for its
+    // lock file only): the same diaries are built, sealed anew, and published.
+    let store = site.join(".diary");
+    let made: Vec<_> = std::fs::read_dir(&store)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(made, ["refresh.lock"]);
+    std::fs::remove_dir_all(&store).unwrap();
+    std::fs::rename(tmp.path().join("checkout/.diary"), &store).unwrap();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let restored = tree(&site.join("public"));
+    assert!(restored.keys().eq(built.keys()), "the same pages and slots");
+    let (_, deleted, _) = counts(&published(publish_command(&site, Some("web"), false)));
+    assert_eq!(deleted, 0);
+    assert_eq!(tree(&www), restored);
+
+    // Without the store again, --force takes the diaries off the site on purpose.
+    let bare_again = build_without_the_store(&site, &tmp.path().join("checkout-2"));
+    assert_eq!(bare_again, bare, "builds are deterministic");
+    refused(
+        publish_command(&site, Some("web"), false),
+        &["web"],
+        &no_diaries(diaries),
+    );
+    assert_eq!(tree(&www), restored);
+    let (changed, removed) = diff(&restored, &bare);
+    assert!(removed >= diaries.0 + diaries.1);
+    assert_eq!(
+        counts(&published(publish_command(&site, Some("web"), true))),
+        (changed, removed, bare.len() - changed)
+    );
+    assert_eq!(tree(&www), bare);
+}
+
+#[test]
+fn s3_refuses_a_build_without_the_store_until_forced() {
+    let moto = Moto::start();
+    assert_eq!(moto.request("PUT", "/district", b""), 200);
+    // Another school's diary under another prefix of the same bucket.
+    assert_eq!(
+        moto.request("PUT", "/district/school40/diary/p/40.bin", b"40"),
+        200
+    );
+    let (tmp, site) = site_with_diaries(
+        30,
+        &format!(
+            "[publish.cloud]\nkind = \"s3\"\nbucket = \"district\"\nendpoint = \"{}\"\n\
+             region = \"us-east-1\"\nprefix = \"school39\"\n",
+            moto.endpoint()
+        ),
+    );
+    let built = tree(&site.join("public"));
+    assert_eq!(
+        counts(&published(publish_command(&site, Some("cloud"), false))),
+        (built.len(), 0, 0)
+    );
+    let before = bucket(&moto, "district");
+    let ours = |objects: &BTreeMap<String, (Vec<u8>, String, String)>| {
+        objects
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix("school39/")?.to_string(), v.0.clone())))
+            .collect::<BTreeMap<String, Vec<u8>>>()
+    };
+    assert_eq!(ours(&before), built);
+    let diaries = diary_counts(&built);
+
+    // A fresh checkout builds without the store (and without the bucket's manifest):
+    // refused, every object left as it was, bytes and headers.
+    let bare = build_without_the_store(&site, &tmp.path().join("checkout"));
+    refused(
+        publish_command(&site, Some("cloud"), false),
+        &["cloud"],
+        &no_diaries(diaries),
+    );
+    assert_eq!(bucket(&moto, "district"), before);
+
+    // --force deletes the diaries and brings the rest in line; the other school's objects
+    // are left alone.
+    let (changed, removed) = diff(&built, &bare);
+    assert!(removed >= diaries.0 + diaries.1);
+    assert_eq!(
+        counts(&published(publish_command(&site, Some("cloud"), true))),
+        (changed, removed, bare.len() - changed)
+    );
+    let after = bucket(&moto, "district");
+    assert_eq!(ours(&after), bare);
+    assert_eq!(after["school40/diary/p/40.bin"].0, b"40");
+}
+
+#[test]
+fn rsync_refuses_a_build_without_the_store_until_forced() {
+    let (tmp, site) = site_with_diaries(
+        20,
+        "[publish.mirror]\nkind = \"rsync\"\ndest = \"../mirror/\"\n",
+    );
+    let mirror = tmp.path().join("mirror");
+    let built = tree(&site.join("public"));
+    assert_eq!(counts(&publish(&site, "mirror")), (built.len(), 0, 0));
+    assert_eq!(tree(&mirror), built);
+    let diaries = diary_counts(&built);
+
+    let bare = build_without_the_store(&site, &tmp.path().join("checkout"));
+    refused(
+        publish_command(&site, Some("mirror"), false),
+        &["mirror"],
+        &no_diaries(diaries),
+    );
+    assert_eq!(
+        tree(&mirror),
+        built,
+        "every file still there, byte for byte"
+    );
+
+    let (changed, removed) = diff(&built, &bare);
+    assert!(removed >= diaries.0 + diaries.1);
+    assert_eq!(
+        counts(&published(publish_command(&site, Some("mirror"), true))),
+        (changed, removed, bare.len() - changed)
+    );
+    assert_eq!(tree(&mirror), bare);
+}
+
+#[test]
+fn git_refuses_a_build_without_the_store_until_forced() {
+    let (tmp, site) = site_with_diaries(
+        20,
+        "[publish.pages]\nkind = \"git\"\nrepo = \"../pages.git\"\nbranch = \"pages\"\n",
+    );
+    let remote = tmp.path().join("pages.git");
+    init_bare(&remote);
+    let public = site.join("public");
+    let built = tree(&public);
+    assert_eq!(counts(&publish(&site, "pages")), (built.len() + 1, 0, 0));
+    let tip = git(&remote, &["rev-parse", "pages"]);
+    let mut held = branch_files(&remote, "pages");
+    let nojekyll = held.remove(".nojekyll").expect(".nojekyll");
+    assert_eq!(
+        held,
+        blob_ids(&remote, &public),
+        "every file, byte for byte"
+    );
+    let diaries = diary_counts(&built);
+
+    // The fresh checkout has no clone of the branch either (.diary/git-pages): it fetches.
+    let bare = build_without_the_store(&site, &tmp.path().join("checkout"));
+    refused(
+        publish_command(&site, Some("pages"), false),
+        &["pages"],
+        &no_diaries(diaries),
+    );
+    assert_eq!(git(&remote, &["rev-parse", "pages"]), tip, "nothing pushed");
+
+    let (changed, removed) = diff(&built, &bare);
+    assert!(removed >= diaries.0 + diaries.1);
+    assert_eq!(
+        counts(&published(publish_command(&site, Some("pages"), true))),
+        (changed, removed, bare.len() + 1 - changed)
+    );
+    assert_eq!(git(&remote, &["rev-list", "--count", "pages"]).trim(), "2");
+    let mut now = branch_files(&remote, "pages");
+    assert_eq!(now.remove(".nojekyll"), Some(nojekyll));
+    assert_eq!(now, blob_ids(&remote, &public));
+}
+
+/// One target of each kind, beside the site folder: `web` (dir `www/`), `mirror` (rsync
+/// to `mirror/`), `pages` (git, the bare repository `pages.git`) and `cloud` (s3, prefix
+/// `school39` of the bucket `district`). [`make_remotes`] makes the repository and bucket.
+fn every_kind_of_target(moto: &Moto) -> String {
+    format!(
+        "[publish.web]\nkind = \"dir\"\npath = \"../www\"\n\n\
+         [publish.mirror]\nkind = \"rsync\"\ndest = \"../mirror/\"\n\n\
+         [publish.pages]\nkind = \"git\"\nrepo = \"../pages.git\"\nbranch = \"pages\"\n\n\
+         [publish.cloud]\nkind = \"s3\"\nbucket = \"district\"\nendpoint = \"{}\"\n\
+         region = \"us-east-1\"\nprefix = \"school39\"\n",
+        moto.endpoint()
+    )
+}
+
+fn make_remotes(tmp: &Path, moto: &Moto) {
+    init_bare(&tmp.join("pages.git"));
+    assert_eq!(moto.request("PUT", "/district", b""), 200);
+}
+
+/// What each target of [`every_kind_of_target`] serves, byte for byte.
+#[derive(Debug, PartialEq)]
+struct Served {
+    dir: BTreeMap<String, Vec<u8>>,
+    rsync: BTreeMap<String, Vec<u8>>,
+    /// Path → blob id, without `.nojekyll`.
+    git: BTreeMap<String, String>,
+    /// Key below the prefix → bytes.
+    s3: BTreeMap<String, Vec<u8>>,
+}
+
+impl Served {
+    fn now(tmp: &Path, moto: &Moto) -> Served {
+        let mut git = branch_files(&tmp.join("pages.git"), "pages");
+        assert!(git.remove(".nojekyll").is_some());
+        Served {
+            dir: tree(&tmp.join("www")),
+            rsync: tree(&tmp.join("mirror")),
+            git,
+            s3: bucket(moto, "district")
+                .into_iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("school39/")?.to_string(), v.0)))
+                .collect(),
+        }
+    }
+
+    /// What every target serves once it has published `public`.
+    fn expected(tmp: &Path, public: &Path) -> Served {
+        let files = tree(public);
+        Served {
+            dir: files.clone(),
+            rsync: files.clone(),
+            git: blob_ids(&tmp.join("pages.git"), public),
+            s3: files,
+        }
+    }
+}
+
+#[test]
+fn publish_refuses_diaries_of_another_store_until_forced() {
+    let moto = Moto::start();
+    let (tmp, site) = site_with_diaries(30, &every_kind_of_target(&moto));
+    make_remotes(tmp.path(), &moto);
+    published(publish_command(&site, None, false));
+    let before = Served::now(tmp.path(), &moto);
+    assert_eq!(before, Served::expected(tmp.path(), &site.join("public")));
+
+    // The same journal with a new store: codes issued again make a new salt and new keys,
+    // as many diaries and codes as before.
+    move_away(&site, &tmp.path().join("site-a"));
+    issue_codes(&site, None);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let other = tree(&site.join("public"));
+    assert_eq!(diary_counts(&other), diary_counts(&before.dir));
+    assert_ne!(other["diary/params.json"], before.dir["diary/params.json"]);
+
+    refused(
+        publish_command(&site, None, false),
+        &["web", "mirror", "pages", "cloud"],
+        &[
+            "another private store".into(),
+            "diary publish --force".into(),
+        ],
+    );
+    assert_eq!(Served::now(tmp.path(), &moto), before);
+
+    published(publish_command(&site, None, true));
+    assert_eq!(
+        Served::now(tmp.path(), &moto),
+        Served::expected(tmp.path(), &site.join("public"))
+    );
+}
+
+#[test]
+fn publish_refuses_a_build_from_an_old_backup_of_the_store_until_forced() {
+    let (tmp, site) = fast_site(
+        30,
+        "[publish.web]\nkind = \"dir\"\npath = \"../www\"\n\n\
+         [publish.mirror]\nkind = \"rsync\"\ndest = \"../mirror/\"\n",
+    );
+    // Codes for every class but grades 1 and 2; the store is backed up; then their codes.
+    let classes = query(
+        &site,
+        "SELECT name FROM classes WHERE grade > 2 ORDER BY grade",
+    );
+    for class in &classes {
+        issue_codes(&site, Some(&class[0]));
+    }
+    let backup = tmp.path().join("backup");
+    std::fs::create_dir(&backup).unwrap();
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(site.join(".diary"))
+        .arg(&backup)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    issue_codes(&site, None);
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    published(publish_command(&site, None, false));
+    let built = tree(&site.join("public"));
+    assert_eq!(tree(&tmp.path().join("www")), built);
+    assert_eq!(tree(&tmp.path().join("mirror")), built);
+
+    // A new server restores the old backup and builds: the same salt, fewer diaries.
+    move_away(&site, &tmp.path().join("old-server"));
+    std::fs::rename(backup.join(".diary"), site.join(".diary")).unwrap();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let old = tree(&site.join("public"));
+    assert_eq!(old["diary/params.json"], built["diary/params.json"]);
+    let (before, after) = (diary_counts(&built), diary_counts(&old));
+    assert!(
+        before.0 - after.0 >= 5 && (before.0 - after.0) * 10 > before.0,
+        "{before:?} → {after:?}: a big drop of pages"
+    );
+    refused(
+        publish_command(&site, None, false),
+        &["web", "mirror"],
+        &[
+            format!(
+                "the target serves {} diaries and {} codes, this build has {} and {}",
+                before.0, before.1, after.0, after.1
+            ),
+            "more than a tenth".into(),
+            "--force".into(),
+        ],
+    );
+    assert_eq!(tree(&tmp.path().join("www")), built);
+    assert_eq!(tree(&tmp.path().join("mirror")), built);
+
+    published(publish_command(&site, None, true));
+    assert_eq!(tree(&tmp.path().join("www")), old);
+    assert_eq!(tree(&tmp.path().join("mirror")), old);
+}

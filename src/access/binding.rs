@@ -691,20 +691,24 @@ mod tests {
 
     #[test]
     fn namesakes_are_told_apart_by_their_rows() {
-        let mut j = journal(0);
         // Both Петров Иван: pupils 1 and 4, with guardians 5 and 6.
-        j.students.push(Student {
-            id: 4,
-            class_id: 10,
-            last_name: "Петров".into(),
-            first_name: "Иван".into(),
-            middle_name: None,
-        });
-        j.student_guardians.push(StudentGuardian {
-            student_id: 4,
-            guardian_id: 6,
-            relation: None,
-        });
+        let namesake = |shift: Id| {
+            let mut j = journal(shift);
+            j.students.push(Student {
+                id: 4 + shift,
+                class_id: 10,
+                last_name: "Петров".into(),
+                first_name: "Иван".into(),
+                middle_name: None,
+            });
+            j.student_guardians.push(StudentGuardian {
+                student_id: 4 + shift,
+                guardian_id: 6 + shift,
+                relation: None,
+            });
+            j
+        };
+        let j = namesake(0);
         let mut store = store_for(&j);
         let bound = bind(&mut store, &j, &roster(&j)).unwrap();
         let rows = |who: &str| -> Vec<Id> {
@@ -725,22 +729,7 @@ mod tests {
         assert_eq!(rows("Анна"), [1, 3]);
         assert_eq!(rows("Борис"), [2, 4]);
         // Renumbered, the two Ivans cannot be told apart: refused, not guessed.
-        let moved = {
-            let mut m = journal(100);
-            m.students.push(Student {
-                id: 104,
-                class_id: 10,
-                last_name: "Петров".into(),
-                first_name: "Иван".into(),
-                middle_name: None,
-            });
-            m.student_guardians.push(StudentGuardian {
-                student_id: 104,
-                guardian_id: 106,
-                relation: None,
-            });
-            m
-        };
+        let moved = namesake(100);
         let err = bind(&mut store, &moved, &roster(&moved)).unwrap_err();
         assert!(err.to_string().contains("several people"), "{err}");
     }

@@ -158,7 +158,7 @@ pub fn add_diaries(
             ));
         }
     }
-    guard_drop(previous, children.len(), slots.len(), options.force)?;
+    guard_drop(previous, &old, children.len(), slots.len(), options.force)?;
 
     // A batch now, or the diaries as the last batch left them?
     let slot_hashes: BTreeMap<&str, String> = slots
@@ -350,21 +350,35 @@ pub fn big_drop(before: usize, after: usize) -> bool {
 
 /// Refuses a build that would take more than a tenth of the published diaries or codes
 /// off the site, unless forced: a wrong journal or an old store, far more often than a
-/// tenth of the school leaving at once.
-fn guard_drop(previous: &Path, pages: usize, slots: usize, force: bool) -> Result<()> {
+/// tenth of the school leaving at once. What was published is read from the output folder,
+/// and from the manifest when the folder is gone (a new checkout with the store).
+fn guard_drop(
+    previous: &Path,
+    manifest: &Manifest,
+    pages: usize,
+    slots: usize,
+    force: bool,
+) -> Result<()> {
+    let listed = |prefix: &str| {
+        manifest
+            .files
+            .keys()
+            .filter(|p| p.starts_with(prefix))
+            .count()
+    };
     let (had_pages, had_slots) = (
-        count_bins(&previous.join("diary/p")),
-        count_bins(&previous.join("diary/k")),
+        count_bins(&previous.join("diary/p")).max(listed("diary/p/")),
+        count_bins(&previous.join("diary/k")).max(listed("diary/k/")),
     );
     if force || !(big_drop(had_pages, pages) || big_drop(had_slots, slots)) {
         return Ok(());
     }
     bail!(
         "this build would publish {pages} diaries and {slots} codes, down from {had_pages} and \
-         {had_slots} in {}: more than a tenth of the families would lose their diary. If that \
-         many pupils or guardians really left (a new school year), build with `--force`. If \
-         not, the journal or the private store is not the right one: restore it from its \
-         backup (docs/operations.md). Nothing was changed",
+         {had_slots} at the last build ({}): more than a tenth of the families would lose \
+         their diary. If that many pupils or guardians really left (a new school year), build \
+         with `--force`. If not, the journal or the private store is not the right one: \
+         restore it from its backup (docs/operations.md). Nothing was changed",
         previous.display()
     )
 }

@@ -408,23 +408,31 @@ impl Journal {
 
     /// The guardians listed for a pupil (that exist), by id.
     pub fn guardians_of(&self, student: Id) -> Vec<Id> {
-        let mut out: Vec<Id> = self
-            .student_guardians
-            .iter()
-            .filter(|sg| sg.student_id == student && self.guardian(sg.guardian_id).is_some())
-            .map(|sg| sg.guardian_id)
-            .collect();
-        out.dedup();
-        out
+        self.linked(
+            |sg| (sg.student_id == student).then_some(sg.guardian_id),
+            |g| self.guardian(g).is_some(),
+        )
     }
 
     /// The pupils a guardian is listed for (that exist), by id.
     pub fn children_of(&self, guardian: Id) -> Vec<Id> {
+        self.linked(
+            |sg| (sg.guardian_id == guardian).then_some(sg.student_id),
+            |s| self.student(s).is_some(),
+        )
+    }
+
+    /// The other ends of the `student_guardians` links `pick` takes, that exist, sorted.
+    fn linked(
+        &self,
+        pick: impl Fn(&StudentGuardian) -> Option<Id>,
+        exists: impl Fn(Id) -> bool,
+    ) -> Vec<Id> {
         let mut out: Vec<Id> = self
             .student_guardians
             .iter()
-            .filter(|sg| sg.guardian_id == guardian && self.student(sg.student_id).is_some())
-            .map(|sg| sg.student_id)
+            .filter_map(pick)
+            .filter(|id| exists(*id))
             .collect();
         out.sort_unstable();
         out.dedup();

@@ -113,3 +113,18 @@ pub fn query(site: &Path, sql: &str) -> Vec<Vec<String>> {
         .unwrap();
     rows.map(Result::unwrap).collect()
 }
+
+/// Runs `diary -C site ARGS…`, which must fail with exit code 1 and say each of `needles`
+/// on standard error; returns what it said.
+pub fn refused(site: &Path, args: &[&str], needles: &[&str]) -> String {
+    let out = diary().arg("-C").arg(site).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    for needle in needles {
+        assert!(
+            stderr.contains(needle),
+            "{args:?} should say {needle:?}: {stderr}"
+        );
+    }
+    stderr
+}
