@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 use crate::access::codes;
@@ -260,17 +261,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let site = Site::load(&cli.site)?;
             refuse_non_demo(&site.journal_path(), force)?;
             make_demo_journal(&site.journal_path(), &size)?;
+            let links = demo_codes(&site, day.resolve(&site).date)?;
             if no_build {
                 return Ok(ExitCode::SUCCESS);
             }
             if no_serve {
-                return build_site(&site, &day, false, false, false);
+                let code = build_site(&site, &day, false, false, false)?;
+                for (text, path) in &links {
+                    eprintln!(
+                        "  {text}: {}/{path}",
+                        site.config.base_url.trim_end_matches('/')
+                    );
+                }
+                return Ok(code);
             }
-            serve::serve(&cli.site, port, day.today)?;
+            serve::serve(&cli.site, port, day.today, &links)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { port, day } => {
-            serve::serve(&cli.site, port, day.today)?;
+            serve::serve(&cli.site, port, day.today, &[])?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { all } => check_site(&cli.site, all),
@@ -378,6 +387,53 @@ fn init(dir: &Path, demo: Option<&DemoSize>, force: bool) -> Result<ExitCode> {
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Gives every family of the demo journal a demo code (at the lowest iteration count, in a
+/// store marked as a demo store), and returns the links to show: the unlock page and two
+/// codes to try, one of a family with two children. A store of real codes gets none.
+fn demo_codes(site: &Site, today: NaiveDate) -> Result<Vec<(String, String)>> {
+    let j = load_journal(site)?;
+    let started = Instant::now();
+    let issued = match codes::issue_demo(site, &j, today) {
+        Ok(issued) => issued,
+        Err(e) => {
+            eprintln!("no demo codes: {e:#}");
+            return Ok(Vec::new());
+        }
+    };
+    if issued.new_codes > 0 {
+        eprintln!(
+            "issued {} demo code(s) in {:.1} s (at the lowest iteration count: demo only; \
+             `diary codes list` shows them all)",
+            issued.new_codes,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let mut links = vec![(
+        "a child's diary opens here".to_string(),
+        "diary/".to_string(),
+    )];
+    for s in codes::samples(site, &j, today)? {
+        let whose = if s.children.len() > 1 {
+            format!(
+                "demo code of {} (children {})",
+                s.holder,
+                s.children.join(", ")
+            )
+        } else {
+            format!(
+                "demo code of {} (child {})",
+                s.holder,
+                s.children.join(", ")
+            )
+        };
+        links.push((
+            format!("{whose}, {}", s.code),
+            format!("diary/#c={}", s.code),
+        ));
+    }
+    Ok(links)
 }
 
 /// A journal that is not a demo journal holds a real school's data: never replace it

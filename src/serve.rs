@@ -18,7 +18,13 @@ use crate::config::{SITE_FILE, Site};
 const LIVE_JS: &str = "(function(){var v=null;function poll(){fetch('/__diary/version',{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload()}v=t}).catch(function(){}).finally(function(){setTimeout(poll,1000)})}poll()})();";
 
 /// Serves the site until the process is stopped. `today` fixes the day of every build.
-pub fn serve(root: &Path, port: u16, today: Option<Moment>) -> Result<()> {
+/// `links` (a text and a path below the site) are printed with the address once serving.
+pub fn serve(
+    root: &Path,
+    port: u16,
+    today: Option<Moment>,
+    links: &[(String, String)],
+) -> Result<()> {
     let site = Site::load(root)?;
     let version = Arc::new(AtomicU64::new(0));
     rebuild(root, today, &version);
@@ -32,6 +38,9 @@ pub fn serve(root: &Path, port: u16, today: Option<Moment>) -> Result<()> {
         "serving {} at http://{addr}/ (Ctrl+C to stop)",
         site.output_path().display()
     );
+    for (text, path) in links {
+        eprintln!("  {text}: http://{addr}/{path}");
+    }
 
     // Watch what a build reads; rebuild after changes settle.
     let (tx, rx) = std::sync::mpsc::channel();

@@ -13,12 +13,10 @@ use common::*;
 /// Runs tests/browser/check-pages.mjs on `pages` of a built site and returns its report.
 pub fn check_pages(public: &Path, pages: &[&str]) -> serde_json::Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    install_packages(&dir);
-    assert!(
-        Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
-        "browser tests need Chromium: `apt-get install chromium` (or set CHROMIUM)"
-    );
+    Tool::Chromium.require();
+    Tool::BrowserPackages.require();
     let out = Command::new("node")
+        .env("CHROMIUM", chromium().unwrap())
         .arg(dir.join("check-pages.mjs"))
         .arg(public)
         .args(pages)
@@ -33,24 +31,6 @@ pub fn check_pages(public: &Path, pages: &[&str]) -> serde_json::Value {
     });
     assert!(out.status.success(), "browser found problems:\n{report:#}");
     report
-}
-
-/// `npm ci` once, for whichever test gets here first.
-fn install_packages(dir: &Path) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if dir.join("node_modules/playwright-core").is_dir()
-            && dir.join("node_modules/axe-core").is_dir()
-        {
-            return;
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(dir)
-            .status()
-            .expect("npm runs (install Node.js)");
-        assert!(status.success(), "npm ci --prefix tests/browser failed");
-    });
 }
 
 #[test]

@@ -607,18 +607,6 @@ fn a_store_of_another_site_is_refused_and_public_stays() {
     assert_eq!(before, tree(&site.join("public")));
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
-
 #[test]
 fn losing_a_tenth_of_the_diaries_needs_force() {
     let (_tmp, site) = site_with_codes(60);
@@ -913,4 +901,75 @@ fn the_build_writes_the_headers_a_host_should_send() {
             "docs/operations.md gives nginx the header {name}: {value}"
         );
     }
+}
+
+#[test]
+fn the_demo_gives_demo_codes_that_open_diaries_and_never_a_real_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("school");
+    diary()
+        .args(["init", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let run_demo = || {
+        let out = diary()
+            .arg("-C")
+            .arg(&site)
+            .args(["demo", "--no-serve", "--students", "40"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let first = run_demo();
+    let links: Vec<&str> = first.lines().filter(|l| l.contains("#c=")).collect();
+    assert_eq!(links.len(), 2, "{first}");
+    assert!(
+        links[0].contains("children "),
+        "a family with two children: {first}"
+    );
+    assert!(first.contains("/diary/"), "{first}");
+    let params: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.join("public/diary/params.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        params["iterations"], 100_000,
+        "demo codes are quick to open"
+    );
+    let public = site.join("public");
+    for link in &links {
+        let code = link.rsplit("#c=").next().unwrap();
+        let (_, slot) = independent::open_slot(&public, code);
+        let n = slot["children"].as_array().unwrap().len();
+        assert!(n >= 1);
+        for child in slot["children"].as_array().unwrap() {
+            let (html, _) = independent::open_page(&public, child);
+            assert!(html.contains(child["name"].as_str().unwrap()));
+        }
+    }
+    // Again: the same people, the same codes.
+    let again = run_demo();
+    let links_again: Vec<&str> = again.lines().filter(|l| l.contains("#c=")).collect();
+    assert_eq!(links, links_again);
+
+    // A real journal replaces the demo one: the demo codes are refused, not used.
+    std::fs::remove_file(site.join("data/journal.sqlite")).unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["import", "csv"])
+        .arg(fixture("mini-csv"))
+        .assert()
+        .success();
+    refused(&site, &["build"], &["demo codes", "not a demo journal"]);
+    refused(&site, &["codes", "issue"], &["demo codes"]);
+    std::fs::remove_dir_all(site.join(".diary")).unwrap();
+    std::fs::remove_dir_all(site.join("public/diary")).unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue"])
+        .assert()
+        .success();
 }

@@ -18,24 +18,6 @@ use common::*;
 
 const ITERATIONS: u32 = 100_000;
 
-/// `npm ci` once, for whichever test gets here first (as in tests/browser.rs).
-fn install_packages(dir: &Path) {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        if dir.join("node_modules/playwright-core").is_dir()
-            && dir.join("node_modules/axe-core").is_dir()
-        {
-            return;
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--prefix"])
-            .arg(dir)
-            .status()
-            .expect("npm runs (install Node.js)");
-        assert!(status.success(), "npm ci --prefix tests/browser failed");
-    });
-}
-
 /// One row of `diary codes list --format csv`.
 #[derive(Debug, Clone)]
 struct CodeRow {
@@ -113,19 +95,6 @@ fn store(site: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(site.join(".diary/store.json")).unwrap()).unwrap()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The codes the scenarios use, each opening different children.
 struct Picked {
     one: CodeRow,
@@ -179,6 +148,7 @@ fn pick_codes(rows: &[CodeRow]) -> Picked {
 fn run_browser(config: &Path, between: impl FnOnce()) -> serde_json::Value {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let mut child = Command::new("node")
+        .env("CHROMIUM", chromium().unwrap())
         .arg(dir.join("diary.mjs"))
         .arg(config)
         .stdin(Stdio::piped())
@@ -236,12 +206,8 @@ fn run_browser(config: &Path, between: impl FnOnce()) -> serde_json::Value {
 
 #[test]
 fn diaries_unlock_in_a_real_browser() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    install_packages(&dir);
-    assert!(
-        Path::new("/usr/bin/chromium").exists() || std::env::var_os("CHROMIUM").is_some(),
-        "browser tests need Chromium: `apt-get install chromium` (or set CHROMIUM)"
-    );
+    Tool::Chromium.require();
+    Tool::BrowserPackages.require();
 
     let (tmp, site) = demo_site(60);
     set_iterations(&site, ITERATIONS);

@@ -1,5 +1,6 @@
-//! `diary import oneroster` end to end: the public OneRoster sample sets (read in place from
-//! ../shared/external/), a gradebook set of our own (tests/fixtures/oneroster-gradebook/),
+//! `diary import oneroster` end to end: two public OneRoster sample sets written by others
+//! (tests/fixtures/oneroster-1.1-edfi-sample/ and oneroster-1.2-catalyst-fixture/, each with
+//! its source and license), a gradebook set of our own (tests/fixtures/oneroster-gradebook/),
 //! then `check`, `build` and the diaries; re-import, delta exports and bad input.
 //!
 //! The generator of a 2000-pupil export and the timing of its import is an ignored test:
@@ -15,27 +16,8 @@ use common::*;
 use predicates::prelude::*;
 use rusqlite::Connection;
 
-const EDFI_1_1: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/external/oneroster-1.1-edfi-sample"
-);
-const CATALYST_1_2_ZIP: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/external/oneroster-1.2-catalyst-fixture/oneroster_test_data.zip"
-);
-
-/// A file of the shared external test data, which must be there: these tests do not skip.
-fn shared(path: &str) -> PathBuf {
-    let p = PathBuf::from(path);
-    assert!(
-        p.exists(),
-        "shared external test data is missing: {} does not exist. The OneRoster tests read the \
-         public sample sets in place from the folder `shared/external/` next to this crate \
-         (see its README.md); restore that folder to run them.",
-        p.display()
-    );
-    p
-}
+const EDFI_1_1: &str = "oneroster-1.1-edfi-sample";
+const CATALYST_1_2_ZIP: &str = "oneroster-1.2-catalyst-fixture/oneroster_test_data.zip";
 
 fn gradebook(part: &str) -> PathBuf {
     fixture("oneroster-gradebook").join(part)
@@ -200,7 +182,7 @@ fn codes_and_build(site: &Path, today: &str) -> usize {
 
 #[test]
 fn edfi_1_1_sample_imports_checks_builds_and_opens_diaries() {
-    let export = shared(EDFI_1_1);
+    let export = fixture(EDFI_1_1);
     let (_tmp, site) = new_site();
     let summary = import(&site, &export);
     for line in [
@@ -270,7 +252,7 @@ fn edfi_1_1_sample_imports_checks_builds_and_opens_diaries() {
 
 #[test]
 fn catalyst_1_2_zip_imports_and_reports_what_it_skips() {
-    let export = shared(CATALYST_1_2_ZIP);
+    let export = fixture(CATALYST_1_2_ZIP);
     let (_tmp, site) = new_site();
     let summary = import(&site, &export);
     for line in [

@@ -67,10 +67,8 @@ fn names_on<'n>(page: &str, names: &'n [String]) -> Vec<&'n String> {
 }
 
 fn needs_chromium() {
-    assert!(
-        Path::new("/usr/bin/chromium").exists() || std::env::var_os("DIARY_CHROMIUM").is_some(),
-        "PDF tests need Chromium: `apt-get install chromium` (or set DIARY_CHROMIUM)"
-    );
+    Tool::Chromium.require();
+    Tool::Pdftotext.require();
 }
 
 fn print(site: &Path, args: &[&str]) -> assert_cmd::assert::Assert {

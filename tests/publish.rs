@@ -256,6 +256,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 #[test]
 fn git_commits_to_a_branch_and_skips_an_unchanged_site() {
+    Tool::Git.require();
+
     let (tmp, site) = built_site(
         30,
         "[publish.pages]\nkind = \"git\"\nrepo = \"../pages.git\"\nbranch = \"pages\"\ncname = \"diary.school39.ru\"\n",
@@ -326,6 +328,8 @@ fn git_commits_to_a_branch_and_skips_an_unchanged_site() {
 
 #[test]
 fn rsync_mirrors_a_folder_and_sends_only_changes() {
+    Tool::Rsync.require();
+
     let (tmp, site) = built_site(
         30,
         "[publish.mirror]\nkind = \"rsync\"\ndest = \"../mirror/\"\n",
@@ -370,6 +374,7 @@ impl Moto {
             .local_addr()
             .unwrap()
             .port();
+        Tool::Moto.require();
         let child = Command::new("python3")
             .args(["-m", "moto.server", "-H", "127.0.0.1", "-p"])
             .arg(port.to_string())
@@ -968,6 +973,8 @@ fn s3_refuses_a_build_without_the_store_until_forced() {
 
 #[test]
 fn rsync_refuses_a_build_without_the_store_until_forced() {
+    Tool::Rsync.require();
+
     let (tmp, site) = site_with_diaries(
         20,
         "[publish.mirror]\nkind = \"rsync\"\ndest = \"../mirror/\"\n",
@@ -1001,6 +1008,8 @@ fn rsync_refuses_a_build_without_the_store_until_forced() {
 
 #[test]
 fn git_refuses_a_build_without_the_store_until_forced() {
+    Tool::Git.require();
+
     let (tmp, site) = site_with_diaries(
         20,
         "[publish.pages]\nkind = \"git\"\nrepo = \"../pages.git\"\nbranch = \"pages\"\n",
@@ -1100,6 +1109,9 @@ impl Served {
 
 #[test]
 fn publish_refuses_diaries_of_another_store_until_forced() {
+    Tool::Rsync.require();
+    Tool::Git.require();
+
     let moto = Moto::start();
     let (tmp, site) = site_with_diaries(30, &every_kind_of_target(&moto));
     make_remotes(tmp.path(), &moto);
@@ -1135,6 +1147,8 @@ fn publish_refuses_diaries_of_another_store_until_forced() {
 
 #[test]
 fn publish_refuses_a_build_from_an_old_backup_of_the_store_until_forced() {
+    Tool::Rsync.require();
+
     let (tmp, site) = fast_site(
         30,
         "[publish.web]\nkind = \"dir\"\npath = \"../www\"\n\n\
@@ -1150,13 +1164,7 @@ fn publish_refuses_a_build_from_an_old_backup_of_the_store_until_forced() {
     }
     let backup = tmp.path().join("backup");
     std::fs::create_dir(&backup).unwrap();
-    let status = Command::new("cp")
-        .arg("-a")
-        .arg(site.join(".diary"))
-        .arg(&backup)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    copy_dir(&site.join(".diary"), &backup.join(".diary"));
     issue_codes(&site, None);
     diary().arg("-C").arg(&site).arg("build").assert().success();
     published(publish_command(&site, None, false));

@@ -107,11 +107,38 @@ pub struct Issued {
 /// (refusing when the published site shows a store existed: see [`open_for_issue`]).
 /// Refuses, like a build, when codes no longer match the journal.
 pub fn issue(site: &Site, j: &Journal, scope: &Scope, today: NaiveDate) -> Result<Issued> {
+    issue_with(site, j, scope, today, false)
+}
+
+/// Issues demo codes (for `diary demo`): a new store is a demo store, at the lowest
+/// iteration count. Refused for a journal that is not a demo journal, and into a store of
+/// real codes.
+pub fn issue_demo(site: &Site, j: &Journal, today: NaiveDate) -> Result<Issued> {
+    if !j.school.is_demo {
+        bail!("demo codes are only for a demo journal (school.is_demo = 1)");
+    }
+    issue_with(site, j, &Scope::default(), today, true)
+}
+
+fn issue_with(
+    site: &Site,
+    j: &Journal,
+    scope: &Scope,
+    today: NaiveDate,
+    demo: bool,
+) -> Result<Issued> {
     let students = scope.students(j)?;
     if students.is_empty() {
         bail!("no pupils in scope");
     }
-    let mut session = open_for_issue(site, j, today)?;
+    let mut session = open_for_issue(site, j, today, demo)?;
+    if demo && !session.store.demo {
+        bail!(
+            "the private store {} holds real codes: no demo codes are added to it",
+            site.store_path().display()
+        );
+    }
+    super::check_demo(site, &session.store, j)?;
     super::check_published_salt(site, &session.store)?;
     session.bind(j)?;
     let year = super::pupils_of_year(j, today);
@@ -169,7 +196,7 @@ pub fn issue(site: &Site, j: &Journal, scope: &Scope, today: NaiveDate) -> Resul
 
 /// The store `codes issue` writes into. A missing store is created, unless the published
 /// site has diaries: then the store was lost, and a new salt would lock every family out.
-fn open_for_issue(site: &Site, j: &Journal, today: NaiveDate) -> Result<Session> {
+fn open_for_issue(site: &Site, j: &Journal, today: NaiveDate, demo: bool) -> Result<Session> {
     let dir = site.store_path();
     if let Some(session) = Session::open(&dir, j, today)? {
         return Ok(session);
@@ -184,7 +211,11 @@ fn open_for_issue(site: &Site, j: &Journal, today: NaiveDate) -> Result<Session>
             site.output_path().display()
         );
     }
-    Session::create(&dir, site.config.access.iterations, j, today)
+    if demo {
+        Session::create_demo(&dir, j, today)
+    } else {
+        Session::create(&dir, site.config.access.iterations, j, today)
+    }
 }
 
 /// Finds a code by what the user typed: the whole code, or its last four symbols when no
@@ -223,6 +254,58 @@ fn find_code(session: &Session, typed: &str) -> Result<usize> {
             found.len()
         ),
     }
+}
+
+/// A code to show the user of `diary demo`: the code, its holder and the first names of
+/// the children it opens.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub code: String,
+    pub holder: String,
+    pub children: Vec<String>,
+}
+
+/// Two codes of the store to try the diary with: one of a family with two children or
+/// more, one of a family with one.
+pub fn samples(site: &Site, j: &Journal, today: NaiveDate) -> Result<Vec<Sample>> {
+    let Some(session) = Session::open(&site.store_path(), j, today)? else {
+        return Ok(Vec::new());
+    };
+    let store = &session.store;
+    let places = Places::locate(store, &session.roster);
+    let sample = |c: &CodeEntry| -> Option<Sample> {
+        let children: Vec<String> = c
+            .children
+            .iter()
+            .filter_map(|pid| match places.get(*pid) {
+                Place::At(row) => j.student(row).map(|s| s.first_name.clone()),
+                _ => None,
+            })
+            .collect();
+        let holder = match places.get(c.holder) {
+            Place::At(row) => super::binding::label(j, store.people[&c.holder].kind, row),
+            _ => return None,
+        };
+        Some(Sample {
+            code: seal::format_code(&c.code),
+            holder,
+            children,
+        })
+    };
+    let active: Vec<Sample> = store
+        .codes
+        .iter()
+        .filter(|c| c.is_active())
+        .filter_map(sample)
+        .collect();
+    let mut out = Vec::new();
+    if let Some(two) = active.iter().find(|s| s.children.len() >= 2) {
+        out.push(two.clone());
+    }
+    if let Some(one) = active.iter().find(|s| s.children.len() == 1) {
+        out.push(one.clone());
+    }
+    Ok(out)
 }
 
 /// What `codes revoke` did.

@@ -67,6 +67,17 @@ impl Session {
     /// A session on a new, empty store (not saved until asked).
     pub fn create(dir: &Path, iterations: u32, j: &Journal, today: NaiveDate) -> Result<Session> {
         let store = Store::create(dir, iterations);
+        Session::around(store, j, today)
+    }
+
+    /// A session on a new store of demo codes, at the lowest iteration count.
+    pub fn create_demo(dir: &Path, j: &Journal, today: NaiveDate) -> Result<Session> {
+        let mut store = Store::create(dir, crate::config::MIN_KDF_ITERATIONS);
+        store.demo = true;
+        Session::around(store, j, today)
+    }
+
+    fn around(store: Store, j: &Journal, today: NaiveDate) -> Result<Session> {
         let roster = Roster::new(j, &pupils_of_year(j, today), &store.hash_key()?);
         Ok(Session {
             store,
@@ -99,6 +110,24 @@ pub fn open_existing(site: &Site, j: &Journal, today: NaiveDate) -> Result<Sessi
             site.store_path().display()
         ),
     }
+}
+
+/// Refuses a store of demo codes with a journal that is not a demo journal: demo codes
+/// (at the lowest iteration count, printed on the terminal) never open a real school's
+/// diaries.
+pub fn check_demo(site: &Site, store: &Store, j: &Journal) -> Result<()> {
+    if store.demo && !j.school.is_demo {
+        bail!(
+            "the private store {} holds the demo codes of `diary demo`, but the journal is not \
+             a demo journal (school.is_demo = 0): demo codes never open a real school's \
+             diaries. Delete {} and {} (the demo's codes and diaries), then `diary codes \
+             issue` gives real codes",
+            site.store_path().display(),
+            site.store_path().display(),
+            site.output_path().join("diary").display()
+        );
+    }
+    Ok(())
 }
 
 /// Refuses a store that is not the one that sealed the diaries in the output folder: a

@@ -118,6 +118,10 @@ pub struct Store {
     /// Page keys by child.
     pub pages: BTreeMap<PersonId, PageKeys>,
     pub codes: Vec<CodeEntry>,
+    /// A store of `diary demo`: demo codes at the lowest iteration count, for a demo
+    /// journal only (a build with a real journal refuses it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
     #[serde(skip)]
     dir: PathBuf,
 }
@@ -245,6 +249,7 @@ impl Store {
             people: BTreeMap::new(),
             pages: BTreeMap::new(),
             codes: Vec::new(),
+            demo: false,
             dir: dir.to_path_buf(),
         }
     }
@@ -260,6 +265,7 @@ impl Store {
             people: BTreeMap::new(),
             pages: BTreeMap::new(),
             codes: Vec::new(),
+            demo: false,
             dir: v1.dir.clone(),
         }
     }

@@ -128,3 +128,115 @@ pub fn refused(site: &Path, args: &[&str], needles: &[&str]) -> String {
     }
     stderr
 }
+
+/// The tools some tests need besides Rust. `.ci/test`, the README's test command, installs
+/// them all on Debian; run directly, `cargo test` fails each test that lacks one with one
+/// line saying which and how to get it, never passes it silently.
+pub enum Tool {
+    /// Debian's Chromium: browser tests and PDF printouts.
+    Chromium,
+    /// Node.js with npm and the packages of tests/browser (playwright-core, axe-core).
+    BrowserPackages,
+    /// `pdftotext` from poppler-utils: reading printed PDFs.
+    Pdftotext,
+    Rsync,
+    Git,
+    /// A local S3-compatible server: `python3 -m moto.server`.
+    Moto,
+}
+
+impl Tool {
+    fn install(&self) -> &'static str {
+        match self {
+            Tool::Chromium => "apt-get install chromium",
+            Tool::BrowserPackages => "apt-get install nodejs npm && npm ci --prefix tests/browser",
+            Tool::Pdftotext => "apt-get install poppler-utils",
+            Tool::Rsync => "apt-get install rsync",
+            Tool::Git => "apt-get install git",
+            Tool::Moto => "python3 -m pip install 'moto[server]'",
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Tool::Chromium => "chromium",
+            Tool::BrowserPackages => "node, npm and the npm packages of tests/browser",
+            Tool::Pdftotext => "pdftotext",
+            Tool::Rsync => "rsync",
+            Tool::Git => "git",
+            Tool::Moto => "moto (python3 -m moto.server)",
+        }
+    }
+
+    fn present(&self) -> bool {
+        let runs = |program: &str, args: &[&str]| {
+            std::process::Command::new(program)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        match self {
+            Tool::Chromium => chromium().is_some(),
+            Tool::BrowserPackages => {
+                let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+                if !runs("node", &["--version"]) {
+                    return false;
+                }
+                let installed = || {
+                    dir.join("node_modules/playwright-core").is_dir()
+                        && dir.join("node_modules/axe-core").is_dir()
+                };
+                // Installed once, by whichever test gets here first.
+                static ONCE: std::sync::Once = std::sync::Once::new();
+                ONCE.call_once(|| {
+                    if !installed() {
+                        let dir = dir.display().to_string();
+                        runs("npm", &["ci", "--no-audit", "--no-fund", "--prefix", &dir]);
+                    }
+                });
+                installed()
+            }
+            Tool::Pdftotext => runs("pdftotext", &["-v"]),
+            Tool::Rsync => runs("rsync", &["--version"]),
+            Tool::Git => runs("git", &["--version"]),
+            Tool::Moto => runs("python3", &["-c", "import moto.server"]),
+        }
+    }
+
+    /// Fails the test, in one line, when the tool is missing.
+    pub fn require(&self) {
+        if !self.present() {
+            panic!(
+                "missing tool: {} (install: `{}`; `.ci/test` installs everything the tests need)",
+                self.name(),
+                self.install()
+            );
+        }
+    }
+}
+
+/// The Chromium the tests drive: `CHROMIUM` or `DIARY_CHROMIUM` if set, else Debian's.
+pub fn chromium() -> Option<PathBuf> {
+    ["CHROMIUM", "DIARY_CHROMIUM"]
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(PathBuf::from)
+        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(PathBuf::from))
+        .find(|p| p.is_file())
+}
+
+/// Copies a folder and everything in it.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
