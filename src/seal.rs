@@ -35,10 +35,6 @@ pub fn unb64(text: &str) -> Result<Vec<u8>> {
         .map_err(|e| anyhow!("not base64: {e}"))
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Random bytes from the operating system.
 pub fn random<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
@@ -116,7 +112,7 @@ pub fn derive(code: &str, salt: &[u8], iterations: u32) -> Derived {
     let mut kek = [0u8; 32];
     kek.copy_from_slice(&bits[16..]);
     Derived {
-        slot: hex(&bits[..16]),
+        slot: hex::encode(&bits[..16]),
         kek,
     }
 }
@@ -268,7 +264,7 @@ pub fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
     use hmac::Mac;
     let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key size");
     mac.update(data);
-    hex(&mac.finalize().into_bytes())
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The salt a published `params.json` names (`None` when it cannot be read as one).
@@ -351,7 +347,7 @@ mod tests {
         // PBKDF2-HMAC-SHA256 is standard: RFC 7914 §11 vector "passwd"/"salt", 1 round.
         let mut out = [0u8; 64];
         pbkdf2::pbkdf2_hmac::<sha2::Sha256>(b"passwd", b"salt", 1, &mut out);
-        assert_eq!(hex(&out[..8]), "55ac046e56e3089f");
+        assert_eq!(hex::encode(&out[..8]), "55ac046e56e3089f");
         let d = derive("0123456789ABCDEF", &[7u8; 16], 1000);
         assert_eq!(d.slot.len(), 32);
         assert_eq!(d, derive("0123456789ABCDEF", &[7u8; 16], 1000));

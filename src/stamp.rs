@@ -114,7 +114,7 @@ pub fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Result<Strin
         h.update(f.to_string_lossy().as_bytes());
         hash_file(&mut h, f)?;
     }
-    Ok(hex(&h.finalize()))
+    Ok(hex::encode(h.finalize()))
 }
 
 /// The digest of the output folder's listing: every file's path, size, time and inode.
@@ -150,7 +150,7 @@ pub fn output_digest(dir: &Path) -> Result<String> {
     if files.is_empty() && !dir.is_dir() {
         anyhow::bail!("{} does not exist", dir.display());
     }
-    Ok(hex(&h.finalize()))
+    Ok(hex::encode(h.finalize()))
 }
 
 fn hash_file(h: &mut Sha256, path: &Path) -> Result<()> {
@@ -193,9 +193,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 #[cfg(test)]
 mod tests {

@@ -82,7 +82,7 @@ pub struct PageKeys {
 impl PageKeys {
     pub fn new() -> PageKeys {
         PageKeys {
-            page: seal::hex(&seal::random::<16>()),
+            page: hex::encode(seal::random::<16>()),
             dek: b64(&seal::random::<32>()),
         }
     }

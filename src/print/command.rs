@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::data::{self, Index};
 use super::{diaries, family, pdf, report, summary, write_private, write_private_folder};
+use crate::clock::Moment;
 use crate::config::Site;
 use crate::journal::Class;
 use crate::render::{Renderer, Theme};
@@ -90,12 +91,8 @@ pub struct Options {
     #[arg(long)]
     pdf: bool,
     /// Print as of this day (YYYY-MM-DD) instead of today in the school's timezone.
-    #[arg(long, env = "DIARY_TODAY", value_name = "DATE", value_parser = parse_day)]
-    today: Option<NaiveDate>,
-}
-
-fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
-    crate::journal::parse_date(s).ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))
+    #[arg(long, env = "DIARY_TODAY", value_name = "DATE", value_parser = Moment::parse)]
+    today: Option<Moment>,
 }
 
 /// One printout file, rendered.
@@ -126,11 +123,7 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             year,
         } => (class, options, year.as_deref()),
     };
-    let today = options.today.unwrap_or_else(|| {
-        chrono::Utc::now()
-            .with_timezone(&site.config.tz())
-            .date_naive()
-    });
+    let today = Moment::or_now(options.today, site.config.tz()).date;
     let loaded = crate::build::load(&site)?;
     if loaded.errors() > 0 {
         let first = loaded.findings.iter().find(|f| f.is_error());

@@ -201,7 +201,7 @@ async fn sync(
                         etag.len() == 32
                             && snap
                                 .read(f)
-                                .is_ok_and(|b| super::hex(&Md5::digest(&b)) == etag)
+                                .is_ok_and(|b| hex::encode(Md5::digest(&b)) == etag)
                     })
             }
             _ => false,
