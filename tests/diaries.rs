@@ -12,18 +12,8 @@ use predicates::prelude::*;
 /// A demo site with cheap KDF settings and codes issued for everyone, built.
 fn site_with_codes(students: usize) -> (tempfile::TempDir, PathBuf) {
     let (tmp, site) = demo_site(students);
-    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
-    std::fs::write(
-        site.join("site.toml"),
-        toml.replace("iterations = 600000", "iterations = 100000"),
-    )
-    .unwrap();
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    cheap_codes(&site);
+    issue_codes(&site, None);
     diary().arg("-C").arg(&site).arg("build").assert().success();
     (tmp, site)
 }
@@ -586,19 +576,8 @@ fn a_store_of_another_site_is_refused_and_public_stays() {
         ])
         .assert()
         .success();
-    std::fs::write(
-        other.join("site.toml"),
-        std::fs::read_to_string(other.join("site.toml"))
-            .unwrap()
-            .replace("iterations = 600000", "iterations = 100000"),
-    )
-    .unwrap();
-    diary()
-        .arg("-C")
-        .arg(&other)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    cheap_codes(&other);
+    issue_codes(&other, None);
     std::fs::remove_dir_all(site.join(".diary")).unwrap();
     copy_dir(&other.join(".diary"), &site.join(".diary"));
     for args in [&["build"][..], &["codes", "issue"]] {
@@ -640,12 +619,7 @@ fn the_store_stays_private_whatever_was_left_in_its_folder() {
         std::fs::set_permissions(store.join(leftover), std::fs::Permissions::from_mode(0o644))
             .unwrap();
     }
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    issue_codes(&site, None);
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&store.join("store.json")), 0o600);
     assert_eq!(mode(&store), 0o700);
@@ -966,10 +940,5 @@ fn the_demo_gives_demo_codes_that_open_diaries_and_never_a_real_journal() {
     refused(&site, &["codes", "issue"], &["demo codes"]);
     std::fs::remove_dir_all(site.join(".diary")).unwrap();
     std::fs::remove_dir_all(site.join("public/diary")).unwrap();
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    issue_codes(&site, None);
 }

@@ -431,12 +431,7 @@ fn english_sheets_and_dates() {
 #[test]
 fn code_slips_share_the_print_layout() {
     let (_tmp, site) = demo_site(40);
-    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
-    std::fs::write(
-        site.join("site.toml"),
-        toml.replace("iterations = 600000", "iterations = 100000"),
-    )
-    .unwrap();
+    cheap_codes(&site);
     diary()
         .arg("-C")
         .arg(&site)
@@ -713,12 +708,7 @@ fn sealed_diaries(public: &Path, code: &str) -> Vec<String> {
 #[test]
 fn a_printed_diary_holds_what_the_sealed_diary_shows() {
     let (_tmp, site) = demo_site(40);
-    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
-    std::fs::write(
-        site.join("site.toml"),
-        toml.replace("iterations = 600000", "iterations = 100000"),
-    )
-    .unwrap();
+    cheap_codes(&site);
     let in_site = |args: &[&str]| diary().arg("-C").arg(&site).args(args).output().unwrap();
     assert!(
         in_site(&["codes", "issue", "--class", "5a"])

@@ -526,12 +526,7 @@ fn s3_uploads_changes_only_with_the_right_headers() {
     );
 
     let (_tmp, site) = demo_site(30);
-    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
-    std::fs::write(
-        site.join("site.toml"),
-        toml.replace("iterations = 600000", "iterations = 100000"),
-    )
-    .unwrap();
+    cheap_codes(&site);
     add_to_site_toml(
         &site,
         &format!(
@@ -540,12 +535,7 @@ fn s3_uploads_changes_only_with_the_right_headers() {
             moto.endpoint()
         ),
     );
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    issue_codes(&site, None);
     diary().arg("-C").arg(&site).arg("build").assert().success();
     let public = tree(&site.join("public"));
     assert!(
@@ -676,13 +666,7 @@ fn s3_needs_credentials_from_the_environment() {
 /// no code issued yet, nothing built.
 fn fast_site(students: usize, publish: &str) -> (tempfile::TempDir, PathBuf) {
     let (tmp, site) = demo_site(students);
-    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
-    assert!(toml.contains("iterations = 600000"));
-    std::fs::write(
-        site.join("site.toml"),
-        toml.replace("iterations = 600000", "iterations = 100000"),
-    )
-    .unwrap();
+    cheap_codes(&site);
     add_to_site_toml(&site, publish);
     (tmp, site)
 }
@@ -701,15 +685,6 @@ fn site_with_diaries(students: usize, publish: &str) -> (tempfile::TempDir, Path
 }
 
 /// `diary codes issue [--class CLASS]`.
-fn issue_codes(site: &Path, class: Option<&str>) {
-    let mut cmd = diary();
-    cmd.arg("-C").arg(site).args(["codes", "issue"]);
-    if let Some(class) = class {
-        cmd.args(["--class", class]);
-    }
-    cmd.assert().success();
-}
-
 /// A diary page (`diary/p/*.bin`) or code slot (`diary/k/*.bin`) file.
 fn is_diary_file(path: &str) -> bool {
     (path.starts_with("diary/p/") || path.starts_with("diary/k/")) && path.ends_with(".bin")

@@ -398,7 +398,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-
 fn hash_file(path: &Path) -> Result<(String, u64)> {
     let mut file =
         fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;

@@ -240,3 +240,29 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Lowers a site's key-derivation cost to the minimum site.toml allows (100000), so codes
+/// are issued and opened in milliseconds.
+pub fn cheap_codes(site: &Path) {
+    let path = site.join("site.toml");
+    let toml = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        toml.contains("iterations = 600000"),
+        "the default in site.toml"
+    );
+    std::fs::write(
+        &path,
+        toml.replace("iterations = 600000", "iterations = 100000"),
+    )
+    .unwrap();
+}
+
+/// `diary codes issue`, for everyone or one class, which must succeed.
+pub fn issue_codes(site: &Path, class: Option<&str>) {
+    let mut cmd = diary();
+    cmd.arg("-C").arg(site).args(["codes", "issue"]);
+    if let Some(class) = class {
+        cmd.args(["--class", class]);
+    }
+    cmd.assert().success();
+}
