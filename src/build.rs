@@ -6,92 +6,16 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use crate::check::{self, Finding};
+use crate::check::{self, Loaded};
 use crate::clock::Moment;
 use crate::config::Site;
-use crate::content::{self, Post, PostAudience};
 use crate::diary::{DiaryOptions, Sealed, add_diaries, batch::Schedule};
 use crate::feeds;
-use crate::journal::{self, Journal};
 use crate::output::{CommitStats, Output};
 use crate::progress::Progress;
 use crate::render::{Renderer, Theme, minify_css};
 use crate::stamp;
 use crate::views::{HomeworkIndex, Inputs};
-
-/// A site with its journal and content loaded and checked.
-pub struct Loaded {
-    pub site: Site,
-    pub journal: Journal,
-    pub posts: Vec<Post>,
-    /// Everything the checks found, errors first, then in the order found.
-    pub findings: Vec<Finding>,
-}
-
-impl Loaded {
-    pub fn errors(&self) -> usize {
-        check::summary(&self.findings).0
-    }
-}
-
-/// Loads and checks a site: settings (an error stops here), content/, and the journal
-/// (opened read-only).
-pub fn load(site: &Site) -> Result<Loaded> {
-    load_timed(site, &mut Timings::default())
-}
-
-fn load_timed(site: &Site, timings: &mut Timings) -> Result<Loaded> {
-    let (posts, mut findings) = content::load(&site.root)?;
-    let conn = journal::open_read_only(&site.journal_path())?;
-    let (journal, journal_findings) = Journal::load(&conn)?;
-    drop(conn);
-    timings.lap("load");
-    findings.extend(journal_findings);
-    findings.extend(check::check_journal(&journal, &site.config));
-    findings.extend(check_posts(&posts, &journal));
-    for message in crate::access::store::exposure(&site.store_path()) {
-        findings.push(Finding::warning(
-            site.config.access.store.display().to_string(),
-            String::new(),
-            None,
-            message,
-        ));
-    }
-    for name in crate::grades::unmatched_weight_names(&journal.work_types, &site.config.grading) {
-        findings.push(Finding::warning(
-            crate::config::SITE_FILE,
-            String::new(),
-            Some("[grading.weights]"),
-            format!("{name:?} matches no work type of the journal (work_types.name)"),
-        ));
-    }
-    findings.sort_by_key(|f| f.severity);
-    timings.lap("check");
-    Ok(Loaded {
-        site: site.clone(),
-        journal,
-        posts,
-        findings,
-    })
-}
-
-/// Announcements in content/ that name a class must name one the journal knows.
-fn check_posts(posts: &[Post], journal: &Journal) -> Vec<Finding> {
-    posts
-        .iter()
-        .filter_map(|p| match &p.audience {
-            PostAudience::Class(name) if !journal.classes.iter().any(|c| &c.name == name) => {
-                Some(Finding::error(
-                    p.file.display().to_string(),
-                    String::new(),
-                    Some("class"),
-                    format!("no class named {name:?} in the journal"),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
-}
 
 /// What a build did.
 #[derive(Debug)]
@@ -216,7 +140,7 @@ pub fn build(site: &Site, options: &Options) -> Result<BuildReport> {
             up_to_date: true,
         });
     }
-    let loaded = load_timed(site, &mut timings)?;
+    let loaded = check::load_with(site, &mut |phase| timings.lap(phase))?;
     let errors = loaded.errors();
     if errors > 0 {
         let shown: Vec<String> = loaded

@@ -502,7 +502,7 @@ fn make_demo_journal(path: &Path, size: &DemoSize) -> Result<()> {
 
 fn check_site(root: &Path, all: bool) -> Result<ExitCode> {
     let site = Site::load(root)?;
-    let loaded = build::load(&site)?;
+    let loaded = check::load(&site)?;
     let limit = if all { usize::MAX } else { 100 };
     for f in loaded.findings.iter().take(limit) {
         println!("{f}");

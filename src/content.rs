@@ -20,7 +20,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::check::Finding;
+use crate::finding::Finding;
 use crate::journal::parse_datetime;
 
 /// Whom an announcement from content/ is for. Classes are named as in the journal.

@@ -5,7 +5,7 @@
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
-use crate::render::escape_html;
+use crate::text::escape_html;
 
 /// One calendar event, with local times of the school.
 pub struct CalendarEvent<'a> {

@@ -64,6 +64,36 @@ pub fn exposed_mode(path: &Path) -> Option<u32> {
     }
 }
 
+/// The warning for a file or folder of the private store that others may read.
+pub fn exposure_message(path: &Path, mode: u32) -> String {
+    format!(
+        "{} can be read by other users of this machine (mode {mode:o}); the private store \
+         holds every access code: `chmod 700` the folder and `chmod 600` its files",
+        path.display()
+    )
+}
+
+/// Warnings for an owner-only folder (the private store) or a file in it that others may
+/// read (for `diary check`).
+pub fn exposure(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return out;
+    }
+    let mut paths = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        let mut files: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        paths.extend(files);
+    }
+    for p in paths {
+        if let Some(mode) = exposed_mode(&p) {
+            out.push(exposure_message(&p, mode));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,29 @@ pub fn headers_file() -> String {
     out
 }
 
+/// The Content-Type of a site file, by extension.
+pub fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "xml" => "application/xml; charset=utf-8",
+        "ics" => "text/calendar; charset=utf-8",
+        "txt" => "text/plain; charset=utf-8",
+        "bin" => "application/octet-stream",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Whether going from `before` files to `after` loses more than a tenth, and at least 5: the
+/// rule of the build's and the publish's guards against taking families' diaries away.
+pub fn loses_a_tenth(before: usize, after: usize) -> bool {
+    before > after && before - after >= 5 && (before - after) * 10 > before
+}
+
 /// The files of one build, by path relative to the output folder.
 #[derive(Debug, Default)]
 pub struct Output {
@@ -202,6 +225,16 @@ fn count_files(dir: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_drop_counts_past_a_tenth_and_five() {
+        assert!(!loses_a_tenth(100, 91));
+        assert!(loses_a_tenth(100, 89));
+        assert!(!loses_a_tenth(20, 16), "fewer than 5");
+        assert!(loses_a_tenth(20, 15));
+        assert!(!loses_a_tenth(10, 20));
+        assert!(loses_a_tenth(771, 0));
+    }
 
     #[test]
     fn refuses_escaping_paths() {

@@ -13,6 +13,7 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::build;
 use crate::config::{SITE_FILE, Site};
+use crate::output::content_type;
 
 /// The reload script, served at `/__diary/live.js`.
 const LIVE_JS: &str = "(function(){var v=null;function poll(){fetch('/__diary/version',{cache:'no-store'}).then(function(r){return r.text()}).then(function(t){if(v!==null&&t!==v){location.reload()}v=t}).catch(function(){}).finally(function(){setTimeout(poll,1000)})}poll()})();";
@@ -200,23 +201,6 @@ fn with_type(bytes: Vec<u8>, ty: &str) -> Response {
     tiny_http::Response::from_data(bytes)
         .with_header(header)
         .with_header(no_cache)
-}
-
-/// The Content-Type of a site file, by extension.
-pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "xml" => "application/xml; charset=utf-8",
-        "ics" => "text/calendar; charset=utf-8",
-        "txt" => "text/plain; charset=utf-8",
-        "bin" => "application/octet-stream",
-        _ => "application/octet-stream",
-    }
 }
 
 #[cfg(test)]

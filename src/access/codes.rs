@@ -72,7 +72,7 @@ pub fn find_class<'j>(j: &'j Journal, name: &str) -> Result<&'j Class> {
     let wanted = name.trim();
     j.classes
         .iter()
-        .filter(|c| c.name == wanted || crate::views::slug(&c.name) == wanted.to_lowercase())
+        .filter(|c| c.name == wanted || crate::text::slug(&c.name) == wanted.to_lowercase())
         .max_by_key(|c| c.year_id)
         .ok_or_else(|| {
             let mut names: Vec<&str> = j.classes.iter().map(|c| c.name.as_str()).collect();

@@ -1,7 +1,7 @@
 //! Who may open which diary: the private store of codes and keys ([`store`]), the people
 //! codes are bound to ([`identity`], [`binding`]) and the `diary codes` commands
 //! ([`codes`]). The sealing itself is [`crate::seal`]; publishing sealed diaries is
-//! [`crate::diary`]. The protocol and its guarantees: docs/access.md.
+//! the `diary` build step. The protocol and its guarantees: docs/access.md.
 
 pub mod binding;
 pub mod codes;

@@ -201,7 +201,7 @@ impl Store {
         }
         for p in [dir, path.as_path()] {
             if let Some(mode) = exposed_mode(p) {
-                eprintln!("warning: {}", exposure_message(p, mode));
+                eprintln!("warning: {}", crate::files::exposure_message(p, mode));
             }
         }
         let text = std::fs::read_to_string(&path)
@@ -331,38 +331,10 @@ impl Store {
     }
 }
 
-/// The warning for a store file or folder others may read.
-pub fn exposure_message(path: &Path, mode: u32) -> String {
-    format!(
-        "{} can be read by other users of this machine (mode {mode:o}); the private store \
-         holds every access code: `chmod 700` the folder and `chmod 600` its files",
-        path.display()
-    )
-}
-
-/// Warnings for a store folder or file that others may read (for `diary check`).
-pub fn exposure(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    if !dir.exists() {
-        return out;
-    }
-    let mut paths = vec![dir.to_path_buf()];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        files.sort();
-        paths.extend(files);
-    }
-    for p in paths {
-        if let Some(mode) = exposed_mode(&p) {
-            out.push(exposure_message(&p, mode));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::exposure;
 
     fn current(dir: &Path) -> Store {
         match Store::load(dir).unwrap().unwrap() {

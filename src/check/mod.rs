@@ -5,11 +5,90 @@
 //! what only the whole journal can tell: references, scales, calendars and memberships.
 //! Every finding names table, row and column. Errors stop a build; warnings do not.
 
-mod finding;
 mod journal;
 
-pub use finding::{Finding, Severity};
+use anyhow::Result;
+
+use crate::config::Site;
+use crate::content::{self, Post, PostAudience};
+pub use crate::finding::{Finding, Severity};
+use crate::journal::Journal;
 pub use journal::check_journal;
+
+/// A site with its journal and content loaded and checked.
+pub struct Loaded {
+    pub site: Site,
+    pub journal: Journal,
+    pub posts: Vec<Post>,
+    /// Everything the checks found, errors first, then in the order found.
+    pub findings: Vec<Finding>,
+}
+
+impl Loaded {
+    pub fn errors(&self) -> usize {
+        summary(&self.findings).0
+    }
+}
+
+/// Loads and checks a site: settings (an error stops here), content/, and the journal
+/// (opened read-only).
+pub fn load(site: &Site) -> Result<Loaded> {
+    load_with(site, &mut |_| {})
+}
+
+/// [`load`], calling `lap` as each phase ends ("load", "check"), for `diary build --timings`.
+pub fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Result<Loaded> {
+    let (posts, mut findings) = content::load(&site.root)?;
+    let conn = crate::journal::open_read_only(&site.journal_path())?;
+    let (journal, journal_findings) = Journal::load(&conn)?;
+    drop(conn);
+    lap("load");
+    findings.extend(journal_findings);
+    findings.extend(check_journal(&journal, &site.config));
+    findings.extend(check_posts(&posts, &journal));
+    for message in crate::files::exposure(&site.store_path()) {
+        findings.push(Finding::warning(
+            site.config.access.store.display().to_string(),
+            String::new(),
+            None,
+            message,
+        ));
+    }
+    for name in crate::grades::unmatched_weight_names(&journal.work_types, &site.config.grading) {
+        findings.push(Finding::warning(
+            crate::config::SITE_FILE,
+            String::new(),
+            Some("[grading.weights]"),
+            format!("{name:?} matches no work type of the journal (work_types.name)"),
+        ));
+    }
+    findings.sort_by_key(|f| f.severity);
+    lap("check");
+    Ok(Loaded {
+        site: site.clone(),
+        journal,
+        posts,
+        findings,
+    })
+}
+
+/// Announcements in content/ that name a class must name one the journal knows.
+fn check_posts(posts: &[Post], journal: &Journal) -> Vec<Finding> {
+    posts
+        .iter()
+        .filter_map(|p| match &p.audience {
+            PostAudience::Class(name) if !journal.classes.iter().any(|c| &c.name == name) => {
+                Some(Finding::error(
+                    p.file.display().to_string(),
+                    String::new(),
+                    Some("class"),
+                    format!("no class named {name:?} in the journal"),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
 
 /// Counts of a list of findings, for the closing line of `diary check`.
 pub fn summary(findings: &[Finding]) -> (usize, usize) {

@@ -169,47 +169,18 @@ pub fn pick(rng: &mut impl Rng, list: &'static [&'static str]) -> &'static str {
     list.choose(rng).copied().unwrap_or("Иван")
 }
 
-/// Latin spelling of a Russian word, for e-mail addresses (Иванова → ivanova).
+/// Latin spelling of a Russian word, for e-mail addresses (Иванова → ivanova): the table
+/// of [`crate::text::latin`] with `х` → `kh` and `щ` → `shch`, other characters dropped.
 pub fn translit(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
-        let latin = match c {
-            'а' => "a",
-            'б' => "b",
-            'в' => "v",
-            'г' => "g",
-            'д' => "d",
-            'е' | 'ё' | 'э' => "e",
-            'ж' => "zh",
-            'з' => "z",
-            'и' => "i",
-            'й' | 'ы' => "y",
-            'к' => "k",
-            'л' => "l",
-            'м' => "m",
-            'н' => "n",
-            'о' => "o",
-            'п' => "p",
-            'р' => "r",
-            'с' => "s",
-            'т' => "t",
-            'у' => "u",
-            'ф' => "f",
-            'х' => "kh",
-            'ц' => "ts",
-            'ч' => "ch",
-            'ш' => "sh",
-            'щ' => "shch",
-            'ъ' | 'ь' => "",
-            'ю' => "yu",
-            'я' => "ya",
-            c if c.is_ascii_alphanumeric() => {
-                out.push(c);
-                continue;
-            }
-            _ => "",
-        };
-        out.push_str(latin);
+        match (c, crate::text::latin(c)) {
+            ('х', _) => out.push_str("kh"),
+            ('щ', _) => out.push_str("shch"),
+            (_, Some(latin)) => out.push_str(latin),
+            (c, None) if c.is_ascii_alphanumeric() => out.push(c),
+            _ => {}
+        }
     }
     out
 }

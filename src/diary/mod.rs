@@ -25,12 +25,12 @@ use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
 use crate::access::{self, Session, store::Manifest, store::Store};
-use crate::build::Loaded;
+use crate::check::Loaded;
 use crate::journal::{Id, Student};
-use crate::output::Output;
+use crate::output::{Output, loses_a_tenth};
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
-use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, LessonView};
+use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs};
 use batch::Schedule;
 
 /// How the diary step runs.
@@ -209,7 +209,7 @@ pub fn add_diaries(
     // What the pupils of a class share, lessons rendered once per class.
     let parts: BTreeMap<Id, ClassParts> = refs
         .par_iter()
-        .map(|r| Ok((r.id, class_parts(inputs, renderer, r, hw)?)))
+        .map(|r| Ok((r.id, renderer.diary_class_parts(inputs, r, hw)?)))
         .collect::<Result<_>>()?;
     let ix = DiaryIndex::new(j, &site.config.grading);
     // A page's HTML follows from its view data, the theme and the language: when their
@@ -344,11 +344,6 @@ fn count_bins(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// Whether going from `before` to `after` loses more than a tenth, and at least 5.
-pub fn big_drop(before: usize, after: usize) -> bool {
-    before > after && before - after >= 5 && (before - after) * 10 > before
-}
-
 /// Refuses a build that would take more than a tenth of the published diaries or codes
 /// off the site, unless forced: a wrong journal or an old store, far more often than a
 /// tenth of the school leaving at once. What was published is read from the output folder,
@@ -371,7 +366,7 @@ fn guard_drop(
         count_bins(&previous.join("diary/p")).max(listed("diary/p/")),
         count_bins(&previous.join("diary/k")).max(listed("diary/k/")),
     );
-    if force || !(big_drop(had_pages, pages) || big_drop(had_slots, slots)) {
+    if force || !(loses_a_tenth(had_pages, pages) || loses_a_tenth(had_slots, slots)) {
         return Ok(());
     }
     bail!(
@@ -382,38 +377,4 @@ fn guard_drop(
          restore it from its backup (docs/operations.md). Nothing was changed",
         previous.display()
     )
-}
-
-/// The class-wide parts of the diaries of `class`, each lesson rendered once by the theme's
-/// `partials/diary_lesson.html`.
-pub fn class_parts(
-    inputs: &Inputs,
-    renderer: &Renderer,
-    class: &ClassRef,
-    hw: &HomeworkIndex,
-) -> Result<ClassParts> {
-    #[derive(serde::Serialize)]
-    struct Lesson<'a> {
-        l: &'a LessonView,
-    }
-    inputs.class_parts(class, hw, |l| {
-        renderer
-            .render("partials/diary_lesson.html", "../", &Lesson { l })
-            .with_context(|| format!("rendering the diary lessons of class {}", class.name))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_drop_counts_past_a_tenth_and_five() {
-        assert!(!big_drop(100, 91));
-        assert!(big_drop(100, 89));
-        assert!(!big_drop(20, 16), "fewer than 5");
-        assert!(big_drop(20, 15));
-        assert!(!big_drop(10, 20));
-        assert!(big_drop(771, 0));
-    }
 }

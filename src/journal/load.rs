@@ -9,7 +9,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::SCHEMA_VERSION;
 use super::model::*;
-use crate::check::Finding;
+use crate::finding::Finding;
 
 /// Every table the read model loads, with the columns it reads, in SELECT order. The first
 /// `key` columns identify a row in messages.

@@ -17,7 +17,7 @@ use crate::clock::Moment;
 use crate::config::Site;
 use crate::journal::Class;
 use crate::render::{Renderer, Theme};
-use crate::views::slug;
+use crate::text::slug;
 
 #[derive(clap::Subcommand)]
 pub enum PrintCommand {
@@ -124,7 +124,7 @@ pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         } => (class, options, year.as_deref()),
     };
     let today = Moment::or_now(options.today, site.config.tz()).date;
-    let loaded = crate::build::load(&site)?;
+    let loaded = crate::check::load(&site)?;
     if loaded.errors() > 0 {
         let first = loaded.findings.iter().find(|f| f.is_error());
         bail!(
@@ -245,7 +245,7 @@ fn nothing_to_print(skipped: &[String]) -> Result<()> {
 /// is rendered before anything is written; each class's folder is replaced whole.
 #[allow(clippy::too_many_arguments)]
 fn print_diaries(
-    loaded: &crate::build::Loaded,
+    loaded: &crate::check::Loaded,
     theme: &Theme,
     renderer: &Renderer,
     classes: &[&Class],

@@ -10,11 +10,11 @@ use serde::Serialize;
 use crate::access::codes::find_class;
 use crate::config::Config;
 use crate::grades::Weights;
+use crate::i18n::Strings;
 use crate::journal::{
     AcademicYear, Attendance, AttendanceStatus, Class, Id, Journal, Lesson, Mark, Period,
     PeriodKind, PeriodMark, Student,
 };
-use crate::render::Strings;
 
 /// The journal with the indexes every printout needs, built once per command.
 pub struct Index<'a> {

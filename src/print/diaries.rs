@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
-use crate::build::Loaded;
+use crate::check::Loaded;
 use crate::journal::{Class, Student};
 use crate::render::{Renderer, Theme, escape_html, minify_css, minify_html};
 use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs};
@@ -108,7 +108,7 @@ fn class_diaries(
             b.id,
         ))
     });
-    let parts = crate::diary::class_parts(inputs, renderer, class, hw)?;
+    let parts = renderer.diary_class_parts(inputs, class, hw)?;
     let mut files: Vec<(String, String)> = pupils
         .par_iter()
         .map(|s| {

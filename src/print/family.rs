@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use super::data::{self, Absences, EventLine, Index, Teacher};
 use super::fit::{self, CELL_V_MM, PAGE_MM, line_mm, lines, row_mm};
+use crate::i18n::Strings;
 use crate::journal::{Attendance, Class, Id, Lesson, Mark, Student};
-use crate::render::Strings;
 
 /// A column of a sheet's table: its key (for the template) and width in mm.
 #[derive(Serialize, Clone, Copy)]
@@ -332,14 +332,14 @@ pub fn weekly(ix: &Index, class: &Class, monday: NaiveDate, today: NaiveDate) ->
 }
 
 /// The headings of a sheet's columns, with their widths.
-pub fn headings(s: &crate::render::Strings, cols: &[Column]) -> Vec<(String, f32)> {
+pub fn headings(s: &crate::i18n::Strings, cols: &[Column]) -> Vec<(String, f32)> {
     cols.iter()
         .map(|c| (s.get(&format!("print_col_{}", c.key)).to_string(), c.width))
         .collect()
 }
 
 /// "пн": the short weekday name of the school's language.
-fn short_weekday(s: &crate::render::Strings, date: NaiveDate) -> String {
+fn short_weekday(s: &crate::i18n::Strings, date: NaiveDate) -> String {
     let label = s.date_short_weekday(date);
     label.split(',').next().unwrap_or(&label).to_string()
 }

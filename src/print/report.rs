@@ -13,8 +13,8 @@ use super::data::{self, Absences, Index, Teacher};
 use super::family::Column;
 use super::fit::{self, PAGE_MM, line_mm, lines, row_mm};
 use crate::grades::{self, Attestation};
+use crate::i18n::Strings;
 use crate::journal::{AttendanceStatus, Class, Mark, Period, PeriodKind};
-use crate::render::Strings;
 
 #[derive(Serialize)]
 pub struct TermMark {

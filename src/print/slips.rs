@@ -95,7 +95,7 @@ pub fn code_slips(site: &Site, j: &Journal, class_name: &str) -> Result<(String,
     let count = page.slips.len();
     let html = renderer.render("print/slips.html", "", &page)?;
     Ok((
-        format!("codes-{}.html", crate::views::slug(&class.name)),
+        format!("codes-{}.html", crate::text::slug(&class.name)),
         html,
         count,
     ))

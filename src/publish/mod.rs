@@ -362,8 +362,8 @@ impl Guard {
                  everyone: `diary publish --force`. Nothing was sent"
             );
         }
-        if crate::diary::big_drop(served.pages, built.pages)
-            || crate::diary::big_drop(served.slots, built.slots)
+        if crate::output::loses_a_tenth(served.pages, built.pages)
+            || crate::output::loses_a_tenth(served.slots, built.slots)
         {
             bail!(
                 "the target serves {} diaries and {} codes, this build has {} and {}: more than \

@@ -293,7 +293,7 @@ async fn put(store: &AmazonS3, prefix: &str, snap: &Snapshot, f: &SiteFile) -> R
     let mut attributes = Attributes::new();
     attributes.insert(
         Attribute::ContentType,
-        crate::serve::content_type(std::path::Path::new(&f.path)).into(),
+        crate::output::content_type(std::path::Path::new(&f.path)).into(),
     );
     attributes.insert(Attribute::CacheControl, cache_control(&f.path).into());
     let options = PutOptions {

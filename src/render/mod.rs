@@ -4,14 +4,15 @@
 //! A site overrides it file by file: `themes/<theme>/…` (a whole theme), then the site's own
 //! `templates/` and `static/` folders.
 
-mod i18n;
 mod theme;
 
-pub use i18n::Strings;
+pub use crate::i18n::Strings;
 pub use theme::Theme;
 
-use anyhow::{Result, anyhow};
+use anyhow::{Context, Result, anyhow};
 use serde::Serialize;
+
+use crate::views::{ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView};
 
 /// A ready-to-use renderer: compiled templates plus the language's strings.
 pub struct Renderer {
@@ -20,6 +21,24 @@ pub struct Renderer {
 }
 
 impl Renderer {
+    /// The class-wide parts of the diaries of `class`, each lesson rendered once by the
+    /// theme's `partials/diary_lesson.html` and shared by the class's pupils.
+    pub fn diary_class_parts(
+        &self,
+        inputs: &Inputs,
+        class: &ClassRef,
+        hw: &HomeworkIndex,
+    ) -> Result<ClassParts> {
+        #[derive(serde::Serialize)]
+        struct Lesson<'a> {
+            l: &'a LessonView,
+        }
+        inputs.class_parts(class, hw, |l| {
+            self.render("partials/diary_lesson.html", "../", &Lesson { l })
+                .with_context(|| format!("rendering the diary lessons of class {}", class.name))
+        })
+    }
+
     pub fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".xml", ".ics"]);
@@ -112,26 +131,7 @@ pub fn minify_css(css: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Escapes text for HTML and XML: `& < > " '` (Tera's default also escapes `/`, which
-/// makes every path in the output unreadable). Control characters other than tab and line
-/// ends are dropped: HTML does not allow them, and a diary page uses two of them to mark
-/// where a lesson's shared HTML goes.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\t' | '\n' | '\r' => out.push(c),
-            c if c.is_control() && (c as u32) < 0x20 => {}
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::escape_html;
 
 /// Tera errors nest the useful part (template name, line, what failed) in their sources;
 /// join them into one line.

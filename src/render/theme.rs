@@ -5,8 +5,8 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::Strings;
 use crate::config::{Language, Site};
+use crate::i18n::Strings;
 
 macro_rules! builtin {
     ($($path:literal),* $(,)?) => {

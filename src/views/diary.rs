@@ -67,7 +67,7 @@ pub struct LessonTokens {
 }
 
 /// Tokens are `\u{1}<index><h|m|t>\u{2}`; escaped journal text never holds these control
-/// characters (see [`crate::render::escape_html`]).
+/// characters (see [`crate::text::escape_html`]).
 const TOKEN_START: char = '\u{1}';
 const TOKEN_END: char = '\u{2}';
 
@@ -636,7 +636,7 @@ mod tests {
             "<ol><li><p>Maths<b>ill</b></p><i>5</i><p>topic</p></li></ol>"
         );
         // Journal text cannot forge a token: escaping drops the control characters.
-        let forged = crate::render::escape_html(&format!("x{}y", t.head));
+        let forged = crate::text::escape_html(&format!("x{}y", t.head));
         assert_eq!(parts.expand(&forged), "x0hy");
     }
 }

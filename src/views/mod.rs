@@ -16,6 +16,7 @@ pub use events::{EventView, EventsPage, MonthView};
 pub use homework::{DayView, HomeworkIndex, HomeworkPage, LessonView, WeekView};
 pub use timetable::TimetablePage;
 
+pub use crate::text::slug;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -23,8 +24,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::content::Post;
+use crate::i18n::Strings;
 use crate::journal::{Class, Id, Journal, Period, PeriodKind};
-use crate::render::Strings;
 
 /// Everything a view may read.
 pub struct Inputs<'a> {
@@ -251,67 +252,9 @@ pub fn is_web_url(url: &str) -> bool {
     u.starts_with("https://") || u.starts_with("http://")
 }
 
-/// A URL name for a class: transliterated, lowercase, ASCII ("10А" → "10a").
-pub fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for ch in name.to_lowercase().chars() {
-        let t = match ch {
-            'а' => "a",
-            'б' => "b",
-            'в' => "v",
-            'г' => "g",
-            'д' => "d",
-            'е' | 'ё' | 'э' => "e",
-            'ж' => "zh",
-            'з' => "z",
-            'и' => "i",
-            'й' | 'ы' => "y",
-            'к' => "k",
-            'л' => "l",
-            'м' => "m",
-            'н' => "n",
-            'о' => "o",
-            'п' => "p",
-            'р' => "r",
-            'с' => "s",
-            'т' => "t",
-            'у' => "u",
-            'ф' => "f",
-            'х' => "h",
-            'ц' => "ts",
-            'ч' => "ch",
-            'ш' => "sh",
-            'щ' => "sch",
-            'ъ' | 'ь' => "",
-            'ю' => "yu",
-            'я' => "ya",
-            c if c.is_ascii_alphanumeric() => {
-                s.push(c);
-                continue;
-            }
-            _ => "-",
-        };
-        s.push_str(t);
-    }
-    let s = s
-        .split('-')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("-");
-    if s.is_empty() { "class".into() } else { s }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn slugs() {
-        assert_eq!(slug("5Б"), "5b");
-        assert_eq!(slug("10 Ж"), "10-zh");
-        assert_eq!(slug("11А1"), "11a1");
-        assert_eq!(slug("!!"), "class");
-    }
 
     #[test]
     fn markdown_is_sanitized() {

@@ -163,7 +163,7 @@ mod tests {
     fn ru() -> Strings {
         Strings::parse(
             Language::Ru,
-            include_str!("../../themes/default/i18n/ru.toml"),
+            include_str!("../themes/default/i18n/ru.toml"),
         )
         .unwrap()
     }
@@ -211,7 +211,7 @@ mod tests {
     fn english_strings_parse() {
         let s = Strings::parse(
             Language::En,
-            include_str!("../../themes/default/i18n/en.toml"),
+            include_str!("../themes/default/i18n/en.toml"),
         )
         .unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();

@@ -1,4 +1,5 @@
-//! One thing `diary check` found: where it is and what is wrong.
+//! One thing `diary check` found: where it is and what is wrong. At the bottom of the
+//! crate: loading the journal and content finds problems too.
 
 use std::fmt;
 
