@@ -161,11 +161,7 @@ mod tests {
     use super::*;
 
     fn ru() -> Strings {
-        Strings::parse(
-            Language::Ru,
-            include_str!("../themes/default/i18n/ru.toml"),
-        )
-        .unwrap()
+        Strings::parse(Language::Ru, include_str!("../themes/default/i18n/ru.toml")).unwrap()
     }
 
     #[test]
@@ -209,11 +205,8 @@ mod tests {
 
     #[test]
     fn english_strings_parse() {
-        let s = Strings::parse(
-            Language::En,
-            include_str!("../themes/default/i18n/en.toml"),
-        )
-        .unwrap();
+        let s =
+            Strings::parse(Language::En, include_str!("../themes/default/i18n/en.toml")).unwrap();
         let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert_eq!(s.date_short_weekday(d), "Mon, 23 November");
         // Both languages define the same keys.

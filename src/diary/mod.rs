@@ -24,9 +24,10 @@ use anyhow::{Context, Result, bail};
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
+use crate::access::binding::Bound;
 use crate::access::{self, Session, store::Manifest, store::Store};
 use crate::check::Loaded;
-use crate::journal::{Id, Student};
+use crate::journal::{Id, Journal, Student};
 use crate::output::{Output, loses_a_tenth};
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
@@ -83,29 +84,9 @@ pub fn add_diaries(
     let site = &loaded.site;
     let previous = &site.output_path();
     let j = &loaded.journal;
-    let Some(mut session) = Session::open(&site.store_path(), j, inputs.today)? else {
-        if previous.join("diary/params.json").exists() {
-            bail!(
-                "the private store {} is missing, but the published site has diaries; restore \
-                 the store from a backup (docs/operations.md). Nothing was built: a build \
-                 without it would lock every family out",
-                site.store_path().display()
-            );
-        }
+    let Some(mut session) = open_store(loaded, inputs.today)? else {
         return Ok(Sealed::default());
     };
-    access::check_demo(site, &session.store, j)?;
-    if session.store.iterations != site.config.access.iterations && !session.store.demo {
-        bail!(
-            "site.toml [access] iterations = {} but the codes in {} were made with {}; set it \
-             back to {} (changing it needs every code issued again)",
-            site.config.access.iterations,
-            site.store_path().display(),
-            session.store.iterations,
-            session.store.iterations
-        );
-    }
-    access::check_published_salt(site, &session.store)?;
     let bound = session.bind(j)?;
     if bound.changed {
         // New keys are kept before anything is published with them.
@@ -122,69 +103,29 @@ pub fn add_diaries(
     let unlock = renderer.page("diary.html", "diary/index.html", "", &inputs.common())?;
     out.write_output("diary/index.html", unlock)?;
 
-    // Which class each pupil of the current year is in.
-    let class_of: BTreeMap<Id, &ClassRef> = {
-        let by_id: BTreeMap<Id, &ClassRef> = refs.iter().map(|r| (r.id, r)).collect();
-        j.students
-            .iter()
-            .filter_map(|s| Some((s.id, *by_id.get(&s.class_id)?)))
-            .collect()
-    };
-    // The children to publish, and each live code's slot.
-    let mut children: BTreeMap<u32, (&Student, &ClassRef)> = BTreeMap::new();
-    let mut slots: Vec<(String, Vec<u8>, usize)> = Vec::new();
-    for c in &bound.codes {
-        let mut content = SlotContent {
-            v: 1,
-            children: Vec::new(),
-        };
-        for (pid, row) in &c.children {
-            let (Some(class), Some(student)) = (class_of.get(row), j.student(*row)) else {
-                continue;
-            };
-            children.insert(*pid, (student, class));
-            let keys = &store.pages[pid];
-            content.children.push(SlotChild {
-                page: keys.page.clone(),
-                key: keys.dek.clone(),
-                name: student.first_name.clone(),
-            });
-        }
-        if !content.children.is_empty() {
-            let code = &store.codes[c.code];
-            slots.push((
-                format!("diary/k/{}.bin", code.slot),
-                content.to_json(),
-                c.code,
-            ));
-        }
-    }
-    guard_drop(previous, &old, children.len(), slots.len(), options.force)?;
+    let plan = Plan::new(j, refs, store, &bound, &hash_key)?;
+    guard_drop(
+        previous,
+        &old,
+        plan.children.len(),
+        plan.slots.len(),
+        options.force,
+    )?;
 
     // A batch now, or the diaries as the last batch left them?
-    let slot_hashes: BTreeMap<&str, String> = slots
-        .iter()
-        .map(|(path, json, _)| (path.as_str(), seal::keyed_hash(&hash_key, json)))
-        .collect();
-    let page_paths: BTreeMap<u32, String> = children
-        .keys()
-        .map(|pid| (*pid, format!("diary/p/{}.bin", store.pages[pid].page)))
-        .collect();
-    let paths_now: BTreeSet<&str> = page_paths
-        .values()
-        .map(String::as_str)
-        .chain(slot_hashes.keys().copied())
-        .collect();
     let previous_ok = !old.files.is_empty() && old.files.keys().all(|p| previous.join(p).is_file());
     let paths_before: BTreeSet<&str> = old.files.keys().map(String::as_str).collect();
-    let access_changed = paths_now != paths_before
-        || slot_hashes
+    let access_changed = plan.paths() != paths_before
+        || plan
+            .slots
             .iter()
-            .any(|(path, hash)| old.files.get(*path) != Some(hash));
+            .any(|slot| old.files.get(&slot.path) != Some(&slot.hash));
     let schedule = Schedule {
         times: site.config.access.publish_times(),
     };
     let mut sealed = Sealed {
+        pages: plan.children.len(),
+        slots: plan.slots.len(),
         rekeyed: bound.rekeyed.len(),
         dormant: bound.dormant.len(),
         store_changed: bound.changed,
@@ -193,68 +134,23 @@ pub fn add_diaries(
     let due =
         options.now || !previous_ok || access_changed || schedule.due(&old.batch, options.moment);
     if !due {
-        for path in old.files.keys() {
-            let bytes = std::fs::read(previous.join(path))
-                .with_context(|| format!("cannot read {}", previous.join(path).display()))?;
-            out.write_output(path, bytes)?;
-        }
-        sealed.pages = page_paths.len();
-        sealed.slots = slots.len();
+        carry_forward(previous, &old, out)?;
         sealed.held_until = schedule.next(options.moment);
         sealed.manifest = old;
         sealed.store = Some(session.store);
         return Ok(sealed);
     }
 
-    // What the pupils of a class share, lessons rendered once per class.
-    let parts: BTreeMap<Id, ClassParts> = refs
-        .par_iter()
-        .map(|r| Ok((r.id, renderer.diary_class_parts(inputs, r, hw)?)))
-        .collect::<Result<_>>()?;
-    let ix = DiaryIndex::new(j, &site.config.grading);
-    // A page's HTML follows from its view data, the theme and the language: when their
-    // keyed hash is unchanged the plaintext published before is used without rendering.
-    let mut context = theme_fingerprint.to_vec();
-    context.extend_from_slice(site.config.language.code().as_bytes());
-    let jobs: Vec<(&u32, &(&Student, &ClassRef))> = children.iter().collect();
-    let payloads: Vec<Payload> = jobs
-        .par_iter()
-        .map(|(pid, (student, class))| {
-            let keys = &store.pages[*pid];
-            let part = &parts[&class.id];
-            let page = inputs.child_page(student, class, part, hw, &ix);
-            let mut data = context.clone();
-            data.extend_from_slice(&part.digest);
-            serde_json::to_writer(&mut data, &page)?;
-            let hash = seal::keyed_hash(&hash_key, &data);
-            let path = page_paths[*pid].clone();
-            let dek = keys.dek()?;
-            if old.files.get(&path) == Some(&hash)
-                && let Some(zipped) = published_payload(previous, &path, &dek, &keys.page)
-            {
-                return Ok(Payload {
-                    path,
-                    hash,
-                    zipped,
-                    changed: false,
-                    dek,
-                    page: keys.page.clone(),
-                });
-            }
-            let html = renderer
-                .render("diary_child.html", "../", &page)
-                .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
-            let html = part.expand(&html);
-            Ok(Payload {
-                path,
-                hash,
-                zipped: seal::gzip(&html),
-                changed: true,
-                dek,
-                page: keys.page.clone(),
-            })
-        })
-        .collect::<Result<_>>()?;
+    let batch = Batch {
+        inputs,
+        renderer,
+        hw,
+        theme_fingerprint,
+        hash_key: &hash_key,
+        previous,
+        old: &old,
+    };
+    let payloads = batch.payloads(loaded, refs, &plan)?;
 
     // One size for every page, one for every slot.
     let page_size = payloads
@@ -263,9 +159,10 @@ pub fn add_diaries(
         .max()
         .unwrap_or(seal::PAD)
         .max(old.page_size);
-    let slot_size = slots
+    let slot_size = plan
+        .slots
         .iter()
-        .map(|(_, json, _)| json.len().div_ceil(1024) * 1024)
+        .map(|slot| slot.json.len().div_ceil(1024) * 1024)
         .max()
         .unwrap_or(0)
         .max(SLOT_SIZE)
@@ -291,28 +188,227 @@ pub fn add_diaries(
             out.write_output(&p.path, bytes)?;
             manifest.files.insert(p.path.clone(), p.hash.clone());
         }
-        for (path, json, ci) in &slots {
-            let code = &store.codes[*ci];
-            let bytes = seal::seal_slot(&code.kek()?, &code.slot, &seal::pad_slot(json, slot_size));
-            out.write_output(path, bytes)?;
-            manifest
-                .files
-                .insert(path.clone(), slot_hashes[path.as_str()].clone());
+        for slot in &plan.slots {
+            let code = &store.codes[slot.code];
+            let padded = seal::pad_slot(&slot.json, slot_size);
+            out.write_output(
+                &slot.path,
+                seal::seal_slot(&code.kek()?, &code.slot, &padded),
+            )?;
+            manifest.files.insert(slot.path.clone(), slot.hash.clone());
         }
-        sealed.resealed = payloads.len() + slots.len();
+        sealed.resealed = payloads.len() + plan.slots.len();
     } else {
-        for path in old.files.keys() {
-            let bytes = std::fs::read(previous.join(path))
-                .with_context(|| format!("cannot read {}", previous.join(path).display()))?;
-            out.write_output(path, bytes)?;
-        }
+        carry_forward(previous, &old, out)?;
         manifest.files = old.files;
     }
-    sealed.pages = payloads.len();
-    sealed.slots = slots.len();
     sealed.manifest = manifest;
     sealed.store = Some(session.store);
     Ok(sealed)
+}
+
+/// The private store of the site, opened against the journal and checked: `None` when no
+/// code was ever issued. A store that is missing while the output has diaries, a demo store
+/// with a real journal, another iteration count, or a store that did not seal the published
+/// diaries is an error.
+fn open_store(loaded: &Loaded, today: chrono::NaiveDate) -> Result<Option<Session>> {
+    let site = &loaded.site;
+    let j = &loaded.journal;
+    let Some(session) = Session::open(&site.store_path(), j, today)? else {
+        if site.output_path().join("diary/params.json").exists() {
+            bail!(
+                "the private store {} is missing, but the published site has diaries; restore \
+                 the store from a backup (docs/operations.md). Nothing was built: a build \
+                 without it would lock every family out",
+                site.store_path().display()
+            );
+        }
+        return Ok(None);
+    };
+    access::check_demo(site, &session.store, j)?;
+    if session.store.iterations != site.config.access.iterations && !session.store.demo {
+        bail!(
+            "site.toml [access] iterations = {} but the codes in {} were made with {}; set it \
+             back to {} (changing it needs every code issued again)",
+            site.config.access.iterations,
+            site.store_path().display(),
+            session.store.iterations,
+            session.store.iterations
+        );
+    }
+    access::check_published_salt(site, &session.store)?;
+    Ok(Some(session))
+}
+
+/// Publishes every diary file exactly as the last build did.
+fn carry_forward(previous: &Path, old: &Manifest, out: &mut Output) -> Result<()> {
+    for path in old.files.keys() {
+        let file = previous.join(path);
+        let bytes =
+            std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        out.write_output(path, bytes)?;
+    }
+    Ok(())
+}
+
+/// What this build would publish: each child a live code opens (with the pupil and class)
+/// and each live code's slot.
+struct Plan<'j> {
+    children: BTreeMap<u32, (&'j Student, &'j ClassRef)>,
+    page_paths: BTreeMap<u32, String>,
+    /// Each child's data key and page id.
+    keys: BTreeMap<u32, ([u8; 32], String)>,
+    slots: Vec<PlannedSlot>,
+}
+
+/// One slot to seal: its path, its plaintext JSON and its keyed hash, and its code.
+struct PlannedSlot {
+    path: String,
+    json: Vec<u8>,
+    hash: String,
+    code: usize,
+}
+
+impl<'j> Plan<'j> {
+    fn new(
+        j: &'j Journal,
+        refs: &'j [ClassRef],
+        store: &Store,
+        bound: &Bound,
+        hash_key: &[u8; 32],
+    ) -> Result<Plan<'j>> {
+        // Which class each pupil of the current year is in.
+        let by_id: BTreeMap<Id, &ClassRef> = refs.iter().map(|r| (r.id, r)).collect();
+        let class_of: BTreeMap<Id, &ClassRef> = j
+            .students
+            .iter()
+            .filter_map(|s| Some((s.id, *by_id.get(&s.class_id)?)))
+            .collect();
+        let mut children = BTreeMap::new();
+        let mut slots = Vec::new();
+        for c in &bound.codes {
+            let mut content = SlotContent {
+                v: 1,
+                children: Vec::new(),
+            };
+            for (pid, row) in &c.children {
+                let (Some(class), Some(student)) = (class_of.get(row), j.student(*row)) else {
+                    continue;
+                };
+                children.insert(*pid, (student, *class));
+                let keys = &store.pages[pid];
+                content.children.push(SlotChild {
+                    page: keys.page.clone(),
+                    key: keys.dek.clone(),
+                    name: student.first_name.clone(),
+                });
+            }
+            if !content.children.is_empty() {
+                let json = content.to_json();
+                slots.push(PlannedSlot {
+                    path: format!("diary/k/{}.bin", store.codes[c.code].slot),
+                    hash: seal::keyed_hash(hash_key, &json),
+                    json,
+                    code: c.code,
+                });
+            }
+        }
+        let page_paths = children
+            .keys()
+            .map(|pid| (*pid, format!("diary/p/{}.bin", store.pages[pid].page)))
+            .collect();
+        let keys = children
+            .keys()
+            .map(|pid| {
+                let keys = &store.pages[pid];
+                Ok((*pid, (keys.dek()?, keys.page.clone())))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Plan {
+            children,
+            page_paths,
+            keys,
+            slots,
+        })
+    }
+
+    /// Every diary file's path.
+    fn paths(&self) -> BTreeSet<&str> {
+        self.page_paths
+            .values()
+            .map(String::as_str)
+            .chain(self.slots.iter().map(|s| s.path.as_str()))
+            .collect()
+    }
+}
+
+/// What rendering the diaries of a batch needs.
+struct Batch<'a> {
+    inputs: &'a Inputs<'a>,
+    renderer: &'a Renderer,
+    hw: &'a HomeworkIndex<'a>,
+    theme_fingerprint: &'a [u8; 32],
+    hash_key: &'a [u8; 32],
+    previous: &'a Path,
+    old: &'a Manifest,
+}
+
+impl Batch<'_> {
+    /// Each child's diary, gzipped: rendered when its data changed, else taken from the
+    /// file published before (its keyed hash tells, without rendering).
+    fn payloads(&self, loaded: &Loaded, refs: &[ClassRef], plan: &Plan) -> Result<Vec<Payload>> {
+        // What the pupils of a class share, lessons rendered once per class.
+        let parts: BTreeMap<Id, ClassParts> = refs
+            .par_iter()
+            .map(|r| {
+                Ok((
+                    r.id,
+                    self.renderer.diary_class_parts(self.inputs, r, self.hw)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        let ix = DiaryIndex::new(&loaded.journal, &loaded.site.config.grading);
+        // A page's HTML follows from its view data, the theme and the language.
+        let mut context = self.theme_fingerprint.to_vec();
+        context.extend_from_slice(loaded.site.config.language.code().as_bytes());
+        let jobs: Vec<(&u32, &(&Student, &ClassRef))> = plan.children.iter().collect();
+        jobs.par_iter()
+            .map(|(pid, (student, class))| {
+                let part = &parts[&class.id];
+                let page = self.inputs.child_page(student, class, part, self.hw, &ix);
+                let mut data = context.clone();
+                data.extend_from_slice(&part.digest);
+                serde_json::to_writer(&mut data, &page)?;
+                let hash = seal::keyed_hash(self.hash_key, &data);
+                let path = plan.page_paths[*pid].clone();
+                let (dek, page_id) = plan.keys[*pid].clone();
+                if self.old.files.get(&path) == Some(&hash)
+                    && let Some(zipped) = published_payload(self.previous, &path, &dek, &page_id)
+                {
+                    return Ok(Payload {
+                        path,
+                        hash,
+                        zipped,
+                        changed: false,
+                        dek,
+                        page: page_id,
+                    });
+                }
+                let html = self
+                    .renderer
+                    .render("diary_child.html", "../", &page)
+                    .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
+                Ok(Payload {
+                    path,
+                    hash,
+                    zipped: seal::gzip(&part.expand(&html)),
+                    changed: true,
+                    dek,
+                    page: page_id,
+                })
+            })
+            .collect()
+    }
 }
 
 /// One child's diary ready to seal.
