@@ -334,19 +334,29 @@ fn show(v: ValueRef<'_>) -> String {
 }
 
 impl Cells<'_, '_> {
-    fn raw(&self, i: usize) -> ValueRef<'_> {
-        self.row.get_ref(i).unwrap_or(ValueRef::Null)
+    /// The position of a column in the row (the columns of the table's spec).
+    fn index(&self, column: &'static str) -> usize {
+        self.columns
+            .iter()
+            .position(|c| *c == column)
+            .unwrap_or_else(|| panic!("`{column}` is not a column of this table's spec"))
     }
 
-    fn bad(&self, i: usize, what: &str) -> Bad {
+    fn raw(&self, column: &'static str) -> ValueRef<'_> {
+        self.row
+            .get_ref(self.index(column))
+            .unwrap_or(ValueRef::Null)
+    }
+
+    fn bad(&self, column: &'static str, what: &str) -> Bad {
         Bad {
-            column: self.columns[i],
-            message: format!("{} {what}", show(self.raw(i))),
+            column,
+            message: format!("{} {what}", show(self.raw(column))),
         }
     }
 
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, Bad> {
-        match self.raw(i) {
+    fn opt_int(&self, column: &'static str) -> Result<Option<i64>, Bad> {
+        match self.raw(column) {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(n) => Ok(Some(n)),
             ValueRef::Real(f) if f.fract() == 0.0 => Ok(Some(f as i64)),
@@ -355,19 +365,20 @@ impl Cells<'_, '_> {
                 Some(s) => s
                     .parse()
                     .map(Some)
-                    .map_err(|_| self.bad(i, "is not a whole number")),
-                None => Err(self.bad(i, "is not a whole number")),
+                    .map_err(|_| self.bad(column, "is not a whole number")),
+                None => Err(self.bad(column, "is not a whole number")),
             },
-            _ => Err(self.bad(i, "is not a whole number")),
+            _ => Err(self.bad(column, "is not a whole number")),
         }
     }
 
-    fn int(&self, i: usize) -> Result<i64, Bad> {
-        self.opt_int(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    fn int(&self, column: &'static str) -> Result<i64, Bad> {
+        self.opt_int(column)?
+            .ok_or_else(|| self.bad(column, "is empty"))
     }
 
-    fn opt_real(&self, i: usize) -> Result<Option<f64>, Bad> {
-        match self.raw(i) {
+    fn opt_real(&self, column: &'static str) -> Result<Option<f64>, Bad> {
+        match self.raw(column) {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(n) => Ok(Some(n as f64)),
             ValueRef::Real(f) => Ok(Some(f)),
@@ -377,70 +388,73 @@ impl Cells<'_, '_> {
                     .replace(',', ".")
                     .parse()
                     .map(Some)
-                    .map_err(|_| self.bad(i, "is not a number")),
-                None => Err(self.bad(i, "is not a number")),
+                    .map_err(|_| self.bad(column, "is not a number")),
+                None => Err(self.bad(column, "is not a number")),
             },
-            ValueRef::Blob(_) => Err(self.bad(i, "is not a number")),
+            ValueRef::Blob(_) => Err(self.bad(column, "is not a number")),
         }
     }
 
-    fn opt_text(&self, i: usize) -> Result<Option<String>, Bad> {
-        match self.raw(i) {
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, Bad> {
+        match self.raw(column) {
             ValueRef::Null => Ok(None),
             ValueRef::Integer(n) => Ok(Some(n.to_string())),
             ValueRef::Real(f) => Ok(Some(f.to_string())),
             ValueRef::Text(t) => match std::str::from_utf8(t) {
                 Ok(s) if s.trim().is_empty() => Ok(None),
                 Ok(s) => Ok(Some(s.to_string())),
-                Err(_) => Err(self.bad(i, "is not valid UTF-8 text")),
+                Err(_) => Err(self.bad(column, "is not valid UTF-8 text")),
             },
-            ValueRef::Blob(_) => Err(self.bad(i, "is not text")),
+            ValueRef::Blob(_) => Err(self.bad(column, "is not text")),
         }
     }
 
-    fn text(&self, i: usize) -> Result<String, Bad> {
-        self.opt_text(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    fn text(&self, column: &'static str) -> Result<String, Bad> {
+        self.opt_text(column)?
+            .ok_or_else(|| self.bad(column, "is empty"))
     }
 
-    fn flag(&self, i: usize) -> Result<bool, Bad> {
-        match self.opt_int(i) {
+    fn flag(&self, column: &'static str) -> Result<bool, Bad> {
+        match self.opt_int(column) {
             Ok(None) | Ok(Some(0)) => Ok(false),
             Ok(Some(1)) => Ok(true),
-            _ => Err(self.bad(i, "is not 0 or 1")),
+            _ => Err(self.bad(column, "is not 0 or 1")),
         }
     }
 
-    fn opt_date(&self, i: usize) -> Result<Option<NaiveDate>, Bad> {
-        match self.opt_text(i)? {
+    fn opt_date(&self, column: &'static str) -> Result<Option<NaiveDate>, Bad> {
+        match self.opt_text(column)? {
             None => Ok(None),
             Some(s) => parse_date(s.trim())
                 .map(Some)
-                .ok_or_else(|| self.bad(i, "is not a valid date (YYYY-MM-DD)")),
+                .ok_or_else(|| self.bad(column, "is not a valid date (YYYY-MM-DD)")),
         }
     }
 
-    fn date(&self, i: usize) -> Result<NaiveDate, Bad> {
-        self.opt_date(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    fn date(&self, column: &'static str) -> Result<NaiveDate, Bad> {
+        self.opt_date(column)?
+            .ok_or_else(|| self.bad(column, "is empty"))
     }
 
-    fn opt_datetime(&self, i: usize) -> Result<Option<NaiveDateTime>, Bad> {
-        match self.opt_text(i)? {
+    fn opt_datetime(&self, column: &'static str) -> Result<Option<NaiveDateTime>, Bad> {
+        match self.opt_text(column)? {
             None => Ok(None),
             Some(s) => parse_datetime(s.trim())
                 .map(Some)
-                .ok_or_else(|| self.bad(i, "is not a valid date and time (YYYY-MM-DD HH:MM)")),
+                .ok_or_else(|| self.bad(column, "is not a valid date and time (YYYY-MM-DD HH:MM)")),
         }
     }
 
-    fn datetime(&self, i: usize) -> Result<NaiveDateTime, Bad> {
-        self.opt_datetime(i)?.ok_or_else(|| self.bad(i, "is empty"))
+    fn datetime(&self, column: &'static str) -> Result<NaiveDateTime, Bad> {
+        self.opt_datetime(column)?
+            .ok_or_else(|| self.bad(column, "is empty"))
     }
 
-    fn time(&self, i: usize) -> Result<String, Bad> {
-        let s = self.text(i)?;
+    fn time(&self, column: &'static str) -> Result<String, Bad> {
+        let s = self.text(column)?;
         parse_time(s.trim())
             .map(|t| t.format("%H:%M").to_string())
-            .ok_or_else(|| self.bad(i, "is not a valid time (HH:MM)"))
+            .ok_or_else(|| self.bad(column, "is not a valid time (HH:MM)"))
     }
 }
 
@@ -503,7 +517,7 @@ fn load_table<T>(
                         format!(
                             "{} {}",
                             spec.columns[i],
-                            show(cells.raw(i)).trim_matches('\'')
+                            show(cells.raw(spec.columns[i])).trim_matches('\'')
                         )
                     })
                     .collect::<Vec<_>>()
@@ -556,277 +570,297 @@ impl Journal {
     /// reported as findings; a missing table or an unreadable database is an error.
     pub fn load(conn: &Connection) -> Result<(Journal, Vec<Finding>)> {
         let mut f = Vec::new();
-        let schools = load_table(conn, &SCHOOL, &mut f, |c| {
-            Ok(School {
-                id: c.int(0)?,
-                name: c.text(1)?,
-                short_name: c.opt_text(2)?.unwrap_or_default(),
-                is_demo: c.flag(3)?,
-                address: c.opt_text(4)?,
-                contact: c.opt_text(5)?,
-            })
-        })?;
-        if schools.len() > 1 {
-            f.push(Finding::warning(
-                "school",
-                format!("id {}", schools[1].id),
-                None,
-                "the journal holds more than one school; only the first is used",
-            ));
-        }
-        let school = match schools.into_iter().next() {
-            Some(s) => s,
-            None => {
-                f.push(Finding::error(
-                    "school",
-                    String::new(),
-                    None,
-                    "the table is empty: the journal needs one row naming the school",
-                ));
-                School::default()
-            }
+        let mut j = Journal {
+            school: load_school(conn, &mut f)?,
+            ..Journal::default()
         };
-        let years = load_table(conn, &YEARS, &mut f, |c| {
-            Ok(AcademicYear {
-                id: c.int(0)?,
-                name: c.text(1)?,
-                starts_on: c.date(2)?,
-                ends_on: c.date(3)?,
-            })
-        })?;
-        let periods = load_table(conn, &PERIODS, &mut f, |c| {
-            Ok(Period {
-                id: c.int(0)?,
-                year_id: c.int(1)?,
-                kind: PeriodKind::parse(&c.text(2)?)
-                    .ok_or_else(|| c.bad(2, "is not one of quarter, trimester, half, year"))?,
-                number: c.int(3)?,
-                name: c.text(4)?,
-                starts_on: c.date(5)?,
-                ends_on: c.date(6)?,
-            })
-        })?;
-        let holidays = load_table(conn, &HOLIDAYS, &mut f, |c| {
-            Ok(Holiday {
-                id: c.int(0)?,
-                year_id: c.int(1)?,
-                name: c.text(2)?,
-                starts_on: c.date(3)?,
-                ends_on: c.date(4)?,
-                grade: c.opt_int(5)?,
-            })
-        })?;
-        let teachers = load_table(conn, &TEACHERS, &mut f, |c| {
-            Ok(Teacher {
-                id: c.int(0)?,
-                last_name: c.text(1)?,
-                first_name: c.text(2)?,
-                middle_name: c.opt_text(3)?,
-                contact: c.opt_text(4)?,
-            })
-        })?;
-        let classes = load_table(conn, &CLASSES, &mut f, |c| {
-            Ok(Class {
-                id: c.int(0)?,
-                year_id: c.int(1)?,
-                grade: c.int(2)?,
-                letter: c.opt_text(3)?.unwrap_or_default(),
-                name: c.text(4)?,
-                class_teacher_id: c.opt_int(5)?,
-            })
-        })?;
-        let students = load_table(conn, &STUDENTS, &mut f, |c| {
-            Ok(Student {
-                id: c.int(0)?,
-                class_id: c.int(1)?,
-                last_name: c.text(2)?,
-                first_name: c.text(3)?,
-                middle_name: c.opt_text(4)?,
-            })
-        })?;
-        let guardians = load_table(conn, &GUARDIANS, &mut f, |c| {
-            Ok(Guardian {
-                id: c.int(0)?,
-                last_name: c.text(1)?,
-                first_name: c.text(2)?,
-                middle_name: c.opt_text(3)?,
-                contact: c.opt_text(4)?,
-            })
-        })?;
-        let student_guardians = load_table(conn, &STUDENT_GUARDIANS, &mut f, |c| {
-            Ok(StudentGuardian {
-                student_id: c.int(0)?,
-                guardian_id: c.int(1)?,
-                relation: c.opt_text(2)?,
-            })
-        })?;
-        let subjects = load_table(conn, &SUBJECTS, &mut f, |c| {
-            let name = c.text(1)?;
-            Ok(Subject {
-                id: c.int(0)?,
-                short_name: c.opt_text(2)?.unwrap_or_else(|| name.clone()),
-                name,
-            })
-        })?;
-        let groups = load_table(conn, &GROUPS, &mut f, |c| {
-            Ok(Group {
-                id: c.int(0)?,
-                class_id: c.int(1)?,
-                subject_id: c.int(2)?,
-                name: c.text(3)?,
-            })
-        })?;
-        let group_students = load_table(conn, &GROUP_STUDENTS, &mut f, |c| {
-            Ok(GroupStudent {
-                group_id: c.int(0)?,
-                student_id: c.int(1)?,
-            })
-        })?;
-        let bells = load_table(conn, &BELLS, &mut f, |c| {
-            Ok(Bell {
-                number: c.int(0)?,
-                starts_at: c.time(1)?,
-                ends_at: c.time(2)?,
-            })
-        })?;
-        let timetable = load_table(conn, &TIMETABLE, &mut f, |c| {
-            Ok(TimetableEntry {
-                id: c.int(0)?,
-                class_id: c.int(1)?,
-                group_id: c.opt_int(2)?,
-                subject_id: c.int(3)?,
-                teacher_id: c.opt_int(4)?,
-                weekday: c.int(5)?,
-                number: c.int(6)?,
-                room: c.opt_text(7)?,
-                starts_on: c.opt_date(8)?,
-                ends_on: c.opt_date(9)?,
-            })
-        })?;
-        let lessons = load_table(conn, &LESSONS, &mut f, |c| {
-            Ok(Lesson {
-                id: c.int(0)?,
-                class_id: c.int(1)?,
-                group_id: c.opt_int(2)?,
-                subject_id: c.int(3)?,
-                teacher_id: c.opt_int(4)?,
-                substitute_teacher_id: c.opt_int(5)?,
-                date: c.date(6)?,
-                number: c.int(7)?,
-                room: c.opt_text(8)?,
-                topic: c.opt_text(9)?,
-                homework: c.opt_text(10)?,
-                homework_due: c.opt_date(11)?,
-                cancelled: c.flag(12)?,
-            })
-        })?;
-        let homework_links = load_table(conn, &HOMEWORK_LINKS, &mut f, |c| {
-            Ok(HomeworkLink {
-                lesson_id: c.int(0)?,
-                url: c.text(1)?,
-                title: c.opt_text(2)?,
-            })
-        })?;
-        let work_types = load_table(conn, &WORK_TYPES, &mut f, |c| {
-            Ok(WorkType {
-                id: c.int(0)?,
-                name: c.text(1)?,
-                weight: c.opt_real(2)?.unwrap_or(1.0),
-            })
-        })?;
-        let marks = load_table(conn, &MARKS, &mut f, |c| {
-            Ok(Mark {
-                id: c.int(0)?,
-                student_id: c.int(1)?,
-                lesson_id: c.int(2)?,
-                work_type_id: c.opt_int(3)?,
-                value: c.opt_text(4)?.map(|v| v.trim().to_string()),
-                weight: c.opt_real(5)?,
-                comment: c.opt_text(6)?,
-                is_debt: c.flag(7)?,
-            })
-        })?;
-        let attendance = load_table(conn, &ATTENDANCE, &mut f, |c| {
-            Ok(Attendance {
-                student_id: c.int(0)?,
-                lesson_id: c.int(1)?,
-                status: AttendanceStatus::parse(&c.text(2)?).ok_or_else(|| {
-                    c.bad(2, "is not one of absent, ill, excused, unexcused, late")
-                })?,
-                note: c.opt_text(3)?,
-            })
-        })?;
-        let period_marks = load_table(conn, &PERIOD_MARKS, &mut f, |c| {
-            Ok(PeriodMark {
-                student_id: c.int(0)?,
-                subject_id: c.int(1)?,
-                period_id: c.int(2)?,
-                value: c.text(3)?.trim().to_string(),
-                comment: c.opt_text(4)?,
-            })
-        })?;
-        let announcements =
-            load_table(conn, &ANNOUNCEMENTS, &mut f, |c| {
-                let audience =
-                    match c.text(1)?.as_str() {
-                        "school" => Audience::School,
-                        "grade" => Audience::Grade(c.opt_int(2)?.ok_or_else(|| {
-                            c.bad(2, "is empty, but audience 'grade' needs a grade")
-                        })?),
-                        "class" => Audience::Class(c.opt_int(3)?.ok_or_else(|| {
-                            c.bad(3, "is empty, but audience 'class' needs a class_id")
-                        })?),
-                        _ => return Err(c.bad(1, "is not one of school, grade, class")),
-                    };
-                Ok(Announcement {
-                    id: c.int(0)?,
-                    audience,
-                    title: c.text(4)?,
-                    body_md: c.opt_text(5)?.unwrap_or_default(),
-                    published_at: c.datetime(6)?,
-                    expires_at: c.opt_datetime(7)?,
-                    pinned: c.flag(8)?,
-                    author: c.opt_text(9)?,
-                })
-            })?;
-        let events = load_table(conn, &EVENTS, &mut f, |c| {
-            Ok(Event {
-                id: c.int(0)?,
-                class_id: c.opt_int(1)?,
-                title: c.text(2)?,
-                starts_at: c.datetime(3)?,
-                ends_at: c.opt_datetime(4)?,
-                place: c.opt_text(5)?,
-                description: c.opt_text(6)?,
-            })
-        })?;
-        let journal = Journal {
-            school,
-            years,
-            periods,
-            holidays,
-            teachers,
-            classes,
-            students,
-            guardians,
-            student_guardians,
-            subjects,
-            groups,
-            group_students,
-            bells,
-            timetable,
-            lessons,
-            homework_links,
-            work_types,
-            marks,
-            attendance,
-            period_marks,
-            announcements,
-            events,
-            external_ids: load_external_ids(conn)?,
-        };
-        Ok((journal, f))
+        load_calendar(conn, &mut j, &mut f)?;
+        load_people(conn, &mut j, &mut f)?;
+        load_lessons(conn, &mut j, &mut f)?;
+        load_results(conn, &mut j, &mut f)?;
+        load_news(conn, &mut j, &mut f)?;
+        j.external_ids = load_external_ids(conn)?;
+        Ok((j, f))
     }
+}
+
+/// The school: the first row of `school` (an empty table is an error finding).
+fn load_school(conn: &Connection, f: &mut Vec<Finding>) -> Result<School> {
+    let schools = load_table(conn, &SCHOOL, f, |c| {
+        Ok(School {
+            id: c.int("id")?,
+            name: c.text("name")?,
+            short_name: c.opt_text("short_name")?.unwrap_or_default(),
+            is_demo: c.flag("is_demo")?,
+            address: c.opt_text("address")?,
+            contact: c.opt_text("contact")?,
+        })
+    })?;
+    if schools.len() > 1 {
+        f.push(Finding::warning(
+            "school",
+            format!("id {}", schools[1].id),
+            None,
+            "the journal holds more than one school; only the first is used",
+        ));
+    }
+    let school = match schools.into_iter().next() {
+        Some(s) => s,
+        None => {
+            f.push(Finding::error(
+                "school",
+                String::new(),
+                None,
+                "the table is empty: the journal needs one row naming the school",
+            ));
+            School::default()
+        }
+    };
+    Ok(school)
+}
+
+/// The school year: years, periods, holidays.
+fn load_calendar(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
+    j.years = load_table(conn, &YEARS, f, |c| {
+        Ok(AcademicYear {
+            id: c.int("id")?,
+            name: c.text("name")?,
+            starts_on: c.date("starts_on")?,
+            ends_on: c.date("ends_on")?,
+        })
+    })?;
+    j.periods = load_table(conn, &PERIODS, f, |c| {
+        Ok(Period {
+            id: c.int("id")?,
+            year_id: c.int("year_id")?,
+            kind: PeriodKind::parse(&c.text("kind")?)
+                .ok_or_else(|| c.bad("kind", "is not one of quarter, trimester, half, year"))?,
+            number: c.int("number")?,
+            name: c.text("name")?,
+            starts_on: c.date("starts_on")?,
+            ends_on: c.date("ends_on")?,
+        })
+    })?;
+    j.holidays = load_table(conn, &HOLIDAYS, f, |c| {
+        Ok(Holiday {
+            id: c.int("id")?,
+            year_id: c.int("year_id")?,
+            name: c.text("name")?,
+            starts_on: c.date("starts_on")?,
+            ends_on: c.date("ends_on")?,
+            grade: c.opt_int("grade")?,
+        })
+    })?;
+    Ok(())
+}
+
+/// People and groups: teachers, classes, pupils, guardians, subjects, subgroups.
+fn load_people(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
+    j.teachers = load_table(conn, &TEACHERS, f, |c| {
+        Ok(Teacher {
+            id: c.int("id")?,
+            last_name: c.text("last_name")?,
+            first_name: c.text("first_name")?,
+            middle_name: c.opt_text("middle_name")?,
+            contact: c.opt_text("contact")?,
+        })
+    })?;
+    j.classes = load_table(conn, &CLASSES, f, |c| {
+        Ok(Class {
+            id: c.int("id")?,
+            year_id: c.int("year_id")?,
+            grade: c.int("grade")?,
+            letter: c.opt_text("letter")?.unwrap_or_default(),
+            name: c.text("name")?,
+            class_teacher_id: c.opt_int("class_teacher_id")?,
+        })
+    })?;
+    j.students = load_table(conn, &STUDENTS, f, |c| {
+        Ok(Student {
+            id: c.int("id")?,
+            class_id: c.int("class_id")?,
+            last_name: c.text("last_name")?,
+            first_name: c.text("first_name")?,
+            middle_name: c.opt_text("middle_name")?,
+        })
+    })?;
+    j.guardians = load_table(conn, &GUARDIANS, f, |c| {
+        Ok(Guardian {
+            id: c.int("id")?,
+            last_name: c.text("last_name")?,
+            first_name: c.text("first_name")?,
+            middle_name: c.opt_text("middle_name")?,
+            contact: c.opt_text("contact")?,
+        })
+    })?;
+    j.student_guardians = load_table(conn, &STUDENT_GUARDIANS, f, |c| {
+        Ok(StudentGuardian {
+            student_id: c.int("student_id")?,
+            guardian_id: c.int("guardian_id")?,
+            relation: c.opt_text("relation")?,
+        })
+    })?;
+    j.subjects = load_table(conn, &SUBJECTS, f, |c| {
+        let name = c.text("name")?;
+        Ok(Subject {
+            id: c.int("id")?,
+            short_name: c.opt_text("short_name")?.unwrap_or_else(|| name.clone()),
+            name,
+        })
+    })?;
+    j.groups = load_table(conn, &GROUPS, f, |c| {
+        Ok(Group {
+            id: c.int("id")?,
+            class_id: c.int("class_id")?,
+            subject_id: c.int("subject_id")?,
+            name: c.text("name")?,
+        })
+    })?;
+    j.group_students = load_table(conn, &GROUP_STUDENTS, f, |c| {
+        Ok(GroupStudent {
+            group_id: c.int("group_id")?,
+            student_id: c.int("student_id")?,
+        })
+    })?;
+    Ok(())
+}
+
+/// The timetable and the lessons: bells, weekly plan, lessons, homework links, work types.
+fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
+    j.bells = load_table(conn, &BELLS, f, |c| {
+        Ok(Bell {
+            number: c.int("number")?,
+            starts_at: c.time("starts_at")?,
+            ends_at: c.time("ends_at")?,
+        })
+    })?;
+    j.timetable = load_table(conn, &TIMETABLE, f, |c| {
+        Ok(TimetableEntry {
+            id: c.int("id")?,
+            class_id: c.int("class_id")?,
+            group_id: c.opt_int("group_id")?,
+            subject_id: c.int("subject_id")?,
+            teacher_id: c.opt_int("teacher_id")?,
+            weekday: c.int("weekday")?,
+            number: c.int("number")?,
+            room: c.opt_text("room")?,
+            starts_on: c.opt_date("starts_on")?,
+            ends_on: c.opt_date("ends_on")?,
+        })
+    })?;
+    j.lessons = load_table(conn, &LESSONS, f, |c| {
+        Ok(Lesson {
+            id: c.int("id")?,
+            class_id: c.int("class_id")?,
+            group_id: c.opt_int("group_id")?,
+            subject_id: c.int("subject_id")?,
+            teacher_id: c.opt_int("teacher_id")?,
+            substitute_teacher_id: c.opt_int("substitute_teacher_id")?,
+            date: c.date("date")?,
+            number: c.int("number")?,
+            room: c.opt_text("room")?,
+            topic: c.opt_text("topic")?,
+            homework: c.opt_text("homework")?,
+            homework_due: c.opt_date("homework_due")?,
+            cancelled: c.flag("cancelled")?,
+        })
+    })?;
+    j.homework_links = load_table(conn, &HOMEWORK_LINKS, f, |c| {
+        Ok(HomeworkLink {
+            lesson_id: c.int("lesson_id")?,
+            url: c.text("url")?,
+            title: c.opt_text("title")?,
+        })
+    })?;
+    j.work_types = load_table(conn, &WORK_TYPES, f, |c| {
+        Ok(WorkType {
+            id: c.int("id")?,
+            name: c.text("name")?,
+            weight: c.opt_real("weight")?.unwrap_or(1.0),
+        })
+    })?;
+    Ok(())
+}
+
+/// Results: marks, attendance, period marks.
+fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
+    j.marks = load_table(conn, &MARKS, f, |c| {
+        Ok(Mark {
+            id: c.int("id")?,
+            student_id: c.int("student_id")?,
+            lesson_id: c.int("lesson_id")?,
+            work_type_id: c.opt_int("work_type_id")?,
+            value: c.opt_text("value")?.map(|v| v.trim().to_string()),
+            weight: c.opt_real("weight")?,
+            comment: c.opt_text("comment")?,
+            is_debt: c.flag("is_debt")?,
+        })
+    })?;
+    j.attendance = load_table(conn, &ATTENDANCE, f, |c| {
+        Ok(Attendance {
+            student_id: c.int("student_id")?,
+            lesson_id: c.int("lesson_id")?,
+            status: AttendanceStatus::parse(&c.text("status")?).ok_or_else(|| {
+                c.bad(
+                    "status",
+                    "is not one of absent, ill, excused, unexcused, late",
+                )
+            })?,
+            note: c.opt_text("note")?,
+        })
+    })?;
+    j.period_marks = load_table(conn, &PERIOD_MARKS, f, |c| {
+        Ok(PeriodMark {
+            student_id: c.int("student_id")?,
+            subject_id: c.int("subject_id")?,
+            period_id: c.int("period_id")?,
+            value: c.text("value")?.trim().to_string(),
+            comment: c.opt_text("comment")?,
+        })
+    })?;
+    Ok(())
+}
+
+/// News: announcements and events.
+fn load_news(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
+    j.announcements = load_table(conn, &ANNOUNCEMENTS, f, |c| {
+        let audience =
+            match c.text("audience")?.as_str() {
+                "school" => Audience::School,
+                "grade" => Audience::Grade(c.opt_int("grade")?.ok_or_else(|| {
+                    c.bad("grade", "is empty, but audience 'grade' needs a grade")
+                })?),
+                "class" => Audience::Class(c.opt_int("class_id")?.ok_or_else(|| {
+                    c.bad(
+                        "class_id",
+                        "is empty, but audience 'class' needs a class_id",
+                    )
+                })?),
+                _ => return Err(c.bad("audience", "is not one of school, grade, class")),
+            };
+        Ok(Announcement {
+            id: c.int("id")?,
+            audience,
+            title: c.text("title")?,
+            body_md: c.opt_text("body_md")?.unwrap_or_default(),
+            published_at: c.datetime("published_at")?,
+            expires_at: c.opt_datetime("expires_at")?,
+            pinned: c.flag("pinned")?,
+            author: c.opt_text("author")?,
+        })
+    })?;
+    j.events = load_table(conn, &EVENTS, f, |c| {
+        Ok(Event {
+            id: c.int("id")?,
+            class_id: c.opt_int("class_id")?,
+            title: c.text("title")?,
+            starts_at: c.datetime("starts_at")?,
+            ends_at: c.opt_datetime("ends_at")?,
+            place: c.opt_text("place")?,
+            description: c.opt_text("description")?,
+        })
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]
