@@ -82,38 +82,14 @@ pub fn lock_waiting(site: &Site) -> Result<RunLock> {
     Ok(RunLock { _file: file })
 }
 
-/// Parses `--every`: a number with a unit, `s`, `m` or `h` (`90s`, `10m`, `1h30m`).
+/// Parses `--every`: a period such as `90s`, `10m`, `1h30m` (humantime's units).
 pub fn parse_every(text: &str) -> std::result::Result<Duration, String> {
-    let bad = || format!("{text:?} is not a period such as 30s, 10m or 1h");
-    let mut total = 0u64;
-    let mut number = String::new();
-    let mut any = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            _ => return Err(bad()),
-        };
-        let n: u64 = number.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-        number.clear();
-        any = true;
-    }
-    if !number.is_empty() || !any {
-        return Err(bad());
-    }
-    if total == 0 {
+    let period = humantime::parse_duration(text.trim())
+        .map_err(|_| format!("{text:?} is not a period such as 30s, 10m or 1h"))?;
+    if period < Duration::from_secs(1) {
         return Err(format!("{text:?}: the period must be at least 1s"));
     }
-    Ok(Duration::from_secs(total))
+    Ok(period)
 }
 
 /// What one run did.
@@ -292,14 +268,7 @@ fn stamp() -> String {
 }
 
 fn humanize(d: Duration) -> String {
-    let s = d.as_secs();
-    match (s / 3600, (s % 3600) / 60, s % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, 0) => format!("{m}m"),
-        (0, m, s) => format!("{m}m{s}s"),
-        (h, 0, 0) => format!("{h}h"),
-        (h, m, _) => format!("{h}h{m}m"),
-    }
+    humantime::format_duration(d).to_string()
 }
 
 #[cfg(test)]
@@ -315,7 +284,7 @@ mod tests {
             assert!(parse_every(bad).is_err(), "{bad}");
         }
         assert_eq!(humanize(Duration::from_secs(600)), "10m");
-        assert_eq!(humanize(Duration::from_secs(5400)), "1h30m");
+        assert_eq!(humanize(Duration::from_secs(5400)), "1h 30m");
     }
 
     #[test]

@@ -155,7 +155,10 @@ fn respond(output: &Path, url: &str, version: &AtomicU64) -> Response {
 
 /// Maps a URL path to a file below `output`, refusing anything that leaves it.
 fn resolve(output: &Path, path: &str) -> Option<PathBuf> {
-    let decoded = percent_decode(path)?;
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()?
+        .into_owned();
     let mut file = output.to_path_buf();
     for part in decoded.split('/').filter(|p| !p.is_empty()) {
         if part == ".." || part.contains('\\') {
@@ -167,23 +170,6 @@ fn resolve(output: &Path, path: &str) -> Option<PathBuf> {
         file.push("index.html");
     }
     file.is_file().then_some(file)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 fn inject_reload(html: Vec<u8>) -> Vec<u8> {

@@ -10,6 +10,7 @@
 pub mod dir;
 pub mod git;
 pub mod rsync;
+#[cfg(feature = "s3")]
 pub mod s3;
 
 use std::fs;
@@ -237,7 +238,7 @@ pub fn publish_one(
     let result = match target.kind {
         PublishKind::Dir => dir::publish(site, target, snapshot, guard),
         PublishKind::Rsync => rsync::publish(site, target, snapshot, guard),
-        PublishKind::S3 => s3::publish(site, name, target, snapshot, guard),
+        PublishKind::S3 => publish_s3(site, name, target, snapshot, guard),
         PublishKind::Git => git::publish(site, name, target, snapshot, guard),
     }
     .with_context(|| format!("publishing to [publish.{name}]"));
@@ -248,6 +249,31 @@ pub fn publish_one(
         result,
         elapsed: started.elapsed(),
     }
+}
+
+#[cfg(feature = "s3")]
+fn publish_s3(
+    site: &Site,
+    name: &str,
+    target: &PublishTarget,
+    snapshot: &Snapshot,
+    guard: &Guard,
+) -> Result<Published> {
+    s3::publish(site, name, target, snapshot, guard)
+}
+
+#[cfg(not(feature = "s3"))]
+fn publish_s3(
+    _site: &Site,
+    _name: &str,
+    _target: &PublishTarget,
+    _snapshot: &Snapshot,
+    _guard: &Guard,
+) -> Result<Published> {
+    bail!(
+        "this diary was built without S3 support: build it with the default features \
+         (`cargo install --path .`), or publish to a dir, rsync or git target"
+    )
 }
 
 fn place(site: &Site, target: &PublishTarget) -> String {
