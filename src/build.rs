@@ -361,3 +361,87 @@ pub fn diary_notes(report: &BuildReport) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::codes::{self, Scope};
+
+    fn at(site: &Site, moment: &str, now: bool) -> BuildReport {
+        build(
+            site,
+            &Options {
+                moment: Moment::parse(moment).unwrap(),
+                verbose: false,
+                force: false,
+                now,
+            },
+        )
+        .unwrap()
+    }
+
+    fn diary_files(site: &Site) -> Vec<(String, Vec<u8>)> {
+        let mut out = Vec::new();
+        for dir in ["diary/p", "diary/k"] {
+            for e in std::fs::read_dir(site.output_path().join(dir)).unwrap() {
+                let e = e.unwrap();
+                out.push((
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                ));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_build_is_skipped_when_nothing_changed_and_diaries_wait_for_the_batch() {
+        let (_tmp, site) = crate::demo::test_site(25);
+        let today = Moment::parse("2026-11-24").unwrap().date;
+        let j = crate::check::load(&site).unwrap().journal;
+        codes::issue(&site, &j, &Scope::default(), today).unwrap();
+
+        let first = at(&site, "2026-11-24 15:10", false);
+        assert!(!first.up_to_date);
+        assert_eq!(first.diaries, 25);
+        assert!(first.slots > 0);
+        assert_eq!(first.held_until, None, "the first build publishes");
+        assert!(at(&site, "2026-11-24 15:20", false).up_to_date);
+
+        // A mark between batches: boards rebuilt, diaries held until 20:00.
+        let before = diary_files(&site);
+        let conn = rusqlite::Connection::open(site.journal_path()).unwrap();
+        conn.execute(
+            "UPDATE marks SET value = '2' WHERE id = (SELECT min(id) FROM marks)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let held = at(&site, "2026-11-24 16:00", false);
+        assert!(!held.up_to_date);
+        assert_eq!(
+            held.held_until.map(|t| t.to_string()).as_deref(),
+            Some("2026-11-24 20:00:00")
+        );
+        assert_eq!(diary_files(&site), before);
+        assert_eq!(
+            diary_notes(&held).len(),
+            1,
+            "one line says when diaries go out"
+        );
+
+        // `--now`: every diary file sealed anew.
+        let now = at(&site, "2026-11-24 16:05", true);
+        assert_eq!(now.held_until, None);
+        assert_eq!(now.resealed, now.diaries + now.slots);
+        let after = diary_files(&site);
+        assert_eq!(after.len(), before.len());
+        assert!(
+            after
+                .iter()
+                .zip(&before)
+                .all(|(a, b)| a.0 == b.0 && a.1 != b.1)
+        );
+    }
+}

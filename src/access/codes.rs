@@ -481,6 +481,65 @@ mod tests {
         j
     }
 
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn issue_list_revoke_and_confirm_on_a_demo_school() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let j = crate::check::load(&site).unwrap().journal;
+        let issued = issue(&site, &j, &Scope::default(), day()).unwrap();
+        assert!(issued.new_codes > 0);
+        assert_eq!(issued.pupils, 20, "every pupil gets page keys");
+        // Again: everyone has a code already.
+        let again = issue(&site, &j, &Scope::default(), day()).unwrap();
+        assert_eq!((again.new_codes, again.already), (0, issued.new_codes));
+
+        let rows = list(&site, &j, &Scope::default(), day()).unwrap();
+        assert!(
+            rows.iter()
+                .all(|r| r.status == "active" && r.student_id.is_some())
+        );
+        let pupils: BTreeSet<Id> = rows.iter().filter_map(|r| r.student_id).collect();
+        assert_eq!(pupils.len(), 20, "every pupil is opened by some code");
+
+        // A code is found by its last four symbols when no other code ends with them.
+        let session = super::super::open_existing(&site, &j, day()).unwrap();
+        let code = session.store.codes[0].code.clone();
+        let unique_tail = session
+            .store
+            .codes
+            .iter()
+            .filter(|c| c.code.ends_with(&code[12..]))
+            .count()
+            == 1;
+        if unique_tail {
+            assert_eq!(find_code(&session, &code[12..]).unwrap(), 0);
+        }
+        assert!(find_code(&session, "0000-0000-0000-0000").is_err());
+        assert!(find_code(&session, "not a code").is_err());
+
+        // Nothing changed: nothing to confirm.
+        assert!(confirm(&site, &j, &code, day()).unwrap().is_empty());
+
+        // Revoking re-keys every child the code was sealed for.
+        let before = session.store.codes[0].ever.clone();
+        let pages: Vec<String> = before
+            .iter()
+            .map(|p| session.store.pages[p].page.clone())
+            .collect();
+        let revoked = revoke(&site, &j, &code, day()).unwrap();
+        assert_eq!(revoked.rekeyed, before.len());
+        let after = super::super::open_existing(&site, &j, day()).unwrap();
+        for (pid, old) in before.iter().zip(&pages) {
+            assert_ne!(&after.store.pages[pid].page, old);
+        }
+        assert!(revoke(&site, &j, &code, day()).is_err(), "already revoked");
+        let rows = list(&site, &j, &Scope::default(), day()).unwrap();
+        assert!(rows.iter().any(|r| r.status.starts_with("revoked")));
+    }
+
     #[test]
     fn a_guardian_holds_one_code_for_all_children() {
         let j = journal();

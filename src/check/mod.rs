@@ -95,3 +95,40 @@ pub fn summary(findings: &[Finding]) -> (usize, usize) {
     let errors = findings.iter().filter(|f| f.is_error()).count();
     (errors, findings.len() - errors)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_demo_school_is_clean_and_a_broken_one_is_named_row_by_row() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let loaded = load(&site).unwrap();
+        assert_eq!(loaded.errors(), 0, "{:?}", loaded.findings.first());
+
+        let conn = rusqlite::Connection::open(site.journal_path()).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             UPDATE marks SET value = '7' WHERE id = (SELECT min(id) FROM marks);
+             UPDATE lessons SET class_id = 999 WHERE id = (SELECT min(id) FROM lessons);",
+        )
+        .unwrap();
+        drop(conn);
+        let loaded = load(&site).unwrap();
+        assert!(loaded.errors() >= 2);
+        let text: Vec<String> = loaded.findings.iter().map(|f| f.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.contains("marks") && t.contains("value") && t.contains('7')),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.contains("lessons") && t.contains("class_id") && t.contains("999")),
+            "{text:?}"
+        );
+        // Errors come first.
+        assert!(loaded.findings[0].is_error());
+        assert_eq!(summary(&loaded.findings).0, loaded.errors());
+    }
+}

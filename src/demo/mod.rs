@@ -338,3 +338,19 @@ fn write_classes(
     }
     Ok(())
 }
+
+/// A site in a temporary folder with a demo journal of `students` pupils, codes cheap to
+/// derive (100000 iterations), for unit tests of the steps that need a whole site.
+#[cfg(test)]
+pub fn test_site(students: usize) -> (tempfile::TempDir, crate::config::Site) {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(
+        tmp.path().join(crate::config::SITE_FILE),
+        crate::config::TEMPLATE.replace("iterations = 600000", "iterations = 100000"),
+    )
+    .expect("site.toml");
+    let site = crate::config::Site::load(tmp.path()).expect("the template loads");
+    let mut conn = crate::journal::open_for_writing(&site.journal_path()).expect("a journal");
+    generate(&mut conn, &DemoOptions { students, seed: 7 }).expect("the demo school");
+    (tmp, site)
+}

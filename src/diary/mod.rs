@@ -474,3 +474,68 @@ fn guard_drop(
         previous.display()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn losing_a_tenth_of_the_published_diaries_is_refused_unless_forced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let previous = tmp.path().join("public");
+        std::fs::create_dir_all(previous.join("diary/p")).unwrap();
+        for i in 0..20 {
+            std::fs::write(previous.join(format!("diary/p/{i}.bin")), "x").unwrap();
+        }
+        let none = Manifest::default();
+        let err = guard_drop(&previous, &none, 10, 0, false).unwrap_err();
+        assert!(err.to_string().contains("more than a tenth"), "{err}");
+        assert!(err.to_string().contains("down from 20"), "{err}");
+        guard_drop(&previous, &none, 10, 0, true).unwrap();
+        guard_drop(&previous, &none, 19, 0, false).unwrap();
+
+        // Without the output folder (a new checkout), the manifest says what was published.
+        let gone = tmp.path().join("elsewhere");
+        let mut manifest = Manifest::default();
+        for i in 0..30 {
+            manifest
+                .files
+                .insert(format!("diary/k/{i}.bin"), String::new());
+        }
+        assert!(guard_drop(&gone, &manifest, 0, 20, false).is_err());
+        guard_drop(&gone, &manifest, 0, 28, false).unwrap();
+    }
+
+    #[test]
+    fn the_plan_has_a_slot_per_live_code_and_a_page_per_child_it_opens() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let loaded = crate::check::load(&site).unwrap();
+        let j = &loaded.journal;
+        crate::access::codes::issue(&site, j, &Default::default(), today).unwrap();
+        let mut session = Session::open(&site.store_path(), j, today)
+            .unwrap()
+            .unwrap();
+        let bound = session.bind(j).unwrap();
+        let theme = crate::render::Theme::load(&site).unwrap();
+        let renderer = Renderer::new(&theme, site.config.language).unwrap();
+        let inputs = Inputs {
+            journal: j,
+            config: &site.config,
+            posts: &loaded.posts,
+            strings: &renderer.strings,
+            today,
+        };
+        let refs = inputs.class_refs();
+        let key = session.store.hash_key().unwrap();
+        let plan = Plan::new(j, &refs, &session.store, &bound, &key).unwrap();
+        assert_eq!(plan.children.len(), 20);
+        assert_eq!(plan.slots.len(), bound.codes.len());
+        assert_eq!(plan.paths().len(), 20 + plan.slots.len());
+        assert!(plan.slots.iter().all(|s| s.json.len() <= SLOT_SIZE));
+        // A pupil of a class outside this year's classes has no page.
+        let fewer: Vec<ClassRef> = refs.iter().skip(1).cloned().collect();
+        let smaller = Plan::new(j, &fewer, &session.store, &bound, &key).unwrap();
+        assert!(smaller.children.len() < 20);
+    }
+}
