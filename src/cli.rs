@@ -300,43 +300,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Publish { target, force } => publish_site(&cli.site, target.as_deref(), force),
         Command::Codes(cmd) => codes_command(&cli.site, cmd),
         Command::Print(cmd) => crate::print::run(&cli.site, cmd),
-        Command::Import(ImportCommand::Csv { dir }) => {
-            let site = Site::load(&cli.site)?;
-            let started = Instant::now();
-            let summary =
-                import::csv::import_dir(&site.journal_path(), &dir).with_context(|| {
-                    format!(
-                        "import from {} failed; the journal is unchanged",
-                        dir.display()
-                    )
-                })?;
-            print!("{summary}");
-            eprintln!(
-                "imported into {} in {:.1} s; run `diary check` next",
-                site.journal_path().display(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Import(ImportCommand::Csv { dir }) => run_import(&cli.site, &dir, |site| {
+            Ok(import::csv::import_dir(&site.journal_path(), &dir)?.to_string())
+        }),
         Command::Import(ImportCommand::Oneroster { path }) => {
-            let site = Site::load(&cli.site)?;
-            let started = Instant::now();
-            let summary = import::oneroster::import(&site.journal_path(), &site.config, &path)
-                .with_context(|| {
-                    format!(
-                        "import from {} failed; the journal is unchanged",
-                        path.display()
-                    )
-                })?;
-            print!("{summary}");
-            eprintln!(
-                "imported into {} in {:.1} s; run `diary check` next",
-                site.journal_path().display(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(ExitCode::SUCCESS)
+            run_import(&cli.site, &path, |site| {
+                Ok(
+                    import::oneroster::import(&site.journal_path(), &site.config, &path)?
+                        .to_string(),
+                )
+            })
         }
     }
+}
+
+/// Runs one import into the site's journal (all or nothing) and prints its summary.
+fn run_import(
+    root: &Path,
+    source: &Path,
+    import: impl FnOnce(&Site) -> Result<String>,
+) -> Result<ExitCode> {
+    let site = Site::load(root)?;
+    let started = Instant::now();
+    let summary = import(&site).with_context(|| {
+        format!(
+            "import from {} failed; the journal is unchanged",
+            source.display()
+        )
+    })?;
+    print!("{summary}");
+    eprintln!(
+        "imported into {} in {:.1} s; run `diary check` next",
+        site.journal_path().display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 const WELCOME: &str = "+++

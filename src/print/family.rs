@@ -525,23 +525,44 @@ fn weekly_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
 /// Picks the sheet's font size; if even the smallest is too large, shortens the longest
 /// texts until the sheet fits one page.
 fn fit_weekly(sheet: &mut FamilySheet, f: &Frame) {
-    let mut limit = 120;
+    fit_sheet(
+        sheet,
+        120,
+        20,
+        |sheet, pt| weekly_mm(pt, sheet, f) <= PAGE_MM,
+        |sheet, limit| {
+            for d in &mut sheet.days {
+                for l in &mut d.lessons {
+                    for t in [&mut l.topic, &mut l.homework].into_iter().flatten() {
+                        *t = fit::shorten(t, limit);
+                    }
+                }
+            }
+        },
+    );
+}
+
+/// The largest font size at which `fits` holds; when even the smallest does not, the
+/// longest texts (the ones `shorten` cuts, and the remarks) are cut to `limit` characters,
+/// then to two thirds of that, and so on down to `floor`, after which the smallest size is
+/// taken whatever it gives.
+fn fit_sheet(
+    sheet: &mut FamilySheet,
+    mut limit: usize,
+    floor: usize,
+    fits: impl Fn(&FamilySheet, f32) -> bool,
+    shorten: impl Fn(&mut FamilySheet, usize),
+) {
     loop {
-        if let Some(pt) = fit::largest_fitting(PAGE_MM, |pt| weekly_mm(pt, sheet, f)) {
+        if let Some(pt) = fit::SIZES.into_iter().find(|&pt| fits(sheet, pt)) {
             sheet.font = format!("{pt}");
             return;
         }
-        if limit < 20 {
+        if limit < floor {
             sheet.font = format!("{}", fit::SIZES[fit::SIZES.len() - 1]);
             return;
         }
-        for d in &mut sheet.days {
-            for l in &mut d.lessons {
-                for t in [&mut l.topic, &mut l.homework].into_iter().flatten() {
-                    *t = fit::shorten(t, limit);
-                }
-            }
-        }
+        shorten(sheet, limit);
         for r in &mut sheet.remarks {
             r.text = fit::shorten(&r.text, limit);
         }
@@ -760,29 +781,19 @@ fn monthly_fits(pt: f32, sheet: &FamilySheet, f: &Frame) -> bool {
 }
 
 fn fit_monthly(sheet: &mut FamilySheet, f: &Frame) {
-    let mut limit = 100;
-    loop {
-        if let Some(pt) = fit::SIZES
-            .into_iter()
-            .find(|&pt| monthly_fits(pt, sheet, f))
-        {
-            sheet.font = format!("{pt}");
-            return;
-        }
-        if limit < 15 {
-            sheet.font = format!("{}", fit::SIZES[fit::SIZES.len() - 1]);
-            return;
-        }
-        for sub in &mut sheet.subjects {
-            for t in &mut sub.topics {
-                for x in [&mut t.topic, &mut t.homework].into_iter().flatten() {
-                    *x = fit::shorten(x, limit);
+    fit_sheet(
+        sheet,
+        100,
+        15,
+        |sheet, pt| monthly_fits(pt, sheet, f),
+        |sheet, limit| {
+            for sub in &mut sheet.subjects {
+                for t in &mut sub.topics {
+                    for x in [&mut t.topic, &mut t.homework].into_iter().flatten() {
+                        *x = fit::shorten(x, limit);
+                    }
                 }
             }
-        }
-        for r in &mut sheet.remarks {
-            r.text = fit::shorten(&r.text, limit);
-        }
-        limit = limit * 2 / 3;
-    }
+        },
+    );
 }
