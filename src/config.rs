@@ -223,182 +223,183 @@ impl OneRosterImport {
     }
 }
 
-/// `[publish.NAME]`: one place `diary publish` and `diary refresh` put the built site.
-/// Which keys apply depends on `kind`; [`Config::parse`] refuses the others.
+/// `[publish.NAME]`: one place `diary publish` and `diary refresh` put the built site,
+/// by `kind`. Each kind takes its own keys (strictly); credentials are refused.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum PublishTarget {
+    /// A local folder served by nginx or similar, switched atomically.
+    Dir(DirTarget),
+    /// A folder on another host, through the system `rsync` over ssh.
+    Rsync(RsyncTarget),
+    /// An S3-compatible bucket (AWS S3, MinIO, Yandex Object Storage…).
+    S3(S3Target),
+    /// A branch of a git repository (GitHub/GitLab Pages).
+    Git(GitTarget),
+}
+
+/// `kind = "dir"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PublishTarget {
-    pub kind: PublishKind,
-    /// dir: the folder a web server serves; diary makes it a symlink it switches atomically.
+pub struct DirTarget {
+    /// The folder a web server serves; diary makes it a symlink it switches atomically.
     /// Relative to the site folder.
-    pub path: Option<PathBuf>,
-    /// rsync: the destination, `user@host:/var/www/diary/` (or a local folder).
-    pub dest: Option<String>,
-    /// rsync: the remote shell command, e.g. `ssh -p 2222 -i /home/diary/.ssh/id_ed25519`.
+    pub path: PathBuf,
+}
+
+/// `kind = "rsync"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RsyncTarget {
+    /// The destination, `user@host:/var/www/diary/` (or a local folder).
+    pub dest: String,
+    /// The remote shell command, e.g. `ssh -p 2222 -i /home/diary/.ssh/id_ed25519`.
     pub ssh: Option<String>,
-    /// s3: the bucket.
-    pub bucket: Option<String>,
-    /// s3: the storage's address, for storage other than AWS
+}
+
+/// `kind = "s3"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Target {
+    pub bucket: String,
+    /// The storage's address, for storage other than AWS
     /// (`https://storage.yandexcloud.net`, `http://127.0.0.1:9000` for MinIO).
     pub endpoint: Option<String>,
-    /// s3: the region (default: AWS_DEFAULT_REGION / AWS_REGION, else `us-east-1`).
+    /// The region (default: AWS_DEFAULT_REGION / AWS_REGION, else `us-east-1`).
     pub region: Option<String>,
-    /// s3: a key prefix, e.g. `school39` (several schools in one bucket).
+    /// A key prefix, e.g. `school39` (several schools in one bucket).
     pub prefix: Option<String>,
-    /// git: the repository to push to (a URL, or a path relative to the site folder).
-    pub repo: Option<String>,
-    /// git: the branch (default `gh-pages`).
+}
+
+/// `kind = "git"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitTarget {
+    /// The repository to push to (a URL, or a path relative to the site folder).
+    pub repo: String,
+    /// The branch (default `gh-pages`).
     pub branch: Option<String>,
-    /// git: a custom domain for GitHub Pages, written to the branch as `CNAME`.
+    /// A custom domain for GitHub Pages, written to the branch as `CNAME`.
     pub cname: Option<String>,
-    /// Credentials are refused with a message saying where they go instead.
-    #[serde(
-        default,
-        rename = "access_key_id",
-        alias = "secret_access_key",
-        alias = "aws_access_key_id",
-        alias = "aws_secret_access_key",
-        alias = "session_token",
-        alias = "aws_session_token",
-        alias = "access_key",
-        alias = "secret_key",
-        alias = "secret",
-        alias = "token",
-        alias = "password",
-        deserialize_with = "refuse_credential"
-    )]
-    #[allow(dead_code)]
-    credential: Option<()>,
 }
 
-fn refuse_credential<'de, D: serde::Deserializer<'de>>(_: D) -> Result<Option<()>, D::Error> {
-    Err(serde::de::Error::custom(
-        "credentials never go in site.toml (it is not secret and is often committed or \
-         shared): remove this key and give them to `diary` in its environment instead, e.g. \
-         AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for kind = \"s3\", an ssh key for rsync \
-         and git (docs/operations.md)",
-    ))
-}
+/// Keys that would hold a secret: refused in `[publish.*]` with where they go instead.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "access_key_id",
+    "secret_access_key",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "session_token",
+    "aws_session_token",
+    "access_key",
+    "secret_key",
+    "secret",
+    "token",
+    "password",
+];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PublishKind {
-    /// A local folder served by nginx or similar, switched atomically.
-    Dir,
-    /// A folder on another host, through the system `rsync` over ssh.
-    Rsync,
-    /// An S3-compatible bucket (AWS S3, MinIO, Yandex Object Storage…).
-    S3,
-    /// A branch of a git repository (GitHub/GitLab Pages).
-    Git,
-}
-
-impl PublishKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            PublishKind::Dir => "dir",
-            PublishKind::Rsync => "rsync",
-            PublishKind::S3 => "s3",
-            PublishKind::Git => "git",
+/// Refuses a credential in a `[publish.*]` table, naming its line.
+fn refuse_credentials(text: &str) -> Result<()> {
+    let mut table: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            table = t
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .strip_prefix("publish.")
+                .map(|n| n.trim_matches('"').to_string());
+            continue;
+        }
+        let Some(name) = &table else { continue };
+        let key = t.split('=').next().unwrap_or("").trim().trim_matches('"');
+        if t.contains('=') && CREDENTIAL_KEYS.contains(&key) {
+            bail!(
+                "line {}: in [publish.{name}]: `{key}`: credentials never go in site.toml (it is \
+                 not secret and is often committed or shared): remove this key and give them to \
+                 `diary` in its environment instead, e.g. AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY for kind = \"s3\", an ssh key for rsync and git \
+                 (docs/operations.md)",
+                i + 1
+            );
         }
     }
-
-    /// The keys this kind takes (besides `kind`), required ones first.
-    fn keys(self) -> (&'static [&'static str], &'static [&'static str]) {
-        match self {
-            PublishKind::Dir => (&["path"], &[]),
-            PublishKind::Rsync => (&["dest"], &["ssh"]),
-            PublishKind::S3 => (&["bucket"], &["endpoint", "region", "prefix"]),
-            PublishKind::Git => (&["repo"], &["branch", "cname"]),
-        }
-    }
+    Ok(())
 }
 
 impl PublishTarget {
-    /// The keys set in site.toml (besides `kind`).
-    fn set_keys(&self) -> Vec<&'static str> {
-        let mut keys = Vec::new();
-        let mut add = |name, set: bool| {
-            if set {
-                keys.push(name);
-            }
-        };
-        add("path", self.path.is_some());
-        add("dest", self.dest.is_some());
-        add("ssh", self.ssh.is_some());
-        add("bucket", self.bucket.is_some());
-        add("endpoint", self.endpoint.is_some());
-        add("region", self.region.is_some());
-        add("prefix", self.prefix.is_some());
-        add("repo", self.repo.is_some());
-        add("branch", self.branch.is_some());
-        add("cname", self.cname.is_some());
-        keys
-    }
-
-    /// The git branch, `gh-pages` unless set.
-    pub fn branch(&self) -> &str {
-        self.branch.as_deref().unwrap_or("gh-pages")
-    }
-
-    /// The s3 key prefix without leading or trailing slashes (`""`: the whole bucket).
-    pub fn prefix(&self) -> &str {
-        self.prefix.as_deref().unwrap_or("").trim_matches('/')
+    /// `dir`, `rsync`, `s3` or `git`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PublishTarget::Dir(_) => "dir",
+            PublishTarget::Rsync(_) => "rsync",
+            PublishTarget::S3(_) => "s3",
+            PublishTarget::Git(_) => "git",
+        }
     }
 
     fn validate(&self, name: &str) -> Result<()> {
-        let at = format!("[publish.{name}] (kind = \"{}\")", self.kind.name());
-        let (required, optional) = self.kind.keys();
-        let set = self.set_keys();
-        for key in required {
-            if !set.contains(key) {
-                bail!("{at} needs `{key}`");
-            }
-        }
-        for key in &set {
-            if !required.contains(key) && !optional.contains(key) {
-                let takes: Vec<String> = required
-                    .iter()
-                    .chain(optional)
-                    .map(|k| format!("`{k}`"))
-                    .collect();
-                bail!("{at} takes no `{key}`; it takes {}", takes.join(", "));
-            }
-        }
-        let nonempty = |key: &str, value: &Option<String>| -> Result<()> {
+        let at = format!("[publish.{name}] (kind = \"{}\")", self.kind());
+        let nonempty = |key: &str, value: Option<&str>| -> Result<()> {
             match value {
                 Some(v) if v.trim().is_empty() => bail!("{at} `{key}` is empty"),
                 _ => Ok(()),
             }
         };
-        nonempty("dest", &self.dest)?;
-        nonempty("ssh", &self.ssh)?;
-        nonempty("bucket", &self.bucket)?;
-        nonempty("region", &self.region)?;
-        nonempty("repo", &self.repo)?;
-        nonempty("branch", &self.branch)?;
-        nonempty("cname", &self.cname)?;
-        if self.path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
-            bail!("{at} `path` is empty");
-        }
-        if let Some(endpoint) = &self.endpoint
-            && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
-        {
-            bail!("{at} endpoint = {endpoint:?} must start with https:// (or http://)");
-        }
-        let prefix = self.prefix();
-        if prefix.split('/').any(|s| s == "." || s == "..")
-            || prefix.contains("//")
-            || prefix.contains('\\')
-        {
-            bail!("{at} prefix = {prefix:?} must be a plain key prefix such as \"school39\"");
-        }
-        if let Some(branch) = &self.branch
-            && (branch.starts_with('-') || branch.contains(char::is_whitespace))
-        {
-            bail!("{at} branch = {branch:?} is not a branch name");
+        match self {
+            PublishTarget::Dir(t) => {
+                if t.path.as_os_str().is_empty() {
+                    bail!("{at} `path` is empty");
+                }
+            }
+            PublishTarget::Rsync(t) => {
+                nonempty("dest", Some(&t.dest))?;
+                nonempty("ssh", t.ssh.as_deref())?;
+            }
+            PublishTarget::S3(t) => {
+                nonempty("bucket", Some(&t.bucket))?;
+                nonempty("region", t.region.as_deref())?;
+                if let Some(endpoint) = &t.endpoint
+                    && !(endpoint.starts_with("https://") || endpoint.starts_with("http://"))
+                {
+                    bail!("{at} endpoint = {endpoint:?} must start with https:// (or http://)");
+                }
+                let prefix = t.prefix();
+                if prefix.split('/').any(|s| s == "." || s == "..")
+                    || prefix.contains("//")
+                    || prefix.contains('\\')
+                {
+                    bail!(
+                        "{at} prefix = {prefix:?} must be a plain key prefix such as \"school39\""
+                    );
+                }
+            }
+            PublishTarget::Git(t) => {
+                nonempty("repo", Some(&t.repo))?;
+                nonempty("branch", t.branch.as_deref())?;
+                nonempty("cname", t.cname.as_deref())?;
+                if let Some(branch) = &t.branch
+                    && (branch.starts_with('-') || branch.contains(char::is_whitespace))
+                {
+                    bail!("{at} branch = {branch:?} is not a branch name");
+                }
+            }
         }
         Ok(())
+    }
+}
+
+impl S3Target {
+    /// The key prefix without leading or trailing slashes (`""`: the whole bucket).
+    pub fn prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or("").trim_matches('/')
+    }
+}
+
+impl GitTarget {
+    /// The branch, `gh-pages` unless set.
+    pub fn branch(&self) -> &str {
+        self.branch.as_deref().unwrap_or("gh-pages")
     }
 }
 
@@ -447,9 +448,18 @@ impl Site {
 impl Config {
     /// Parses and validates the text of a site.toml.
     pub fn parse(text: &str) -> Result<Config> {
+        refuse_credentials(text)?;
         let config: Config = toml::from_str(text).map_err(|e| {
-            let err = toml_error(text, &e);
-            match e.span().and_then(|span| publish_table_at(text, span.start)) {
+            // A publish target's errors point at its header: name the table, and for an
+            // unknown key, the key's own line.
+            let start = e.span().map(|span| span.start);
+            let table = start.and_then(|at| publish_table_at(text, line_end(text, at)));
+            let at = match (&table, unknown_field(e.message())) {
+                (Some(name), Some(field)) => key_in_table(text, name, field).or(start),
+                _ => start,
+            };
+            let err = toml_error(text, e.message(), at);
+            match table {
                 Some(name) => err.context(format!("in [publish.{name}]")),
                 None => err,
             }
@@ -538,16 +548,43 @@ impl Config {
 }
 
 /// Turns a TOML error into one message that names the line and the key.
-fn toml_error(text: &str, err: &toml::de::Error) -> anyhow::Error {
-    let message = err.message().trim_end();
-    match err.span() {
-        Some(span) => {
-            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+fn toml_error(text: &str, message: &str, at: Option<usize>) -> anyhow::Error {
+    let message = message.trim_end();
+    match at {
+        Some(start) => {
+            let line = text[..start.min(text.len())].matches('\n').count() + 1;
             let snippet = text.lines().nth(line - 1).unwrap_or("").trim();
             anyhow::anyhow!("line {line}: {message}\n  | {snippet}")
         }
         None => anyhow::anyhow!("{message}"),
     }
+}
+
+/// The offset of the end of the line holding `at`.
+fn line_end(text: &str, at: usize) -> usize {
+    let at = at.min(text.len());
+    text[at..].find('\n').map_or(text.len(), |i| at + i)
+}
+
+/// The key an "unknown field" error names.
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+/// The offset of the line `key = …` inside the table `[publish.NAME]`.
+fn key_in_table(text: &str, name: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    let mut inside = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim();
+        if t.starts_with('[') {
+            inside = publish_table_at(t, t.len()).as_deref() == Some(name);
+        } else if inside && t.split('=').next().map(str::trim) == Some(key) {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 /// The `[publish.NAME]` table that the byte offset `at` of a site.toml lies in, if any
@@ -628,13 +665,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.publish.len(), 4);
-        assert_eq!(c.publish["web"].kind, PublishKind::Dir);
-        assert_eq!(c.publish["cloud"].prefix(), "school39");
-        assert_eq!(c.publish["pages"].branch(), "gh-pages");
-        assert_eq!(
-            c.publish["host"].dest.as_deref(),
-            Some("diary@web:/var/www/diary/")
-        );
+        assert_eq!(c.publish["web"].kind(), "dir");
+        assert!(matches!(&c.publish["cloud"], PublishTarget::S3(t) if t.prefix() == "school39"));
+        assert!(matches!(&c.publish["pages"], PublishTarget::Git(t) if t.branch() == "gh-pages"));
+        assert!(matches!(
+            &c.publish["host"],
+            PublishTarget::Rsync(t) if t.dest == "diary@web:/var/www/diary/"
+        ));
         assert!(Config::parse("").unwrap().publish.is_empty());
     }
 
@@ -652,11 +689,16 @@ mod tests {
             ),
             (
                 "[publish.web]\nkind = \"dir\"\n",
-                &["[publish.web]", "needs `path`"],
+                &["[publish.web]", "missing field `path`"],
             ),
             (
                 "[publish.web]\nkind = \"dir\"\npath = \"/x\"\nbucket = \"b\"\n",
-                &["[publish.web]", "takes no `bucket`", "`path`"],
+                &[
+                    "[publish.web]",
+                    "line 4",
+                    "unknown field `bucket`",
+                    "`path`",
+                ],
             ),
             (
                 "[publish.cloud]\nkind = \"s3\"\nbucket = \"b\"\nendpoint = \"storage.local\"\n",

@@ -19,21 +19,30 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::{Diaries, Guard, Published, Snapshot, hash_file};
-use crate::config::{PublishTarget, Site};
+use super::{Diaries, Guard, Published, Snapshot, Target, hash_file};
+use crate::config::{DirTarget, Site};
 
 /// Versions kept: the served one and the one before it.
 const KEEP: usize = 2;
 
-pub fn publish(
-    site: &Site,
-    target: &PublishTarget,
-    snap: &Snapshot,
-    guard: &Guard,
-) -> Result<Published> {
-    let link = site
-        .root
-        .join(target.path.as_ref().context("`path` is not set")?);
+impl Target for DirTarget {
+    fn place(&self, site: &Site) -> String {
+        site.root.join(&self.path).display().to_string()
+    }
+
+    fn publish(
+        &self,
+        site: &Site,
+        _name: &str,
+        snap: &Snapshot,
+        guard: &Guard,
+    ) -> Result<Published> {
+        publish(site, self, snap, guard)
+    }
+}
+
+fn publish(site: &Site, target: &DirTarget, snap: &Snapshot, guard: &Guard) -> Result<Published> {
+    let link = site.root.join(&target.path);
     let link = absolute(&link)?;
     let name = link
         .file_name()

@@ -13,17 +13,33 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use super::{Diaries, Guard, Published, Snapshot, private_dir, run_command};
-use crate::config::{PublishTarget, Site};
+use super::{Diaries, Guard, Published, Snapshot, Target, private_dir, run_command};
+use crate::config::{GitTarget, Site};
 
-pub fn publish(
+impl Target for GitTarget {
+    fn place(&self, _site: &Site) -> String {
+        format!("{} {}", self.repo, self.branch())
+    }
+
+    fn publish(
+        &self,
+        site: &Site,
+        name: &str,
+        snap: &Snapshot,
+        guard: &Guard,
+    ) -> Result<Published> {
+        publish(site, name, self, snap, guard)
+    }
+}
+
+fn publish(
     site: &Site,
     name: &str,
-    target: &PublishTarget,
+    target: &GitTarget,
     snap: &Snapshot,
     guard: &Guard,
 ) -> Result<Published> {
-    let repo = target.repo.as_deref().context("`repo` is not set")?;
+    let repo = target.repo.as_str();
     let url = repo_url(&site.root, repo)?;
     let branch = target.branch();
     let store = site.store_path();

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
-use crate::config::{PublishKind, PublishTarget, Site};
+use crate::config::{PublishTarget, Site};
 
 /// One file of the built site.
 #[derive(Debug, Clone)]
@@ -152,7 +152,7 @@ pub struct Published {
 #[derive(Debug)]
 pub struct TargetReport {
     pub name: String,
-    pub kind: PublishKind,
+    pub kind: &'static str,
     /// Where it went, for messages (`/var/www/diary`, `s3://bucket/prefix`…).
     pub place: String,
     pub result: Result<Published>,
@@ -166,7 +166,7 @@ impl std::fmt::Display for TargetReport {
                 f,
                 "{} ({} {}): {} uploaded, {} deleted, {} unchanged, {:.2} s",
                 self.name,
-                self.kind.name(),
+                self.kind,
                 self.place,
                 p.uploaded,
                 p.deleted,
@@ -177,7 +177,7 @@ impl std::fmt::Display for TargetReport {
                 f,
                 "{} ({} {}) FAILED after {:.2} s: {e:#}",
                 self.name,
-                self.kind.name(),
+                self.kind,
                 self.place,
                 self.elapsed.as_secs_f64()
             ),
@@ -225,83 +225,66 @@ pub fn publish(site: &Site, only: Option<&str>, force: bool) -> Result<Vec<Targe
         .collect())
 }
 
+/// A kind of place the site is published to: one implementation per kind, each in its
+/// own module, reached through [`target`].
+pub trait Target {
+    /// Where it goes, for messages (`/var/www/diary`, `s3://bucket/prefix at …`).
+    fn place(&self, site: &Site) -> String;
+    /// Sends the snapshot, only what changed, after `guard` approved what the target
+    /// serves; `name` is the target's name in site.toml.
+    fn publish(
+        &self,
+        site: &Site,
+        name: &str,
+        snapshot: &Snapshot,
+        guard: &Guard,
+    ) -> Result<Published>;
+}
+
+/// The implementation of a target of site.toml.
+pub fn target(target: &PublishTarget) -> &dyn Target {
+    match target {
+        PublishTarget::Dir(t) => t,
+        PublishTarget::Rsync(t) => t,
+        PublishTarget::S3(t) => t,
+        PublishTarget::Git(t) => t,
+    }
+}
+
 /// Publishes a snapshot to one target.
 pub fn publish_one(
     site: &Site,
     name: &str,
-    target: &PublishTarget,
+    config: &PublishTarget,
     snapshot: &Snapshot,
     guard: &Guard,
 ) -> TargetReport {
     let started = Instant::now();
-    let place = place(site, target);
-    let result = match target.kind {
-        PublishKind::Dir => dir::publish(site, target, snapshot, guard),
-        PublishKind::Rsync => rsync::publish(site, target, snapshot, guard),
-        PublishKind::S3 => publish_s3(site, name, target, snapshot, guard),
-        PublishKind::Git => git::publish(site, name, target, snapshot, guard),
-    }
-    .with_context(|| format!("publishing to [publish.{name}]"));
+    let t = target(config);
+    let result = t
+        .publish(site, name, snapshot, guard)
+        .with_context(|| format!("publishing to [publish.{name}]"));
     TargetReport {
         name: name.to_string(),
-        kind: target.kind,
-        place,
+        kind: config.kind(),
+        place: t.place(site),
         result,
         elapsed: started.elapsed(),
     }
 }
 
-#[cfg(feature = "s3")]
-fn publish_s3(
-    site: &Site,
-    name: &str,
-    target: &PublishTarget,
-    snapshot: &Snapshot,
-    guard: &Guard,
-) -> Result<Published> {
-    s3::publish(site, name, target, snapshot, guard)
-}
-
+/// Without the `s3` feature, an S3 target says how to get it.
 #[cfg(not(feature = "s3"))]
-fn publish_s3(
-    _site: &Site,
-    _name: &str,
-    _target: &PublishTarget,
-    _snapshot: &Snapshot,
-    _guard: &Guard,
-) -> Result<Published> {
-    bail!(
-        "this diary was built without S3 support: build it with the default features \
-         (`cargo install --path .`), or publish to a dir, rsync or git target"
-    )
-}
+impl Target for crate::config::S3Target {
+    fn place(&self, _site: &Site) -> String {
+        format!("s3://{}/{}", self.bucket, self.prefix())
+    }
 
-fn place(site: &Site, target: &PublishTarget) -> String {
-    match target.kind {
-        PublishKind::Dir => target
-            .path
-            .as_ref()
-            .map(|p| site.root.join(p).display().to_string())
-            .unwrap_or_default(),
-        PublishKind::Rsync => target.dest.clone().unwrap_or_default(),
-        PublishKind::S3 => {
-            let prefix = target.prefix();
-            let bucket = target.bucket.as_deref().unwrap_or("");
-            let mut place = if prefix.is_empty() {
-                format!("s3://{bucket}")
-            } else {
-                format!("s3://{bucket}/{prefix}")
-            };
-            if let Some(endpoint) = &target.endpoint {
-                place.push_str(&format!(" at {endpoint}"));
-            }
-            place
-        }
-        PublishKind::Git => format!(
-            "{} {}",
-            target.repo.as_deref().unwrap_or(""),
-            target.branch()
-        ),
+    fn publish(&self, _: &Site, _: &str, _: &Snapshot, _: &Guard) -> Result<Published> {
+        bail!(
+            "this diary was built without S3 support: build it with the default features \
+             (`cargo install --path .`), or publish to a dir, rsync or git target"
+        )
     }
 }
 

@@ -11,16 +11,29 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use super::{Diaries, Guard, Published, Snapshot, own_process_group, program_error, run_command};
-use crate::config::{PublishTarget, Site};
+use super::{
+    Diaries, Guard, Published, Snapshot, Target, own_process_group, program_error, run_command,
+};
+use crate::config::{RsyncTarget, Site};
 
-pub fn publish(
-    site: &Site,
-    target: &PublishTarget,
-    snap: &Snapshot,
-    guard: &Guard,
-) -> Result<Published> {
-    let dest = target.dest.as_deref().context("`dest` is not set")?;
+impl Target for RsyncTarget {
+    fn place(&self, _site: &Site) -> String {
+        self.dest.clone()
+    }
+
+    fn publish(
+        &self,
+        site: &Site,
+        _name: &str,
+        snap: &Snapshot,
+        guard: &Guard,
+    ) -> Result<Published> {
+        publish(site, self, snap, guard)
+    }
+}
+
+fn publish(site: &Site, target: &RsyncTarget, snap: &Snapshot, guard: &Guard) -> Result<Published> {
+    let dest = target.dest.as_str();
     let remote = is_remote(dest);
     let dest = if remote {
         dest.to_string()

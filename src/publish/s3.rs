@@ -22,9 +22,10 @@ use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOption
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Diaries, Guard, Published, SiteFile, Snapshot, cache_control, upload_phase, write_private,
+    Diaries, Guard, Published, SiteFile, Snapshot, Target, cache_control, upload_phase,
+    write_private,
 };
-use crate::config::{PublishTarget, Site};
+use crate::config::{S3Target, Site};
 
 /// Requests in flight at once.
 const CONCURRENCY: usize = 8;
@@ -41,15 +42,40 @@ struct Manifest {
     files: BTreeMap<String, String>,
 }
 
-pub fn publish(
+impl Target for S3Target {
+    fn place(&self, _site: &Site) -> String {
+        let prefix = self.prefix();
+        let mut place = if prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{prefix}", self.bucket)
+        };
+        if let Some(endpoint) = &self.endpoint {
+            place.push_str(&format!(" at {endpoint}"));
+        }
+        place
+    }
+
+    fn publish(
+        &self,
+        site: &Site,
+        name: &str,
+        snap: &Snapshot,
+        guard: &Guard,
+    ) -> Result<Published> {
+        publish(site, name, self, snap, guard)
+    }
+}
+
+fn publish(
     site: &Site,
     name: &str,
-    target: &PublishTarget,
+    target: &S3Target,
     snap: &Snapshot,
     guard: &Guard,
 ) -> Result<Published> {
     check_credentials()?;
-    let bucket = target.bucket.as_deref().context("`bucket` is not set")?;
+    let bucket = target.bucket.as_str();
     let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
     if let Some(region) = &target.region {
         builder = builder.with_region(region);
