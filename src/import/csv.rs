@@ -95,9 +95,28 @@ impl fmt::Display for ImportSummary {
 /// Errors name the file, line, column and value (`students.csv line 14, column class_id:
 /// '7x' is not a whole number`); callers add what was being imported.
 pub fn import_dir(journal_path: &Path, dir: &Path) -> Result<ImportSummary> {
-    // Every file name is checked before the journal is touched.
-    let files = table_files(dir)?;
-    super::write_journal(journal_path, |conn| import_files(conn, &files))
+    super::run(journal_path, CsvImport::open(dir)?)
+}
+
+/// A folder of CSV files, one per journal table, checked by name before anything is written.
+pub struct CsvImport {
+    files: Vec<(&'static str, PathBuf)>,
+}
+
+impl CsvImport {
+    pub fn open(dir: &Path) -> Result<CsvImport> {
+        Ok(CsvImport {
+            files: table_files(dir)?,
+        })
+    }
+}
+
+impl super::Importer for CsvImport {
+    type Summary = ImportSummary;
+
+    fn write(self, conn: &mut Connection) -> Result<ImportSummary> {
+        import_files(conn, &self.files)
+    }
 }
 
 /// The table files of `dir`, in import order. A `.csv` file not named after a table is an

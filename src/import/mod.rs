@@ -12,6 +12,22 @@ use rusqlite::Connection;
 
 use crate::journal::open_for_writing;
 
+/// An import format: its source is read and checked first (in the importer's constructor),
+/// then [`Importer::write`] writes the journal inside one transaction, and the summary it
+/// returns is shown to the user. A new format is a module implementing this trait and a
+/// `diary import` subcommand.
+pub trait Importer {
+    type Summary: std::fmt::Display;
+    /// Writes what was read into the journal (inside the transaction of [`run`]).
+    fn write(self, conn: &mut Connection) -> Result<Self::Summary>;
+}
+
+/// Runs an importer against the journal at `journal_path` (created if absent), all or
+/// nothing.
+pub fn run<I: Importer>(journal_path: &Path, importer: I) -> Result<I::Summary> {
+    write_journal(journal_path, |conn| importer.write(conn))
+}
+
 /// Writes the journal at `journal_path` with `fill`, all or nothing. An existing journal is
 /// changed in `fill`'s transaction. A new one is built under a temporary name next to it and
 /// renamed into place only once everything is written, so a failed import leaves no file

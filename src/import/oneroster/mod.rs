@@ -256,20 +256,47 @@ fn read(
 /// Imports the export at `path` (a folder or a `.zip`) into the journal at `journal_path`,
 /// creating the journal if absent. One transaction: on any error nothing is written.
 pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summary> {
-    // results.csv, the largest file by far, is checked once through while the files are
-    // opened; its first wrong value is reported in turn, after those of the files before.
-    let mut results = None;
-    let mut export = source::open(path, |name, file| {
-        if name != "results" {
-            return table::Table::count(&file.name, &file.bytes);
-        }
-        let mut refs = References::default();
-        let (rows, error) = records::check_results(file.parts(), &mut refs)?;
-        results = Some((refs, error));
-        Ok(rows)
-    })?;
-    let read = read(&mut export, results)?;
-    crate::import::write_journal(journal_path, |conn| run(conn, config, export, read))
+    crate::import::run(journal_path, OneRosterImport::open(config, path)?)
+}
+
+/// A OneRoster export, opened and read (every file checked) before anything is written.
+pub struct OneRosterImport<'c> {
+    config: &'c Config,
+    export: source::Export,
+    read: Read,
+}
+
+impl crate::import::Importer for OneRosterImport<'_> {
+    type Summary = Summary;
+
+    fn write(self, conn: &mut Connection) -> Result<Summary> {
+        run(conn, self.config, self.export, self.read)
+    }
+}
+
+impl<'c> OneRosterImport<'c> {
+    /// Opens the export at `path` (a folder or a `.zip`) and reads it.
+    pub fn open(config: &'c Config, path: &Path) -> Result<OneRosterImport<'c>> {
+        // results.csv, the largest file by far, is checked once through while the files
+        // are opened; its first wrong value is reported in turn, after those of the files
+        // before.
+        let mut results = None;
+        let mut export = source::open(path, |name, file| {
+            if name != "results" {
+                return table::Table::count(&file.name, &file.bytes);
+            }
+            let mut refs = References::default();
+            let (rows, error) = records::check_results(file.parts(), &mut refs)?;
+            results = Some((refs, error));
+            Ok(rows)
+        })?;
+        let read = read(&mut export, results)?;
+        Ok(OneRosterImport {
+            config,
+            export,
+            read,
+        })
+    }
 }
 
 fn run(
