@@ -9,11 +9,11 @@ use rayon::prelude::*;
 use crate::check::{self, Loaded};
 use crate::clock::Moment;
 use crate::config::Site;
-use crate::diary::{DiaryOptions, Sealed, add_diaries, batch::Schedule};
 use crate::feeds;
 use crate::output::{CommitStats, Output};
 use crate::progress::Progress;
 use crate::render::{Renderer, Theme, minify_css};
+use crate::seal_diaries::{DiaryOptions, Sealed, add_diaries, batch::Schedule};
 use crate::stamp;
 use crate::views::{HomeworkIndex, Inputs};
 
@@ -114,12 +114,12 @@ pub fn build(site: &Site, options: &Options) -> Result<BuildReport> {
         schedule.slot(options.moment.at())
     };
     // An input that cannot be read is reported by the full build below.
-    let inputs = stamp::inputs_digest(site, today, &batch).ok();
+    let digest = stamp::inputs_digest(site, today, &batch).ok();
     timings.lap("inputs");
     if !options.force
         && !options.now
-        && let Some(inputs) = &inputs
-        && let Some(last) = stamp::fresh(site, inputs)
+        && let Some(digest) = &digest
+        && let Some(last) = stamp::fresh(site, digest)
     {
         timings.lap("up to date");
         return Ok(BuildReport {
@@ -171,16 +171,16 @@ pub fn build(site: &Site, options: &Options) -> Result<BuildReport> {
     }
     timings.lap("write");
     // The build may have written the store (new keys): the next build reads that one.
-    let inputs = if sealed.store_changed {
+    let digest = if sealed.store_changed {
         stamp::inputs_digest(site, today, &batch).ok()
     } else {
-        inputs
+        digest
     };
-    match inputs {
-        Some(inputs) => stamp::save(
+    match digest {
+        Some(digest) => stamp::save(
             site,
             stamp::Stamp {
-                inputs,
+                inputs: digest,
                 output: String::new(),
                 files: stats.files,
                 bytes: stats.bytes,

@@ -2,7 +2,7 @@
 //! parent-facing website. See README.md for a tour and docs/ for the formats.
 //!
 //! Data flow: `config` (site.toml) + `journal` (SQLite, read-only) + `content` (Markdown)
-//! → `views` (what each page shows) → `render` (Tera templates of a theme) → `diary`
+//! → `views` (what each page shows) → `render` (Tera templates of a theme) → `seal_diaries`
 //! (sealing each child's diary with `seal`, for the codes `access` binds to people) →
 //! `output` (one write function, staged and swapped atomically into public/) → `publish`.
 
@@ -14,7 +14,6 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod demo;
-pub mod diary;
 pub mod feeds;
 pub mod files;
 pub mod finding;
@@ -29,6 +28,7 @@ pub mod publish;
 pub mod refresh;
 pub mod render;
 pub mod seal;
+pub mod seal_diaries;
 pub mod serve;
 pub mod stamp;
 pub mod text;

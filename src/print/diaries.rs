@@ -141,7 +141,7 @@ fn pupil_page(
     ix: &DiaryIndex,
 ) -> Result<String> {
     let page = inputs.child_page(student, class, parts, hw, ix);
-    // The fragment exactly as the sealed diary holds it (src/diary.rs).
+    // The fragment exactly as the sealed diary holds it (src/seal_diaries/).
     let fragment = parts.expand(&renderer.render("diary_child.html", "../", &page)?);
     // On paper every period's marks are shown, not only the current period's.
     let fragment = fragment.replace(

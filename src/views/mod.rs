@@ -5,13 +5,13 @@
 //! and events.
 
 mod boards;
-mod diary;
+mod child;
 mod events;
 mod homework;
 mod timetable;
 
 pub use boards::{AnnouncementView, ClassBoardPage, ClassesPage, IndexPage};
-pub use diary::{ChildPage, ClassParts, DiaryIndex};
+pub use child::{ChildPage, ClassParts, DiaryIndex};
 pub use events::{EventView, EventsPage, MonthView};
 pub use homework::{DayView, HomeworkIndex, HomeworkPage, LessonView, WeekView};
 pub use timetable::TimetablePage;
