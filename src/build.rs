@@ -19,7 +19,7 @@ use crate::views::{HomeworkIndex, Inputs};
 
 /// What a build did.
 #[derive(Debug)]
-pub struct BuildReport {
+pub(crate) struct BuildReport {
     pub stats: CommitStats,
     pub warnings: usize,
     /// Diaries published (pages) and codes that open them (slots).
@@ -40,7 +40,7 @@ pub struct BuildReport {
 
 /// Wall-clock time per build phase, for `diary build --timings` and the benchmarks.
 #[derive(Debug)]
-pub struct Timings {
+pub(crate) struct Timings {
     last: Instant,
     pub phases: Vec<(&'static str, Duration)>,
 }
@@ -56,7 +56,7 @@ impl Default for Timings {
 
 impl Timings {
     /// Ends the phase `name` now.
-    pub fn lap(&mut self, name: &'static str) {
+    pub(crate) fn lap(&mut self, name: &'static str) {
         let now = Instant::now();
         self.phases.push((name, now - self.last));
         self.last = now;
@@ -76,7 +76,7 @@ impl std::fmt::Display for Timings {
 
 /// How a build runs.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub(crate) struct Options {
     /// The moment to build for, in the school's timezone.
     pub moment: Moment,
     /// Show a progress bar on a terminal.
@@ -88,21 +88,9 @@ pub struct Options {
     pub now: bool,
 }
 
-impl Options {
-    /// A quiet build as of the end of `today`.
-    pub fn day(today: NaiveDate) -> Options {
-        Options {
-            moment: Moment::day(today),
-            verbose: false,
-            force: false,
-            now: false,
-        }
-    }
-}
-
 /// Builds the public site as of `options.moment`. Refuses to build when the checks find
 /// errors; writes nothing unless everything rendered.
-pub fn build(site: &Site, options: &Options) -> Result<BuildReport> {
+pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
     let today = options.moment.date;
     let mut timings = Timings::default();
     let schedule = Schedule {
@@ -206,7 +194,7 @@ pub fn build(site: &Site, options: &Options) -> Result<BuildReport> {
 }
 
 /// Renders every public page into memory.
-pub fn render_site(
+pub(crate) fn render_site(
     loaded: &Loaded,
     today: NaiveDate,
     verbose: bool,
@@ -336,7 +324,7 @@ pub fn render_site(
 }
 
 /// What a user should know about the diaries after a build, one line each.
-pub fn diary_notes(report: &BuildReport) -> Vec<String> {
+pub(crate) fn diary_notes(report: &BuildReport) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(at) = report.held_until {
         out.push(format!(

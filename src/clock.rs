@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 /// A day, and the time of day when one was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Moment {
+pub(crate) struct Moment {
     pub date: NaiveDate,
     /// `None`: as of the end of the day.
     pub time: Option<NaiveTime>,
@@ -15,7 +15,7 @@ pub struct Moment {
 
 impl Moment {
     /// Now in the timezone `tz`.
-    pub fn now(tz: Tz) -> Moment {
+    pub(crate) fn now(tz: Tz) -> Moment {
         let now = chrono::Utc::now().with_timezone(&tz).naive_local();
         Moment {
             date: now.date(),
@@ -24,17 +24,12 @@ impl Moment {
     }
 
     /// `given`, else now in `tz`.
-    pub fn or_now(given: Option<Moment>, tz: Tz) -> Moment {
+    pub(crate) fn or_now(given: Option<Moment>, tz: Tz) -> Moment {
         given.unwrap_or_else(|| Moment::now(tz))
     }
 
-    /// The day only.
-    pub fn day(date: NaiveDate) -> Moment {
-        Moment { date, time: None }
-    }
-
     /// The date and time (23:59:59 when only a day was given).
-    pub fn at(self) -> NaiveDateTime {
+    pub(crate) fn at(self) -> NaiveDateTime {
         self.date.and_time(
             self.time
                 .unwrap_or_else(|| NaiveTime::from_hms_opt(23, 59, 59).expect("a valid time")),
@@ -42,7 +37,7 @@ impl Moment {
     }
 
     /// Parses `YYYY-MM-DD`, `YYYY-MM-DD HH:MM` or `YYYY-MM-DDTHH:MM`.
-    pub fn parse(text: &str) -> Result<Moment, String> {
+    pub(crate) fn parse(text: &str) -> Result<Moment, String> {
         let text = text.trim();
         let bad = || format!("{text:?} is not a day (YYYY-MM-DD) or a moment (YYYY-MM-DD HH:MM)");
         let (day, time) = match text.split_once([' ', 'T']) {

@@ -8,14 +8,14 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 /// The name of the settings file in a site folder.
-pub const SITE_FILE: &str = "site.toml";
+pub(crate) const SITE_FILE: &str = "site.toml";
 
 /// Lowest PBKDF2 iteration count a site may set (docs/access.md).
-pub const MIN_KDF_ITERATIONS: u32 = 100_000;
+pub(crate) const MIN_KDF_ITERATIONS: u32 = 100_000;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Config {
+pub(crate) struct Config {
     /// Site title; empty means the school's name from the journal.
     pub title: String,
     /// UI language: `ru` or `en`.
@@ -69,13 +69,13 @@ impl Default for Config {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Language {
+pub(crate) enum Language {
     Ru,
     En,
 }
 
 impl Language {
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Language::Ru => "ru",
             Language::En => "en",
@@ -85,7 +85,7 @@ impl Language {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Grading {
+pub(crate) struct Grading {
     /// Lowest numeric mark of the scale.
     pub min: u8,
     /// Highest numeric mark of the scale.
@@ -116,7 +116,7 @@ impl Default for Grading {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Access {
+pub(crate) struct Access {
     /// PBKDF2 iterations for access codes (never below 100000).
     pub iterations: u32,
     /// The private store, relative to the site folder.
@@ -139,7 +139,7 @@ impl Default for Access {
 
 impl Access {
     /// The publication times of `publish_at`, sorted.
-    pub fn publish_times(&self) -> Vec<chrono::NaiveTime> {
+    pub(crate) fn publish_times(&self) -> Vec<chrono::NaiveTime> {
         let mut times: Vec<chrono::NaiveTime> = self
             .publish_at
             .iter()
@@ -154,14 +154,14 @@ impl Access {
 /// `[import.*]`: settings of the importers.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Imports {
+pub(crate) struct Imports {
     pub oneroster: OneRosterImport,
 }
 
 /// `[import.oneroster]`: how results become marks (docs/import-oneroster.md).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct OneRosterImport {
+pub(crate) struct OneRosterImport {
     /// The percentage of a line item's range (`resultValueMin..resultValueMax`) from which
     /// each mark is given, e.g. `{ "5" = 85, "4" = 65, "3" = 45, "2" = 0 }`; below every
     /// threshold, `[grading] min`. Empty: the range is spread evenly over the scale
@@ -227,7 +227,7 @@ impl OneRosterImport {
 /// by `kind`. Each kind takes its own keys (strictly); credentials are refused.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
-pub enum PublishTarget {
+pub(crate) enum PublishTarget {
     /// A local folder served by nginx or similar, switched atomically.
     Dir(DirTarget),
     /// A folder on another host, through the system `rsync` over ssh.
@@ -241,7 +241,7 @@ pub enum PublishTarget {
 /// `kind = "dir"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DirTarget {
+pub(crate) struct DirTarget {
     /// The folder a web server serves; diary makes it a symlink it switches atomically.
     /// Relative to the site folder.
     pub path: PathBuf,
@@ -250,7 +250,7 @@ pub struct DirTarget {
 /// `kind = "rsync"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RsyncTarget {
+pub(crate) struct RsyncTarget {
     /// The destination, `user@host:/var/www/diary/` (or a local folder).
     pub dest: String,
     /// The remote shell command, e.g. `ssh -p 2222 -i /home/diary/.ssh/id_ed25519`.
@@ -260,7 +260,7 @@ pub struct RsyncTarget {
 /// `kind = "s3"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct S3Target {
+pub(crate) struct S3Target {
     pub bucket: String,
     /// The storage's address, for storage other than AWS
     /// (`https://storage.yandexcloud.net`, `http://127.0.0.1:9000` for MinIO).
@@ -274,7 +274,7 @@ pub struct S3Target {
 /// `kind = "git"`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GitTarget {
+pub(crate) struct GitTarget {
     /// The repository to push to (a URL, or a path relative to the site folder).
     pub repo: String,
     /// The branch (default `gh-pages`).
@@ -329,7 +329,7 @@ fn refuse_credentials(text: &str) -> Result<()> {
 
 impl PublishTarget {
     /// `dir`, `rsync`, `s3` or `git`.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             PublishTarget::Dir(_) => "dir",
             PublishTarget::Rsync(_) => "rsync",
@@ -391,28 +391,28 @@ impl PublishTarget {
 
 impl S3Target {
     /// The key prefix without leading or trailing slashes (`""`: the whole bucket).
-    pub fn prefix(&self) -> &str {
+    pub(crate) fn prefix(&self) -> &str {
         self.prefix.as_deref().unwrap_or("").trim_matches('/')
     }
 }
 
 impl GitTarget {
     /// The branch, `gh-pages` unless set.
-    pub fn branch(&self) -> &str {
+    pub(crate) fn branch(&self) -> &str {
         self.branch.as_deref().unwrap_or("gh-pages")
     }
 }
 
 /// A loaded site: its folder and its settings.
 #[derive(Debug, Clone)]
-pub struct Site {
+pub(crate) struct Site {
     pub root: PathBuf,
     pub config: Config,
 }
 
 impl Site {
     /// Reads and validates `<root>/site.toml`.
-    pub fn load(root: &Path) -> Result<Site> {
+    pub(crate) fn load(root: &Path) -> Result<Site> {
         let path = root.join(SITE_FILE);
         let text = std::fs::read_to_string(&path).with_context(|| {
             format!(
@@ -428,26 +428,26 @@ impl Site {
         })
     }
 
-    pub fn journal_path(&self) -> PathBuf {
+    pub(crate) fn journal_path(&self) -> PathBuf {
         self.root.join(&self.config.journal)
     }
 
-    pub fn output_path(&self) -> PathBuf {
+    pub(crate) fn output_path(&self) -> PathBuf {
         self.root.join(&self.config.output)
     }
 
-    pub fn print_path(&self) -> PathBuf {
+    pub(crate) fn print_path(&self) -> PathBuf {
         self.root.join(&self.config.print_dir)
     }
 
-    pub fn store_path(&self) -> PathBuf {
+    pub(crate) fn store_path(&self) -> PathBuf {
         self.root.join(&self.config.access.store)
     }
 }
 
 impl Config {
     /// Parses and validates the text of a site.toml.
-    pub fn parse(text: &str) -> Result<Config> {
+    pub(crate) fn parse(text: &str) -> Result<Config> {
         refuse_credentials(text)?;
         let config: Config = toml::from_str(text).map_err(|e| {
             // A publish target's errors point at its header: name the table, and for an
@@ -542,7 +542,7 @@ impl Config {
         Ok(())
     }
 
-    pub fn tz(&self) -> chrono_tz::Tz {
+    pub(crate) fn tz(&self) -> chrono_tz::Tz {
         self.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow)
     }
 }
@@ -602,7 +602,7 @@ fn publish_table_at(text: &str, at: usize) -> Option<String> {
 }
 
 /// The commented site.toml that `diary init` writes.
-pub const TEMPLATE: &str = include_str!("../site.toml");
+pub(crate) const TEMPLATE: &str = include_str!("../site.toml");
 
 #[cfg(test)]
 mod tests {

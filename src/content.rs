@@ -25,7 +25,7 @@ use crate::journal::parse_datetime;
 
 /// Whom an announcement from content/ is for. Classes are named as in the journal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PostAudience {
+pub(crate) enum PostAudience {
     School,
     Grade(i64),
     Class(String),
@@ -33,7 +33,7 @@ pub enum PostAudience {
 
 /// One announcement file.
 #[derive(Debug, Clone)]
-pub struct Post {
+pub(crate) struct Post {
     /// Path relative to the site folder, for messages.
     pub file: PathBuf,
     pub title: String,
@@ -88,7 +88,7 @@ impl DateLike {
 
 /// Reads every `*.md` file under `<site>/content`, sorted by path. A file that cannot be
 /// read is an error; a file with bad front matter is a finding naming it.
-pub fn load(site_root: &Path) -> Result<(Vec<Post>, Vec<Finding>)> {
+pub(crate) fn load(site_root: &Path) -> Result<(Vec<Post>, Vec<Finding>)> {
     let dir = site_root.join("content");
     let mut posts = Vec::new();
     let mut findings = Vec::new();

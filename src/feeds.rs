@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use crate::text::escape_html;
 
 /// One calendar event, with local times of the school.
-pub struct CalendarEvent<'a> {
+pub(crate) struct CalendarEvent<'a> {
     pub uid: String,
     pub title: &'a str,
     pub starts_at: NaiveDateTime,
@@ -65,7 +65,7 @@ fn push_line(out: &mut String, line: &str) {
 }
 
 /// An iCalendar feed of events; `name` is the calendar's display name.
-pub fn icalendar(name: &str, host: &str, tz: Tz, events: &[CalendarEvent]) -> String {
+pub(crate) fn icalendar(name: &str, host: &str, tz: Tz, events: &[CalendarEvent]) -> String {
     let mut out = String::new();
     for line in [
         "BEGIN:VCALENDAR",
@@ -106,7 +106,7 @@ pub fn icalendar(name: &str, host: &str, tz: Tz, events: &[CalendarEvent]) -> St
 }
 
 /// One entry of an Atom feed.
-pub struct FeedEntry {
+pub(crate) struct FeedEntry {
     pub id: String,
     pub title: String,
     pub updated: NaiveDateTime,
@@ -115,7 +115,13 @@ pub struct FeedEntry {
 }
 
 /// An Atom feed. `self_url` is the feed's own address, `page_url` the board it mirrors.
-pub fn atom(title: &str, self_url: &str, page_url: &str, tz: Tz, entries: &[FeedEntry]) -> String {
+pub(crate) fn atom(
+    title: &str,
+    self_url: &str,
+    page_url: &str,
+    tz: Tz,
+    entries: &[FeedEntry],
+) -> String {
     let rfc3339 = |t: NaiveDateTime| {
         tz.from_local_datetime(&t)
             .earliest()
@@ -168,7 +174,7 @@ pub fn atom(title: &str, self_url: &str, page_url: &str, tz: Tz, entries: &[Feed
 }
 
 /// A sitemap of public board pages (absolute URLs).
-pub fn sitemap(urls: &[String]) -> String {
+pub(crate) fn sitemap(urls: &[String]) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
@@ -180,7 +186,7 @@ pub fn sitemap(urls: &[String]) -> String {
 }
 
 /// robots.txt: boards may be indexed; the diary area may not.
-pub fn robots(base_url: &str) -> String {
+pub(crate) fn robots(base_url: &str) -> String {
     format!(
         "User-agent: *\nDisallow: /diary/\nSitemap: {}/sitemap.xml\n",
         base_url.trim_end_matches('/')

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 /// Creates `dir` (and its parents) if needed and makes it owner-only (0700).
-pub fn private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     #[cfg(unix)]
     {
@@ -29,7 +29,7 @@ pub fn private_dir(dir: &Path) -> Result<()> {
 /// owner-only folder. The bytes go to a new temporary file with a random name (created
 /// exclusively, mode 0600 from the start: never a file left behind by someone else), which
 /// is synced and then renamed over `path`.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -50,7 +50,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The permission bits of `path` when its group or others may read, write or enter it
 /// (`None` when it is owner-only, missing, or on a system without Unix modes).
-pub fn exposed_mode(path: &Path) -> Option<u32> {
+pub(crate) fn exposed_mode(path: &Path) -> Option<u32> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -65,7 +65,7 @@ pub fn exposed_mode(path: &Path) -> Option<u32> {
 }
 
 /// The warning for a file or folder of the private store that others may read.
-pub fn exposure_message(path: &Path, mode: u32) -> String {
+pub(crate) fn exposure_message(path: &Path, mode: u32) -> String {
     format!(
         "{} can be read by other users of this machine (mode {mode:o}); the private store \
          holds every access code: `chmod 700` the folder and `chmod 600` its files",
@@ -75,7 +75,7 @@ pub fn exposure_message(path: &Path, mode: u32) -> String {
 
 /// Warnings for an owner-only folder (the private store) or a file in it that others may
 /// read (for `diary check`).
-pub fn exposure(dir: &Path) -> Vec<String> {
+pub(crate) fn exposure(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     if !dir.exists() {
         return out;

@@ -4,14 +4,14 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
+pub(crate) enum Severity {
     Error,
     Warning,
 }
 
 /// A finding names the place (a file or table, a row, a column) and what is wrong there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
+pub(crate) struct Finding {
     pub severity: Severity,
     /// A journal table (`lessons`) or a file (`content/news.md`, `site.toml`).
     pub place: String,
@@ -22,7 +22,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn error(
+    pub(crate) fn error(
         place: impl Into<String>,
         row: impl Into<String>,
         column: Option<&str>,
@@ -37,7 +37,7 @@ impl Finding {
         }
     }
 
-    pub fn warning(
+    pub(crate) fn warning(
         place: impl Into<String>,
         row: impl Into<String>,
         column: Option<&str>,
@@ -49,7 +49,7 @@ impl Finding {
         }
     }
 
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
 }

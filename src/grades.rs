@@ -56,7 +56,7 @@ use crate::journal::{Id, Mark, PeriodMark, WorkType};
 /// How a mark's text reads on the configured scale.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "value", rename_all = "snake_case")]
-pub enum MarkValue {
+pub(crate) enum MarkValue {
     /// A mark of the numeric scale: it enters averages.
     Numeric(u8),
     /// A configured word such as "зч", spelled as in `grading.non_numeric`: shown only.
@@ -71,7 +71,7 @@ pub enum MarkValue {
 /// case-insensitively ("ЗЧ" reads as "зч"), because teachers type both; it is returned
 /// in the configured spelling. A number of the scale reads as a number even if the same
 /// text is also listed as a word.
-pub fn parse_value(text: &str, grading: &Grading) -> Option<MarkValue> {
+pub(crate) fn parse_value(text: &str, grading: &Grading) -> Option<MarkValue> {
     let text = text.trim();
     if text.is_empty() {
         return None;
@@ -98,12 +98,12 @@ pub fn parse_value(text: &str, grading: &Grading) -> Option<MarkValue> {
 /// Names match after trimming, exactly if possible, else ignoring case. Build it once per
 /// site build and share it.
 #[derive(Debug, Clone, Default)]
-pub struct Weights {
+pub(crate) struct Weights {
     by_work_type: HashMap<Id, f64>,
 }
 
 impl Weights {
-    pub fn new(work_types: &[WorkType], grading: &Grading) -> Self {
+    pub(crate) fn new(work_types: &[WorkType], grading: &Grading) -> Self {
         let by_work_type = work_types
             .iter()
             .map(|wt| {
@@ -115,14 +115,14 @@ impl Weights {
     }
 
     /// The weight of a work type; 1 for no work type or one not in the journal.
-    pub fn of_work_type(&self, work_type_id: Option<Id>) -> f64 {
+    pub(crate) fn of_work_type(&self, work_type_id: Option<Id>) -> f64 {
         work_type_id
             .and_then(|id| self.by_work_type.get(&id).copied())
             .unwrap_or(1.0)
     }
 
     /// The weight a mark counts with: its own `weight` if set, else its work type's.
-    pub fn of(&self, mark: &Mark) -> f64 {
+    pub(crate) fn of(&self, mark: &Mark) -> f64 {
         mark.weight
             .unwrap_or_else(|| self.of_work_type(mark.work_type_id))
     }
@@ -148,7 +148,10 @@ fn configured_weight(name: &str, grading: &Grading) -> Option<f64> {
 
 /// Names in `[grading.weights]` that match no work type of the journal (likely typos),
 /// for `diary check`.
-pub fn unmatched_weight_names<'g>(work_types: &[WorkType], grading: &'g Grading) -> Vec<&'g str> {
+pub(crate) fn unmatched_weight_names<'g>(
+    work_types: &[WorkType],
+    grading: &'g Grading,
+) -> Vec<&'g str> {
     grading
         .weights
         .keys()
@@ -165,7 +168,7 @@ pub fn unmatched_weight_names<'g>(work_types: &[WorkType], grading: &'g Grading)
 /// The value and weight with which a mark enters the average, or `None` if it does not
 /// count: no value (an open debt, a blank), a word, a text not valid on the scale, or a
 /// weight that is not a positive number.
-pub fn contribution(mark: &Mark, weights: &Weights, grading: &Grading) -> Option<(u8, f64)> {
+pub(crate) fn contribution(mark: &Mark, weights: &Weights, grading: &Grading) -> Option<(u8, f64)> {
     let Some(MarkValue::Numeric(value)) = parse_value(mark.value.as_deref()?, grading) else {
         return None;
     };
@@ -180,7 +183,7 @@ fn counts(weight: f64) -> bool {
 
 /// The weighted average of `(value, weight)` pairs; `None` if no pair has a positive
 /// weight. Pairs whose weight is not a positive number are left out.
-pub fn weighted_average(marks: impl IntoIterator<Item = (f64, f64)>) -> Option<f64> {
+pub(crate) fn weighted_average(marks: impl IntoIterator<Item = (f64, f64)>) -> Option<f64> {
     let (sum, total) = marks
         .into_iter()
         .filter(|&(_, weight)| counts(weight))
@@ -201,7 +204,7 @@ fn hundredths(x: f64) -> i64 {
 }
 
 /// The average from which `mark` is given: `[grading.thresholds]`, else `mark - 0.5`.
-pub fn threshold(mark: u8, grading: &Grading) -> f64 {
+pub(crate) fn threshold(mark: u8, grading: &Grading) -> f64 {
     grading
         .thresholds
         .iter()
@@ -212,7 +215,7 @@ pub fn threshold(mark: u8, grading: &Grading) -> f64 {
 /// The forecast mark for an average: the highest mark of the scale whose threshold the
 /// average reaches, compared in hundredths (see the module's "Precision"); never below
 /// `grading.min`, never above `grading.max`.
-pub fn forecast(average: f64, grading: &Grading) -> u8 {
+pub(crate) fn forecast(average: f64, grading: &Grading) -> u8 {
     let average = hundredths(average);
     (grading.min..=grading.max)
         .rev()
@@ -222,7 +225,7 @@ pub fn forecast(average: f64, grading: &Grading) -> u8 {
 
 /// An average with two decimals, rounded half up: 4.6666 → "4.67". The decimal point is
 /// a dot; a template may show a comma.
-pub fn format_average(average: f64) -> String {
+pub(crate) fn format_average(average: f64) -> String {
     let h = hundredths(average);
     let sign = if h < 0 { "-" } else { "" };
     let h = h.unsigned_abs();
@@ -232,7 +235,7 @@ pub fn format_average(average: f64) -> String {
 /// What a pupil's page shows as the result of one subject in one period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Attestation {
+pub(crate) enum Attestation {
     /// Grade 1: no marks at all (only attendance and topics).
     NoMarks,
     /// Fewer numeric marks than `min_marks`: the period cannot be attested yet.
@@ -259,7 +262,7 @@ pub enum Attestation {
 
 impl Attestation {
     /// The weighted average of the counted marks, if there is one to show.
-    pub fn average(&self) -> Option<f64> {
+    pub(crate) fn average(&self) -> Option<f64> {
         match self {
             Attestation::NoMarks => None,
             Attestation::NotEnough { average, .. } | Attestation::Final { average, .. } => *average,
@@ -268,7 +271,7 @@ impl Attestation {
     }
 
     /// The period's mark to show: the teacher's, else the forecast.
-    pub fn mark(&self) -> Option<String> {
+    pub(crate) fn mark(&self) -> Option<String> {
         match self {
             Attestation::Final { value, .. } => Some(value.clone()),
             Attestation::Forecast { mark, .. } => Some(mark.to_string()),
@@ -277,7 +280,7 @@ impl Attestation {
     }
 
     /// The number of marks that entered the average.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         match self {
             Attestation::NoMarks => 0,
             Attestation::NotEnough { count, .. }
@@ -292,7 +295,7 @@ impl Attestation {
 /// `grade` is the class's grade; `marks` are the pupil's marks of the subject's lessons
 /// within the period (`&[Mark]` or `&[&Mark]`); `teacher_mark` is the pupil's
 /// `period_marks` row for the subject and period, if any (a blank one is ignored).
-pub fn attest<M: Borrow<Mark>>(
+pub(crate) fn attest<M: Borrow<Mark>>(
     grade: i64,
     marks: &[M],
     weights: &Weights,
@@ -331,14 +334,14 @@ pub fn attest<M: Borrow<Mark>>(
 
 /// A pupil's subject in one period, beside the marks themselves.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub attestation: Attestation,
     /// Debts still owed: debt marks without a value yet (0 in grade 1).
     pub open_debts: usize,
 }
 
 /// [`attest`], plus the count of open debts.
-pub fn summarize<M: Borrow<Mark>>(
+pub(crate) fn summarize<M: Borrow<Mark>>(
     grade: i64,
     marks: &[M],
     weights: &Weights,

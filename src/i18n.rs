@@ -24,7 +24,7 @@ struct File {
 
 /// The strings of one language: names for dates and the theme's UI texts.
 #[derive(Debug, Clone)]
-pub struct Strings {
+pub(crate) struct Strings {
     pub lang: &'static str,
     pub language: Language,
     months: Vec<String>,
@@ -37,7 +37,7 @@ pub struct Strings {
 }
 
 impl Strings {
-    pub fn parse(language: Language, text: &str) -> Result<Strings> {
+    pub(crate) fn parse(language: Language, text: &str) -> Result<Strings> {
         let f: File = toml::from_str(text)?;
         if f.months.len() != 12 || f.months_nominative.len() != 12 {
             bail!("months and months_nominative need 12 names each");
@@ -66,12 +66,12 @@ impl Strings {
         })
     }
 
-    pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+    pub(crate) fn get<'a>(&'a self, key: &'a str) -> &'a str {
         self.map.get(key).map(String::as_str).unwrap_or(key)
     }
 
     /// "5 отметок": the count with the word form its number takes.
-    pub fn plural(&self, n: i64, key: &str) -> String {
+    pub(crate) fn plural(&self, n: i64, key: &str) -> String {
         match self.plurals.get(key) {
             Some(forms) => format!("{n} {}", forms[plural_form(self.language, n)]),
             None => format!("{n} {key}"),
@@ -79,7 +79,7 @@ impl Strings {
     }
 
     /// "понедельник".
-    pub fn weekday_name(&self, d: NaiveDate) -> String {
+    pub(crate) fn weekday_name(&self, d: NaiveDate) -> String {
         self.weekdays[d.weekday().num_days_from_monday() as usize].clone()
     }
 
@@ -88,17 +88,17 @@ impl Strings {
     }
 
     /// "23 ноября" / "23 November".
-    pub fn day_month(&self, d: NaiveDate) -> String {
+    pub(crate) fn day_month(&self, d: NaiveDate) -> String {
         format!("{} {}", d.day(), self.month(d))
     }
 
     /// "23 ноября 2026".
-    pub fn date(&self, d: NaiveDate) -> String {
+    pub(crate) fn date(&self, d: NaiveDate) -> String {
         format!("{} {}", self.day_month(d), d.year())
     }
 
     /// "пн, 23 ноября" / "Mon, 23 November".
-    pub fn date_short_weekday(&self, d: NaiveDate) -> String {
+    pub(crate) fn date_short_weekday(&self, d: NaiveDate) -> String {
         format!(
             "{}, {}",
             self.weekdays_short[d.weekday().num_days_from_monday() as usize],
@@ -107,7 +107,7 @@ impl Strings {
     }
 
     /// "понедельник, 23 ноября".
-    pub fn date_weekday(&self, d: NaiveDate) -> String {
+    pub(crate) fn date_weekday(&self, d: NaiveDate) -> String {
         format!(
             "{}, {}",
             self.weekdays[d.weekday().num_days_from_monday() as usize],
@@ -116,7 +116,7 @@ impl Strings {
     }
 
     /// "ноябрь 2026".
-    pub fn month_year(&self, d: NaiveDate) -> String {
+    pub(crate) fn month_year(&self, d: NaiveDate) -> String {
         format!(
             "{} {}",
             self.months_nominative[d.month0() as usize],
@@ -126,7 +126,7 @@ impl Strings {
 
     /// A span of days: "23–29 ноября 2026", "30 ноября – 6 декабря 2026",
     /// "28 декабря 2026 – 3 января 2027".
-    pub fn range(&self, a: NaiveDate, b: NaiveDate) -> String {
+    pub(crate) fn range(&self, a: NaiveDate, b: NaiveDate) -> String {
         if a.year() != b.year() {
             format!("{} – {}", self.date(a), self.date(b))
         } else if a.month() != b.month() {
@@ -139,7 +139,7 @@ impl Strings {
 
 /// Which word form a count takes: Russian one (1, 21, 101), few (2–4, 22–24) or many
 /// (0, 5–20, 25–30, 11–14); English one or other.
-pub fn plural_form(language: Language, n: i64) -> usize {
+pub(crate) fn plural_form(language: Language, n: i64) -> usize {
     let n = n.unsigned_abs();
     match language {
         Language::En => usize::from(n != 1),

@@ -6,30 +6,32 @@
 //! (sealing each child's diary with `seal`, for the codes `access` binds to people) →
 //! `output` (one write function, staged and swapped atomically into public/) → `publish`.
 
-pub mod access;
-pub mod build;
-pub mod check;
+#![warn(unreachable_pub)]
+
+pub(crate) mod access;
+pub(crate) mod build;
+pub(crate) mod check;
 pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod content;
-pub mod demo;
-pub mod feeds;
-pub mod files;
-pub mod finding;
-pub mod grades;
-pub mod i18n;
-pub mod import;
-pub mod journal;
-pub mod output;
-pub mod print;
-pub mod progress;
-pub mod publish;
-pub mod refresh;
-pub mod render;
-pub mod seal;
-pub mod seal_diaries;
-pub mod serve;
-pub mod stamp;
-pub mod text;
-pub mod views;
+pub(crate) mod clock;
+pub(crate) mod config;
+pub(crate) mod content;
+pub(crate) mod demo;
+pub(crate) mod feeds;
+pub(crate) mod files;
+pub(crate) mod finding;
+pub(crate) mod grades;
+pub(crate) mod i18n;
+pub(crate) mod import;
+pub(crate) mod journal;
+pub(crate) mod output;
+pub(crate) mod print;
+pub(crate) mod progress;
+pub(crate) mod publish;
+pub(crate) mod refresh;
+pub(crate) mod render;
+pub(crate) mod seal;
+pub(crate) mod seal_diaries;
+pub(crate) mod serve;
+pub(crate) mod stamp;
+pub(crate) mod text;
+pub(crate) mod views;

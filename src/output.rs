@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 /// The Cache-Control header a published file is served with. File names are not
 /// content-hashed, so nothing may be cached as immutable: the theme's static files for a
 /// day, everything else (pages, feeds, diary payloads, params.json) revalidated each time.
-pub fn cache_control(path: &str) -> &'static str {
+pub(crate) fn cache_control(path: &str) -> &'static str {
     if path.starts_with("static/") {
         "public, max-age=86400"
     } else {
@@ -23,13 +23,13 @@ pub fn cache_control(path: &str) -> &'static str {
 }
 
 /// The Content-Security-Policy of every page: this site only, no frames around it.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
 /// The HTTP headers every file should be served with (docs/operations.md gives them for
 /// each kind of host).
-pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+pub(crate) const SECURITY_HEADERS: &[(&str, &str)] = &[
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -39,7 +39,7 @@ pub const SECURITY_HEADERS: &[(&str, &str)] = &[
 
 /// `_headers`: the headers in the syntax of Netlify and Cloudflare Pages, which read this
 /// file from the site's root (other hosts serve it as a plain, harmless file).
-pub fn headers_file() -> String {
+pub(crate) fn headers_file() -> String {
     let mut out = String::from("/*\n");
     for (name, value) in SECURITY_HEADERS {
         out.push_str(&format!("  {name}: {value}\n"));
@@ -56,7 +56,7 @@ pub fn headers_file() -> String {
 }
 
 /// The Content-Type of a site file, by extension.
-pub fn content_type(path: &Path) -> &'static str {
+pub(crate) fn content_type(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
         "html" => "text/html; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -74,19 +74,19 @@ pub fn content_type(path: &Path) -> &'static str {
 
 /// Whether going from `before` files to `after` loses more than a tenth, and at least 5: the
 /// rule of the build's and the publish's guards against taking families' diaries away.
-pub fn loses_a_tenth(before: usize, after: usize) -> bool {
+pub(crate) fn loses_a_tenth(before: usize, after: usize) -> bool {
     before > after && before - after >= 5 && (before - after) * 10 > before
 }
 
 /// The files of one build, by path relative to the output folder.
 #[derive(Debug, Default)]
-pub struct Output {
+pub(crate) struct Output {
     files: BTreeMap<String, Vec<u8>>,
 }
 
 /// What a commit did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct CommitStats {
+pub(crate) struct CommitStats {
     pub files: usize,
     pub bytes: u64,
     /// Files new or changed since the previous output.
@@ -96,12 +96,12 @@ pub struct CommitStats {
 }
 
 impl Output {
-    pub fn new() -> Output {
+    pub(crate) fn new() -> Output {
         Output::default()
     }
 
     /// Adds one file. The path is relative, with `/` separators and no `..`.
-    pub fn write_output(&mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Result<()> {
+    pub(crate) fn write_output(&mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Result<()> {
         let p = Path::new(path);
         if path.is_empty()
             || path.contains('\\')
@@ -115,25 +115,9 @@ impl Output {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
-    pub fn get(&self, path: &str) -> Option<&[u8]> {
-        self.files.get(path).map(Vec::as_slice)
-    }
-
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
-        self.files.keys().map(String::as_str)
-    }
-
     /// Writes the files into `<target>.staging`, then swaps that folder in place of
     /// `target`. On any error the staging folder is removed and `target` is untouched.
-    pub fn commit(&self, target: &Path) -> Result<CommitStats> {
+    pub(crate) fn commit(&self, target: &Path) -> Result<CommitStats> {
         let staging = sibling(target, "staging");
         let old = sibling(target, "old");
         for leftover in [&staging, &old] {

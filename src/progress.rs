@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Option<ProgressBar>,
     label: &'static str,
     total: u64,
@@ -15,7 +15,7 @@ const MIN_FOR_BAR: u64 = 200;
 
 impl Progress {
     /// A progress report for `total` items; quiet unless `verbose`.
-    pub fn new(label: &'static str, total: u64, verbose: bool) -> Progress {
+    pub(crate) fn new(label: &'static str, total: u64, verbose: bool) -> Progress {
         let bar = (verbose && total >= MIN_FOR_BAR && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::new(total);
             bar.set_style(
@@ -32,13 +32,13 @@ impl Progress {
         Progress { bar, label, total }
     }
 
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         if let Some(b) = &self.bar {
             b.inc(n);
         }
     }
 
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
             eprintln!("{}: {} done", self.label, self.total);

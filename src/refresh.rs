@@ -18,14 +18,15 @@ use anyhow::{Context, Result};
 
 use crate::build;
 use crate::config::Site;
-use crate::publish::{self, Published, private_dir};
+use crate::files::private_dir;
+use crate::publish::{self, Published};
 
 /// The lock file's name in the private store.
-pub const LOCK_FILE: &str = "refresh.lock";
+pub(crate) const LOCK_FILE: &str = "refresh.lock";
 
 /// How `diary refresh` runs.
 #[derive(Debug, Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Run again this long after each run started; `None`: run once.
     pub every: Option<Duration>,
     /// Build as of this day or moment instead of now in the school's timezone.
@@ -37,7 +38,7 @@ pub struct Options {
 /// The lock held while a run builds and publishes; released when dropped (or when the
 /// process ends, however it ends).
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     _file: File,
 }
 
@@ -59,7 +60,7 @@ fn open_lock(site: &Site) -> Result<(File, PathBuf)> {
 }
 
 /// Takes the refresh lock, or `None` when another process holds it.
-pub fn try_lock(site: &Site) -> Result<Option<RunLock>> {
+pub(crate) fn try_lock(site: &Site) -> Result<Option<RunLock>> {
     let (file, path) = open_lock(site)?;
     match file.try_lock() {
         Ok(()) => Ok(Some(RunLock { _file: file })),
@@ -71,7 +72,7 @@ pub fn try_lock(site: &Site) -> Result<Option<RunLock>> {
 }
 
 /// Takes the refresh lock, waiting for a run that holds it (for `diary publish`).
-pub fn lock_waiting(site: &Site) -> Result<RunLock> {
+pub(crate) fn lock_waiting(site: &Site) -> Result<RunLock> {
     if let Some(lock) = try_lock(site)? {
         return Ok(lock);
     }
@@ -83,7 +84,7 @@ pub fn lock_waiting(site: &Site) -> Result<RunLock> {
 }
 
 /// Parses `--every`: a period such as `90s`, `10m`, `1h30m` (humantime's units).
-pub fn parse_every(text: &str) -> std::result::Result<Duration, String> {
+pub(crate) fn parse_every(text: &str) -> std::result::Result<Duration, String> {
     let period = humantime::parse_duration(text.trim())
         .map_err(|_| format!("{text:?} is not a period such as 30s, 10m or 1h"))?;
     if period < Duration::from_secs(1) {
@@ -104,7 +105,7 @@ enum Outcome {
 
 /// Runs `diary refresh` for the site folder `root`: once, or in a loop until SIGINT or
 /// SIGTERM.
-pub fn run(root: &Path, options: &Options) -> Result<ExitCode> {
+pub(crate) fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // A second signal while a run finishes stops at once.

@@ -18,32 +18,32 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// Crockford base32 without I, L, O, U.
-pub const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+pub(crate) const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Symbols in a code.
-pub const CODE_LEN: usize = 16;
+pub(crate) const CODE_LEN: usize = 16;
 /// Page plaintexts are padded to a multiple of this.
-pub const PAD: usize = 4096;
-pub const NONCE_LEN: usize = 12;
+pub(crate) const PAD: usize = 4096;
+pub(crate) const NONCE_LEN: usize = 12;
 
-pub fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-pub fn unb64(text: &str) -> Result<Vec<u8>> {
+pub(crate) fn unb64(text: &str) -> Result<Vec<u8>> {
     base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|e| anyhow!("not base64: {e}"))
 }
 
 /// Random bytes from the operating system.
-pub fn random<const N: usize>() -> [u8; N] {
+pub(crate) fn random<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     getrandom::fill(&mut out).expect("the operating system's random source");
     out
 }
 
 /// A new random code, normalized (16 symbols, no dashes).
-pub fn new_code() -> String {
+pub(crate) fn new_code() -> String {
     let bytes: [u8; 10] = random();
     let mut bits: u128 = 0;
     for b in bytes {
@@ -56,7 +56,7 @@ pub fn new_code() -> String {
 }
 
 /// `XXXX-XXXX-XXXX-XXXX`.
-pub fn format_code(code: &str) -> String {
+pub(crate) fn format_code(code: &str) -> String {
     code.as_bytes()
         .chunks(4)
         .map(|c| String::from_utf8_lossy(c).into_owned())
@@ -66,12 +66,12 @@ pub fn format_code(code: &str) -> String {
 
 /// Normalizes typed input: uppercase; spaces and dashes dropped; O→0, I→1, L→1. `None`
 /// for anything else or the wrong length.
-pub fn normalize_code(input: &str) -> Option<String> {
+pub(crate) fn normalize_code(input: &str) -> Option<String> {
     normalize_symbols(input).filter(|c| c.len() == CODE_LEN)
 }
 
 /// Normalizes the last four symbols of a code as messages show them (`…WXYZ`).
-pub fn normalize_tail(input: &str) -> Option<String> {
+pub(crate) fn normalize_tail(input: &str) -> Option<String> {
     normalize_symbols(input).filter(|c| c.len() == 4)
 }
 
@@ -92,7 +92,7 @@ fn normalize_symbols(input: &str) -> Option<String> {
 
 /// What a code derives: the slot's name and the key that wraps it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Derived {
+pub(crate) struct Derived {
     pub slot: String,
     pub kek: [u8; 32],
 }
@@ -106,7 +106,7 @@ impl std::fmt::Debug for Derived {
 }
 
 /// Runs the KDF for a normalized code. Slow by design (`iterations` rounds).
-pub fn derive(code: &str, salt: &[u8], iterations: u32) -> Derived {
+pub(crate) fn derive(code: &str, salt: &[u8], iterations: u32) -> Derived {
     let mut bits = [0u8; 48];
     pbkdf2::pbkdf2_hmac::<sha2::Sha256>(code.as_bytes(), salt, iterations, &mut bits);
     let mut kek = [0u8; 32];
@@ -150,17 +150,17 @@ fn open(key: &[u8; 32], aad: &str, file: &[u8]) -> Result<Vec<u8>> {
         .map_err(|_| anyhow!("authentication failed (wrong key or tampered file)"))
 }
 
-pub fn slot_aad(slot: &str) -> String {
+pub(crate) fn slot_aad(slot: &str) -> String {
     format!("diary/slot/v1/{slot}")
 }
 
-pub fn page_aad(page: &str) -> String {
+pub(crate) fn page_aad(page: &str) -> String {
     format!("diary/page/v1/{page}")
 }
 
 /// One child a slot opens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SlotChild {
+pub(crate) struct SlotChild {
     pub page: String,
     pub key: String,
     pub name: String,
@@ -168,13 +168,13 @@ pub struct SlotChild {
 
 /// The plaintext of a slot file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SlotContent {
+pub(crate) struct SlotContent {
     pub v: u32,
     pub children: Vec<SlotChild>,
 }
 
 impl SlotContent {
-    pub fn to_json(&self) -> Vec<u8> {
+    pub(crate) fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("serializable")
     }
 }
@@ -182,7 +182,7 @@ impl SlotContent {
 /// The JSON of a slot followed by spaces up to `size` bytes, so that every slot file of a
 /// site has one size (JSON readers skip trailing white space). A JSON longer than `size`
 /// is returned as it is: the caller sizes slots by the longest.
-pub fn pad_slot(json: &[u8], size: usize) -> Vec<u8> {
+pub(crate) fn pad_slot(json: &[u8], size: usize) -> Vec<u8> {
     let mut out = json.to_vec();
     if out.len() < size {
         out.resize(size, b' ');
@@ -190,17 +190,18 @@ pub fn pad_slot(json: &[u8], size: usize) -> Vec<u8> {
     out
 }
 
-pub fn seal_slot(kek: &[u8; 32], slot: &str, json: &[u8]) -> Vec<u8> {
+pub(crate) fn seal_slot(kek: &[u8; 32], slot: &str, json: &[u8]) -> Vec<u8> {
     seal(kek, &random(), &slot_aad(slot), json)
 }
 
-pub fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotContent> {
+#[cfg(test)]
+pub(crate) fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotContent> {
     let json = open(kek, &slot_aad(slot), file)?;
     Ok(serde_json::from_slice(&json)?)
 }
 
 /// gzip (RFC 1952) of a diary's HTML, as it goes into a page.
-pub fn gzip(html: &str) -> Vec<u8> {
+pub(crate) fn gzip(html: &str) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(html.as_bytes()).expect("in-memory gzip");
     gz.finish().expect("in-memory gzip")
@@ -208,12 +209,12 @@ pub fn gzip(html: &str) -> Vec<u8> {
 
 /// The smallest page plaintext size that holds `zipped`: `4 + |zipped|` rounded up to a
 /// multiple of [`PAD`].
-pub fn page_size_for(zipped: &[u8]) -> usize {
+pub(crate) fn page_size_for(zipped: &[u8]) -> usize {
     (4 + zipped.len()).div_ceil(PAD) * PAD
 }
 
 /// `P = u32be(L) ‖ zipped ‖ zeros`, `size` bytes long (at least [`page_size_for`]).
-pub fn pad_page(zipped: &[u8], size: usize) -> Vec<u8> {
+pub(crate) fn pad_page(zipped: &[u8], size: usize) -> Vec<u8> {
     let len = u32::try_from(zipped.len()).expect("a diary under 4 GiB");
     let mut p = Vec::with_capacity(size.max(zipped.len() + 4));
     p.extend_from_slice(&len.to_be_bytes());
@@ -223,7 +224,7 @@ pub fn pad_page(zipped: &[u8], size: usize) -> Vec<u8> {
 }
 
 /// The gzip bytes inside a page plaintext `P`.
-pub fn unpad_page(p: &[u8]) -> Result<&[u8]> {
+pub(crate) fn unpad_page(p: &[u8]) -> Result<&[u8]> {
     let len = u32::from_be_bytes(
         p.get(..4)
             .ok_or_else(|| anyhow!("empty page"))?
@@ -232,23 +233,25 @@ pub fn unpad_page(p: &[u8]) -> Result<&[u8]> {
     p.get(4..4 + len).ok_or_else(|| anyhow!("bad length"))
 }
 
+#[cfg(test)]
 /// `P` of an HTML fragment at its smallest size.
-pub fn page_plaintext(html: &str) -> Vec<u8> {
+pub(crate) fn page_plaintext(html: &str) -> Vec<u8> {
     let zipped = gzip(html);
     pad_page(&zipped, page_size_for(&zipped))
 }
 
-pub fn seal_page(dek: &[u8; 32], page: &str, plaintext: &[u8]) -> Vec<u8> {
+pub(crate) fn seal_page(dek: &[u8; 32], page: &str, plaintext: &[u8]) -> Vec<u8> {
     seal(dek, &random(), &page_aad(page), plaintext)
 }
 
 /// Opens a page file back to its plaintext `P`.
-pub fn open_page_plaintext(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn open_page_plaintext(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<Vec<u8>> {
     open(dek, &page_aad(page), file)
 }
 
+#[cfg(test)]
 /// Opens a page file back to its HTML (for tests and tools).
-pub fn open_page(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<String> {
+pub(crate) fn open_page(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<String> {
     let p = open_page_plaintext(dek, page, file)?;
     let mut html = String::new();
     std::io::Read::read_to_string(
@@ -260,7 +263,7 @@ pub fn open_page(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<String> {
 
 /// A keyed hash of a plaintext, to tell whether it changed without keeping it (marks are
 /// guessable, so a plain hash would leak them).
-pub fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
+pub(crate) fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
     use hmac::Mac;
     let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key size");
     mac.update(data);
@@ -268,13 +271,13 @@ pub fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
 }
 
 /// The salt a published `params.json` names (`None` when it cannot be read as one).
-pub fn params_salt(params_json: &[u8]) -> Option<String> {
+pub(crate) fn params_salt(params_json: &[u8]) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(params_json).ok()?;
     Some(v.get("salt")?.as_str()?.to_string())
 }
 
 /// `params.json`: what the browser needs to run the KDF.
-pub fn params_json(salt: &[u8], iterations: u32) -> String {
+pub(crate) fn params_json(salt: &[u8], iterations: u32) -> String {
     format!(
         "{{\"v\":1,\"kdf\":\"PBKDF2-HMAC-SHA256\",\"iterations\":{iterations},\"salt\":\"{}\"}}",
         b64(salt)

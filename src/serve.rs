@@ -20,7 +20,7 @@ const LIVE_JS: &str = "(function(){var v=null;function poll(){fetch('/__diary/ve
 
 /// Serves the site until the process is stopped. `today` fixes the day of every build.
 /// `links` (a text and a path below the site) are printed with the address once serving.
-pub fn serve(
+pub(crate) fn serve(
     root: &Path,
     port: u16,
     today: Option<Moment>,

@@ -22,7 +22,7 @@ use crate::render::Theme;
 
 /// What the last build read and wrote, as digests, with the counts it reported.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     pub inputs: String,
     pub output: String,
     pub files: usize,
@@ -33,7 +33,7 @@ pub struct Stamp {
 }
 
 /// Where the stamp of `site` lives: beside the output folder.
-pub fn path(site: &Site) -> PathBuf {
+pub(crate) fn path(site: &Site) -> PathBuf {
     let out = site.output_path();
     let mut name = out
         .file_name()
@@ -45,7 +45,7 @@ pub fn path(site: &Site) -> PathBuf {
 
 /// The stamp of the last build, if its inputs are `inputs` and the output folder is still
 /// what it wrote.
-pub fn fresh(site: &Site, inputs: &str) -> Option<Stamp> {
+pub(crate) fn fresh(site: &Site, inputs: &str) -> Option<Stamp> {
     let text = fs::read_to_string(path(site)).ok()?;
     let stamp: Stamp = serde_json::from_str(&text).ok()?;
     (stamp.inputs == inputs && output_digest(&site.output_path()).ok()? == stamp.output)
@@ -54,7 +54,7 @@ pub fn fresh(site: &Site, inputs: &str) -> Option<Stamp> {
 
 /// Records a finished build. A stamp that cannot be written only costs the next build its
 /// shortcut, so that is not an error.
-pub fn save(site: &Site, mut stamp: Stamp) {
+pub(crate) fn save(site: &Site, mut stamp: Stamp) {
     match output_digest(&site.output_path()) {
         Ok(output) => {
             stamp.output = output;
@@ -67,13 +67,13 @@ pub fn save(site: &Site, mut stamp: Stamp) {
 }
 
 /// Drops the stamp, so the next build runs in full.
-pub fn forget(site: &Site) {
+pub(crate) fn forget(site: &Site) {
     let _ = fs::remove_file(path(site));
 }
 
 /// The digest of everything a build of `site` for `today` reads, and the diary batch it
 /// belongs to (so the first build after a publication time is never skipped).
-pub fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Result<String> {
+pub(crate) fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Result<String> {
     let mut h = Sha256::new();
     let mut part = |name: &str, bytes: &[u8]| {
         h.update((name.len() as u64).to_be_bytes());
@@ -119,7 +119,7 @@ pub fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Result<Strin
 
 /// The digest of the output folder's listing: every file's path, size, time and inode.
 /// Cheap (no file is read) and changed by anything that writes, replaces or removes a file.
-pub fn output_digest(dir: &Path) -> Result<String> {
+pub(crate) fn output_digest(dir: &Path) -> Result<String> {
     let mut files = Vec::new();
     walk(dir, &mut files)?;
     files.sort();

@@ -2,7 +2,7 @@
 
 /// The Latin letters of a lowercase Russian letter (`None` for anything else), after the
 /// common passport-like table: `ж` → `zh`, `х` → `h`, `щ` → `sch`, `ъ`/`ь` dropped.
-pub fn latin(c: char) -> Option<&'static str> {
+pub(crate) fn latin(c: char) -> Option<&'static str> {
     Some(match c {
         'а' => "a",
         'б' => "b",
@@ -39,7 +39,7 @@ pub fn latin(c: char) -> Option<&'static str> {
 
 /// A URL name for a class: transliterated, lowercase, ASCII ("10А" → "10a"); anything
 /// that is neither a letter nor a digit becomes one `-`.
-pub fn slug(name: &str) -> String {
+pub(crate) fn slug(name: &str) -> String {
     let mut s = String::new();
     for ch in name.to_lowercase().chars() {
         match latin(ch) {
@@ -60,7 +60,7 @@ pub fn slug(name: &str) -> String {
 /// makes every path in the output unreadable). Control characters other than tab and line
 /// ends are dropped: HTML does not allow them, and a diary page uses two of them to mark
 /// where a lesson's shared HTML goes.
-pub fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         match c {

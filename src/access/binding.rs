@@ -19,7 +19,7 @@ use crate::journal::{Id, Journal};
 
 /// Where a person of the store is in the journal now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub(crate) enum Place {
     /// Found (by identity) at this row.
     At(Id),
     /// Not in the journal (left the school, or not a pupil of this year).
@@ -31,14 +31,14 @@ pub enum Place {
 }
 
 /// Every person of the store located in the journal.
-pub struct Places {
+pub(crate) struct Places {
     places: BTreeMap<PersonId, Place>,
     /// (kind, row) → the person found there.
     at_row: HashMap<(Kind, Id), PersonId>,
 }
 
 impl Places {
-    pub fn locate(store: &Store, roster: &Roster) -> Places {
+    pub(crate) fn locate(store: &Store, roster: &Roster) -> Places {
         // People grouped by identity: namesakes are told apart by the row they had.
         let mut groups: BTreeMap<(Kind, &str), Vec<PersonId>> = BTreeMap::new();
         for (id, p) in &store.people {
@@ -91,17 +91,17 @@ impl Places {
         Places { places, at_row }
     }
 
-    pub fn get(&self, pid: PersonId) -> Place {
+    pub(crate) fn get(&self, pid: PersonId) -> Place {
         self.places.get(&pid).copied().unwrap_or(Place::Gone)
     }
 
     /// The person found at a row, if any.
-    pub fn at(&self, kind: Kind, row: Id) -> Option<PersonId> {
+    pub(crate) fn at(&self, kind: Kind, row: Id) -> Option<PersonId> {
         self.at_row.get(&(kind, row)).copied()
     }
 
     /// The person at a row; a new one (added to the store) when nobody is there yet.
-    pub fn person_at(
+    pub(crate) fn person_at(
         &mut self,
         store: &mut Store,
         roster: &Roster,
@@ -125,7 +125,7 @@ impl Places {
 }
 
 /// How a person is named in messages: a guardian by full name, a pupil with the class.
-pub fn label(j: &Journal, kind: Kind, row: Id) -> String {
+pub(crate) fn label(j: &Journal, kind: Kind, row: Id) -> String {
     match kind {
         Kind::Guardian => j
             .guardian(row)
@@ -158,7 +158,7 @@ fn children_rows(j: &Journal, roster: &Roster, kind: Kind, row: Id) -> Vec<Id> {
 
 /// One active code and the children it opens now, for sealing its slot.
 #[derive(Debug, Clone)]
-pub struct BoundCode {
+pub(crate) struct BoundCode {
     /// Index in `store.codes`.
     pub code: usize,
     /// Children (person, journal row), by row.
@@ -167,7 +167,7 @@ pub struct BoundCode {
 
 /// What binding found and did.
 #[derive(Debug, Default)]
-pub struct Bound {
+pub(crate) struct Bound {
     /// Active codes with at least one child.
     pub codes: Vec<BoundCode>,
     /// Children given a new page id and key now (they left some code's set).
@@ -180,7 +180,7 @@ pub struct Bound {
 
 /// Why a code cannot be bound.
 #[derive(Debug, Clone)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// The holder's or a child's row holds another name now.
     Taken { who: String, row: Id, now: String },
     /// Several rows fit a person's identity.
@@ -194,7 +194,7 @@ pub enum Problem {
 
 /// A code that cannot be bound, with what is wrong.
 #[derive(Debug, Clone)]
-pub struct Conflict {
+pub(crate) struct Conflict {
     pub tail: String,
     pub holder: String,
     pub classes: String,
@@ -203,7 +203,7 @@ pub struct Conflict {
 
 /// Every code that cannot be bound: the build stops with this message.
 #[derive(Debug)]
-pub struct Conflicts(pub Vec<Conflict>);
+pub(crate) struct Conflicts(pub Vec<Conflict>);
 
 impl std::error::Error for Conflicts {}
 
@@ -266,7 +266,7 @@ fn list(names: &[String]) -> String {
 
 /// Binds every active code of the store to the journal as it is now; see the module doc.
 /// On conflicts nothing in the store changes.
-pub fn bind(store: &mut Store, j: &Journal, roster: &Roster) -> Result<Bound, Conflicts> {
+pub(crate) fn bind(store: &mut Store, j: &Journal, roster: &Roster) -> Result<Bound, Conflicts> {
     let before = serde_json::to_vec(&*store).expect("serializable");
     let mut places = Places::locate(store, roster);
 
@@ -406,7 +406,7 @@ fn conflict(
 /// `diary codes confirm`: accepts the journal as it is now for one code: its holder and
 /// children are the people at the rows they had (after a change of name) or at the rows
 /// their identities are found at now (after new ids). Returns what changed, for the user.
-pub fn confirm(
+pub(crate) fn confirm(
     store: &mut Store,
     j: &Journal,
     roster: &Roster,
@@ -452,7 +452,7 @@ pub fn confirm(
 /// Upgrades a version-1 store (keys by journal row id) to people, taking the journal as it
 /// is now for who each row is. Each code is taken as sealed for the children its holder has
 /// in the journal now.
-pub fn upgrade(v1: &StoreV1, j: &Journal, roster: &Roster) -> Store {
+pub(crate) fn upgrade(v1: &StoreV1, j: &Journal, roster: &Roster) -> Store {
     use super::store::HolderV1;
     let mut store = Store::from_v1_keys(v1);
     let mut by_row: HashMap<(Kind, Id), PersonId> = HashMap::new();

@@ -21,7 +21,7 @@ use crate::seal;
 
 /// Which pupils a command is about.
 #[derive(Debug, Default, Clone)]
-pub struct Scope {
+pub(crate) struct Scope {
     /// A class name ("5Б") or its URL name ("5b").
     pub class: Option<String>,
     pub student: Option<Id>,
@@ -29,7 +29,7 @@ pub struct Scope {
 
 impl Scope {
     /// The pupils in scope, by class then name.
-    pub fn students<'j>(&self, j: &'j Journal) -> Result<Vec<&'j Student>> {
+    pub(crate) fn students<'j>(&self, j: &'j Journal) -> Result<Vec<&'j Student>> {
         let class_id = match &self.class {
             None => None,
             Some(name) => Some(find_class(j, name)?.id),
@@ -68,7 +68,7 @@ fn class_key(j: &Journal, class_id: Id) -> (i64, String) {
 }
 
 /// Finds a class by its name or URL name; the error lists the classes there are.
-pub fn find_class<'j>(j: &'j Journal, name: &str) -> Result<&'j Class> {
+pub(crate) fn find_class<'j>(j: &'j Journal, name: &str) -> Result<&'j Class> {
     let wanted = name.trim();
     j.classes
         .iter()
@@ -86,7 +86,7 @@ pub fn find_class<'j>(j: &'j Journal, name: &str) -> Result<&'j Class> {
 }
 
 /// The holders of a pupil: the guardians, else the pupil.
-pub fn holders_of(j: &Journal, student: Id) -> Vec<(Kind, Id)> {
+pub(crate) fn holders_of(j: &Journal, student: Id) -> Vec<(Kind, Id)> {
     let guardians = j.guardians_of(student);
     if guardians.is_empty() {
         vec![(Kind::Student, student)]
@@ -97,7 +97,7 @@ pub fn holders_of(j: &Journal, student: Id) -> Vec<(Kind, Id)> {
 
 /// What `codes issue` did.
 #[derive(Debug, Default)]
-pub struct Issued {
+pub(crate) struct Issued {
     pub new_codes: usize,
     pub already: usize,
     pub pupils: usize,
@@ -106,14 +106,14 @@ pub struct Issued {
 /// Issues a code to every holder in scope that has none. Creates the store if there is none
 /// (refusing when the published site shows a store existed: see [`open_for_issue`]).
 /// Refuses, like a build, when codes no longer match the journal.
-pub fn issue(site: &Site, j: &Journal, scope: &Scope, today: NaiveDate) -> Result<Issued> {
+pub(crate) fn issue(site: &Site, j: &Journal, scope: &Scope, today: NaiveDate) -> Result<Issued> {
     issue_with(site, j, scope, today, false)
 }
 
 /// Issues demo codes (for `diary demo`): a new store is a demo store, at the lowest
 /// iteration count. Refused for a journal that is not a demo journal, and into a store of
 /// real codes.
-pub fn issue_demo(site: &Site, j: &Journal, today: NaiveDate) -> Result<Issued> {
+pub(crate) fn issue_demo(site: &Site, j: &Journal, today: NaiveDate) -> Result<Issued> {
     if !j.school.is_demo {
         bail!("demo codes are only for a demo journal (school.is_demo = 1)");
     }
@@ -259,7 +259,7 @@ fn find_code(session: &Session, typed: &str) -> Result<usize> {
 /// A code to show the user of `diary demo`: the code, its holder and the first names of
 /// the children it opens.
 #[derive(Debug, Clone)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub code: String,
     pub holder: String,
     pub children: Vec<String>,
@@ -267,7 +267,7 @@ pub struct Sample {
 
 /// Two codes of the store to try the diary with: one of a family with two children or
 /// more, one of a family with one.
-pub fn samples(site: &Site, j: &Journal, today: NaiveDate) -> Result<Vec<Sample>> {
+pub(crate) fn samples(site: &Site, j: &Journal, today: NaiveDate) -> Result<Vec<Sample>> {
     let Some(session) = Session::open(&site.store_path(), j, today)? else {
         return Ok(Vec::new());
     };
@@ -310,7 +310,7 @@ pub fn samples(site: &Site, j: &Journal, today: NaiveDate) -> Result<Vec<Sample>
 
 /// What `codes revoke` did.
 #[derive(Debug)]
-pub struct Revoked {
+pub(crate) struct Revoked {
     pub holder: String,
     pub rekeyed: usize,
 }
@@ -318,7 +318,7 @@ pub struct Revoked {
 /// Revokes a code: its slot leaves the site at the next build, and every child it was ever
 /// sealed for gets a new page id and data key, so a copy of the old keys opens nothing new.
 /// Needs no agreement of the journal: a holder already unlinked is revoked all the same.
-pub fn revoke(site: &Site, j: &Journal, typed: &str, today: NaiveDate) -> Result<Revoked> {
+pub(crate) fn revoke(site: &Site, j: &Journal, typed: &str, today: NaiveDate) -> Result<Revoked> {
     let mut session = super::open_existing(site, j, today)?;
     let i = find_code(&session, typed)?;
     let store = &mut session.store;
@@ -347,7 +347,12 @@ pub fn revoke(site: &Site, j: &Journal, typed: &str, today: NaiveDate) -> Result
 
 /// `codes confirm`: accepts the journal as it is now for one code (a holder or child
 /// renamed, or rows numbered anew); see [`super::binding::confirm`]. Returns the changes.
-pub fn confirm(site: &Site, j: &Journal, typed: &str, today: NaiveDate) -> Result<Vec<String>> {
+pub(crate) fn confirm(
+    site: &Site,
+    j: &Journal,
+    typed: &str,
+    today: NaiveDate,
+) -> Result<Vec<String>> {
     let mut session = super::open_existing(site, j, today)?;
     let i = find_code(&session, typed)?;
     if !session.store.codes[i].is_active() {
@@ -374,7 +379,7 @@ pub fn confirm(site: &Site, j: &Journal, typed: &str, today: NaiveDate) -> Resul
 
 /// One row of `codes list`: a code and one pupil it opens.
 #[derive(Debug, Clone)]
-pub struct ListRow {
+pub(crate) struct ListRow {
     pub code: String,
     /// The pupil's journal id (none when the pupil is no longer in the journal).
     pub student_id: Option<Id>,
@@ -388,7 +393,12 @@ pub struct ListRow {
 /// Every code (active and revoked) that opens a pupil in scope: active codes with the
 /// children they open now, revoked ones with every child they opened. Without a scope,
 /// codes that open nobody now are listed too, with an empty pupil.
-pub fn list(site: &Site, j: &Journal, scope: &Scope, today: NaiveDate) -> Result<Vec<ListRow>> {
+pub(crate) fn list(
+    site: &Site,
+    j: &Journal,
+    scope: &Scope,
+    today: NaiveDate,
+) -> Result<Vec<ListRow>> {
     let Some(session) = Session::open(&site.store_path(), j, today)? else {
         return Ok(Vec::new());
     };

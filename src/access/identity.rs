@@ -18,21 +18,21 @@ use crate::seal::keyed_hash;
 /// Pupil or guardian.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     Student,
     Guardian,
 }
 
 impl Kind {
     /// The journal table of this kind of person.
-    pub fn table(self) -> &'static str {
+    pub(crate) fn table(self) -> &'static str {
         match self {
             Kind::Student => "students",
             Kind::Guardian => "guardians",
         }
     }
 
-    pub fn noun(self) -> &'static str {
+    pub(crate) fn noun(self) -> &'static str {
         match self {
             Kind::Student => "pupil",
             Kind::Guardian => "guardian",
@@ -42,7 +42,7 @@ impl Kind {
 
 /// The people of the journal who can hold or be opened by a code, with their identities:
 /// the pupils of the current academic year and every guardian.
-pub struct Roster {
+pub(crate) struct Roster {
     by_row: HashMap<(Kind, Id), String>,
     by_identity: HashMap<(Kind, String), Vec<Id>>,
 }
@@ -50,7 +50,7 @@ pub struct Roster {
 impl Roster {
     /// Computes the identities of `students` (the pupils of the year being built) and of
     /// every guardian, keyed with `key`.
-    pub fn new(j: &Journal, students: &BTreeSet<Id>, key: &[u8; 32]) -> Roster {
+    pub(crate) fn new(j: &Journal, students: &BTreeSet<Id>, key: &[u8; 32]) -> Roster {
         let mut roster = Roster {
             by_row: HashMap::new(),
             by_identity: HashMap::new(),
@@ -94,12 +94,12 @@ impl Roster {
     }
 
     /// The identity of a journal row, if the row is in the roster.
-    pub fn identity(&self, kind: Kind, row: Id) -> Option<&str> {
+    pub(crate) fn identity(&self, kind: Kind, row: Id) -> Option<&str> {
         self.by_row.get(&(kind, row)).map(String::as_str)
     }
 
     /// The rows that carry an identity (more than one: namesakes without external ids).
-    pub fn rows(&self, kind: Kind, identity: &str) -> &[Id] {
+    pub(crate) fn rows(&self, kind: Kind, identity: &str) -> &[Id] {
         self.by_identity
             .get(&(kind, identity.to_string()))
             .map(Vec::as_slice)
@@ -107,7 +107,7 @@ impl Roster {
     }
 
     /// Whether a row is in the roster.
-    pub fn has(&self, kind: Kind, row: Id) -> bool {
+    pub(crate) fn has(&self, kind: Kind, row: Id) -> bool {
         self.by_row.contains_key(&(kind, row))
     }
 }
@@ -128,7 +128,7 @@ fn fingerprint(key: &[u8; 32], parts: &[&str], prefix: char) -> String {
 
 /// Last, first and middle name as one comparable string: words joined by one space, lower
 /// case, `ё` read as `е` (journals spell it both ways).
-pub fn normalize_name(parts: &[&str; 3]) -> String {
+pub(crate) fn normalize_name(parts: &[&str; 3]) -> String {
     parts
         .iter()
         .flat_map(|p| p.split_whitespace())

@@ -3,10 +3,10 @@
 //! ([`codes`]). The sealing itself is [`crate::seal`]; publishing sealed diaries is
 //! the `diary` build step. The protocol and its guarantees: docs/access.md.
 
-pub mod binding;
-pub mod codes;
-pub mod identity;
-pub mod store;
+pub(crate) mod binding;
+pub(crate) mod codes;
+pub(crate) mod identity;
+pub(crate) mod store;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -22,7 +22,7 @@ use store::{Store, Stored};
 
 /// The private store opened against the journal as of a day: upgraded to the current
 /// format, with the identities of the people of that day's academic year.
-pub struct Session {
+pub(crate) struct Session {
     pub store: Store,
     pub roster: Roster,
     /// The store was upgraded from an older format and must be saved.
@@ -30,7 +30,7 @@ pub struct Session {
 }
 
 /// The pupils of the academic year that holds `today` (those whose diaries are built).
-pub fn pupils_of_year(j: &Journal, today: NaiveDate) -> BTreeSet<Id> {
+pub(crate) fn pupils_of_year(j: &Journal, today: NaiveDate) -> BTreeSet<Id> {
     let Some(year) = j.year_for(today) else {
         return BTreeSet::new();
     };
@@ -48,7 +48,7 @@ pub fn pupils_of_year(j: &Journal, today: NaiveDate) -> BTreeSet<Id> {
 
 impl Session {
     /// Opens the store in `dir`, if there is one.
-    pub fn open(dir: &Path, j: &Journal, today: NaiveDate) -> Result<Option<Session>> {
+    pub(crate) fn open(dir: &Path, j: &Journal, today: NaiveDate) -> Result<Option<Session>> {
         let Some(stored) = Store::load(dir)? else {
             return Ok(None);
         };
@@ -65,13 +65,18 @@ impl Session {
     }
 
     /// A session on a new, empty store (not saved until asked).
-    pub fn create(dir: &Path, iterations: u32, j: &Journal, today: NaiveDate) -> Result<Session> {
+    pub(crate) fn create(
+        dir: &Path,
+        iterations: u32,
+        j: &Journal,
+        today: NaiveDate,
+    ) -> Result<Session> {
         let store = Store::create(dir, iterations);
         Session::around(store, j, today)
     }
 
     /// A session on a new store of demo codes, at the lowest iteration count.
-    pub fn create_demo(dir: &Path, j: &Journal, today: NaiveDate) -> Result<Session> {
+    pub(crate) fn create_demo(dir: &Path, j: &Journal, today: NaiveDate) -> Result<Session> {
         let mut store = Store::create(dir, crate::config::MIN_KDF_ITERATIONS);
         store.demo = true;
         Session::around(store, j, today)
@@ -87,13 +92,13 @@ impl Session {
     }
 
     /// Binds every active code to the journal (see [`binding`]).
-    pub fn bind(&mut self, j: &Journal) -> Result<Bound, Conflicts> {
+    pub(crate) fn bind(&mut self, j: &Journal) -> Result<Bound, Conflicts> {
         let mut bound = binding::bind(&mut self.store, j, &self.roster)?;
         bound.changed |= self.upgraded;
         Ok(bound)
     }
 
-    pub fn save(&mut self) -> Result<()> {
+    pub(crate) fn save(&mut self) -> Result<()> {
         self.store.save()?;
         self.upgraded = false;
         Ok(())
@@ -102,7 +107,7 @@ impl Session {
 
 /// Opens a site's store for a command that needs one: an error naming `diary codes issue`
 /// when no code was issued yet.
-pub fn open_existing(site: &Site, j: &Journal, today: NaiveDate) -> Result<Session> {
+pub(crate) fn open_existing(site: &Site, j: &Journal, today: NaiveDate) -> Result<Session> {
     match Session::open(&site.store_path(), j, today)? {
         Some(s) => Ok(s),
         None => bail!(
@@ -115,7 +120,7 @@ pub fn open_existing(site: &Site, j: &Journal, today: NaiveDate) -> Result<Sessi
 /// Refuses a store of demo codes with a journal that is not a demo journal: demo codes
 /// (at the lowest iteration count, printed on the terminal) never open a real school's
 /// diaries.
-pub fn check_demo(site: &Site, store: &Store, j: &Journal) -> Result<()> {
+pub(crate) fn check_demo(site: &Site, store: &Store, j: &Journal) -> Result<()> {
     if store.demo && !j.school.is_demo {
         bail!(
             "the private store {} holds the demo codes of `diary demo`, but the journal is not \
@@ -133,7 +138,7 @@ pub fn check_demo(site: &Site, store: &Store, j: &Journal) -> Result<()> {
 /// Refuses a store that is not the one that sealed the diaries in the output folder: a
 /// restored backup of another site, or a store made anew. Building with it would give every
 /// family's code nothing to open.
-pub fn check_published_salt(site: &Site, store: &Store) -> Result<()> {
+pub(crate) fn check_published_salt(site: &Site, store: &Store) -> Result<()> {
     let public = site.output_path();
     let path = public.join("diary/params.json");
     let Ok(bytes) = std::fs::read(&path) else {

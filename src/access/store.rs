@@ -18,17 +18,17 @@ use crate::files::{exposed_mode, write_private};
 use crate::journal::Id;
 use crate::seal::{self, b64, unb64};
 
-pub const STORE_FILE: &str = "store.json";
+pub(crate) const STORE_FILE: &str = "store.json";
 const MANIFEST_FILE: &str = "manifest.json";
 /// The store format this diary writes.
-pub const STORE_VERSION: u32 = 2;
+pub(crate) const STORE_VERSION: u32 = 2;
 
 /// A person's number in the store (never a journal id).
-pub type PersonId = u32;
+pub(crate) type PersonId = u32;
 
 /// Someone a code is bound to: its holder, or a child it opens.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Person {
+pub(crate) struct Person {
     pub kind: Kind,
     /// The keyed fingerprint of [`super::identity`].
     pub identity: String,
@@ -39,7 +39,7 @@ pub struct Person {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CodeEntry {
+pub(crate) struct CodeEntry {
     /// The normalized code (16 symbols), kept so slips can be printed again.
     pub code: String,
     pub slot: String,
@@ -58,36 +58,36 @@ pub struct CodeEntry {
 }
 
 impl CodeEntry {
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.revoked_at.is_none()
     }
 
-    pub fn kek(&self) -> Result<[u8; 32]> {
+    pub(crate) fn kek(&self) -> Result<[u8; 32]> {
         key32(&self.kek).with_context(|| format!("bad key of slot {}", self.slot))
     }
 
     /// `…WXYZ`: how messages name a code without showing it.
-    pub fn tail(&self) -> String {
+    pub(crate) fn tail(&self) -> String {
         format!("…{}", &self.code[self.code.len().saturating_sub(4)..])
     }
 }
 
 /// A child's encrypted diary: where it is published and the key that seals it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PageKeys {
+pub(crate) struct PageKeys {
     pub page: String,
     pub dek: String,
 }
 
 impl PageKeys {
-    pub fn new() -> PageKeys {
+    pub(crate) fn new() -> PageKeys {
         PageKeys {
             page: hex::encode(seal::random::<16>()),
             dek: b64(&seal::random::<32>()),
         }
     }
 
-    pub fn dek(&self) -> Result<[u8; 32]> {
+    pub(crate) fn dek(&self) -> Result<[u8; 32]> {
         key32(&self.dek).with_context(|| format!("bad key of page {}", self.page))
     }
 }
@@ -106,7 +106,7 @@ fn key32(text: &str) -> Result<[u8; 32]> {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Store {
+pub(crate) struct Store {
     pub v: u32,
     /// base64 of the site's 16-byte KDF salt.
     pub salt: String,
@@ -127,14 +127,14 @@ pub struct Store {
 }
 
 /// A store as read from disk: current, or of version 1 (to be upgraded with the journal).
-pub enum Stored {
+pub(crate) enum Stored {
     Current(Store),
     V1(StoreV1),
 }
 
 /// Version 1: page keys and holders by journal row id.
 #[derive(Debug, Clone, Deserialize)]
-pub struct StoreV1 {
+pub(crate) struct StoreV1 {
     pub salt: String,
     pub iterations: u32,
     pub hash_key: String,
@@ -145,7 +145,7 @@ pub struct StoreV1 {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct CodeEntryV1 {
+pub(crate) struct CodeEntryV1 {
     pub code: String,
     pub slot: String,
     pub kek: String,
@@ -157,13 +157,13 @@ pub struct CodeEntryV1 {
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "lowercase")]
-pub enum HolderV1 {
+pub(crate) enum HolderV1 {
     Guardian(Id),
     Student(Id),
 }
 
 impl Stored {
-    pub fn hash_key(&self) -> Result<[u8; 32]> {
+    pub(crate) fn hash_key(&self) -> Result<[u8; 32]> {
         let text = match self {
             Stored::Current(s) => &s.hash_key,
             Stored::V1(s) => &s.hash_key,
@@ -176,7 +176,7 @@ impl Stored {
 /// every diary file's plaintext (never a plain hash: marks are guessable), the sizes all
 /// pages and slots were padded to, and the diary batch it belongs to.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     /// The publication slot (`2026-11-23T15:00`) of the last diary batch.
     #[serde(default)]
     pub batch: String,
@@ -194,7 +194,7 @@ pub struct Manifest {
 impl Store {
     /// The store of a site, if one was made (`Ok(None)` when the folder has no store).
     /// A store that exists but cannot be read is an error: never silently a new one.
-    pub fn load(dir: &Path) -> Result<Option<Stored>> {
+    pub(crate) fn load(dir: &Path) -> Result<Option<Stored>> {
         let path = dir.join(STORE_FILE);
         if !path.exists() {
             return Ok(None);
@@ -240,7 +240,7 @@ impl Store {
     }
 
     /// A new store with a fresh salt (not yet saved).
-    pub fn create(dir: &Path, iterations: u32) -> Store {
+    pub(crate) fn create(dir: &Path, iterations: u32) -> Store {
         Store {
             v: STORE_VERSION,
             salt: b64(&seal::random::<16>()),
@@ -256,7 +256,7 @@ impl Store {
 
     /// A store of version 1 in the current shape, before its people are bound (see
     /// [`super::binding::upgrade`]).
-    pub fn from_v1_keys(v1: &StoreV1) -> Store {
+    pub(crate) fn from_v1_keys(v1: &StoreV1) -> Store {
         Store {
             v: STORE_VERSION,
             salt: v1.salt.clone(),
@@ -270,11 +270,7 @@ impl Store {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    pub fn salt(&self) -> Result<Vec<u8>> {
+    pub(crate) fn salt(&self) -> Result<Vec<u8>> {
         let s = unb64(&self.salt).context("bad salt in the private store")?;
         if s.len() != 16 {
             bail!("the private store's salt must be 16 bytes");
@@ -282,12 +278,12 @@ impl Store {
         Ok(s)
     }
 
-    pub fn hash_key(&self) -> Result<[u8; 32]> {
+    pub(crate) fn hash_key(&self) -> Result<[u8; 32]> {
         key32(&self.hash_key).context("bad hash key in the private store")
     }
 
     /// Writes the store atomically, readable by its owner only.
-    pub fn save(&self) -> Result<()> {
+    pub(crate) fn save(&self) -> Result<()> {
         write_private(
             &self.dir.join(STORE_FILE),
             &serde_json::to_vec_pretty(self)?,
@@ -296,14 +292,14 @@ impl Store {
 
     /// The manifest of the last build (empty when there is none or it is damaged: that
     /// only costs one full re-encryption).
-    pub fn manifest(&self) -> Manifest {
+    pub(crate) fn manifest(&self) -> Manifest {
         std::fs::read(self.dir.join(MANIFEST_FILE))
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .unwrap_or_default()
     }
 
-    pub fn save_manifest(&self, manifest: &Manifest) -> Result<()> {
+    pub(crate) fn save_manifest(&self, manifest: &Manifest) -> Result<()> {
         write_private(
             &self.dir.join(MANIFEST_FILE),
             &serde_json::to_vec_pretty(manifest)?,
@@ -311,21 +307,21 @@ impl Store {
     }
 
     /// A new person number.
-    pub fn add_person(&mut self, person: Person) -> PersonId {
+    pub(crate) fn add_person(&mut self, person: Person) -> PersonId {
         let id = self.people.keys().next_back().map_or(1, |k| k + 1);
         self.people.insert(id, person);
         id
     }
 
     /// The active code of a holder, if any.
-    pub fn active_code(&self, holder: PersonId) -> Option<&CodeEntry> {
+    pub(crate) fn active_code(&self, holder: PersonId) -> Option<&CodeEntry> {
         self.codes
             .iter()
             .find(|c| c.holder == holder && c.is_active())
     }
 
     /// Finds an issued code by what a user typed.
-    pub fn find_code(&self, typed: &str) -> Option<usize> {
+    pub(crate) fn find_code(&self, typed: &str) -> Option<usize> {
         let code = seal::normalize_code(typed)?;
         self.codes.iter().position(|c| c.code == code)
     }

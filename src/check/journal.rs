@@ -10,7 +10,7 @@ use crate::grades;
 use crate::journal::{Audience, Class, Id, Journal, Lesson, PeriodKind};
 
 /// Checks a loaded journal against itself and the site's settings.
-pub fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
+pub(crate) fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
     let mut c = Checker {
         j,
         config,

@@ -11,12 +11,12 @@ use anyhow::Result;
 
 use crate::config::Site;
 use crate::content::{self, Post, PostAudience};
-pub use crate::finding::{Finding, Severity};
+pub(crate) use crate::finding::Finding;
 use crate::journal::Journal;
-pub use journal::check_journal;
+pub(crate) use journal::check_journal;
 
 /// A site with its journal and content loaded and checked.
-pub struct Loaded {
+pub(crate) struct Loaded {
     pub site: Site,
     pub journal: Journal,
     pub posts: Vec<Post>,
@@ -25,19 +25,19 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    pub fn errors(&self) -> usize {
+    pub(crate) fn errors(&self) -> usize {
         summary(&self.findings).0
     }
 }
 
 /// Loads and checks a site: settings (an error stops here), content/, and the journal
 /// (opened read-only).
-pub fn load(site: &Site) -> Result<Loaded> {
+pub(crate) fn load(site: &Site) -> Result<Loaded> {
     load_with(site, &mut |_| {})
 }
 
 /// [`load`], calling `lap` as each phase ends ("load", "check"), for `diary build --timings`.
-pub fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Result<Loaded> {
+pub(crate) fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Result<Loaded> {
     let (posts, mut findings) = content::load(&site.root)?;
     let conn = crate::journal::open_read_only(&site.journal_path())?;
     let (journal, journal_findings) = Journal::load(&conn)?;
@@ -91,7 +91,7 @@ fn check_posts(posts: &[Post], journal: &Journal) -> Vec<Finding> {
 }
 
 /// Counts of a list of findings, for the closing line of `diary check`.
-pub fn summary(findings: &[Finding]) -> (usize, usize) {
+pub(crate) fn summary(findings: &[Finding]) -> (usize, usize) {
     let errors = findings.iter().filter(|f| f.is_error()).count();
     (errors, findings.len() - errors)
 }

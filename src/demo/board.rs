@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use super::calendar::{self, BELLS, YEAR_END, YEAR_START};
 
 /// What the board needs to know of a class.
-pub struct BoardClass {
+pub(super) struct BoardClass {
     pub id: i64,
     pub grade: u8,
     pub name: String,
@@ -237,7 +237,7 @@ type SchoolNews = (
 );
 
 /// Writes announcements and events; returns how many of each.
-pub fn write(
+pub(super) fn write(
     conn: &Connection,
     classes: &[BoardClass],
     rng: &mut impl Rng,

@@ -3,12 +3,12 @@
 
 use chrono::{Datelike, NaiveDate};
 
-pub const YEAR_NAME: &str = "2026/2027";
-pub const YEAR_START: &str = "2026-09-01";
-pub const YEAR_END: &str = "2027-05-26";
+pub(super) const YEAR_NAME: &str = "2026/2027";
+pub(super) const YEAR_START: &str = "2026-09-01";
+pub(super) const YEAR_END: &str = "2027-05-26";
 
 /// Quarters and their dates. Every weekday between two quarters is a holiday below.
-pub const QUARTERS: [(&str, &str, &str); 4] = [
+pub(super) const QUARTERS: [(&str, &str, &str); 4] = [
     ("1 четверть", "2026-09-01", "2026-10-25"),
     ("2 четверть", "2026-11-05", "2026-12-27"),
     ("3 четверть", "2027-01-11", "2027-03-21"),
@@ -16,7 +16,7 @@ pub const QUARTERS: [(&str, &str, &str); 4] = [
 ];
 
 /// Holidays: name, first and last day, and the one grade it is limited to.
-pub const HOLIDAYS: &[(&str, &str, &str, Option<u8>)] = &[
+pub(super) const HOLIDAYS: &[(&str, &str, &str, Option<u8>)] = &[
     ("Осенние каникулы", "2026-10-26", "2026-11-04", None),
     ("Зимние каникулы", "2026-12-28", "2027-01-10", None),
     (
@@ -39,7 +39,7 @@ pub const HOLIDAYS: &[(&str, &str, &str, Option<u8>)] = &[
 ];
 
 /// The bell schedule: lesson n starts and ends at BELLS[n - 1].
-pub const BELLS: [(&str, &str); 8] = [
+pub(super) const BELLS: [(&str, &str); 8] = [
     ("08:30", "09:15"),
     ("09:25", "10:10"),
     ("10:30", "11:15"),
@@ -51,13 +51,13 @@ pub const BELLS: [(&str, &str); 8] = [
 ];
 
 /// Parses one of the dates above; they are constants, so a typo is a bug.
-pub fn date(s: &str) -> NaiveDate {
+pub(super) fn date(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("a valid date in the demo calendar")
 }
 
 /// One day pupils of a grade come to school.
 #[derive(Debug, Clone)]
-pub struct SchoolDay {
+pub(super) struct SchoolDay {
     pub date: NaiveDate,
     /// `YYYY-MM-DD`, made once for the many rows that carry it.
     pub text: String,
@@ -68,21 +68,21 @@ pub struct SchoolDay {
 }
 
 /// Is `date` a day off for pupils of `grade`?
-pub fn is_holiday(day: NaiveDate, grade: u8) -> bool {
+pub(super) fn is_holiday(day: NaiveDate, grade: u8) -> bool {
     HOLIDAYS.iter().any(|&(_, from, to, only)| {
         only.is_none_or(|g| g == grade) && date(from) <= day && day <= date(to)
     })
 }
 
 /// The quarter (0..4) `date` falls in, if any.
-pub fn quarter_of(day: NaiveDate) -> Option<usize> {
+pub(super) fn quarter_of(day: NaiveDate) -> Option<usize> {
     QUARTERS
         .iter()
         .position(|&(_, from, to)| date(from) <= day && day <= date(to))
 }
 
 /// Every school day of the year for `grade`, in order.
-pub fn school_days(grade: u8) -> Vec<SchoolDay> {
+pub(super) fn school_days(grade: u8) -> Vec<SchoolDay> {
     let mut days = Vec::new();
     let mut d = date(YEAR_START);
     let end = date(YEAR_END);

@@ -5,7 +5,7 @@ use super::topics::quoted;
 
 /// A school subject. The order is the order of the `subjects` table (id = position + 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Subject {
+pub(super) enum Subject {
     Russian,
     Reading,
     Literature,
@@ -33,7 +33,7 @@ pub enum Subject {
 
 use Subject::*;
 
-pub const SUBJECTS: [Subject; 23] = [
+pub(super) const SUBJECTS: [Subject; 23] = [
     Russian,
     Reading,
     Literature,
@@ -60,12 +60,12 @@ pub const SUBJECTS: [Subject; 23] = [
 ];
 
 impl Subject {
-    pub fn id(self) -> i64 {
+    pub(super) fn id(self) -> i64 {
         self as i64 + 1
     }
 
     /// Full name and the short name used in timetables.
-    pub fn names(self) -> (&'static str, &'static str) {
+    pub(super) fn names(self) -> (&'static str, &'static str) {
         match self {
             Russian => ("Русский язык", "Рус. яз."),
             Reading => ("Литературное чтение", "Лит. чтение"),
@@ -94,12 +94,12 @@ impl Subject {
     }
 
     /// Subjects a class is split into two groups for, each with its own teacher.
-    pub fn in_groups(self) -> bool {
+    pub(super) fn in_groups(self) -> bool {
         matches!(self, English | Informatics)
     }
 
     /// Who teaches this subject in `grade`.
-    pub fn specialty(self, grade: u8) -> Specialty {
+    pub(super) fn specialty(self, grade: u8) -> Specialty {
         match self {
             Russian | Reading | Maths | World | Art | Crafts | Orkse if grade <= 4 => {
                 Specialty::Primary
@@ -120,7 +120,7 @@ impl Subject {
     }
 
     /// How homework is usually set in this subject (see `topics::homework`).
-    pub fn homework_style(self) -> HomeworkStyle {
+    pub(super) fn homework_style(self) -> HomeworkStyle {
         match self {
             Russian => HomeworkStyle::Russian,
             Reading | Literature => HomeworkStyle::Literature,
@@ -137,7 +137,7 @@ impl Subject {
     }
 
     /// Kinds of work a "control" lesson of this subject may be, most usual first.
-    pub fn control_work(self) -> &'static [WorkType] {
+    pub(super) fn control_work(self) -> &'static [WorkType] {
         use WorkType::*;
         match self {
             Russian => &[Dictation, Control, Independent],
@@ -155,7 +155,7 @@ impl Subject {
     }
 
     /// Kinds of work an ordinary lesson's marks are for.
-    pub fn everyday_work(self) -> &'static [WorkType] {
+    pub(super) fn everyday_work(self) -> &'static [WorkType] {
         use WorkType::*;
         match self {
             Pe | Music | Art | Crafts => &[Classwork],
@@ -167,7 +167,7 @@ impl Subject {
 /// A teacher's specialty: the subjects one teacher takes for a class. A primary class
 /// teacher teaches their own class almost everything.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Specialty {
+pub(super) enum Specialty {
     Primary,
     RussianLiterature,
     Maths,
@@ -187,7 +187,7 @@ impl Specialty {
     /// The neighbouring specialty whose teachers take this one's lessons when there are
     /// too few of them for a teacher of their own (a small school's chemistry is taught
     /// by the biology teacher, its informatics by the physics teacher).
-    pub fn partner(self) -> Option<Specialty> {
+    pub(super) fn partner(self) -> Option<Specialty> {
         match self {
             Specialty::Chemistry | Specialty::Geography => Some(Specialty::Biology),
             Specialty::Informatics => Some(Specialty::Physics),
@@ -199,7 +199,7 @@ impl Specialty {
 
     /// The share of women among teachers of this specialty (Russian schools are mostly
     /// staffed by women; PE and ОБЗР less so).
-    pub fn female_share(self) -> f64 {
+    pub(super) fn female_share(self) -> f64 {
         match self {
             Specialty::Pe => 0.45,
             Specialty::Physics | Specialty::Informatics => 0.6,
@@ -211,7 +211,7 @@ impl Specialty {
 
 /// Weekly hours of each subject in a grade. A five-day week; the totals stay under the
 /// legal maximum (21 in grade 1, 23 in 2–4, 29–34 in 5–11).
-pub fn weekly_plan(grade: u8) -> &'static [(Subject, u8)] {
+pub(super) fn weekly_plan(grade: u8) -> &'static [(Subject, u8)] {
     match grade {
         1 => &[
             (Russian, 5),
@@ -367,7 +367,7 @@ pub fn weekly_plan(grade: u8) -> &'static [(Subject, u8)] {
 }
 
 /// Most lessons a class of `grade` may have in one day.
-pub fn max_lessons_per_day(grade: u8) -> u8 {
+pub(super) fn max_lessons_per_day(grade: u8) -> u8 {
     match grade {
         1..=4 => 5,
         5 | 6 => 6,
@@ -377,7 +377,7 @@ pub fn max_lessons_per_day(grade: u8) -> u8 {
 
 /// How a homework line is usually worded in a subject.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HomeworkStyle {
+pub(super) enum HomeworkStyle {
     Russian,
     Literature,
     Maths,
@@ -391,7 +391,7 @@ pub enum HomeworkStyle {
 
 /// A kind of graded work (`work_types`); id = position in [`WORK_TYPES`] + 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WorkType {
+pub(super) enum WorkType {
     Classwork,
     Oral,
     Homework,
@@ -404,7 +404,7 @@ pub enum WorkType {
     Credit,
 }
 
-pub const WORK_TYPES: [(WorkType, &str, f64); 10] = [
+pub(super) const WORK_TYPES: [(WorkType, &str, f64); 10] = [
     (WorkType::Classwork, "Работа на уроке", 1.0),
     (WorkType::Oral, "Устный ответ", 1.0),
     (WorkType::Homework, "Домашняя работа", 1.0),
@@ -418,16 +418,16 @@ pub const WORK_TYPES: [(WorkType, &str, f64); 10] = [
 ];
 
 impl WorkType {
-    pub fn id(self) -> i64 {
+    pub(super) fn id(self) -> i64 {
         self as i64 + 1
     }
 
-    pub fn weight(self) -> f64 {
+    pub(super) fn weight(self) -> f64 {
         WORK_TYPES[self as usize].2
     }
 
     /// How the topic of a lesson of this kind reads, around the topic stem.
-    pub fn topic(self, stem: &str) -> String {
+    pub(super) fn topic(self, stem: &str) -> String {
         match self {
             WorkType::Dictation => format!("Контрольный диктант по теме {}", quoted(stem)),
             WorkType::Control => format!("Контрольная работа по теме {}", quoted(stem)),

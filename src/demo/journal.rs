@@ -82,7 +82,7 @@ const MARKS: [&str; 6] = ["0", "1", "2", "3", "4", "5"];
 
 /// Ids and row counts that run on from class to class.
 #[derive(Default)]
-pub struct Counters {
+pub(super) struct Counters {
     pub lessons: i64,
     pub marks: i64,
     pub attendance: usize,
@@ -90,7 +90,7 @@ pub struct Counters {
 
 /// What every class shares: teachers, who can stand in for whom, and the substitutions
 /// made so far (a teacher stands in for one lesson at a time).
-pub struct School<'a> {
+pub(super) struct School<'a> {
     pub teachers: &'a [Teacher],
     pub groups: &'a [Group],
     pub by_subject: BTreeMap<Subject, Vec<usize>>,
@@ -100,7 +100,7 @@ pub struct School<'a> {
 }
 
 /// One class to write.
-pub struct Class<'a> {
+pub(super) struct Class<'a> {
     pub id: i64,
     pub grade: u8,
     pub schedule: &'a ClassSchedule,
@@ -196,7 +196,7 @@ struct Tally {
 
 impl School<'_> {
     /// Writes the year of one class.
-    pub fn write_class(
+    pub(super) fn write_class(
         &mut self,
         conn: &Connection,
         class: &Class,

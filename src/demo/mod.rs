@@ -38,7 +38,7 @@ use timetable::Plan;
 
 /// What to generate.
 #[derive(Debug, Clone)]
-pub struct DemoOptions {
+pub(crate) struct DemoOptions {
     /// Pupils in the whole school.
     pub students: usize,
     pub seed: u64,
@@ -55,7 +55,7 @@ impl Default for DemoOptions {
 
 /// Row counts of what was generated.
 #[derive(Debug, Clone)]
-pub struct DemoSummary {
+pub(crate) struct DemoSummary {
     pub classes: usize,
     pub students: usize,
     pub teachers: usize,
@@ -87,7 +87,7 @@ pub(crate) fn normal(rng: &mut impl Rng, mean: f64, sd: f64) -> f64 {
 /// Fills a freshly created, empty journal (schema already applied with
 /// [`crate::journal::create_schema`] / [`crate::journal::open_for_writing`]) inside ONE
 /// transaction.
-pub fn generate(conn: &mut Connection, opts: &DemoOptions) -> Result<DemoSummary> {
+pub(crate) fn generate(conn: &mut Connection, opts: &DemoOptions) -> Result<DemoSummary> {
     if opts.students == 0 {
         bail!("the demo school needs at least one pupil");
     }
@@ -342,7 +342,7 @@ fn write_classes(
 /// A site in a temporary folder with a demo journal of `students` pupils, codes cheap to
 /// derive (100000 iterations), for unit tests of the steps that need a whole site.
 #[cfg(test)]
-pub fn test_site(students: usize) -> (tempfile::TempDir, crate::config::Site) {
+pub(crate) fn test_site(students: usize) -> (tempfile::TempDir, crate::config::Site) {
     let tmp = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(
         tmp.path().join(crate::config::SITE_FILE),

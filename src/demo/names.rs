@@ -8,13 +8,13 @@ use rand::Rng;
 use rand::seq::IndexedRandom;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Gender {
+pub(super) enum Gender {
     Male,
     Female,
 }
 
 impl Gender {
-    pub fn random(rng: &mut impl Rng) -> Gender {
+    pub(super) fn random(rng: &mut impl Rng) -> Gender {
         if rng.random_bool(0.5) {
             Gender::Male
         } else {
@@ -26,7 +26,7 @@ impl Gender {
 /// Masculine surnames. Most are common -ов/-ев/-ин names; the rest show the other
 /// declension patterns (-ский, -ой, and the invariable -ко, -ук, -ых, -им).
 #[rustfmt::skip]
-pub const SURNAMES: &[&str] = &[
+pub(super) const SURNAMES: &[&str] = &[
     "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
     "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
     "Павлов", "Козлов", "Степанов", "Николаев", "Орлов", "Андреев", "Макаров", "Никитин",
@@ -43,7 +43,7 @@ pub const SURNAMES: &[&str] = &[
 
 /// Boys' names of today's pupils.
 #[rustfmt::skip]
-pub const BOYS: &[&str] = &[
+pub(super) const BOYS: &[&str] = &[
     "Александр", "Артём", "Михаил", "Максим", "Иван", "Даниил", "Дмитрий", "Кирилл",
     "Андрей", "Егор", "Никита", "Илья", "Алексей", "Матвей", "Тимофей", "Роман", "Владимир",
     "Ярослав", "Фёдор", "Георгий", "Константин", "Лев", "Марк", "Арсений", "Степан",
@@ -54,7 +54,7 @@ pub const BOYS: &[&str] = &[
 
 /// Girls' names of today's pupils.
 #[rustfmt::skip]
-pub const GIRLS: &[&str] = &[
+pub(super) const GIRLS: &[&str] = &[
     "София", "Анна", "Мария", "Алиса", "Виктория", "Полина", "Анастасия", "Елизавета",
     "Дарья", "Варвара", "Ксения", "Александра", "Вероника", "Арина", "Екатерина",
     "Василиса", "Милана", "Ульяна", "Ева", "Маргарита", "Валерия", "Кира", "Таисия",
@@ -66,7 +66,7 @@ pub const GIRLS: &[&str] = &[
 /// Men's names of the parents' and teachers' generation; also the fathers' names that
 /// pupils' patronymics are made from.
 #[rustfmt::skip]
-pub const MEN: &[&str] = &[
+pub(super) const MEN: &[&str] = &[
     "Александр", "Алексей", "Андрей", "Антон", "Артём", "Борис", "Вадим", "Валерий",
     "Василий", "Виктор", "Виталий", "Владимир", "Владислав", "Вячеслав", "Геннадий", "Глеб",
     "Григорий", "Денис", "Дмитрий", "Евгений", "Егор", "Иван", "Игорь", "Илья", "Кирилл",
@@ -77,7 +77,7 @@ pub const MEN: &[&str] = &[
 
 /// Women's names of the parents' and teachers' generation.
 #[rustfmt::skip]
-pub const WOMEN: &[&str] = &[
+pub(super) const WOMEN: &[&str] = &[
     "Елена", "Ольга", "Наталья", "Татьяна", "Ирина", "Светлана", "Анна", "Юлия",
     "Екатерина", "Марина", "Мария", "Людмила", "Галина", "Оксана", "Надежда", "Валентина",
     "Анастасия", "Евгения", "Алёна", "Вера", "Любовь", "Лариса", "Жанна", "Инна",
@@ -88,7 +88,7 @@ pub const WOMEN: &[&str] = &[
 
 /// Women's names of the grandparents' generation.
 #[rustfmt::skip]
-pub const GRANDMOTHERS: &[&str] = &[
+pub(super) const GRANDMOTHERS: &[&str] = &[
     "Галина", "Людмила", "Валентина", "Нина", "Тамара", "Татьяна", "Надежда", "Любовь",
     "Лариса", "Ольга", "Елена", "Наталья", "Ирина", "Светлана", "Вера", "Лидия", "Зинаида",
     "Раиса", "Антонина", "Алла",
@@ -97,7 +97,7 @@ pub const GRANDMOTHERS: &[&str] = &[
 /// Names of the grandfathers' generation: the source of adults' patronymics. Includes the
 /// names whose patronymics are irregular (Илья, Никита, Кузьма, Лука, Яков, Пётр, Павел).
 #[rustfmt::skip]
-pub const GRANDFATHERS: &[&str] = &[
+pub(super) const GRANDFATHERS: &[&str] = &[
     "Анатолий", "Виктор", "Владимир", "Николай", "Александр", "Сергей", "Юрий", "Валерий",
     "Михаил", "Геннадий", "Борис", "Евгений", "Василий", "Пётр", "Иван", "Алексей", "Игорь",
     "Леонид", "Вячеслав", "Григорий", "Фёдор", "Аркадий", "Павел", "Олег", "Станислав",
@@ -107,7 +107,7 @@ pub const GRANDFATHERS: &[&str] = &[
 
 /// The surname in the form that fits `gender`: Иванов/Иванова, Высоцкий/Высоцкая,
 /// Толстой/Толстая; Ковальчук, Шевченко and Белых do not change.
-pub fn surname(masculine: &str, gender: Gender) -> String {
+pub(super) fn surname(masculine: &str, gender: Gender) -> String {
     if gender == Gender::Male {
         return masculine.to_string();
     }
@@ -127,7 +127,7 @@ pub fn surname(masculine: &str, gender: Gender) -> String {
 }
 
 /// The patronymic a child of `father` bears: Сергеевич/Сергеевна, Ильич/Ильинична.
-pub fn patronymic(father: &str, gender: Gender) -> String {
+pub(super) fn patronymic(father: &str, gender: Gender) -> String {
     let female = gender == Gender::Female;
     // Names whose patronymic does not follow the rules below.
     let irregular: &[(&str, &str, &str)] = &[
@@ -165,13 +165,13 @@ pub fn patronymic(father: &str, gender: Gender) -> String {
 }
 
 /// A random name from a list.
-pub fn pick(rng: &mut impl Rng, list: &'static [&'static str]) -> &'static str {
+pub(super) fn pick(rng: &mut impl Rng, list: &'static [&'static str]) -> &'static str {
     list.choose(rng).copied().unwrap_or("Иван")
 }
 
 /// Latin spelling of a Russian word, for e-mail addresses (Иванова → ivanova): the table
 /// of [`crate::text::latin`] with `х` → `kh` and `щ` → `shch`, other characters dropped.
-pub fn translit(s: &str) -> String {
+pub(super) fn translit(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
         match (c, crate::text::latin(c)) {
@@ -186,7 +186,7 @@ pub fn translit(s: &str) -> String {
 }
 
 /// A sort key that puts Ё next to Е, as a Russian class list is ordered.
-pub fn collation_key(s: &str) -> String {
+pub(super) fn collation_key(s: &str) -> String {
     s.chars()
         .map(|c| match c {
             'ё' => 'е',

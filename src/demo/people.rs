@@ -29,7 +29,7 @@ const SIBLING_CHANCE: f64 = 0.042;
 const EXEMPT_CHANCE: f64 = 0.4;
 
 #[derive(Debug, Clone)]
-pub struct ClassPlan {
+pub(super) struct ClassPlan {
     pub grade: u8,
     pub letter: String,
     pub name: String,
@@ -38,7 +38,7 @@ pub struct ClassPlan {
 
 /// Splits `students` pupils over grades and classes. The total is exact; a grade without
 /// pupils has no class.
-pub fn plan_classes(students: usize) -> Vec<ClassPlan> {
+pub(super) fn plan_classes(students: usize) -> Vec<ClassPlan> {
     // Largest-remainder apportionment over the grades, in integers so it is exact.
     let total: usize = GRADE_WEIGHTS.iter().sum();
     let mut per_grade: Vec<usize> = GRADE_WEIGHTS.iter().map(|w| students * w / total).collect();
@@ -73,7 +73,7 @@ pub fn plan_classes(students: usize) -> Vec<ClassPlan> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Person {
+pub(super) struct Person {
     pub last: String,
     pub first: String,
     pub middle: String,
@@ -81,7 +81,7 @@ pub struct Person {
 
 impl Person {
     /// "Иванова М. П.": how teachers sign announcements.
-    pub fn short(&self) -> String {
+    pub(super) fn short(&self) -> String {
         let initial = |s: &str| {
             s.chars()
                 .next()
@@ -106,7 +106,7 @@ impl Person {
 }
 
 #[derive(Debug, Clone)]
-pub struct Pupil {
+pub(super) struct Pupil {
     pub class: usize,
     pub person: Person,
     pub family: usize,
@@ -117,7 +117,7 @@ pub struct Pupil {
 }
 
 #[derive(Debug, Clone)]
-pub struct Guardian {
+pub(super) struct Guardian {
     pub person: Person,
     pub contact: String,
 }
@@ -125,14 +125,14 @@ pub struct Guardian {
 /// A family: the surname and father's name its children share, and its guardians
 /// (index into `People::guardians`, relation).
 #[derive(Debug, Clone)]
-pub struct Family {
+pub(super) struct Family {
     surname: &'static str,
     father: &'static str,
     pub guardians: Vec<(usize, &'static str)>,
 }
 
 #[derive(Debug, Clone, Default)]
-pub struct People {
+pub(super) struct People {
     /// Pupils class by class, alphabetically within a class; pupil i gets id i + 1.
     pub pupils: Vec<Pupil>,
     /// `pupils[class_start[c]..class_start[c + 1]]` are the pupils of class c.
@@ -142,7 +142,7 @@ pub struct People {
 }
 
 /// Seats every pupil of every class, with their families.
-pub fn populate(classes: &[ClassPlan], rng: &mut impl Rng) -> People {
+pub(super) fn populate(classes: &[ClassPlan], rng: &mut impl Rng) -> People {
     let mut people = People::default();
     // One family sends twins to the same class.
     let twin_class = {
@@ -309,7 +309,7 @@ fn masked_phone(rng: &mut impl Rng) -> String {
 }
 
 /// A teacher's name, different from every name in `taken`.
-pub fn teacher(gender: Gender, taken: &mut BTreeSet<Person>, rng: &mut impl Rng) -> Person {
+pub(super) fn teacher(gender: Gender, taken: &mut BTreeSet<Person>, rng: &mut impl Rng) -> Person {
     loop {
         let first = match gender {
             Gender::Male => pick(rng, names::MEN),
@@ -327,7 +327,7 @@ pub fn teacher(gender: Gender, taken: &mut BTreeSet<Person>, rng: &mut impl Rng)
 }
 
 /// How to reach a teacher: their room, or a school e-mail made from their name.
-pub fn teacher_contact(
+pub(super) fn teacher_contact(
     person: &Person,
     room: &str,
     emails: &mut BTreeSet<String>,

@@ -26,7 +26,7 @@ const SMALL_LOAD: usize = 12;
 const LESSONS_PER_DAY: usize = 8;
 
 #[derive(Debug, Clone)]
-pub struct Teacher {
+pub(super) struct Teacher {
     pub specialty: Specialty,
     pub room: String,
     /// Bit `weekday * 8 + number - 1` is set when the teacher has a lesson then.
@@ -34,12 +34,12 @@ pub struct Teacher {
 }
 
 impl Teacher {
-    pub fn is_free(&self, weekday: usize, number: u8) -> bool {
+    pub(super) fn is_free(&self, weekday: usize, number: u8) -> bool {
         self.busy & slot_bit(weekday, number) == 0
     }
 
     #[cfg(test)]
-    pub fn lessons_per_week(&self) -> u32 {
+    pub(super) fn lessons_per_week(&self) -> u32 {
         self.busy.count_ones()
     }
 }
@@ -50,7 +50,7 @@ fn slot_bit(weekday: usize, number: u8) -> u64 {
 
 /// Who teaches one line of a class's plan: the whole class (`group` None) or a group.
 #[derive(Debug, Clone)]
-pub struct Stream {
+pub(super) struct Stream {
     pub teacher: usize,
     /// Index into [`Plan::groups`].
     pub group: Option<usize>,
@@ -59,7 +59,7 @@ pub struct Stream {
 /// A subject of a class's plan, its weekly hours, and its one or two streams (two when
 /// the class is split into groups that meet at the same time).
 #[derive(Debug, Clone)]
-pub struct Line {
+pub(super) struct Line {
     pub subject: Subject,
     pub hours: u8,
     pub streams: Vec<Stream>,
@@ -67,14 +67,14 @@ pub struct Line {
 
 /// One cell of a class's week: weekday 0..5 (Monday first), lesson number 1..=8.
 #[derive(Debug, Clone, Copy)]
-pub struct Slot {
+pub(super) struct Slot {
     pub weekday: usize,
     pub number: u8,
     pub line: usize,
 }
 
 #[derive(Debug, Clone)]
-pub struct Group {
+pub(super) struct Group {
     pub class: usize,
     pub subject: Subject,
     /// 1 or 2: the first or second half of the class list.
@@ -84,7 +84,7 @@ pub struct Group {
 impl Group {
     /// The pupils of this group, as positions in the alphabetical class list: the first
     /// half (the larger one when the class is odd) and the second.
-    pub fn members(&self, class_size: usize) -> std::ops::Range<usize> {
+    pub(super) fn members(&self, class_size: usize) -> std::ops::Range<usize> {
         let half = class_size.div_ceil(2);
         if self.number == 1 {
             0..half
@@ -95,7 +95,7 @@ impl Group {
 }
 
 #[derive(Debug, Clone)]
-pub struct ClassSchedule {
+pub(super) struct ClassSchedule {
     pub lines: Vec<Line>,
     /// The week, by weekday and lesson number.
     pub slots: Vec<Slot>,
@@ -103,7 +103,7 @@ pub struct ClassSchedule {
 }
 
 #[derive(Debug, Clone)]
-pub struct Plan {
+pub(super) struct Plan {
     pub teachers: Vec<Teacher>,
     pub groups: Vec<Group>,
     pub classes: Vec<ClassSchedule>,
@@ -111,7 +111,7 @@ pub struct Plan {
 
 impl Plan {
     /// Teachers of each subject, in id order: who may stand in for a colleague.
-    pub fn teachers_by_subject(&self) -> BTreeMap<Subject, Vec<usize>> {
+    pub(super) fn teachers_by_subject(&self) -> BTreeMap<Subject, Vec<usize>> {
         let mut map: BTreeMap<Subject, Vec<usize>> = BTreeMap::new();
         for class in &self.classes {
             for line in &class.lines {
@@ -162,7 +162,7 @@ fn hire(teachers: &mut Vec<Teacher>, rooms: &mut Rooms, specialty: Specialty) ->
 }
 
 /// Staffs and timetables every class.
-pub fn plan(classes: &[ClassPlan], rng: &mut impl Rng) -> Plan {
+pub(super) fn plan(classes: &[ClassPlan], rng: &mut impl Rng) -> Plan {
     let mut rooms = Rooms::default();
     let mut teachers = Vec::new();
 

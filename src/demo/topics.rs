@@ -487,7 +487,7 @@ const TOPICS: &[(Subject, u8, u8, Walk, &[&str])] = &[
 ];
 
 /// The topic stems a class of `grade` walks through in `subject` over the year.
-pub fn stems(subject: Subject, grade: u8) -> &'static [&'static str] {
+pub(super) fn stems(subject: Subject, grade: u8) -> &'static [&'static str] {
     let Some(&(_, first, last, walk, list)) = TOPICS
         .iter()
         .find(|(s, from, to, _, _)| *s == subject && (*from..=*to).contains(&grade))
@@ -505,7 +505,7 @@ pub fn stems(subject: Subject, grade: u8) -> &'static [&'static str] {
 }
 
 /// How a repeated lesson on the same stem is titled: the stem, then e.g. «…. Закрепление».
-pub fn follow_up(style: HomeworkStyle, n: usize) -> Option<&'static str> {
+pub(super) fn follow_up(style: HomeworkStyle, n: usize) -> Option<&'static str> {
     let list: &[&str] = match style {
         HomeworkStyle::Maths | HomeworkStyle::Science => {
             &["Решение задач", "Закрепление", "Практикум"]
@@ -528,20 +528,20 @@ pub fn follow_up(style: HomeworkStyle, n: usize) -> Option<&'static str> {
 }
 
 /// `s` in Russian quotation marks; quotes inside become „…“ (С. Есенин. „Берёза“).
-pub fn quoted(s: &str) -> String {
+pub(super) fn quoted(s: &str) -> String {
     format!("«{}»", s.replace('«', "„").replace('»', "“"))
 }
 
 /// A homework line. `long`: work for more than one lesson (a poem to learn, an essay),
 /// due a week or so later rather than at the next lesson.
-pub struct Homework {
+pub(super) struct Homework {
     pub text: String,
     pub long: bool,
 }
 
 /// Homework set at a lesson: `progress` 0..1 is how far through the year the class is,
 /// which is how far through its textbook of `paragraphs` paragraphs.
-pub fn homework(
+pub(super) fn homework(
     subject: Subject,
     grade: u8,
     stem: &str,
@@ -662,7 +662,7 @@ pub fn homework(
 }
 
 /// Teachers' comments on a mark, by the mark.
-pub fn comment(value: &str, rng: &mut impl Rng) -> &'static str {
+pub(super) fn comment(value: &str, rng: &mut impl Rng) -> &'static str {
     let list: &[&str] = match value {
         "5" => &[
             "Молодец!",

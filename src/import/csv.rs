@@ -24,7 +24,7 @@ use crate::journal::{parse_date, parse_datetime, parse_time};
 
 /// The tables a folder may hold, in the order they are imported (parents before the rows
 /// that refer to them). `external_ids` is left to importers that track their sources.
-pub const TABLES: [&str; 22] = [
+pub(crate) const TABLES: [&str; 22] = [
     "school",
     "academic_years",
     "periods",
@@ -65,18 +65,11 @@ const ENUMS: [(&str, &str, &[&str]); 3] = [
 
 /// What an import wrote: rows per table, in import order, and the files read.
 #[derive(Debug, Default)]
-pub struct ImportSummary {
+pub(crate) struct ImportSummary {
     /// `(table, rows)` for every file imported, in import order.
     pub rows: Vec<(String, usize)>,
     /// The names of the files imported (`students.csv`), in import order.
     pub files: Vec<String>,
-}
-
-impl ImportSummary {
-    /// Rows written over all tables.
-    pub fn total_rows(&self) -> usize {
-        self.rows.iter().map(|(_, n)| n).sum()
-    }
 }
 
 impl fmt::Display for ImportSummary {
@@ -94,17 +87,17 @@ impl fmt::Display for ImportSummary {
 ///
 /// Errors name the file, line, column and value (`students.csv line 14, column class_id:
 /// '7x' is not a whole number`); callers add what was being imported.
-pub fn import_dir(journal_path: &Path, dir: &Path) -> Result<ImportSummary> {
+pub(crate) fn import_dir(journal_path: &Path, dir: &Path) -> Result<ImportSummary> {
     super::run(journal_path, CsvImport::open(dir)?)
 }
 
 /// A folder of CSV files, one per journal table, checked by name before anything is written.
-pub struct CsvImport {
+pub(crate) struct CsvImport {
     files: Vec<(&'static str, PathBuf)>,
 }
 
 impl CsvImport {
-    pub fn open(dir: &Path) -> Result<CsvImport> {
+    pub(crate) fn open(dir: &Path) -> Result<CsvImport> {
         Ok(CsvImport {
             files: table_files(dir)?,
         })
@@ -810,7 +803,10 @@ mod tests {
         let summary = import_dir(&journal, &dir).unwrap();
         assert_eq!(summary.files.len(), 9);
         assert_eq!(summary.rows[0], ("school".to_string(), 1));
-        assert_eq!(summary.total_rows(), 1 + 1 + 2 + 2 + 2 + 3 + 2 + 2 + 3);
+        assert_eq!(
+            summary.rows.iter().map(|(_, n)| n).sum::<usize>(),
+            1 + 1 + 2 + 2 + 2 + 3 + 2 + 2 + 3
+        );
         let shown = summary.to_string();
         assert!(
             shown.starts_with("school: 1 row\nacademic_years: 1 row\n"),

@@ -1,7 +1,7 @@
 //! Importers that write the journal.
 
-pub mod csv;
-pub mod oneroster;
+pub(crate) mod csv;
+pub(crate) mod oneroster;
 
 use std::fs;
 use std::io;
@@ -16,7 +16,7 @@ use crate::journal::open_for_writing;
 /// then [`Importer::write`] writes the journal inside one transaction, and the summary it
 /// returns is shown to the user. A new format is a module implementing this trait and a
 /// `diary import` subcommand.
-pub trait Importer {
+pub(crate) trait Importer {
     type Summary: std::fmt::Display;
     /// Writes what was read into the journal (inside the transaction of [`run`]).
     fn write(self, conn: &mut Connection) -> Result<Self::Summary>;
@@ -24,7 +24,7 @@ pub trait Importer {
 
 /// Runs an importer against the journal at `journal_path` (created if absent), all or
 /// nothing.
-pub fn run<I: Importer>(journal_path: &Path, importer: I) -> Result<I::Summary> {
+pub(crate) fn run<I: Importer>(journal_path: &Path, importer: I) -> Result<I::Summary> {
     write_journal(journal_path, |conn| importer.write(conn))
 }
 

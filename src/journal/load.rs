@@ -246,14 +246,9 @@ const ALL: [&TableSpec; 22] = [
     &EVENTS,
 ];
 
-/// The tables and columns a journal must have: `(table, columns)`.
-pub fn required_schema() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
-    ALL.iter().map(|t| (t.name, t.columns))
-}
-
 /// Opens a journal read-only and checks its schema version and tables. The build never
 /// writes the journal: SQLite itself refuses any write through this connection.
-pub fn open_read_only(path: &Path) -> Result<Connection> {
+pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
     if !path.is_file() {
         bail!(
             "journal {} not found (set `journal` in site.toml, run `diary demo` for the demo \
@@ -459,7 +454,7 @@ impl Cells<'_, '_> {
 }
 
 /// Parses a strict ISO date `YYYY-MM-DD`.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     if s.len() != 10 {
         return None;
     }
@@ -468,7 +463,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// Parses `YYYY-MM-DD HH:MM[:SS]` (a `T` may separate date and time) or a bare date
 /// (midnight).
-pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
+pub(crate) fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
     if let Some(d) = parse_date(s) {
         return d.and_hms_opt(0, 0, 0);
     }
@@ -478,7 +473,7 @@ pub fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// Parses `HH:MM` or `HH:MM:SS`.
-pub fn parse_time(s: &str) -> Option<NaiveTime> {
+pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
     NaiveTime::parse_from_str(s, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
         .ok()
@@ -568,7 +563,7 @@ fn load_external_ids(conn: &Connection) -> Result<Vec<ExternalId>> {
 impl Journal {
     /// Loads every table. Rows with values that do not fit their columns are left out and
     /// reported as findings; a missing table or an unreadable database is an error.
-    pub fn load(conn: &Connection) -> Result<(Journal, Vec<Finding>)> {
+    pub(crate) fn load(conn: &Connection) -> Result<(Journal, Vec<Finding>)> {
         let mut f = Vec::new();
         let mut j = Journal {
             school: load_school(conn, &mut f)?,

@@ -8,8 +8,8 @@
 mod load;
 mod model;
 
-pub use load::{open_read_only, parse_date, parse_datetime, parse_time, required_schema};
-pub use model::*;
+pub(crate) use load::{open_read_only, parse_date, parse_datetime, parse_time};
+pub(crate) use model::*;
 
 use std::path::Path;
 
@@ -17,14 +17,14 @@ use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 
 /// The schema version this build of `diary` reads and writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 1;
 
 /// The schema, as shipped in `data/schema.sql`.
-pub const SCHEMA_SQL: &str = include_str!("../../data/schema.sql");
+pub(crate) const SCHEMA_SQL: &str = include_str!("../../data/schema.sql");
 
 /// Opens a journal for writing, creating it with the current schema if the file does not
 /// exist. An existing file must carry the current schema version.
-pub fn open_for_writing(path: &Path) -> Result<Connection> {
+pub(crate) fn open_for_writing(path: &Path) -> Result<Connection> {
     let existed = path.exists();
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
@@ -58,13 +58,13 @@ fn is_empty(conn: &Connection) -> Result<bool> {
 }
 
 /// Creates every table of the schema in an empty database.
-pub fn create_schema(conn: &Connection) -> Result<()> {
+pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA_SQL)
         .context("cannot create the journal schema")
 }
 
 /// Rows grouped by a key (marks by pupil, …), each group in the rows' order.
-pub fn group_by<T, K: std::hash::Hash + Eq>(
+pub(crate) fn group_by<T, K: std::hash::Hash + Eq>(
     rows: &[T],
     key: impl Fn(&T) -> K,
 ) -> std::collections::HashMap<K, Vec<&T>> {

@@ -2,10 +2,10 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-pub type Id = i64;
+pub(crate) type Id = i64;
 
 #[derive(Debug, Clone, Default)]
-pub struct School {
+pub(crate) struct School {
     pub id: Id,
     pub name: String,
     pub short_name: String,
@@ -15,7 +15,7 @@ pub struct School {
 }
 
 #[derive(Debug, Clone)]
-pub struct AcademicYear {
+pub(crate) struct AcademicYear {
     pub id: Id,
     pub name: String,
     pub starts_on: NaiveDate,
@@ -23,7 +23,7 @@ pub struct AcademicYear {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PeriodKind {
+pub(crate) enum PeriodKind {
     Quarter,
     Trimester,
     Half,
@@ -31,7 +31,7 @@ pub enum PeriodKind {
 }
 
 impl PeriodKind {
-    pub fn parse(s: &str) -> Option<PeriodKind> {
+    pub(crate) fn parse(s: &str) -> Option<PeriodKind> {
         Some(match s {
             "quarter" => PeriodKind::Quarter,
             "trimester" => PeriodKind::Trimester,
@@ -41,7 +41,7 @@ impl PeriodKind {
         })
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             PeriodKind::Quarter => "quarter",
             PeriodKind::Trimester => "trimester",
@@ -52,7 +52,7 @@ impl PeriodKind {
 }
 
 #[derive(Debug, Clone)]
-pub struct Period {
+pub(crate) struct Period {
     pub id: Id,
     pub year_id: Id,
     pub kind: PeriodKind,
@@ -63,13 +63,13 @@ pub struct Period {
 }
 
 impl Period {
-    pub fn contains(&self, date: NaiveDate) -> bool {
+    pub(crate) fn contains(&self, date: NaiveDate) -> bool {
         self.starts_on <= date && date <= self.ends_on
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Holiday {
+pub(crate) struct Holiday {
     pub id: Id,
     pub year_id: Id,
     pub name: String,
@@ -81,13 +81,13 @@ pub struct Holiday {
 
 impl Holiday {
     /// Whether pupils of `grade` are off on `date`.
-    pub fn covers(&self, date: NaiveDate, grade: i64) -> bool {
+    pub(crate) fn covers(&self, date: NaiveDate, grade: i64) -> bool {
         self.starts_on <= date && date <= self.ends_on && self.grade.is_none_or(|g| g == grade)
     }
 }
 
 #[derive(Debug, Clone)]
-pub struct Teacher {
+pub(crate) struct Teacher {
     pub id: Id,
     pub last_name: String,
     pub first_name: String,
@@ -97,7 +97,7 @@ pub struct Teacher {
 
 impl Teacher {
     /// "Иванова Мария Петровна".
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         full_name(
             &self.last_name,
             &self.first_name,
@@ -106,7 +106,7 @@ impl Teacher {
     }
 
     /// "Иванова М. П." — how a teacher is named on boards.
-    pub fn short_name(&self) -> String {
+    pub(crate) fn short_name(&self) -> String {
         let mut s = self.last_name.clone();
         for part in [Some(self.first_name.as_str()), self.middle_name.as_deref()]
             .into_iter()
@@ -122,7 +122,7 @@ impl Teacher {
     }
 }
 
-pub fn full_name(last: &str, first: &str, middle: Option<&str>) -> String {
+pub(crate) fn full_name(last: &str, first: &str, middle: Option<&str>) -> String {
     let mut s = format!("{last} {first}");
     if let Some(m) = middle.filter(|m| !m.is_empty()) {
         s.push(' ');
@@ -132,7 +132,7 @@ pub fn full_name(last: &str, first: &str, middle: Option<&str>) -> String {
 }
 
 #[derive(Debug, Clone)]
-pub struct Class {
+pub(crate) struct Class {
     pub id: Id,
     pub year_id: Id,
     pub grade: i64,
@@ -142,7 +142,7 @@ pub struct Class {
 }
 
 #[derive(Debug, Clone)]
-pub struct Student {
+pub(crate) struct Student {
     pub id: Id,
     pub class_id: Id,
     pub last_name: String,
@@ -151,7 +151,7 @@ pub struct Student {
 }
 
 impl Student {
-    pub fn full_name(&self) -> String {
+    pub(crate) fn full_name(&self) -> String {
         full_name(
             &self.last_name,
             &self.first_name,
@@ -161,30 +161,34 @@ impl Student {
 }
 
 #[derive(Debug, Clone)]
-pub struct Guardian {
+pub(crate) struct Guardian {
     pub id: Id,
     pub last_name: String,
     pub first_name: String,
     pub middle_name: Option<String>,
+    /// Loaded with the row; no page or printout shows it yet.
+    #[allow(dead_code)]
     pub contact: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct StudentGuardian {
+pub(crate) struct StudentGuardian {
     pub student_id: Id,
     pub guardian_id: Id,
+    /// Loaded with the row; no page or printout shows it yet.
+    #[allow(dead_code)]
     pub relation: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct Subject {
+pub(crate) struct Subject {
     pub id: Id,
     pub name: String,
     pub short_name: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct Group {
+pub(crate) struct Group {
     pub id: Id,
     pub class_id: Id,
     pub subject_id: Id,
@@ -192,20 +196,20 @@ pub struct Group {
 }
 
 #[derive(Debug, Clone)]
-pub struct GroupStudent {
+pub(crate) struct GroupStudent {
     pub group_id: Id,
     pub student_id: Id,
 }
 
 #[derive(Debug, Clone)]
-pub struct Bell {
+pub(crate) struct Bell {
     pub number: i64,
     pub starts_at: String,
     pub ends_at: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct TimetableEntry {
+pub(crate) struct TimetableEntry {
     pub id: Id,
     pub class_id: Id,
     pub group_id: Option<Id>,
@@ -219,7 +223,7 @@ pub struct TimetableEntry {
 }
 
 #[derive(Debug, Clone)]
-pub struct Lesson {
+pub(crate) struct Lesson {
     pub id: Id,
     pub class_id: Id,
     pub group_id: Option<Id>,
@@ -236,21 +240,21 @@ pub struct Lesson {
 }
 
 #[derive(Debug, Clone)]
-pub struct HomeworkLink {
+pub(crate) struct HomeworkLink {
     pub lesson_id: Id,
     pub url: String,
     pub title: Option<String>,
 }
 
 #[derive(Debug, Clone)]
-pub struct WorkType {
+pub(crate) struct WorkType {
     pub id: Id,
     pub name: String,
     pub weight: f64,
 }
 
 #[derive(Debug, Clone)]
-pub struct Mark {
+pub(crate) struct Mark {
     pub id: Id,
     pub student_id: Id,
     pub lesson_id: Id,
@@ -262,7 +266,7 @@ pub struct Mark {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AttendanceStatus {
+pub(crate) enum AttendanceStatus {
     /// Absent, reason not (yet) known.
     Absent,
     Ill,
@@ -272,7 +276,7 @@ pub enum AttendanceStatus {
 }
 
 impl AttendanceStatus {
-    pub const ALL: [AttendanceStatus; 5] = [
+    pub(crate) const ALL: [AttendanceStatus; 5] = [
         AttendanceStatus::Absent,
         AttendanceStatus::Ill,
         AttendanceStatus::Excused,
@@ -280,11 +284,11 @@ impl AttendanceStatus {
         AttendanceStatus::Late,
     ];
 
-    pub fn parse(s: &str) -> Option<AttendanceStatus> {
+    pub(crate) fn parse(s: &str) -> Option<AttendanceStatus> {
         Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             AttendanceStatus::Absent => "absent",
             AttendanceStatus::Ill => "ill",
@@ -296,7 +300,7 @@ impl AttendanceStatus {
 }
 
 #[derive(Debug, Clone)]
-pub struct Attendance {
+pub(crate) struct Attendance {
     pub student_id: Id,
     pub lesson_id: Id,
     pub status: AttendanceStatus,
@@ -304,23 +308,25 @@ pub struct Attendance {
 }
 
 #[derive(Debug, Clone)]
-pub struct PeriodMark {
+pub(crate) struct PeriodMark {
     pub student_id: Id,
     pub subject_id: Id,
     pub period_id: Id,
     pub value: String,
+    /// Loaded with the row; no page or printout shows it yet.
+    #[allow(dead_code)]
     pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Audience {
+pub(crate) enum Audience {
     School,
     Grade(i64),
     Class(Id),
 }
 
 #[derive(Debug, Clone)]
-pub struct Announcement {
+pub(crate) struct Announcement {
     pub id: Id,
     pub audience: Audience,
     pub title: String,
@@ -332,7 +338,7 @@ pub struct Announcement {
 }
 
 #[derive(Debug, Clone)]
-pub struct Event {
+pub(crate) struct Event {
     pub id: Id,
     pub class_id: Option<Id>,
     pub title: String,
@@ -344,7 +350,7 @@ pub struct Event {
 
 /// The whole journal in memory, each table sorted by its key.
 #[derive(Debug, Clone, Default)]
-pub struct Journal {
+pub(crate) struct Journal {
     pub school: School,
     pub years: Vec<AcademicYear>,
     pub periods: Vec<Period>,
@@ -374,7 +380,7 @@ pub struct Journal {
 
 /// One `external_ids` row: the id another system (an importer's source) gives a journal row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ExternalId {
+pub(crate) struct ExternalId {
     pub kind: String,
     pub local_id: Id,
     pub source: String,
@@ -387,27 +393,27 @@ fn by_id<T>(rows: &[T], id: Id, key: impl Fn(&T) -> Id) -> Option<&T> {
 }
 
 impl Journal {
-    pub fn year(&self, id: Id) -> Option<&AcademicYear> {
+    pub(crate) fn year(&self, id: Id) -> Option<&AcademicYear> {
         by_id(&self.years, id, |r| r.id)
     }
-    pub fn period(&self, id: Id) -> Option<&Period> {
+    pub(crate) fn period(&self, id: Id) -> Option<&Period> {
         by_id(&self.periods, id, |r| r.id)
     }
-    pub fn teacher(&self, id: Id) -> Option<&Teacher> {
+    pub(crate) fn teacher(&self, id: Id) -> Option<&Teacher> {
         by_id(&self.teachers, id, |r| r.id)
     }
-    pub fn class(&self, id: Id) -> Option<&Class> {
+    pub(crate) fn class(&self, id: Id) -> Option<&Class> {
         by_id(&self.classes, id, |r| r.id)
     }
-    pub fn student(&self, id: Id) -> Option<&Student> {
+    pub(crate) fn student(&self, id: Id) -> Option<&Student> {
         by_id(&self.students, id, |r| r.id)
     }
-    pub fn guardian(&self, id: Id) -> Option<&Guardian> {
+    pub(crate) fn guardian(&self, id: Id) -> Option<&Guardian> {
         by_id(&self.guardians, id, |r| r.id)
     }
 
     /// The guardians listed for a pupil (that exist), by id.
-    pub fn guardians_of(&self, student: Id) -> Vec<Id> {
+    pub(crate) fn guardians_of(&self, student: Id) -> Vec<Id> {
         self.linked(
             |sg| (sg.student_id == student).then_some(sg.guardian_id),
             |g| self.guardian(g).is_some(),
@@ -415,7 +421,7 @@ impl Journal {
     }
 
     /// The pupils a guardian is listed for (that exist), by id.
-    pub fn children_of(&self, guardian: Id) -> Vec<Id> {
+    pub(crate) fn children_of(&self, guardian: Id) -> Vec<Id> {
         self.linked(
             |sg| (sg.guardian_id == guardian).then_some(sg.student_id),
             |s| self.student(s).is_some(),
@@ -441,7 +447,7 @@ impl Journal {
 
     /// The id another system gives a pupil (`kind` = `students`) or guardian
     /// (`guardians`): the first by source name when several systems name the row.
-    pub fn external_id(&self, kind: &str, local_id: Id) -> Option<&ExternalId> {
+    pub(crate) fn external_id(&self, kind: &str, local_id: Id) -> Option<&ExternalId> {
         let i = self
             .external_ids
             .partition_point(|e| (e.kind.as_str(), e.local_id) < (kind, local_id));
@@ -449,25 +455,25 @@ impl Journal {
             .get(i)
             .filter(|e| e.kind == kind && e.local_id == local_id)
     }
-    pub fn subject(&self, id: Id) -> Option<&Subject> {
+    pub(crate) fn subject(&self, id: Id) -> Option<&Subject> {
         by_id(&self.subjects, id, |r| r.id)
     }
-    pub fn group(&self, id: Id) -> Option<&Group> {
+    pub(crate) fn group(&self, id: Id) -> Option<&Group> {
         by_id(&self.groups, id, |r| r.id)
     }
-    pub fn lesson(&self, id: Id) -> Option<&Lesson> {
+    pub(crate) fn lesson(&self, id: Id) -> Option<&Lesson> {
         by_id(&self.lessons, id, |r| r.id)
     }
-    pub fn work_type(&self, id: Id) -> Option<&WorkType> {
+    pub(crate) fn work_type(&self, id: Id) -> Option<&WorkType> {
         by_id(&self.work_types, id, |r| r.id)
     }
-    pub fn bell(&self, number: i64) -> Option<&Bell> {
+    pub(crate) fn bell(&self, number: i64) -> Option<&Bell> {
         by_id(&self.bells, number, |r| r.number)
     }
 
     /// The academic year that contains `date`, else the latest one that starts before it,
     /// else the first.
-    pub fn year_for(&self, date: NaiveDate) -> Option<&AcademicYear> {
+    pub(crate) fn year_for(&self, date: NaiveDate) -> Option<&AcademicYear> {
         self.years
             .iter()
             .find(|y| y.starts_on <= date && date <= y.ends_on)
@@ -476,7 +482,7 @@ impl Journal {
     }
 
     /// Classes of an academic year, by grade then letter.
-    pub fn classes_of_year(&self, year_id: Id) -> Vec<&Class> {
+    pub(crate) fn classes_of_year(&self, year_id: Id) -> Vec<&Class> {
         let mut classes: Vec<&Class> = self
             .classes
             .iter()
@@ -484,10 +490,5 @@ impl Journal {
             .collect();
         classes.sort_by(|a, b| (a.grade, &a.letter, a.id).cmp(&(b.grade, &b.letter, b.id)));
         classes
-    }
-
-    /// Whether pupils of `grade` are off on `date` (a holiday of the class's year).
-    pub fn is_holiday(&self, date: NaiveDate, grade: i64) -> bool {
-        self.holidays.iter().any(|h| h.covers(date, grade))
     }
 }

@@ -20,7 +20,7 @@ use crate::render::{Renderer, Theme};
 use crate::text::slug;
 
 #[derive(clap::Subcommand)]
-pub enum PrintCommand {
+pub(crate) enum PrintCommand {
     /// One A4 sheet per pupil for a week: lessons and topics, homework, marks, absences,
     /// teachers' remarks, next week's events, the class teacher, the parent's signature.
     Weekly {
@@ -78,14 +78,14 @@ pub enum PrintCommand {
 }
 
 #[derive(clap::Args)]
-pub struct ClassArg {
+pub(crate) struct ClassArg {
     /// The class (5Б or 5b), or `all` for every class of the year.
     #[arg(long)]
     class: String,
 }
 
 #[derive(clap::Args)]
-pub struct Options {
+pub(crate) struct Options {
     /// Also write a PDF next to each HTML file, through headless Chromium (`chromium` on
     /// PATH, `chromium = "…"` in site.toml, or DIARY_CHROMIUM=/path/to/chromium).
     #[arg(long)]
@@ -103,7 +103,7 @@ struct Printout {
 }
 
 /// Runs `diary print …` for the site in `root`.
-pub fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
+pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let site = Site::load(root)?;
     check_private(&site)?;

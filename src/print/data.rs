@@ -17,7 +17,7 @@ use crate::journal::{
 };
 
 /// The journal with the indexes every printout needs, built once per command.
-pub struct Index<'a> {
+pub(super) struct Index<'a> {
     pub j: &'a Journal,
     pub config: &'a Config,
     pub strings: &'a Strings,
@@ -32,7 +32,7 @@ pub struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    pub fn new(j: &'a Journal, config: &'a Config, strings: &'a Strings) -> Index<'a> {
+    pub(super) fn new(j: &'a Journal, config: &'a Config, strings: &'a Strings) -> Index<'a> {
         let group_name = |l: &Lesson| l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str());
         let mut lessons: HashMap<Id, Vec<&Lesson>> = HashMap::new();
         for l in &j.lessons {
@@ -77,12 +77,12 @@ impl<'a> Index<'a> {
     }
 
     /// The pupils of a class, by surname, name, patronymic, id: one sheet each (twins too).
-    pub fn pupils(&self, class: Id) -> &[&'a Student] {
+    pub(super) fn pupils(&self, class: Id) -> &[&'a Student] {
         self.pupils.get(&class).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Lessons of a class within `from..=to`.
-    pub fn lessons(&self, class: Id, from: NaiveDate, to: NaiveDate) -> &[&'a Lesson] {
+    pub(super) fn lessons(&self, class: Id, from: NaiveDate, to: NaiveDate) -> &[&'a Lesson] {
         let all = self.lessons.get(&class).map(Vec::as_slice).unwrap_or(&[]);
         let start = all.partition_point(|l| l.date < from);
         let end = all.partition_point(|l| l.date <= to);
@@ -90,17 +90,17 @@ impl<'a> Index<'a> {
     }
 
     /// Whether a pupil is taught a lesson: a whole-class lesson, or one of the pupil's group.
-    pub fn attends(&self, student: Id, lesson: &Lesson) -> bool {
+    pub(super) fn attends(&self, student: Id, lesson: &Lesson) -> bool {
         lesson
             .group_id
             .is_none_or(|g| self.groups.get(&student).is_some_and(|gs| gs.contains(&g)))
     }
 
-    pub fn marks_of(&self, student: Id) -> &[&'a Mark] {
+    pub(super) fn marks_of(&self, student: Id) -> &[&'a Mark] {
         self.marks.get(&student).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    pub fn attendance_of(&self, student: Id) -> &[&'a Attendance] {
+    pub(super) fn attendance_of(&self, student: Id) -> &[&'a Attendance] {
         self.attendance
             .get(&student)
             .map(Vec::as_slice)
@@ -108,7 +108,12 @@ impl<'a> Index<'a> {
     }
 
     /// The teacher's mark of a pupil for a subject and period, if set.
-    pub fn period_mark(&self, student: Id, subject: Id, period: Id) -> Option<&'a PeriodMark> {
+    pub(super) fn period_mark(
+        &self,
+        student: Id,
+        subject: Id,
+        period: Id,
+    ) -> Option<&'a PeriodMark> {
         self.period_marks.get(&student).and_then(|v| {
             v.iter()
                 .find(|pm| pm.subject_id == subject && pm.period_id == period)
@@ -116,26 +121,26 @@ impl<'a> Index<'a> {
         })
     }
 
-    pub fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
+    pub(super) fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
         self.period_marks
             .get(&student)
             .map(Vec::as_slice)
             .unwrap_or(&[])
     }
 
-    pub fn subject_name(&self, id: Id) -> String {
+    pub(super) fn subject_name(&self, id: Id) -> String {
         self.j
             .subject(id)
             .map(|s| s.name.clone())
             .unwrap_or_default()
     }
 
-    pub fn work_type_name(&self, id: Option<Id>) -> Option<String> {
+    pub(super) fn work_type_name(&self, id: Option<Id>) -> Option<String> {
         id.and_then(|w| self.j.work_type(w)).map(|w| w.name.clone())
     }
 
     /// The words a sheet shows for an attendance row: "по болезни (справка)".
-    pub fn attendance_text(&self, a: &Attendance) -> String {
+    pub(super) fn attendance_text(&self, a: &Attendance) -> String {
         let key = format!("print_att_{}", a.status.as_str());
         let text = self.strings.get(&key).to_string();
         match a.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
@@ -147,7 +152,7 @@ impl<'a> Index<'a> {
     }
 
     /// "Осипова Екатерина Викторовна" and the contact line of a class's teacher.
-    pub fn class_teacher(&self, class: &Class) -> Teacher {
+    pub(super) fn class_teacher(&self, class: &Class) -> Teacher {
         let t = class.class_teacher_id.and_then(|id| self.j.teacher(id));
         Teacher {
             name: t.map(|t| t.full_name()),
@@ -158,7 +163,7 @@ impl<'a> Index<'a> {
     }
 
     /// The school's events and the class's, starting within `from..=to`, by start.
-    pub fn events(&self, class: Id, from: NaiveDate, to: NaiveDate) -> Vec<EventLine> {
+    pub(super) fn events(&self, class: Id, from: NaiveDate, to: NaiveDate) -> Vec<EventLine> {
         let mut events: Vec<_> = self
             .j
             .events
@@ -191,7 +196,10 @@ impl<'a> Index<'a> {
     }
 
     /// Absences (not lateness) and lateness counted from attendance rows, in words.
-    pub fn absence_totals<'r>(&self, rows: impl IntoIterator<Item = &'r Attendance>) -> Absences {
+    pub(super) fn absence_totals<'r>(
+        &self,
+        rows: impl IntoIterator<Item = &'r Attendance>,
+    ) -> Absences {
         let mut by_status: Vec<(AttendanceStatus, usize)> = Vec::new();
         for a in rows {
             match by_status.iter_mut().find(|(s, _)| *s == a.status) {
@@ -230,13 +238,13 @@ impl<'a> Index<'a> {
 }
 
 #[derive(Serialize, Clone)]
-pub struct Teacher {
+pub(super) struct Teacher {
     pub name: Option<String>,
     pub contact: Option<String>,
 }
 
 #[derive(Serialize, Clone)]
-pub struct EventLine {
+pub(super) struct EventLine {
     pub date: String,
     pub time: Option<String>,
     pub title: String,
@@ -244,7 +252,7 @@ pub struct EventLine {
 }
 
 #[derive(Serialize, Clone, Default)]
-pub struct Absences {
+pub(super) struct Absences {
     /// Lessons missed (every status but lateness).
     pub absent: usize,
     /// "5 уроков".
@@ -257,7 +265,7 @@ pub struct Absences {
 /// The classes a command prints: one named class, or with `all` every class of the
 /// academic year `year` (else the one holding `today`). A named class is taken from
 /// `year` when it has one there, else from its latest year.
-pub fn classes<'j>(
+pub(super) fn classes<'j>(
     j: &'j Journal,
     name: &str,
     year: Option<&AcademicYear>,
@@ -285,12 +293,12 @@ pub fn classes<'j>(
     ])
 }
 
-pub fn is_all(name: &str) -> bool {
+pub(super) fn is_all(name: &str) -> bool {
     name.trim().eq_ignore_ascii_case("all")
 }
 
 /// An academic year by its name ("2026/2027") or the calendar year it starts in ("2026").
-pub fn find_year<'j>(j: &'j Journal, text: &str) -> Result<&'j AcademicYear> {
+pub(super) fn find_year<'j>(j: &'j Journal, text: &str) -> Result<&'j AcademicYear> {
     let t = text.trim();
     j.years
         .iter()
@@ -305,13 +313,13 @@ pub fn find_year<'j>(j: &'j Journal, text: &str) -> Result<&'j AcademicYear> {
 }
 
 /// The academic year of a class.
-pub fn year_of<'j>(j: &'j Journal, class: &Class) -> Result<&'j AcademicYear> {
+pub(super) fn year_of<'j>(j: &'j Journal, class: &Class) -> Result<&'j AcademicYear> {
     j.year(class.year_id)
         .ok_or_else(|| anyhow::anyhow!("class {} has no academic year", class.name))
 }
 
 /// A week: "2026-W48" (ISO week) or any day of it ("2026-11-23").
-pub fn parse_week(text: &str) -> Result<NaiveDate> {
+pub(super) fn parse_week(text: &str) -> Result<NaiveDate> {
     let t = text.trim();
     if let Some(day) = crate::journal::parse_date(t) {
         return Ok(crate::views::monday_of(day));
@@ -333,13 +341,13 @@ pub fn parse_week(text: &str) -> Result<NaiveDate> {
 }
 
 /// The ISO name of the week starting on `monday`: "2026-W48".
-pub fn week_name(monday: NaiveDate) -> String {
+pub(super) fn week_name(monday: NaiveDate) -> String {
     let w = monday.iso_week();
     format!("{}-W{:02}", w.year(), w.week())
 }
 
 /// A month: "2026-11".
-pub fn parse_month(text: &str) -> Result<NaiveDate> {
+pub(super) fn parse_month(text: &str) -> Result<NaiveDate> {
     let t = text.trim();
     t.split_once('-')
         .and_then(|(y, m)| NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1))
@@ -348,13 +356,13 @@ pub fn parse_month(text: &str) -> Result<NaiveDate> {
 }
 
 /// The last day of the month starting on `first`.
-pub fn month_end(first: NaiveDate) -> NaiveDate {
+pub(super) fn month_end(first: NaiveDate) -> NaiveDate {
     first + chrono::Months::new(1) - Duration::days(1)
 }
 
 /// The week a weekly printout is about when none is named: this week once its school days
 /// are over (from its last school day on), else the week before.
-pub fn default_week(today: NaiveDate, school_days: u8) -> NaiveDate {
+pub(super) fn default_week(today: NaiveDate, school_days: u8) -> NaiveDate {
     let monday = crate::views::monday_of(today);
     if today.weekday().number_from_monday() >= u32::from(school_days) {
         monday
@@ -365,7 +373,7 @@ pub fn default_week(today: NaiveDate, school_days: u8) -> NaiveDate {
 
 /// The month a monthly printout is about when none is named: this month from its last
 /// school day on, else the month before.
-pub fn default_month(today: NaiveDate, school_days: u8) -> NaiveDate {
+pub(super) fn default_month(today: NaiveDate, school_days: u8) -> NaiveDate {
     let first = today.with_day(1).expect("day 1");
     let mut last = month_end(first);
     while last.weekday().number_from_monday() > u32::from(school_days) {
@@ -380,7 +388,7 @@ pub fn default_month(today: NaiveDate, school_days: u8) -> NaiveDate {
 
 /// The kinds of term (quarter, trimester, half) a class is attested in: the kinds of its
 /// pupils' period marks, else every kind the year has.
-pub fn term_kinds(ix: &Index, class: &Class) -> BTreeSet<PeriodKind> {
+pub(super) fn term_kinds(ix: &Index, class: &Class) -> BTreeSet<PeriodKind> {
     let year_terms = |p: &&Period| p.year_id == class.year_id && p.kind != PeriodKind::Year;
     let mut kinds: BTreeSet<PeriodKind> = ix
         .pupils(class.id)
@@ -402,7 +410,7 @@ pub fn term_kinds(ix: &Index, class: &Class) -> BTreeSet<PeriodKind> {
 }
 
 /// The terms of a class's year in the kinds it is attested in, by start.
-pub fn terms<'j>(ix: &Index<'j>, class: &Class) -> Vec<&'j Period> {
+pub(super) fn terms<'j>(ix: &Index<'j>, class: &Class) -> Vec<&'j Period> {
     let kinds = term_kinds(ix, class);
     let mut out: Vec<&Period> =
         ix.j.periods
@@ -414,7 +422,7 @@ pub fn terms<'j>(ix: &Index<'j>, class: &Class) -> Vec<&'j Period> {
 }
 
 /// The year period of a class's year, if the journal has one.
-pub fn year_period<'j>(j: &'j Journal, class: &Class) -> Option<&'j Period> {
+pub(super) fn year_period<'j>(j: &'j Journal, class: &Class) -> Option<&'j Period> {
     j.periods
         .iter()
         .find(|p| p.year_id == class.year_id && p.kind == PeriodKind::Year)
@@ -422,7 +430,7 @@ pub fn year_period<'j>(j: &'j Journal, class: &Class) -> Option<&'j Period> {
 
 /// A period of a class's year by name ("2 четверть", any case), number ("2", among the
 /// terms the class is attested in) or `year`.
-pub fn find_period<'j>(ix: &Index<'j>, class: &Class, text: &str) -> Result<&'j Period> {
+pub(super) fn find_period<'j>(ix: &Index<'j>, class: &Class, text: &str) -> Result<&'j Period> {
     let t = text.trim();
     let lower = t.to_lowercase();
     let of_year: Vec<&Period> =

@@ -17,7 +17,7 @@ use crate::render::{Renderer, Theme, escape_html, minify_css, minify_html};
 use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs};
 
 /// The diaries of one class, rendered.
-pub struct ClassDiaries {
+pub(super) struct ClassDiaries {
     /// The folder in the print folder: `diaries-5b`.
     pub folder: String,
     /// File name and HTML: one `<id>.html` per pupil, then `index.html`.
@@ -32,7 +32,7 @@ const STANDALONE_CSS: &str = ".dweek[hidden]{display:block}\
 .dweek+.dweek{margin-top:24px;border-top:2px solid var(--line);padding-top:8px}";
 
 /// Renders the diaries of `classes` as of `today`; one result per class, in order.
-pub fn render<'c>(
+pub(super) fn render<'c>(
     loaded: &Loaded,
     theme: &Theme,
     renderer: &Renderer,

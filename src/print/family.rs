@@ -16,7 +16,7 @@ use crate::journal::{Attendance, Class, Id, Lesson, Mark, Student};
 
 /// A column of a sheet's table: its key (for the template) and width in mm.
 #[derive(Serialize, Clone, Copy)]
-pub struct Column {
+pub(super) struct Column {
     pub key: &'static str,
     pub width: f32,
 }
@@ -26,14 +26,14 @@ fn width(cols: &[Column], key: &str) -> f32 {
 }
 
 #[derive(Serialize)]
-pub struct SheetMark {
+pub(super) struct SheetMark {
     pub value: String,
     pub work_type: Option<String>,
     pub debt: bool,
 }
 
 #[derive(Serialize)]
-pub struct Remark {
+pub(super) struct Remark {
     pub date: String,
     pub subject: String,
     pub mark: Option<String>,
@@ -41,7 +41,7 @@ pub struct Remark {
 }
 
 #[derive(Serialize)]
-pub struct WeekLesson {
+pub(super) struct WeekLesson {
     pub number: i64,
     pub subject: String,
     pub group: Option<String>,
@@ -53,7 +53,7 @@ pub struct WeekLesson {
 }
 
 #[derive(Serialize)]
-pub struct WeekDay {
+pub(super) struct WeekDay {
     pub weekday: String,
     pub date: String,
     pub holiday: Option<String>,
@@ -63,7 +63,7 @@ pub struct WeekDay {
 }
 
 #[derive(Serialize)]
-pub struct MonthTopic {
+pub(super) struct MonthTopic {
     pub day: u32,
     pub topic: Option<String>,
     pub homework: Option<String>,
@@ -71,7 +71,7 @@ pub struct MonthTopic {
 }
 
 #[derive(Serialize)]
-pub struct MonthMark {
+pub(super) struct MonthMark {
     pub day: u32,
     pub value: String,
     pub work_type: Option<String>,
@@ -79,7 +79,7 @@ pub struct MonthMark {
 }
 
 #[derive(Serialize)]
-pub struct MonthAbsence {
+pub(super) struct MonthAbsence {
     /// "по болезни".
     pub status: String,
     /// "12, 13, 14".
@@ -87,7 +87,7 @@ pub struct MonthAbsence {
 }
 
 #[derive(Serialize)]
-pub struct MonthSubject {
+pub(super) struct MonthSubject {
     pub subject: String,
     pub lessons: usize,
     pub lessons_text: String,
@@ -98,7 +98,7 @@ pub struct MonthSubject {
 
 /// One family's sheet: one pupil.
 #[derive(Serialize)]
-pub struct FamilySheet {
+pub(super) struct FamilySheet {
     pub name: String,
     /// The sheet's font size in points, chosen so that it fits its pages.
     pub font: String,
@@ -110,7 +110,7 @@ pub struct FamilySheet {
 
 /// A class's sheets for one week or month: one HTML file.
 #[derive(Serialize)]
-pub struct FamilyDoc {
+pub(super) struct FamilyDoc {
     pub kind: &'static str,
     pub school: String,
     pub class: String,
@@ -215,7 +215,12 @@ fn text(s: &Option<String>) -> Option<String> {
 }
 
 /// The weekly sheets of a class for the week starting on `monday`.
-pub fn weekly(ix: &Index, class: &Class, monday: NaiveDate, today: NaiveDate) -> Result<FamilyDoc> {
+pub(super) fn weekly(
+    ix: &Index,
+    class: &Class,
+    monday: NaiveDate,
+    today: NaiveDate,
+) -> Result<FamilyDoc> {
     let s = ix.strings;
     let days = i64::from(ix.config.school_days);
     let last = monday + Duration::days(days - 1);
@@ -332,7 +337,7 @@ pub fn weekly(ix: &Index, class: &Class, monday: NaiveDate, today: NaiveDate) ->
 }
 
 /// The headings of a sheet's columns, with their widths.
-pub fn headings(s: &crate::i18n::Strings, cols: &[Column]) -> Vec<(String, f32)> {
+pub(super) fn headings(s: &crate::i18n::Strings, cols: &[Column]) -> Vec<(String, f32)> {
     cols.iter()
         .map(|c| (s.get(&format!("print_col_{}", c.key)).to_string(), c.width))
         .collect()
@@ -571,7 +576,12 @@ fn fit_sheet(
 }
 
 /// The monthly sheets of a class for the month starting on `first`.
-pub fn monthly(ix: &Index, class: &Class, first: NaiveDate, today: NaiveDate) -> Result<FamilyDoc> {
+pub(super) fn monthly(
+    ix: &Index,
+    class: &Class,
+    first: NaiveDate,
+    today: NaiveDate,
+) -> Result<FamilyDoc> {
     let s = ix.strings;
     let last = data::month_end(first);
     let lessons = ix.lessons(class.id, first, last);

@@ -9,33 +9,33 @@
 //! constants here in step with that stylesheet.
 
 /// Millimetres per typographic point.
-pub const MM_PER_PT: f32 = 25.4 / 72.0;
+pub(super) const MM_PER_PT: f32 = 25.4 / 72.0;
 /// Height of the printable area of a portrait A4 page (297 mm less 2 × 10 mm margins),
 /// less a safety margin for rounding in the browser.
-pub const PAGE_MM: f32 = 277.0 - 5.0;
+pub(super) const PAGE_MM: f32 = 277.0 - 5.0;
 /// Width of the printable area of a portrait A4 page.
-pub const WIDTH_MM: f32 = 190.0;
+pub(super) const WIDTH_MM: f32 = 190.0;
 /// Line height of sheet text, in ems (`line-height` in base.html).
-pub const LINE: f32 = 1.25;
+pub(super) const LINE: f32 = 1.25;
 /// Advance of a character not in [`WIDTHS`], in ems.
 const UNKNOWN_EM: f32 = 0.8;
 /// Vertical padding plus border of a table cell, in mm (`td { padding: .4mm 1mm }`).
-pub const CELL_V_MM: f32 = 1.0;
+pub(super) const CELL_V_MM: f32 = 1.0;
 /// Horizontal padding plus border of a table cell, in mm.
-pub const CELL_H_MM: f32 = 2.3;
+pub(super) const CELL_H_MM: f32 = 2.3;
 
 /// Font sizes a sheet may take, largest first (points): 9.5 down to 6 by quarters.
-pub const SIZES: [f32; 15] = [
+pub(super) const SIZES: [f32; 15] = [
     9.5, 9.25, 9.0, 8.75, 8.5, 8.25, 8.0, 7.75, 7.5, 7.25, 7.0, 6.75, 6.5, 6.25, 6.0,
 ];
 
 /// Height in mm of `n` lines at `pt` points.
-pub fn line_mm(pt: f32, n: usize) -> f32 {
+pub(super) fn line_mm(pt: f32, n: usize) -> f32 {
     n as f32 * pt * MM_PER_PT * LINE
 }
 
 /// The advance width of a character in ems: the wider of DejaVu Sans and Liberation Sans.
-pub fn char_em(c: char) -> f32 {
+pub(super) fn char_em(c: char) -> f32 {
     match WIDTHS.binary_search_by_key(&c, |(ch, _)| *ch) {
         Ok(i) => f32::from(WIDTHS[i].1) / 1000.0,
         Err(_) if c.is_whitespace() => 0.35,
@@ -44,14 +44,14 @@ pub fn char_em(c: char) -> f32 {
 }
 
 /// The width of a text on one line, in ems.
-pub fn text_em(text: &str) -> f32 {
+pub(super) fn text_em(text: &str) -> f32 {
     text.chars().map(char_em).sum()
 }
 
 /// How many lines `text` takes, wrapped at spaces (a word too long for a line is broken),
 /// in a box `width_mm` wide at `pt` points. Empty text takes one line (an empty cell still
 /// has a line's height); `\n` starts a new line.
-pub fn lines(text: &str, width_mm: f32, pt: f32) -> usize {
+pub(super) fn lines(text: &str, width_mm: f32, pt: f32) -> usize {
     let line = width_mm / (pt * MM_PER_PT);
     let space = char_em(' ');
     let mut total = 0;
@@ -84,7 +84,7 @@ pub fn lines(text: &str, width_mm: f32, pt: f32) -> usize {
 
 /// The height in mm of a table row whose cells hold `cells` (text, column width in mm, font
 /// size relative to the sheet's), at sheet size `pt`.
-pub fn row_mm(pt: f32, cells: &[(&str, f32, f32)]) -> f32 {
+pub(super) fn row_mm(pt: f32, cells: &[(&str, f32, f32)]) -> f32 {
     let tallest = cells
         .iter()
         .map(|(text, width, rel)| line_mm(pt * rel, lines(text, width - CELL_H_MM, pt * rel)))
@@ -94,7 +94,7 @@ pub fn row_mm(pt: f32, cells: &[(&str, f32, f32)]) -> f32 {
 
 /// The height in mm of a table's heading row: each column's heading, in bold at 0.9 of the
 /// sheet's size (bold is taken as a tenth wider).
-pub fn heading_row_mm(pt: f32, headings: &[(String, f32)]) -> f32 {
+pub(super) fn heading_row_mm(pt: f32, headings: &[(String, f32)]) -> f32 {
     let cells: Vec<(&str, f32, f32)> = headings
         .iter()
         .map(|(text, width)| (text.as_str(), *width / 1.1, 0.9))
@@ -103,12 +103,12 @@ pub fn heading_row_mm(pt: f32, headings: &[(String, f32)]) -> f32 {
 }
 
 /// The largest size of [`SIZES`] at which `height(pt)` stays within `budget_mm`, or None.
-pub fn largest_fitting(budget_mm: f32, height: impl Fn(f32) -> f32) -> Option<f32> {
+pub(super) fn largest_fitting(budget_mm: f32, height: impl Fn(f32) -> f32) -> Option<f32> {
     SIZES.into_iter().find(|&pt| height(pt) <= budget_mm)
 }
 
 /// Shortens a text to at most `max` characters, ending it with "…".
-pub fn shorten(text: &str, max: usize) -> String {
+pub(super) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_string();
     }

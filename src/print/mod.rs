@@ -11,16 +11,15 @@ mod report;
 mod slips;
 mod summary;
 
-pub use command::{PrintCommand, run};
-pub use pdf::{CHROMIUM_ENV, find_chromium, html_to_pdf};
-pub use slips::code_slips;
+pub(crate) use command::{PrintCommand, run};
+pub(crate) use slips::code_slips;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 /// Writes a printout atomically into the print folder, readable by its owner only.
-pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+pub(crate) fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
     let path = dir.join(name);
     crate::files::write_private(&path, bytes)?;
     Ok(path)
@@ -30,7 +29,11 @@ pub fn write_private(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf> {
 /// temporary folder first, which then replaces the previous folder of that name (so no file
 /// of a pupil who left stays behind, and a failed write leaves the previous folder as it
 /// was). The folder is readable by its owner only, and so is every file in it.
-pub fn write_private_folder(dir: &Path, name: &str, files: &[(String, String)]) -> Result<PathBuf> {
+pub(crate) fn write_private_folder(
+    dir: &Path,
+    name: &str,
+    files: &[(String, String)],
+) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp"));

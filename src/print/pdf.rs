@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 
 /// The environment variable that names the Chromium binary.
-pub const CHROMIUM_ENV: &str = "DIARY_CHROMIUM";
+pub(super) const CHROMIUM_ENV: &str = "DIARY_CHROMIUM";
 
 /// How long one file may take before the browser is stopped.
 const TIMEOUT: Duration = Duration::from_secs(180);
@@ -22,13 +22,13 @@ const NAMES: [&str; 4] = [
 ];
 
 /// How to get a browser, for error messages.
-pub const HOW_TO_GET: &str = "install Chromium (Debian/Ubuntu: `apt-get install chromium`) \
+pub(super) const HOW_TO_GET: &str = "install Chromium (Debian/Ubuntu: `apt-get install chromium`) \
      or set `chromium = \"/path/to/chromium\"` in site.toml or DIARY_CHROMIUM=/path/to/chromium";
 
 /// The Chromium to print with: `DIARY_CHROMIUM`, else `chromium` in site.toml (`configured`,
 /// relative paths taken from the site folder `root`), else the first of `chromium`,
 /// `chromium-browser`, `google-chrome`, `google-chrome-stable` on PATH.
-pub fn find_chromium(configured: &str, root: &Path) -> Result<PathBuf> {
+pub(super) fn find_chromium(configured: &str, root: &Path) -> Result<PathBuf> {
     let given = std::env::var_os(CHROMIUM_ENV)
         .filter(|p| !p.is_empty())
         .map(|p| (PathBuf::from(p), CHROMIUM_ENV.to_string()))
@@ -85,7 +85,7 @@ fn is_executable(path: &Path) -> bool {
 
 /// A `file://` URL of an absolute path, with every byte outside the unreserved set and `/`
 /// percent-encoded.
-pub fn file_url(path: &Path) -> String {
+pub(super) fn file_url(path: &Path) -> String {
     let mut url = String::from("file://");
     for b in path.to_string_lossy().bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
@@ -99,7 +99,7 @@ pub fn file_url(path: &Path) -> String {
 
 /// Prints the HTML file `html` to the PDF `pdf` (written whole or not at all, readable by
 /// its owner only).
-pub fn html_to_pdf(chromium: &Path, html: &Path, pdf: &Path) -> Result<()> {
+pub(super) fn html_to_pdf(chromium: &Path, html: &Path, pdf: &Path) -> Result<()> {
     let html = html
         .canonicalize()
         .with_context(|| format!("cannot find {}", html.display()))?;

@@ -17,14 +17,14 @@ use crate::i18n::Strings;
 use crate::journal::{AttendanceStatus, Class, Mark, Period, PeriodKind};
 
 #[derive(Serialize)]
-pub struct TermMark {
+pub(super) struct TermMark {
     pub value: String,
     /// A forecast, not the teacher's mark.
     pub forecast: bool,
 }
 
 #[derive(Serialize)]
-pub struct ReportRow {
+pub(super) struct ReportRow {
     pub subject: String,
     /// The period's marks in date order (for the year: the terms' marks).
     pub marks: Vec<String>,
@@ -41,7 +41,7 @@ pub struct ReportRow {
 }
 
 #[derive(Serialize)]
-pub struct Card {
+pub(super) struct Card {
     pub name: String,
     pub font: String,
     pub rows: Vec<ReportRow>,
@@ -50,7 +50,7 @@ pub struct Card {
 }
 
 #[derive(Serialize)]
-pub struct ReportDoc {
+pub(super) struct ReportDoc {
     pub school: String,
     pub class: String,
     pub period: String,
@@ -66,7 +66,12 @@ pub struct ReportDoc {
 }
 
 /// The report cards of a class for one period.
-pub fn report(ix: &Index, class: &Class, period: &Period, today: NaiveDate) -> Result<ReportDoc> {
+pub(super) fn report(
+    ix: &Index,
+    class: &Class,
+    period: &Period,
+    today: NaiveDate,
+) -> Result<ReportDoc> {
     let s = ix.strings;
     let no_marks = class.grade <= 1;
     let is_year = period.kind == PeriodKind::Year;

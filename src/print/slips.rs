@@ -32,7 +32,11 @@ struct SlipsPage {
 }
 
 /// Renders the slips of one class's active codes; returns the file name and the HTML.
-pub fn code_slips(site: &Site, j: &Journal, class_name: &str) -> Result<(String, String, usize)> {
+pub(crate) fn code_slips(
+    site: &Site,
+    j: &Journal,
+    class_name: &str,
+) -> Result<(String, String, usize)> {
     let class = find_class(j, class_name)?;
     let today = Moment::now(site.config.tz()).date;
     let Some(session) = Session::open(&site.store_path(), j, today)? else {

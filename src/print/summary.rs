@@ -12,13 +12,13 @@ use super::fit::{MM_PER_PT, line_mm, lines, text_em};
 use crate::journal::{Class, Id, Period, PeriodKind};
 
 #[derive(Serialize)]
-pub struct SubjectHead {
+pub(super) struct SubjectHead {
     pub name: String,
     pub short_name: String,
 }
 
 #[derive(Serialize)]
-pub struct PupilRow {
+pub(super) struct PupilRow {
     pub number: usize,
     pub name: String,
     /// Subject by subject, period by period: the teacher's mark, or empty.
@@ -26,7 +26,7 @@ pub struct PupilRow {
 }
 
 #[derive(Serialize)]
-pub struct SummaryDoc {
+pub(super) struct SummaryDoc {
     pub school: String,
     pub class: String,
     pub year: String,
@@ -54,7 +54,7 @@ const NUMBER_MM: f32 = 6.0;
 const CELL_MM: f32 = 0.8;
 
 /// The summary sheet of a class's year.
-pub fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc> {
+pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<SummaryDoc> {
     let s = ix.strings;
     if class.grade <= 1 {
         bail!(

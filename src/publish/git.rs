@@ -13,8 +13,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
-use super::{Diaries, Guard, Published, Snapshot, Target, private_dir, run_command};
+use super::{Diaries, Guard, Published, Snapshot, Target, run_command};
 use crate::config::{GitTarget, Site};
+use crate::files::private_dir;
 
 impl Target for GitTarget {
     fn place(&self, _site: &Site) -> String {

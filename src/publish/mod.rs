@@ -7,11 +7,11 @@
 //! target publishes the output folder as one snapshot: if a build swaps the folder while a
 //! target publishes it, the target stops with an error instead of publishing a mix.
 
-pub mod dir;
-pub mod git;
-pub mod rsync;
+pub(crate) mod dir;
+pub(crate) mod git;
+pub(crate) mod rsync;
 #[cfg(feature = "s3")]
-pub mod s3;
+pub(crate) mod s3;
 
 use std::fs;
 use std::io::Read;
@@ -25,17 +25,18 @@ use crate::config::{PublishTarget, Site};
 
 /// One file of the built site.
 #[derive(Debug, Clone)]
-pub struct SiteFile {
+pub(crate) struct SiteFile {
     /// Relative path with `/` separators, e.g. `classes/5b/index.html`.
     pub path: String,
     /// SHA-256 of the bytes, lowercase hex.
     pub sha256: String,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
     pub size: u64,
 }
 
 /// The built site as it was when publishing began.
 #[derive(Debug)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub root: PathBuf,
     /// Sorted by path.
     pub files: Vec<SiteFile>,
@@ -45,7 +46,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Reads and hashes every file of the output folder. Refuses a folder that does not
     /// hold a built site.
-    pub fn scan(output: &Path) -> Result<Snapshot> {
+    pub(crate) fn scan(output: &Path) -> Result<Snapshot> {
         if !output.join("index.html").is_file() {
             bail!(
                 "{} holds no built site (no index.html): run `diary build` (or `diary refresh`) first",
@@ -88,7 +89,7 @@ impl Snapshot {
     }
 
     /// The bytes of a file, checked against the hash taken by [`Snapshot::scan`].
-    pub fn read(&self, file: &SiteFile) -> Result<Vec<u8>> {
+    pub(crate) fn read(&self, file: &SiteFile) -> Result<Vec<u8>> {
         let path = self.root.join(&file.path);
         let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         if sha256_hex(&bytes) != file.sha256 {
@@ -103,7 +104,7 @@ impl Snapshot {
 
     /// Fails when a build has swapped the output folder since the scan: what a target holds
     /// would then mix two builds.
-    pub fn check_unchanged(&self) -> Result<()> {
+    pub(crate) fn check_unchanged(&self) -> Result<()> {
         if identity(&self.root).ok() != Some(self.identity) {
             bail!(
                 "{} was replaced by a new build while it was being published; publish again",
@@ -111,10 +112,6 @@ impl Snapshot {
             );
         }
         Ok(())
-    }
-
-    pub fn total_bytes(&self) -> u64 {
-        self.files.iter().map(|f| f.size).sum()
     }
 }
 
@@ -139,7 +136,7 @@ fn identity(dir: &Path) -> Result<(u64, u64)> {
 
 /// What publishing to one target did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Published {
+pub(crate) struct Published {
     /// Files sent because they were new or changed.
     pub uploaded: usize,
     /// Files removed from the target because the site no longer has them.
@@ -150,7 +147,7 @@ pub struct Published {
 
 /// The outcome for one target.
 #[derive(Debug)]
-pub struct TargetReport {
+pub(crate) struct TargetReport {
     pub name: String,
     pub kind: &'static str,
     /// Where it went, for messages (`/var/www/diary`, `s3://bucket/prefix`…).
@@ -186,7 +183,7 @@ impl std::fmt::Display for TargetReport {
 }
 
 /// The targets to publish to: `only` or every target of site.toml.
-pub fn targets<'a>(
+pub(crate) fn targets<'a>(
     site: &'a Site,
     only: Option<&str>,
 ) -> Result<Vec<(&'a str, &'a PublishTarget)>> {
@@ -215,7 +212,7 @@ pub fn targets<'a>(
 /// Publishes the built site to `only` or to every target. Each target is tried even if
 /// another fails; the reports say which failed. `force` publishes over the guards of
 /// [`Guard`].
-pub fn publish(site: &Site, only: Option<&str>, force: bool) -> Result<Vec<TargetReport>> {
+pub(crate) fn publish(site: &Site, only: Option<&str>, force: bool) -> Result<Vec<TargetReport>> {
     let targets = targets(site, only)?;
     let snapshot = Snapshot::scan(&site.output_path())?;
     let guard = Guard::new(&snapshot, force);
@@ -227,7 +224,7 @@ pub fn publish(site: &Site, only: Option<&str>, force: bool) -> Result<Vec<Targe
 
 /// A kind of place the site is published to: one implementation per kind, each in its
 /// own module, reached through [`target`].
-pub trait Target {
+pub(crate) trait Target {
     /// Where it goes, for messages (`/var/www/diary`, `s3://bucket/prefix at …`).
     fn place(&self, site: &Site) -> String;
     /// Sends the snapshot, only what changed, after `guard` approved what the target
@@ -242,7 +239,7 @@ pub trait Target {
 }
 
 /// The implementation of a target of site.toml.
-pub fn target(target: &PublishTarget) -> &dyn Target {
+pub(crate) fn target(target: &PublishTarget) -> &dyn Target {
     match target {
         PublishTarget::Dir(t) => t,
         PublishTarget::Rsync(t) => t,
@@ -252,7 +249,7 @@ pub fn target(target: &PublishTarget) -> &dyn Target {
 }
 
 /// Publishes a snapshot to one target.
-pub fn publish_one(
+pub(crate) fn publish_one(
     site: &Site,
     name: &str,
     config: &PublishTarget,
@@ -291,7 +288,7 @@ impl Target for crate::config::S3Target {
 /// The diaries a target serves, or a build holds: page and slot files, and the salt of
 /// `diary/params.json`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Diaries {
+pub(crate) struct Diaries {
     pub pages: usize,
     pub slots: usize,
     pub salt: Option<String>,
@@ -299,7 +296,7 @@ pub struct Diaries {
 
 impl Diaries {
     /// Counts the page and slot files among site paths (`diary/p/….bin`, `diary/k/….bin`).
-    pub fn count<'a>(paths: impl IntoIterator<Item = &'a str>) -> Diaries {
+    pub(crate) fn count<'a>(paths: impl IntoIterator<Item = &'a str>) -> Diaries {
         let mut d = Diaries::default();
         for p in paths {
             if p.ends_with(".bin") {
@@ -314,7 +311,7 @@ impl Diaries {
     }
 
     /// With the salt read from the bytes of a `params.json`.
-    pub fn with_params(mut self, params: Option<&[u8]>) -> Diaries {
+    pub(crate) fn with_params(mut self, params: Option<&[u8]>) -> Diaries {
         self.salt = params.and_then(crate::seal::params_salt);
         self
     }
@@ -329,13 +326,13 @@ impl Diaries {
 /// job), with diaries of another store (another salt), or with a tenth fewer or more. Each
 /// target checks what it serves before it changes anything; `--force` publishes anyway.
 #[derive(Debug)]
-pub struct Guard {
+pub(crate) struct Guard {
     built: Diaries,
     force: bool,
 }
 
 impl Guard {
-    pub fn new(snap: &Snapshot, force: bool) -> Guard {
+    pub(crate) fn new(snap: &Snapshot, force: bool) -> Guard {
         let built = Diaries::count(snap.files.iter().map(|f| f.path.as_str())).with_params(
             fs::read(snap.root.join("diary/params.json"))
                 .ok()
@@ -345,7 +342,7 @@ impl Guard {
     }
 
     /// Refuses (with what to do) when publishing would take `served` off the target.
-    pub fn check(&self, served: &Diaries) -> Result<()> {
+    pub(crate) fn check(&self, served: &Diaries) -> Result<()> {
         if self.force || served.is_empty() {
             return Ok(());
         }
@@ -389,11 +386,10 @@ impl Guard {
     }
 }
 
-pub use crate::output::cache_control;
-
 /// The order files are sent in, so that a reader during an upload meets as few broken
 /// links as possible: assets and payloads first, then pages, the front page last.
-pub fn upload_phase(path: &str) -> u8 {
+#[cfg(any(feature = "s3", test))]
+pub(crate) fn upload_phase(path: &str) -> u8 {
     if path == "index.html" {
         2
     } else if path.ends_with(".html") {
@@ -403,7 +399,7 @@ pub fn upload_phase(path: &str) -> u8 {
     }
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
@@ -425,8 +421,6 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
     }
     Ok((hex::encode(hasher.finalize()), size))
 }
-
-pub use crate::files::{private_dir, write_private};
 
 /// Runs a command, failing with its standard error when it exits non-zero. `what` names
 /// the program for messages (and for a missing program: how to install it).
@@ -476,6 +470,7 @@ mod tests {
 
     #[test]
     fn headers_and_order() {
+        use crate::output::cache_control;
         assert_eq!(cache_control("static/style.css"), "public, max-age=86400");
         assert_eq!(cache_control("index.html"), "no-cache");
         assert_eq!(cache_control("diary/params.json"), "no-cache");

@@ -9,7 +9,7 @@
 //!
 //! Objects are sent assets first, pages next, the front page last; deletions come only
 //! after every upload succeeded. Each object gets its Content-Type and a Cache-Control
-//! (see [`super::cache_control`]). Credentials come from the environment only.
+//! (see [`crate::output::cache_control`]). Credentials come from the environment only.
 
 use std::collections::BTreeMap;
 
@@ -21,11 +21,10 @@ use object_store::path::Path as ObjectPath;
 use object_store::{Attribute, Attributes, ObjectStore, ObjectStoreExt, PutOptions, PutPayload};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Diaries, Guard, Published, SiteFile, Snapshot, Target, cache_control, upload_phase,
-    write_private,
-};
+use super::{Diaries, Guard, Published, SiteFile, Snapshot, Target, upload_phase};
 use crate::config::{S3Target, Site};
+use crate::files::write_private;
+use crate::output::cache_control;
 
 /// Requests in flight at once.
 const CONCURRENCY: usize = 8;

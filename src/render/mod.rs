@@ -6,8 +6,8 @@
 
 mod theme;
 
-pub use crate::i18n::Strings;
-pub use theme::Theme;
+pub(crate) use crate::i18n::Strings;
+pub(crate) use theme::Theme;
 
 use anyhow::{Context, Result, anyhow};
 use serde::Serialize;
@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::views::{ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView};
 
 /// A ready-to-use renderer: compiled templates plus the language's strings.
-pub struct Renderer {
+pub(crate) struct Renderer {
     tera: tera::Tera,
     pub strings: Strings,
 }
@@ -23,7 +23,7 @@ pub struct Renderer {
 impl Renderer {
     /// The class-wide parts of the diaries of `class`, each lesson rendered once by the
     /// theme's `partials/diary_lesson.html` and shared by the class's pupils.
-    pub fn diary_class_parts(
+    pub(crate) fn diary_class_parts(
         &self,
         inputs: &Inputs,
         class: &ClassRef,
@@ -39,7 +39,7 @@ impl Renderer {
         })
     }
 
-    pub fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {
+    pub(crate) fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".xml", ".ics"]);
         tera.set_escape_fn(escape_html);
@@ -66,13 +66,13 @@ impl Renderer {
 
     /// Renders template `name` with `page` (its fields become template variables) and the
     /// common variables: `t` (UI strings), `lang`, `root` (relative path to the site root).
-    pub fn render<T: Serialize>(&self, name: &str, root: &str, page: &T) -> Result<String> {
+    pub(crate) fn render<T: Serialize>(&self, name: &str, root: &str, page: &T) -> Result<String> {
         self.render_tab(name, root, "", page)
     }
 
     /// Renders the HTML page at `path` (relative to the site root) and minifies it. `tab`
     /// names the page's tab in a class's navigation (`board`, `homework`, …).
-    pub fn page<T: Serialize>(
+    pub(crate) fn page<T: Serialize>(
         &self,
         name: &str,
         path: &str,
@@ -105,7 +105,7 @@ impl Renderer {
 }
 
 /// Minifies an HTML page (inline JavaScript is left as it is).
-pub fn minify_html(html: &str) -> Vec<u8> {
+pub(crate) fn minify_html(html: &str) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.minify_css = true;
     cfg.minify_js = false;
@@ -115,7 +115,7 @@ pub fn minify_html(html: &str) -> Vec<u8> {
 }
 
 /// Minifies a stylesheet, through the same CSS minifier the HTML pages use.
-pub fn minify_css(css: &[u8]) -> Vec<u8> {
+pub(crate) fn minify_css(css: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
     cfg.minify_css = true;
     let mut doc = b"<style>".to_vec();
@@ -131,7 +131,7 @@ pub fn minify_css(css: &[u8]) -> Vec<u8> {
     }
 }
 
-pub use crate::text::escape_html;
+pub(crate) use crate::text::escape_html;
 
 /// Tera errors nest the useful part (template name, line, what failed) in their sources;
 /// join them into one line.
@@ -150,7 +150,7 @@ fn tera_message(e: &tera::Error) -> String {
 
 /// The relative path from a page at `path` (e.g. `classes/5b/homework/index.html`) back to
 /// the site root (`../../../`).
-pub fn root_of(path: &str) -> String {
+pub(crate) fn root_of(path: &str) -> String {
     "../".repeat(path.matches('/').count())
 }
 

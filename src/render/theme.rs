@@ -48,12 +48,12 @@ const BUILTIN: &[(&str, &str)] = builtin![
 
 /// The files of a theme by relative path (`templates/…`, `static/…`, `i18n/…`).
 #[derive(Debug, Clone)]
-pub struct Theme {
+pub(crate) struct Theme {
     files: BTreeMap<String, Vec<u8>>,
 }
 
 impl Theme {
-    pub fn builtin() -> Theme {
+    pub(crate) fn builtin() -> Theme {
         Theme {
             files: BUILTIN
                 .iter()
@@ -64,7 +64,7 @@ impl Theme {
 
     /// The site's theme: built-in defaults, overridden by `themes/<name>/`, then by the
     /// site's own `templates/`, `static/` and `i18n/` folders.
-    pub fn load(site: &Site) -> Result<Theme> {
+    pub(crate) fn load(site: &Site) -> Result<Theme> {
         let mut theme = Theme::builtin();
         let name = &site.config.theme;
         let theme_dir = site.root.join("themes").join(name);
@@ -113,15 +113,16 @@ impl Theme {
         Ok(())
     }
 
-    /// Replaces one template (for tests and tools).
-    pub fn set_template(&mut self, name: &str, text: &str) {
+    /// Replaces one template (for tests).
+    #[cfg(test)]
+    pub(crate) fn set_template(&mut self, name: &str, text: &str) {
         self.files
             .insert(format!("templates/{name}"), text.as_bytes().to_vec());
     }
 
     /// A digest of every file of the theme: what a rendered page depends on besides its
     /// data.
-    pub fn fingerprint(&self) -> [u8; 32] {
+    pub(crate) fn fingerprint(&self) -> [u8; 32] {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         for (path, bytes) in &self.files {
@@ -134,7 +135,7 @@ impl Theme {
     }
 
     /// Templates as `(name, text)`, name relative to `templates/`.
-    pub fn templates(&self) -> Vec<(String, String)> {
+    pub(crate) fn templates(&self) -> Vec<(String, String)> {
         self.files
             .iter()
             .filter_map(|(k, v)| {
@@ -145,14 +146,14 @@ impl Theme {
     }
 
     /// Static files as `(path below static/, bytes)`.
-    pub fn static_files(&self) -> impl Iterator<Item = (&str, &[u8])> {
+    pub(crate) fn static_files(&self) -> impl Iterator<Item = (&str, &[u8])> {
         self.files
             .iter()
             .filter_map(|(k, v)| Some((k.strip_prefix("static/")?, v.as_slice())))
     }
 
     /// The UI strings of a language.
-    pub fn strings(&self, language: Language) -> Result<Strings> {
+    pub(crate) fn strings(&self, language: Language) -> Result<Strings> {
         let key = format!("i18n/{}.toml", language.code());
         let text = self
             .files

@@ -8,7 +8,7 @@ use chrono::{NaiveDateTime, NaiveTime};
 
 /// When diaries go out.
 #[derive(Debug, Clone)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     /// Sorted times of day; empty: at every build.
     pub times: Vec<NaiveTime>,
 }
@@ -16,7 +16,7 @@ pub struct Schedule {
 impl Schedule {
     /// The batch a moment belongs to: the latest publication time at or before it, as
     /// `YYYY-MM-DDTHH:MM` (comparable as text). Empty when there are no times.
-    pub fn slot(&self, moment: NaiveDateTime) -> String {
+    pub(crate) fn slot(&self, moment: NaiveDateTime) -> String {
         let Some(first) = self.times.first() else {
             return String::new();
         };
@@ -37,7 +37,7 @@ impl Schedule {
     }
 
     /// The next publication time after a moment (`None` when there are no times).
-    pub fn next(&self, moment: NaiveDateTime) -> Option<NaiveDateTime> {
+    pub(crate) fn next(&self, moment: NaiveDateTime) -> Option<NaiveDateTime> {
         let first = self.times.first()?;
         let day = moment.date();
         Some(
@@ -49,7 +49,7 @@ impl Schedule {
     }
 
     /// Whether a build at `moment` publishes a batch, given the slot of the last batch.
-    pub fn due(&self, last_batch: &str, moment: NaiveDateTime) -> bool {
+    pub(crate) fn due(&self, last_batch: &str, moment: NaiveDateTime) -> bool {
         self.times.is_empty() || last_batch < self.slot(moment).as_str()
     }
 }

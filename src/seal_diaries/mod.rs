@@ -15,7 +15,7 @@
 //! store. The private manifest keeps a keyed hash of each payload's data, so an unchanged
 //! diary is not rendered again (its plaintext is taken from the file published before).
 
-pub mod batch;
+pub(crate) mod batch;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -36,7 +36,7 @@ use batch::Schedule;
 
 /// How the diary step runs.
 #[derive(Debug, Clone, Copy)]
-pub struct DiaryOptions {
+pub(crate) struct DiaryOptions {
     /// The moment of the build, in the school's timezone (which batch it belongs to).
     pub moment: NaiveDateTime,
     /// Publish changed diaries now, whatever the schedule.
@@ -47,7 +47,7 @@ pub struct DiaryOptions {
 
 /// What the diary step produced.
 #[derive(Debug, Default)]
-pub struct Sealed {
+pub(crate) struct Sealed {
     pub pages: usize,
     pub slots: usize,
     /// Files encrypted anew (changed plaintext, or every file at a batch with changes).
@@ -66,12 +66,12 @@ pub struct Sealed {
 }
 
 /// The smallest size every slot plaintext is padded to: room for 8 children.
-pub const SLOT_SIZE: usize = 2048;
+pub(crate) const SLOT_SIZE: usize = 2048;
 
 /// Adds the diary files to `out`. Unchanged payloads are taken from the output folder of
 /// the last build.
 #[allow(clippy::too_many_arguments)]
-pub fn add_diaries(
+pub(crate) fn add_diaries(
     loaded: &Loaded,
     inputs: &Inputs,
     renderer: &Renderer,

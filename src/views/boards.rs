@@ -11,7 +11,7 @@ use crate::feeds::FeedEntry;
 use crate::journal::Audience;
 
 #[derive(Serialize, Clone)]
-pub struct AnnouncementView {
+pub(crate) struct AnnouncementView {
     /// The element id on its board, also the feed entry's fragment.
     pub anchor: String,
     pub title: String,
@@ -28,7 +28,7 @@ pub struct AnnouncementView {
 }
 
 #[derive(Serialize)]
-pub struct IndexPage {
+pub(crate) struct IndexPage {
     #[serde(flatten)]
     pub common: Common,
     pub announcements: Vec<AnnouncementView>,
@@ -37,14 +37,14 @@ pub struct IndexPage {
 }
 
 #[derive(Serialize)]
-pub struct ClassesPage {
+pub(crate) struct ClassesPage {
     #[serde(flatten)]
     pub common: Common,
     pub grades: Vec<GradeView>,
 }
 
 #[derive(Serialize)]
-pub struct ClassBoardPage {
+pub(crate) struct ClassBoardPage {
     #[serde(flatten)]
     pub common: Common,
     pub class: ClassRef,
@@ -60,7 +60,7 @@ enum Board<'c> {
 }
 
 impl Inputs<'_> {
-    pub fn index_page(&self, refs: &[ClassRef]) -> IndexPage {
+    pub(crate) fn index_page(&self, refs: &[ClassRef]) -> IndexPage {
         IndexPage {
             common: self.common(),
             announcements: self.board(Board::School),
@@ -69,14 +69,14 @@ impl Inputs<'_> {
         }
     }
 
-    pub fn classes_page(&self, refs: &[ClassRef]) -> ClassesPage {
+    pub(crate) fn classes_page(&self, refs: &[ClassRef]) -> ClassesPage {
         ClassesPage {
             common: self.common(),
             grades: self.grades(refs),
         }
     }
 
-    pub fn class_board(&self, class: &ClassRef) -> ClassBoardPage {
+    pub(crate) fn class_board(&self, class: &ClassRef) -> ClassBoardPage {
         ClassBoardPage {
             common: self.common(),
             class: class.clone(),
@@ -90,7 +90,7 @@ impl Inputs<'_> {
     }
 
     /// The school board's entries; `class` = Some: that class's board.
-    pub fn board_of(&self, class: Option<&ClassRef>) -> Vec<AnnouncementView> {
+    pub(crate) fn board_of(&self, class: Option<&ClassRef>) -> Vec<AnnouncementView> {
         match class {
             None => self.board(Board::School),
             Some(c) => self.board(Board::Class {
@@ -184,7 +184,11 @@ impl Inputs<'_> {
     }
 
     /// Feed entries for a board page at `page_path`.
-    pub fn feed_entries(&self, board: &[AnnouncementView], page_path: &str) -> Vec<FeedEntry> {
+    pub(crate) fn feed_entries(
+        &self,
+        board: &[AnnouncementView],
+        page_path: &str,
+    ) -> Vec<FeedEntry> {
         let page = self.absolute(page_path);
         board
             .iter()

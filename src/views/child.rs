@@ -18,7 +18,7 @@ use crate::journal::{
 };
 
 #[derive(Serialize)]
-pub struct MarkView {
+pub(crate) struct MarkView {
     pub value: String,
     pub work_type: Option<String>,
     /// Shown when the mark weighs other than 1: "×2".
@@ -31,20 +31,20 @@ pub struct MarkView {
 /// theme's `partials/diary_lesson.html` and cut where a pupil's own lines go: their
 /// attendance after `head`, their marks after `middle`.
 #[derive(Serialize, Clone, Default)]
-pub struct LessonHtml {
+pub(crate) struct LessonHtml {
     pub head: Arc<str>,
     pub middle: Arc<str>,
     pub tail: Arc<str>,
 }
 
 /// Where `partials/diary_lesson.html` leaves room for the pupil's attendance and marks.
-pub const ATTENDANCE_MARK: &str = "<!--attendance-->";
-pub const MARKS_MARK: &str = "<!--marks-->";
+pub(super) const ATTENDANCE_MARK: &str = "<!--attendance-->";
+pub(super) const MARKS_MARK: &str = "<!--marks-->";
 
 impl LessonHtml {
     /// Cuts a rendered lesson at its two marks; a theme that leaves a mark out gets the
     /// pupil's lines at the end.
-    pub fn split(html: &str) -> LessonHtml {
+    pub(crate) fn split(html: &str) -> LessonHtml {
         let (head, rest) = html.split_once(ATTENDANCE_MARK).unwrap_or((html, ""));
         let (middle, tail) = rest.split_once(MARKS_MARK).unwrap_or((rest, ""));
         LessonHtml {
@@ -60,7 +60,7 @@ impl LessonHtml {
 /// neither copies nor hashes the class's lessons again. A template sees `l.head`, `l.middle`
 /// and `l.tail` as HTML (`{{ l.head | safe }}`).
 #[derive(Serialize)]
-pub struct LessonTokens {
+pub(crate) struct LessonTokens {
     pub head: String,
     pub middle: String,
     pub tail: String,
@@ -83,7 +83,7 @@ impl LessonTokens {
 }
 
 #[derive(Serialize)]
-pub struct ChildLesson {
+pub(crate) struct ChildLesson {
     /// Where the class's HTML of the lesson goes (see [`LessonHtml`]).
     #[serde(flatten)]
     pub html: LessonTokens,
@@ -94,7 +94,7 @@ pub struct ChildLesson {
 }
 
 #[derive(Serialize)]
-pub struct ChildDay {
+pub(crate) struct ChildDay {
     pub iso: String,
     pub label: String,
     pub today: bool,
@@ -103,7 +103,7 @@ pub struct ChildDay {
 }
 
 #[derive(Serialize)]
-pub struct ChildWeek {
+pub(crate) struct ChildWeek {
     pub monday: String,
     pub label: String,
     pub current: bool,
@@ -111,14 +111,14 @@ pub struct ChildWeek {
 }
 
 #[derive(Serialize)]
-pub struct MarkBrief {
+pub(crate) struct MarkBrief {
     pub value: String,
     pub date: String,
     pub title: String,
 }
 
 #[derive(Serialize)]
-pub struct SubjectRow {
+pub(crate) struct SubjectRow {
     pub subject: String,
     pub marks: Vec<MarkBrief>,
     pub average: Option<String>,
@@ -130,7 +130,7 @@ pub struct SubjectRow {
 }
 
 #[derive(Serialize, Default)]
-pub struct AttendanceTotals {
+pub(crate) struct AttendanceTotals {
     pub absent: usize,
     pub ill: usize,
     pub excused: usize,
@@ -139,7 +139,7 @@ pub struct AttendanceTotals {
 }
 
 #[derive(Serialize)]
-pub struct PeriodView {
+pub(crate) struct PeriodView {
     pub name: String,
     pub dates: String,
     pub current: bool,
@@ -149,21 +149,21 @@ pub struct PeriodView {
 }
 
 #[derive(Serialize)]
-pub struct DebtView {
+pub(crate) struct DebtView {
     pub subject: String,
     pub date: String,
     pub work_type: Option<String>,
 }
 
 #[derive(Serialize)]
-pub struct ChildView {
+pub(crate) struct ChildView {
     pub name: String,
     pub first_name: String,
     pub class: String,
 }
 
 #[derive(Serialize)]
-pub struct ChildPage {
+pub(crate) struct ChildPage {
     #[serde(flatten)]
     pub common: Common,
     pub child: ChildView,
@@ -181,7 +181,7 @@ pub struct ChildPage {
 }
 
 /// Per-pupil indexes of marks, attendance and groups, built once per build.
-pub struct DiaryIndex<'a> {
+pub(crate) struct DiaryIndex<'a> {
     marks: HashMap<Id, Vec<&'a Mark>>,
     attendance: HashMap<Id, Vec<&'a Attendance>>,
     groups: HashMap<Id, HashSet<Id>>,
@@ -190,7 +190,7 @@ pub struct DiaryIndex<'a> {
 }
 
 impl<'a> DiaryIndex<'a> {
-    pub fn new(j: &'a Journal, grading: &crate::config::Grading) -> DiaryIndex<'a> {
+    pub(crate) fn new(j: &'a Journal, grading: &crate::config::Grading) -> DiaryIndex<'a> {
         let marks = crate::journal::group_by(&j.marks, |m| m.student_id);
         let attendance = crate::journal::group_by(&j.attendance, |a| a.student_id);
         let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
@@ -210,7 +210,7 @@ impl<'a> DiaryIndex<'a> {
 
 /// The class-wide parts of a diary, computed once per class: announcements, events and
 /// the HTML of every lesson of the weeks a diary shows.
-pub struct ClassParts {
+pub(crate) struct ClassParts {
     pub announcements: Vec<AnnouncementView>,
     pub events: Vec<EventView>,
     /// The class's lessons' HTML, and where each lesson is in it.
@@ -223,7 +223,7 @@ pub struct ClassParts {
 impl ClassParts {
     /// A rendered diary with its lessons' tokens replaced by the class's HTML. A token that
     /// names no lesson (a broken template) is left out.
-    pub fn expand(&self, html: &str) -> String {
+    pub(crate) fn expand(&self, html: &str) -> String {
         let mut out = String::with_capacity(html.len() * 2);
         let mut rest = html;
         while let Some(start) = rest.find(TOKEN_START) {
@@ -257,7 +257,7 @@ impl ClassParts {
 impl Inputs<'_> {
     /// The class-wide parts of the diaries of `class`; `render` turns a lesson's view into
     /// its HTML (the theme's `partials/diary_lesson.html`).
-    pub fn class_parts(
+    pub(crate) fn class_parts(
         &self,
         class: &ClassRef,
         hw: &HomeworkIndex,
@@ -300,7 +300,7 @@ impl Inputs<'_> {
     }
 
     /// The diary of one child.
-    pub fn child_page(
+    pub(crate) fn child_page(
         &self,
         student: &Student,
         class: &ClassRef,

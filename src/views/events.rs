@@ -9,7 +9,7 @@ use crate::feeds::CalendarEvent;
 use crate::journal::{Event, Id};
 
 #[derive(Serialize, Clone)]
-pub struct EventView {
+pub(crate) struct EventView {
     pub title: String,
     pub date: String,
     pub date_iso: String,
@@ -22,13 +22,13 @@ pub struct EventView {
 }
 
 #[derive(Serialize)]
-pub struct MonthView {
+pub(crate) struct MonthView {
     pub label: String,
     pub events: Vec<EventView>,
 }
 
 #[derive(Serialize)]
-pub struct EventsPage {
+pub(crate) struct EventsPage {
     #[serde(flatten)]
     pub common: Common,
     pub class: ClassRef,
@@ -74,7 +74,7 @@ impl Inputs<'_> {
     }
 
     /// Events of the coming weeks, for boards.
-    pub fn upcoming_events(&self, class: Option<Id>) -> Vec<EventView> {
+    pub(crate) fn upcoming_events(&self, class: Option<Id>) -> Vec<EventView> {
         let until = self.today + Duration::days(UPCOMING_DAYS);
         self.events_of(class)
             .into_iter()
@@ -86,7 +86,7 @@ impl Inputs<'_> {
             .collect()
     }
 
-    pub fn events_page(&self, class: &ClassRef) -> EventsPage {
+    pub(crate) fn events_page(&self, class: &ClassRef) -> EventsPage {
         let events = self.events_of(Some(class.id));
         let mut months = Vec::new();
         let mut first = NaiveDate::from_ymd_opt(self.today.year(), self.today.month(), 1)
@@ -111,7 +111,7 @@ impl Inputs<'_> {
     }
 
     /// The iCalendar feed of a class (its events and the school's) or of the school.
-    pub fn icalendar(&self, class: Option<&ClassRef>) -> String {
+    pub(crate) fn icalendar(&self, class: Option<&ClassRef>) -> String {
         let events = self.events_of(class.map(|c| c.id));
         let page = match class {
             Some(c) => self.absolute(&c.events_url),

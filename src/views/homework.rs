@@ -14,14 +14,14 @@ use super::{ClassRef, Common, Inputs, is_web_url};
 use crate::journal::{HomeworkLink, Id, Journal, Lesson};
 
 #[derive(Serialize, Clone)]
-pub struct LinkView {
+pub(crate) struct LinkView {
     pub url: String,
     pub title: String,
 }
 
 /// Homework due at a lesson, set at an earlier one.
 #[derive(Serialize, Clone)]
-pub struct DueView {
+pub(crate) struct DueView {
     pub text: String,
     pub links: Vec<LinkView>,
     /// When it was set: "пн, 16 ноября".
@@ -29,7 +29,7 @@ pub struct DueView {
 }
 
 #[derive(Serialize, Clone)]
-pub struct LessonView {
+pub(crate) struct LessonView {
     pub number: i64,
     pub time: Option<String>,
     pub subject: String,
@@ -47,7 +47,7 @@ pub struct LessonView {
 }
 
 #[derive(Serialize, Clone)]
-pub struct DayView {
+pub(crate) struct DayView {
     pub iso: String,
     pub label: String,
     pub today: bool,
@@ -57,7 +57,7 @@ pub struct DayView {
 }
 
 #[derive(Serialize, Clone)]
-pub struct WeekView {
+pub(crate) struct WeekView {
     pub monday: String,
     pub label: String,
     /// The archive page of this week, relative to the class's homework folder.
@@ -66,7 +66,7 @@ pub struct WeekView {
 }
 
 #[derive(Serialize)]
-pub struct HomeworkPage {
+pub(crate) struct HomeworkPage {
     #[serde(flatten)]
     pub common: Common,
     pub class: ClassRef,
@@ -79,7 +79,7 @@ pub struct HomeworkPage {
 }
 
 /// Lessons and homework indexed once per build.
-pub struct HomeworkIndex<'a> {
+pub(crate) struct HomeworkIndex<'a> {
     /// Lessons of each class, by date, number, then group.
     by_class: HashMap<Id, Vec<&'a Lesson>>,
     links: HashMap<Id, Vec<&'a HomeworkLink>>,
@@ -88,7 +88,7 @@ pub struct HomeworkIndex<'a> {
 }
 
 impl<'a> HomeworkIndex<'a> {
-    pub fn new(j: &'a Journal) -> HomeworkIndex<'a> {
+    pub(crate) fn new(j: &'a Journal) -> HomeworkIndex<'a> {
         let group_name = |l: &Lesson| l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str());
         let mut by_class: HashMap<Id, Vec<&Lesson>> = HashMap::new();
         let mut series: HashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = HashMap::new();
@@ -157,7 +157,7 @@ impl<'a> HomeworkIndex<'a> {
 impl Inputs<'_> {
     /// The homework pages of a class: `(path, page)` for the main page and each archived
     /// week of the current term.
-    pub fn homework_pages(
+    pub(crate) fn homework_pages(
         &self,
         class: &ClassRef,
         index: &HomeworkIndex,

@@ -10,13 +10,12 @@ mod events;
 mod homework;
 mod timetable;
 
-pub use boards::{AnnouncementView, ClassBoardPage, ClassesPage, IndexPage};
-pub use child::{ChildPage, ClassParts, DiaryIndex};
-pub use events::{EventView, EventsPage, MonthView};
-pub use homework::{DayView, HomeworkIndex, HomeworkPage, LessonView, WeekView};
-pub use timetable::TimetablePage;
+pub(crate) use boards::AnnouncementView;
+pub(crate) use child::{ClassParts, DiaryIndex};
+pub(crate) use events::EventView;
+pub(crate) use homework::{HomeworkIndex, LessonView};
 
-pub use crate::text::slug;
+pub(crate) use crate::text::slug;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate};
@@ -28,7 +27,7 @@ use crate::i18n::Strings;
 use crate::journal::{Class, Id, Journal, Period, PeriodKind};
 
 /// Everything a view may read.
-pub struct Inputs<'a> {
+pub(crate) struct Inputs<'a> {
     pub journal: &'a Journal,
     pub config: &'a Config,
     pub posts: &'a [Post],
@@ -37,7 +36,7 @@ pub struct Inputs<'a> {
 }
 
 #[derive(Serialize, Clone)]
-pub struct SchoolView {
+pub(crate) struct SchoolView {
     pub name: String,
     pub short_name: String,
     pub address: Option<String>,
@@ -46,7 +45,7 @@ pub struct SchoolView {
 
 /// A class and the addresses of its pages, relative to the site root.
 #[derive(Serialize, Clone)]
-pub struct ClassRef {
+pub(crate) struct ClassRef {
     pub id: Id,
     pub grade: i64,
     pub name: String,
@@ -61,26 +60,26 @@ pub struct ClassRef {
 }
 
 impl ClassRef {
-    pub fn dir(&self) -> String {
+    pub(crate) fn dir(&self) -> String {
         format!("classes/{}/", self.slug)
     }
 }
 
 #[derive(Serialize, Clone)]
-pub struct GradeView {
+pub(crate) struct GradeView {
     pub grade: i64,
     pub classes: Vec<ClassRef>,
 }
 
 /// The part every page shares: site title, school, language-independent links.
 #[derive(Serialize, Clone)]
-pub struct Common {
+pub(crate) struct Common {
     pub site_title: String,
     pub school: SchoolView,
 }
 
 impl<'a> Inputs<'a> {
-    pub fn site_title(&self) -> String {
+    pub(crate) fn site_title(&self) -> String {
         if self.config.title.trim().is_empty() {
             self.journal.school.name.clone()
         } else {
@@ -88,7 +87,7 @@ impl<'a> Inputs<'a> {
         }
     }
 
-    pub fn common(&self) -> Common {
+    pub(crate) fn common(&self) -> Common {
         let s = &self.journal.school;
         Common {
             site_title: self.site_title(),
@@ -111,7 +110,7 @@ impl<'a> Inputs<'a> {
 
     /// Every class of the current year with stable, readable, unique URL names
     /// ("5Б" → `classes/5b/`).
-    pub fn class_refs(&self) -> Vec<ClassRef> {
+    pub(crate) fn class_refs(&self) -> Vec<ClassRef> {
         let mut used: HashMap<String, usize> = HashMap::new();
         self.classes()
             .into_iter()
@@ -144,7 +143,7 @@ impl<'a> Inputs<'a> {
     }
 
     /// Classes grouped by grade, for class indexes.
-    pub fn grades(&self, refs: &[ClassRef]) -> Vec<GradeView> {
+    pub(crate) fn grades(&self, refs: &[ClassRef]) -> Vec<GradeView> {
         let mut grades: BTreeMap<i64, Vec<ClassRef>> = BTreeMap::new();
         for r in refs {
             grades.entry(r.grade).or_default().push(r.clone());
@@ -157,7 +156,7 @@ impl<'a> Inputs<'a> {
 
     /// The Monday of the week boards show: this week, or the next one once this week's
     /// school days are over.
-    pub fn board_monday(&self) -> NaiveDate {
+    pub(crate) fn board_monday(&self) -> NaiveDate {
         let monday = monday_of(self.today);
         if self.today.weekday().number_from_monday() > u32::from(self.config.school_days) {
             monday + Duration::days(7)
@@ -168,7 +167,7 @@ impl<'a> Inputs<'a> {
 
     /// The current term (a quarter, trimester or half) of a class: the one holding the
     /// board's week, else the last one that started before it.
-    pub fn current_term(&self, class: &Class) -> Option<&'a Period> {
+    pub(crate) fn current_term(&self, class: &Class) -> Option<&'a Period> {
         let day = self.board_monday().max(self.today);
         let terms: Vec<&Period> = self
             .journal
@@ -190,14 +189,14 @@ impl<'a> Inputs<'a> {
     }
 
     /// Absolute address of a page (for feeds and the sitemap).
-    pub fn absolute(&self, path: &str) -> String {
+    pub(crate) fn absolute(&self, path: &str) -> String {
         let base = self.config.base_url.trim_end_matches('/');
         let path = path.strip_suffix("index.html").unwrap_or(path);
         format!("{base}/{path}")
     }
 
     /// The host name of the site, for iCalendar UIDs.
-    pub fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         let rest = self
             .config
             .base_url
@@ -213,7 +212,7 @@ impl<'a> Inputs<'a> {
 
 impl Inputs<'_> {
     /// How a room reads: "каб. 214" for a number, a named room ("Спортзал") as it is.
-    pub fn room_label(&self, room: Option<&str>) -> Option<String> {
+    pub(crate) fn room_label(&self, room: Option<&str>) -> Option<String> {
         let room = room?.trim();
         if room.is_empty() {
             None
@@ -225,14 +224,14 @@ impl Inputs<'_> {
     }
 }
 
-pub fn monday_of(d: NaiveDate) -> NaiveDate {
+pub(crate) fn monday_of(d: NaiveDate) -> NaiveDate {
     d - Duration::days(i64::from(d.weekday().num_days_from_monday()))
 }
 
 /// Markdown to HTML, sanitized: scripts, event handlers, `javascript:` links and other
 /// active content are dropped; links get `rel="noopener noreferrer"`. Images are dropped
 /// too: a page must make no request to another host (docs/configuration.md).
-pub fn markdown(md: &str) -> String {
+pub(crate) fn markdown(md: &str) -> String {
     use pulldown_cmark::{Options, Parser, html};
     let mut out = String::new();
     html::push_html(
@@ -247,7 +246,7 @@ pub fn markdown(md: &str) -> String {
 }
 
 /// Whether a link from the journal may be shown: only web addresses.
-pub fn is_web_url(url: &str) -> bool {
+pub(crate) fn is_web_url(url: &str) -> bool {
     let u = url.trim().to_ascii_lowercase();
     u.starts_with("https://") || u.starts_with("http://")
 }

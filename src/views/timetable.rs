@@ -10,13 +10,13 @@ use super::{ClassRef, Common, Inputs};
 use crate::journal::{Id, Lesson, TimetableEntry};
 
 #[derive(Serialize)]
-pub struct BellView {
+pub(crate) struct BellView {
     pub number: i64,
     pub time: String,
 }
 
 #[derive(Serialize)]
-pub struct SlotView {
+pub(crate) struct SlotView {
     pub number: i64,
     pub time: Option<String>,
     pub subject: String,
@@ -26,7 +26,7 @@ pub struct SlotView {
 }
 
 #[derive(Serialize)]
-pub struct PlanDay {
+pub(crate) struct PlanDay {
     pub weekday: String,
     pub slots: Vec<SlotView>,
 }
@@ -34,7 +34,7 @@ pub struct PlanDay {
 /// One difference between the plan and the week's lessons. `kind` is one of `substitute`,
 /// `cancelled`, `replaced`, `added`, `removed`, `room`; the template words it.
 #[derive(Serialize)]
-pub struct ChangeView {
+pub(crate) struct ChangeView {
     pub kind: &'static str,
     pub number: i64,
     pub subject: String,
@@ -46,14 +46,14 @@ pub struct ChangeView {
 }
 
 #[derive(Serialize)]
-pub struct ChangeDay {
+pub(crate) struct ChangeDay {
     pub label: String,
     pub iso: String,
     pub changes: Vec<ChangeView>,
 }
 
 #[derive(Serialize)]
-pub struct TimetablePage {
+pub(crate) struct TimetablePage {
     #[serde(flatten)]
     pub common: Common,
     pub class: ClassRef,
@@ -64,7 +64,7 @@ pub struct TimetablePage {
 }
 
 impl Inputs<'_> {
-    pub fn timetable_page(&self, class: &ClassRef) -> TimetablePage {
+    pub(crate) fn timetable_page(&self, class: &ClassRef) -> TimetablePage {
         let j = self.journal;
         let monday = self.board_monday();
         let days = i64::from(self.config.school_days);

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 #[derive(Default, Clone, Copy)]
-pub struct FxHasher {
+pub(super) struct FxHasher {
     hash: u64,
 }
 
@@ -63,8 +63,8 @@ impl Hasher for FxHasher {
     }
 }
 
-pub type Map<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-pub type Set<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+pub(super) type Map<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub(super) type Set<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 fn hash(s: &str) -> u64 {
     let mut h = FxHasher::default();
@@ -75,7 +75,7 @@ fn hash(s: &str) -> u64 {
 /// A set of strings held in one buffer (no allocation per string): each string gets a
 /// number, in the order the strings are first added.
 #[derive(Default)]
-pub struct Strings {
+pub(super) struct Strings {
     text: String,
     /// Where each string ends in `text` (it starts where the one before ends).
     ends: Vec<usize>,
@@ -85,7 +85,7 @@ pub struct Strings {
 
 impl Strings {
     /// Room for `n` strings without growing.
-    pub fn with_capacity(n: usize) -> Strings {
+    pub(super) fn with_capacity(n: usize) -> Strings {
         let mut s = Strings {
             ends: Vec::with_capacity(n),
             ..Strings::default()
@@ -94,19 +94,19 @@ impl Strings {
         s
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// The string numbered `i`.
-    pub fn get(&self, i: u32) -> &str {
+    pub(super) fn get(&self, i: u32) -> &str {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.text[start..self.ends[i]]
     }
 
     /// The number of `s`, and whether it is new (then it is added).
-    pub fn add(&mut self, s: &str) -> (u32, bool) {
+    pub(super) fn add(&mut self, s: &str) -> (u32, bool) {
         if self.slots.len() < 2 * (self.len() + 1) {
             self.grow();
         }

@@ -40,9 +40,9 @@ use hash::{Map, Set, Strings};
 use project::{MARKS, Projection, lesson_key};
 use records::{Parsed, References};
 use score::Converter;
-pub use source::Mode;
+pub(crate) use source::Mode;
 use state::State;
-pub use sync::Counts;
+pub(crate) use sync::Counts;
 use sync::{Row, SOURCE, Sync};
 
 /// The journal tables the import writes, in the order they are reported.
@@ -65,14 +65,14 @@ const WRITTEN: [&str; 14] = [
 
 /// What was skipped and why, and other things worth knowing, gathered while importing.
 #[derive(Default)]
-pub struct Log {
+pub(crate) struct Log {
     /// (what, reason) → (count, where the first one is).
     skipped: BTreeMap<(String, String), (usize, String)>,
     notes: Vec<String>,
 }
 
 impl Log {
-    pub fn skip(&mut self, what: &str, reason: impl Into<String>, place: String) {
+    pub(crate) fn skip(&mut self, what: &str, reason: impl Into<String>, place: String) {
         let entry = self
             .skipped
             .entry((what.to_string(), reason.into()))
@@ -80,14 +80,14 @@ impl Log {
         entry.0 += 1;
     }
 
-    pub fn note(&mut self, note: String) {
+    pub(crate) fn note(&mut self, note: String) {
         self.notes.push(note);
     }
 }
 
 /// What an import did.
 #[derive(Debug, Default)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// `1.1` or `1.2`.
     pub version: String,
     /// The files read: (file, mode, rows).
@@ -101,7 +101,7 @@ pub struct Summary {
 
 impl Summary {
     /// Counts over all tables.
-    pub fn total(&self) -> Counts {
+    pub(crate) fn total(&self) -> Counts {
         let mut t = Counts::default();
         for (_, c) in &self.counts {
             t.new += c.new;
@@ -110,15 +110,6 @@ impl Summary {
             t.unchanged += c.unchanged;
         }
         t
-    }
-
-    /// The counts of one table (zero if untouched).
-    pub fn of(&self, table: &str) -> Counts {
-        self.counts
-            .iter()
-            .find(|(t, _)| t == table)
-            .map(|(_, c)| *c)
-            .unwrap_or_default()
     }
 }
 
@@ -255,12 +246,12 @@ fn read(
 
 /// Imports the export at `path` (a folder or a `.zip`) into the journal at `journal_path`,
 /// creating the journal if absent. One transaction: on any error nothing is written.
-pub fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summary> {
+pub(crate) fn import(journal_path: &Path, config: &Config, path: &Path) -> Result<Summary> {
     crate::import::run(journal_path, OneRosterImport::open(config, path)?)
 }
 
 /// A OneRoster export, opened and read (every file checked) before anything is written.
-pub struct OneRosterImport<'c> {
+pub(crate) struct OneRosterImport<'c> {
     config: &'c Config,
     export: source::Export,
     read: Read,
@@ -276,7 +267,7 @@ impl crate::import::Importer for OneRosterImport<'_> {
 
 impl<'c> OneRosterImport<'c> {
     /// Opens the export at `path` (a folder or a `.zip`) and reads it.
-    pub fn open(config: &'c Config, path: &Path) -> Result<OneRosterImport<'c>> {
+    pub(crate) fn open(config: &'c Config, path: &Path) -> Result<OneRosterImport<'c>> {
         // results.csv, the largest file by far, is checked once through while the files
         // are opened; its first wrong value is reported in turn, after those of the files
         // before.

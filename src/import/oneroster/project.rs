@@ -24,7 +24,7 @@ use crate::journal::parse_date;
 
 /// A value of a projected row: plain, or a reference to another projected row by key.
 #[derive(Debug, Clone, PartialEq)]
-pub enum V {
+pub(super) enum V {
     Null,
     Int(i64),
     Real(f64),
@@ -48,7 +48,7 @@ impl V {
 }
 
 /// The rows of one journal table, by key.
-pub struct Rows {
+pub(super) struct Rows {
     pub table: &'static str,
     /// The columns the import owns (besides `id`), in the order of each row's values.
     pub columns: &'static [&'static str],
@@ -65,17 +65,17 @@ impl Rows {
     }
 }
 
-pub const SCHOOL: &[&str] = &["name", "short_name", "is_demo"];
-pub const YEARS: &[&str] = &["name", "starts_on", "ends_on"];
-pub const PERIODS: &[&str] = &["year_id", "kind", "number", "name", "starts_on", "ends_on"];
-pub const PEOPLE: &[&str] = &["last_name", "first_name", "middle_name"];
-pub const GUARDIANS: &[&str] = &["last_name", "first_name", "middle_name", "contact"];
-pub const CLASSES: &[&str] = &["year_id", "grade", "letter", "name", "class_teacher_id"];
-pub const STUDENTS: &[&str] = &["class_id", "last_name", "first_name", "middle_name"];
-pub const SUBJECTS: &[&str] = &["name", "short_name"];
-pub const GROUPS: &[&str] = &["class_id", "subject_id", "name"];
-pub const WORK_TYPES: &[&str] = &["name", "weight"];
-pub const LESSONS: &[&str] = &[
+pub(super) const SCHOOL: &[&str] = &["name", "short_name", "is_demo"];
+pub(super) const YEARS: &[&str] = &["name", "starts_on", "ends_on"];
+pub(super) const PERIODS: &[&str] = &["year_id", "kind", "number", "name", "starts_on", "ends_on"];
+pub(super) const PEOPLE: &[&str] = &["last_name", "first_name", "middle_name"];
+pub(super) const GUARDIANS: &[&str] = &["last_name", "first_name", "middle_name", "contact"];
+pub(super) const CLASSES: &[&str] = &["year_id", "grade", "letter", "name", "class_teacher_id"];
+pub(super) const STUDENTS: &[&str] = &["class_id", "last_name", "first_name", "middle_name"];
+pub(super) const SUBJECTS: &[&str] = &["name", "short_name"];
+pub(super) const GROUPS: &[&str] = &["class_id", "subject_id", "name"];
+pub(super) const WORK_TYPES: &[&str] = &["name", "weight"];
+pub(super) const LESSONS: &[&str] = &[
     "class_id",
     "group_id",
     "subject_id",
@@ -85,7 +85,7 @@ pub const LESSONS: &[&str] = &[
     "room",
     "topic",
 ];
-pub const MARKS: &[&str] = &[
+pub(super) const MARKS: &[&str] = &[
     "student_id",
     "lesson_id",
     "work_type_id",
@@ -95,7 +95,7 @@ pub const MARKS: &[&str] = &[
 ];
 
 /// A line item that became lessons: what its results need.
-pub struct Item<'s> {
+pub(super) struct Item<'s> {
     line_item: &'s LineItem,
     /// The course of its class.
     pub course: &'s str,
@@ -105,26 +105,26 @@ pub struct Item<'s> {
 
 impl<'s> Item<'s> {
     /// Its class (a section).
-    pub fn section(&self) -> &'s str {
+    pub(super) fn section(&self) -> &'s str {
         &self.line_item.class
     }
 
     /// Its category, if it became a work type.
-    pub fn category(&self) -> Option<&'s str> {
+    pub(super) fn category(&self) -> Option<&'s str> {
         self.line_item.category.as_deref().filter(|_| self.typed)
     }
 
-    pub fn min(&self) -> Option<f64> {
+    pub(super) fn min(&self) -> Option<f64> {
         self.line_item.min
     }
 
-    pub fn max(&self) -> Option<f64> {
+    pub(super) fn max(&self) -> Option<f64> {
         self.line_item.max
     }
 }
 
 /// A lesson: a line item taught to one class (or a group of it).
-pub struct Lesson<'s> {
+pub(super) struct Lesson<'s> {
     /// [`lesson_key`].
     pub key: Box<str>,
     class: Rc<str>,
@@ -162,7 +162,7 @@ impl Row for Lesson<'_> {
 }
 
 /// The journal as the export makes it.
-pub struct Projection<'s> {
+pub(super) struct Projection<'s> {
     /// In write order: school, academic_years, periods, teachers, classes, students,
     /// guardians, subjects, groups, work_types.
     pub tables: Vec<Rows>,
@@ -185,7 +185,7 @@ pub struct Projection<'s> {
 
 impl Projection<'_> {
     /// The key of the class `pupil` is taught `section` in.
-    pub fn part(&self, section: &str, pupil: &str) -> Option<&str> {
+    pub(super) fn part(&self, section: &str, pupil: &str) -> Option<&str> {
         self.parts.get(section)?.get(pupil).map(String::as_str)
     }
 }
@@ -195,7 +195,7 @@ impl Projection<'_> {
 type Part = (Rc<str>, Option<Rc<str>>);
 
 /// The key of a line item's lesson for one class.
-pub fn lesson_key(item: &str, class_key: &str) -> String {
+pub(super) fn lesson_key(item: &str, class_key: &str) -> String {
     format!("{item}|{class_key}")
 }
 
@@ -250,7 +250,11 @@ struct JClass {
     teacher: Option<String>,
 }
 
-pub fn project<'s>(state: &'s State, config: &Config, log: &mut Log) -> Result<Projection<'s>> {
+pub(super) fn project<'s>(
+    state: &'s State,
+    config: &Config,
+    log: &mut Log,
+) -> Result<Projection<'s>> {
     let tz = config.tz();
     let date = |s: &str| parse_date(s).expect("dates are checked when read");
 

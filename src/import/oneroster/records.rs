@@ -13,13 +13,13 @@ use super::hash::Strings;
 use super::table::{Cell, Row, Table};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Org {
+pub(super) struct Org {
     pub name: String,
     pub kind: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Session {
+pub(super) struct Session {
     pub title: String,
     /// `schoolYear`, `term`, `semester`, `gradingPeriod` or an `ext:` word.
     pub kind: String,
@@ -31,7 +31,7 @@ pub struct Session {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Course {
+pub(super) struct Course {
     pub title: String,
     pub code: Option<String>,
     pub grades: Vec<String>,
@@ -39,7 +39,7 @@ pub struct Course {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Class {
+pub(super) struct Class {
     pub title: String,
     pub code: Option<String>,
     /// `homeroom` or `scheduled` (lower case).
@@ -53,7 +53,7 @@ pub struct Class {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct User {
+pub(super) struct User {
     /// The 1.1 `role` column (lower case); 1.2 gives roles in roles.csv.
     pub role: Option<String>,
     pub orgs: Vec<String>,
@@ -68,7 +68,7 @@ pub struct User {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Role {
+pub(super) struct Role {
     pub user: String,
     /// `primary` or `secondary`.
     pub role_type: Option<String>,
@@ -78,7 +78,7 @@ pub struct Role {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Enrollment {
+pub(super) struct Enrollment {
     pub class: String,
     pub user: String,
     /// Lower case: `student`, `teacher`, …
@@ -87,13 +87,13 @@ pub struct Enrollment {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Category {
+pub(super) struct Category {
     pub title: String,
     pub weight: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ScoreScale {
+pub(super) struct ScoreScale {
     pub title: String,
     pub class: Option<String>,
     pub course: Option<String>,
@@ -102,7 +102,7 @@ pub struct ScoreScale {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct LineItem {
+pub(super) struct LineItem {
     pub title: Box<str>,
     pub description: Option<Box<str>>,
     pub assign: Option<Box<str>>,
@@ -116,7 +116,7 @@ pub struct LineItem {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ScaleLink {
+pub(super) struct ScaleLink {
     /// The line item (lineItemScoreScales.csv) or result (resultScoreScales.csv).
     pub owner: String,
     pub scale: String,
@@ -124,7 +124,7 @@ pub struct ScaleLink {
 
 /// A result, as read from its row: never kept between imports (it becomes a mark).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Outcome<'a> {
+pub(super) struct Outcome<'a> {
     pub line_item: &'a str,
     pub student: &'a str,
     /// `exempt`, `fully graded`, `not submitted`, `partially graded`, `submitted`.
@@ -139,7 +139,7 @@ pub struct Outcome<'a> {
 }
 
 /// A row of a file: its sourcedId and line, and its record (`None`: `tobedeleted`).
-pub struct Parsed<T> {
+pub(super) struct Parsed<T> {
     pub id: String,
     pub line: u64,
     pub record: Option<T>,
@@ -147,7 +147,7 @@ pub struct Parsed<T> {
 
 /// A reference from a row of this import to a row of another file, checked once every
 /// file is applied: `enrollments.csv line 4, column userSourcedId: 'u9' is …`.
-pub struct Reference {
+pub(super) struct Reference {
     pub file: Rc<str>,
     pub line: u64,
     pub column: &'static str,
@@ -161,7 +161,7 @@ pub struct Reference {
 /// on its value and target, so only the first reference to each is kept: the first that
 /// fails is the same as among all of them.
 #[derive(Default)]
-pub struct References {
+pub(super) struct References {
     list: Vec<Reference>,
     /// Per target, the values referred to so far, and the last one.
     values: Vec<(&'static str, Strings, u32)>,
@@ -180,14 +180,14 @@ impl References {
     }
 
     /// Adds `later`, references made after these.
-    pub fn extend(&mut self, later: References) {
+    pub(super) fn extend(&mut self, later: References) {
         for (r, value) in later.iter() {
             self.push_at(&r.file, r.line, r.column, value, r.target);
         }
     }
 
     /// The references kept, in the order they were made, with their values.
-    pub fn iter(&self) -> impl Iterator<Item = (&Reference, &str)> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&Reference, &str)> {
         self.list.iter().map(|r| {
             let (_, values, _) = self
                 .values
@@ -374,7 +374,7 @@ fn owned(cell: Cell<'_>) -> Option<String> {
     cell.opt().map(str::to_string)
 }
 
-pub fn orgs(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Org>>> {
+pub(super) fn orgs(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Org>>> {
     rows(file, bytes, &["name", "type"], refs, |t, r, _| {
         Ok(Org {
             name: t.cell(r, "name").req()?.to_string(),
@@ -383,7 +383,11 @@ pub fn orgs(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parse
     })
 }
 
-pub fn sessions(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Session>>> {
+pub(super) fn sessions(
+    file: &str,
+    bytes: &[u8],
+    refs: &mut References,
+) -> Result<Vec<Parsed<Session>>> {
     rows(
         file,
         bytes,
@@ -432,7 +436,11 @@ fn date(cell: Cell<'_>) -> Result<String> {
     }
 }
 
-pub fn courses(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Course>>> {
+pub(super) fn courses(
+    file: &str,
+    bytes: &[u8],
+    refs: &mut References,
+) -> Result<Vec<Parsed<Course>>> {
     rows(file, bytes, &["title"], refs, |t, r, refs| {
         refs.add(t.cell(r, "schoolYearSourcedId"), "academicSessions");
         Ok(Course {
@@ -444,7 +452,11 @@ pub fn courses(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Pa
     })
 }
 
-pub fn classes(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Class>>> {
+pub(super) fn classes(
+    file: &str,
+    bytes: &[u8],
+    refs: &mut References,
+) -> Result<Vec<Parsed<Class>>> {
     rows(
         file,
         bytes,
@@ -469,7 +481,7 @@ pub fn classes(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Pa
     )
 }
 
-pub fn users(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<User>>> {
+pub(super) fn users(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<User>>> {
     rows(
         file,
         bytes,
@@ -498,7 +510,7 @@ pub fn users(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Pars
     )
 }
 
-pub fn roles(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Role>>> {
+pub(super) fn roles(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Parsed<Role>>> {
     rows(
         file,
         bytes,
@@ -517,7 +529,7 @@ pub fn roles(file: &str, bytes: &[u8], refs: &mut References) -> Result<Vec<Pars
     )
 }
 
-pub fn enrollments(
+pub(super) fn enrollments(
     file: &str,
     bytes: &[u8],
     refs: &mut References,
@@ -542,7 +554,7 @@ pub fn enrollments(
     )
 }
 
-pub fn categories(
+pub(super) fn categories(
     file: &str,
     bytes: &[u8],
     refs: &mut References,
@@ -555,7 +567,7 @@ pub fn categories(
     })
 }
 
-pub fn score_scales(
+pub(super) fn score_scales(
     file: &str,
     bytes: &[u8],
     refs: &mut References,
@@ -606,7 +618,7 @@ fn scale_values(cell: Cell<'_>) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-pub fn line_items(
+pub(super) fn line_items(
     file: &str,
     bytes: &[u8],
     refs: &mut References,
@@ -652,7 +664,7 @@ pub fn line_items(
     )
 }
 
-pub fn scale_links(
+pub(super) fn scale_links(
     (file, bytes): (&str, &[u8]),
     owner_column: &'static str,
     owner_file: &'static str,
@@ -678,7 +690,7 @@ pub fn scale_links(
     )
 }
 
-pub const SCORE_STATUSES: [&str; 5] = [
+pub(super) const SCORE_STATUSES: [&str; 5] = [
     "exempt",
     "fully graded",
     "not submitted",
@@ -693,7 +705,7 @@ const RESULT_COLUMNS: [&str; 2] = ["lineItemSourcedId", "studentSourcedId"];
 /// [`Table::count`] does, in one reading: the rows, and the first error in a value (for the
 /// caller to report after those of the files read before it). An error in the CSV itself
 /// is returned at once.
-pub fn check_results(
+pub(super) fn check_results(
     (file, bytes): (&str, &[u8]),
     refs: &mut References,
 ) -> Result<(usize, Option<anyhow::Error>)> {
@@ -714,7 +726,7 @@ pub fn check_results(
 
 /// Reads results.csv row by row, as checked by [`check_results`]: `each` gets the
 /// sourcedId, the line and the result (`None`: `tobedeleted`).
-pub fn results(
+pub(super) fn results(
     (file, bytes): (&str, &[u8]),
     mut each: impl FnMut(&str, u64, Option<Outcome<'_>>) -> Result<()>,
 ) -> Result<()> {

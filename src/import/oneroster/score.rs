@@ -6,17 +6,17 @@ use crate::config::{Grading, OneRosterImport};
 use super::records::{Outcome, ScoreScale};
 
 /// The site's scale and the import's conversion settings.
-pub struct Converter<'a> {
+pub(super) struct Converter<'a> {
     pub grading: &'a Grading,
     pub settings: &'a OneRosterImport,
 }
 
 /// What a result becomes: `(value, is_debt)`; `Err` is the reason it is skipped.
-pub type Converted = Result<(Option<String>, bool), String>;
+pub(super) type Converted = Result<(Option<String>, bool), String>;
 
 impl Converter<'_> {
     /// The mark for a share of the line item's range, `percent` in 0..=100.
-    pub fn mark_for_percent(&self, percent: f64) -> String {
+    pub(super) fn mark_for_percent(&self, percent: f64) -> String {
         let g = self.grading;
         let t = &self.settings.thresholds;
         if t.is_empty() {
@@ -36,7 +36,7 @@ impl Converter<'_> {
     }
 
     /// `text` as a mark of the scale or a word of `non_numeric` (in the list's spelling).
-    pub fn as_mark(&self, text: &str) -> Option<String> {
+    pub(super) fn as_mark(&self, text: &str) -> Option<String> {
         let t = text.trim();
         let g = self.grading;
         if let Ok(v) = t.parse::<u8>()
@@ -64,7 +64,7 @@ impl Converter<'_> {
 
     /// Converts one result of a line item whose range is `min..max`, with the score scales
     /// that apply to it (first match wins).
-    pub fn convert(
+    pub(super) fn convert(
         &self,
         r: &Outcome,
         min: Option<f64>,

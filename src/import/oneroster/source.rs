@@ -12,7 +12,7 @@ use super::table::Table;
 
 /// How the manifest says a file is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The whole data of its kind: what is not in the file is gone.
     Bulk,
     /// Changes only: rows are added or replaced, `tobedeleted` rows removed.
@@ -22,7 +22,7 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Mode::Bulk => "bulk",
             Mode::Delta => "delta",
@@ -32,7 +32,7 @@ impl Mode {
 }
 
 /// The OneRoster files this import reads, in the order they are applied.
-pub const USED: [&str; 13] = [
+pub(super) const USED: [&str; 13] = [
     "orgs",
     "academicSessions",
     "courses",
@@ -61,21 +61,21 @@ const UNUSED: [&str; 8] = [
 ];
 
 /// A file of the export this import reads: its name as the export spells it and its bytes.
-pub struct File {
+pub(super) struct File {
     pub name: String,
     pub bytes: Vec<u8>,
 }
 
 impl File {
     /// The name and the bytes, as the readers of [`super::records`] take them.
-    pub fn parts(&self) -> (&str, &[u8]) {
+    pub(super) fn parts(&self) -> (&str, &[u8]) {
         (&self.name, &self.bytes)
     }
 }
 
 /// An opened export: the CSV files it gives, checked to be well-formed CSV, and what its
 /// manifest says about them.
-pub struct Export {
+pub(super) struct Export {
     /// `1.1` or `1.2` (1.0 is read as 1.1).
     pub version: String,
     /// Per used file (`users`), how it is given and, unless absent, the file.
@@ -87,16 +87,16 @@ pub struct Export {
 }
 
 impl Export {
-    pub fn mode(&self, name: &str) -> Mode {
+    pub(super) fn mode(&self, name: &str) -> Mode {
         self.files.get(name).map_or(Mode::Absent, |(m, _)| *m)
     }
 
-    pub fn file(&self, name: &str) -> Option<&File> {
+    pub(super) fn file(&self, name: &str) -> Option<&File> {
         self.files.get(name).and_then(|(_, f)| f.as_ref())
     }
 
     /// Frees the bytes of one file.
-    pub fn drop_file(&mut self, name: &str) {
+    pub(super) fn drop_file(&mut self, name: &str) {
         if let Some((_, file)) = self.files.get_mut(name) {
             *file = None;
         }
@@ -105,7 +105,10 @@ impl Export {
 
 /// Reads a folder or a `.zip` and its manifest, and the files this import uses, each
 /// checked by `check` (that it is well-formed CSV: [`Table::count`]), which gives its rows.
-pub fn open(path: &Path, mut check: impl FnMut(&str, &File) -> Result<usize>) -> Result<Export> {
+pub(super) fn open(
+    path: &Path,
+    mut check: impl FnMut(&str, &File) -> Result<usize>,
+) -> Result<Export> {
     let mut raw = if path.is_dir() {
         read_folder(path)?
     } else if path.is_file() {

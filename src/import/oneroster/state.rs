@@ -16,7 +16,7 @@ use super::records::*;
 use super::source::Mode;
 
 /// The table that keeps the rows (an extra table: `diary` itself never reads it).
-pub const MIRROR_SQL: &str = "CREATE TABLE IF NOT EXISTS oneroster_records (
+pub(super) const MIRROR_SQL: &str = "CREATE TABLE IF NOT EXISTS oneroster_records (
     file       TEXT NOT NULL,
     sourced_id TEXT NOT NULL,
     data       TEXT NOT NULL,
@@ -27,7 +27,7 @@ pub const MIRROR_SQL: &str = "CREATE TABLE IF NOT EXISTS oneroster_records (
 type Places = (String, Vec<(Box<str>, u64)>);
 
 #[derive(Default)]
-pub struct State {
+pub(super) struct State {
     pub orgs: BTreeMap<String, Org>,
     pub sessions: BTreeMap<String, Session>,
     pub courses: BTreeMap<String, Course>,
@@ -47,7 +47,7 @@ impl State {
     /// Loads what earlier imports left (nothing in a new journal), but for the files in
     /// `replaced`: those this import gives in full (`bulk`), whose rows [`apply`] compares
     /// as stored.
-    pub fn load(conn: &Connection, replaced: &[&str]) -> Result<State> {
+    pub(super) fn load(conn: &Connection, replaced: &[&str]) -> Result<State> {
         conn.execute_batch(MIRROR_SQL)?;
         let mut state = State::default();
         let mut stmt = conn.prepare(
@@ -81,7 +81,7 @@ impl State {
 
     /// Where a row was read in this import (`users.csv line 5`), or that it comes from an
     /// earlier import.
-    pub fn place(&self, file: &'static str, id: &str) -> String {
+    pub(super) fn place(&self, file: &'static str, id: &str) -> String {
         let line = self.places.get(file).and_then(|(name, lines)| {
             let i = lines.binary_search_by(|(k, _)| (**k).cmp(id)).ok()?;
             Some((name, lines[i].1))
@@ -93,7 +93,7 @@ impl State {
     }
 
     /// True if `id` names a row of `file` (as the export stands after this import).
-    pub fn has(&self, file: &str, id: &str) -> bool {
+    pub(super) fn has(&self, file: &str, id: &str) -> bool {
         match file {
             "orgs" => self.orgs.contains_key(id),
             "academicSessions" => self.sessions.contains_key(id),
@@ -108,7 +108,7 @@ impl State {
     }
 
     /// Fails on the first reference of this import to a row that does not exist.
-    pub fn check(&self, refs: &References) -> Result<()> {
+    pub(super) fn check(&self, refs: &References) -> Result<()> {
         for (r, value) in refs.iter() {
             if !self.has(r.target, value) {
                 bail!(
@@ -162,7 +162,7 @@ fn stored<T: DeserializeOwned>(
 /// Applies one file to the state and to `oneroster_records`: `bulk` replaces every row of
 /// the file, `delta` adds and replaces rows and removes the `tobedeleted` ones.
 /// Rows that did not change are not written again.
-pub fn apply<T: Serialize + PartialEq>(
+pub(super) fn apply<T: Serialize + PartialEq>(
     conn: &Connection,
     state_places: &mut State,
     file: &'static str,

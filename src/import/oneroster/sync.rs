@@ -13,7 +13,7 @@ use rusqlite::{CachedStatement, Connection, params, params_from_iter};
 use super::hash::Map;
 use super::project::V;
 
-pub const SOURCE: &str = "oneroster";
+pub(super) const SOURCE: &str = "oneroster";
 
 /// The most columns a written table has (lessons).
 const MAX_COLUMNS: usize = 8;
@@ -23,7 +23,7 @@ const BATCH: usize = 4096;
 
 /// What happened to one journal table.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub new: usize,
     pub updated: usize,
     pub deleted: usize,
@@ -38,7 +38,7 @@ struct ForeignKey {
     target: String,
 }
 
-pub struct Sync<'c> {
+pub(super) struct Sync<'c> {
     conn: &'c Connection,
     /// table → key → journal id, for the rows written in this import (not marks: see
     /// [`Sync::upsert`]).
@@ -57,7 +57,7 @@ pub struct Sync<'c> {
 }
 
 /// What [`Sync::upsert`] did besides counting.
-pub struct Upserted {
+pub(super) struct Upserted {
     /// The rows the import owns whose key was not given: (key, id), for the caller to
     /// delete, or keep.
     pub stale: Vec<(String, i64)>,
@@ -66,7 +66,7 @@ pub struct Upserted {
 }
 
 /// A row to write into a table.
-pub trait Row {
+pub(super) trait Row {
     /// The values of the table's columns, in order, into `out` (as long as the columns);
     /// references to rows written before become their journal ids.
     fn values<'a>(&'a self, sync: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()>;
@@ -161,7 +161,7 @@ enum Pending {
 }
 
 impl<'c> Sync<'c> {
-    pub fn new(conn: &'c Connection, tables: &[&str]) -> Result<Sync<'c>> {
+    pub(super) fn new(conn: &'c Connection, tables: &[&str]) -> Result<Sync<'c>> {
         let mut foreign_keys = Vec::new();
         for t in tables {
             let mut stmt =
@@ -188,22 +188,22 @@ impl<'c> Sync<'c> {
         })
     }
 
-    pub fn count(&mut self, table: &'static str) -> &mut Counts {
+    pub(super) fn count(&mut self, table: &'static str) -> &mut Counts {
         self.counts.entry(table).or_default()
     }
 
     /// The journal id of a row written in this import.
-    pub fn id(&self, table: &str, key: &str) -> Option<i64> {
+    pub(super) fn id(&self, table: &str, key: &str) -> Option<i64> {
         self.ids.get(table)?.get(key).copied()
     }
 
     /// Key → journal id of the rows of `table` written in this import.
-    pub fn ids(&self, table: &str) -> &Map<Rc<str>, i64> {
+    pub(super) fn ids(&self, table: &str) -> &Map<Rc<str>, i64> {
         self.ids.get(table).unwrap_or(&self.none)
     }
 
     /// True if the import owns a row of `table`.
-    pub fn owns_any(&self, table: &'static str) -> Result<bool> {
+    pub(super) fn owns_any(&self, table: &'static str) -> Result<bool> {
         Ok(self
             .conn
             .prepare_cached(
@@ -213,7 +213,7 @@ impl<'c> Sync<'c> {
     }
 
     /// Journal id → key, for every row of `table` the import owned or wrote.
-    pub fn keys(&mut self, table: &'static str) -> Result<Map<i64, Rc<str>>> {
+    pub(super) fn keys(&mut self, table: &'static str) -> Result<Map<i64, Rc<str>>> {
         let mut out: Map<i64, Rc<str>> = Map::default();
         {
             let mut stmt = self.conn.prepare_cached(
@@ -236,7 +236,7 @@ impl<'c> Sync<'c> {
 
     /// Records that `key` is the journal row `id` of `table` (adopting a row not made by
     /// an import, such as the school row of a journal set up by hand).
-    pub fn adopt(&mut self, table: &'static str, key: &str, id: i64) -> Result<()> {
+    pub(super) fn adopt(&mut self, table: &'static str, key: &str, id: i64) -> Result<()> {
         self.conn.execute(
             "INSERT OR REPLACE INTO external_ids (source, kind, external_id, local_id) \
              VALUES (?1, ?2, ?3, ?4)",
@@ -246,7 +246,7 @@ impl<'c> Sync<'c> {
     }
 
     /// The journal id of the row `key` of `table`, written in this import, as a value.
-    pub fn reference(&self, table: &str, key: &str) -> Result<ValueRef<'static>> {
+    pub(super) fn reference(&self, table: &str, key: &str) -> Result<ValueRef<'static>> {
         self.id(table, key)
             .map(ValueRef::Integer)
             .ok_or_else(|| anyhow!("internal: {table} row {key} was not written"))
@@ -269,7 +269,7 @@ impl<'c> Sync<'c> {
     /// Writes `rows` (key → values of `columns`, in ascending key order) into `table`: a
     /// key the import owns updates its row where a value differs, a new key adds a row.
     /// With `remember`, the ids are kept for [`Sync::id`] (and references to the rows).
-    pub fn upsert<'r, R: Row>(
+    pub(super) fn upsert<'r, R: Row>(
         &mut self,
         table: &'static str,
         columns: &[&str],
@@ -484,7 +484,7 @@ impl<'c> Sync<'c> {
     /// Makes the links of a table without a key (`group_students`, `student_guardians`)
     /// among rows the import owns exactly `wanted`: `(a key, b key, extra value)`.
     #[allow(clippy::too_many_arguments)]
-    pub fn links(
+    pub(super) fn links(
         &mut self,
         table: &'static str,
         (a_col, a_table): (&str, &'static str),
@@ -583,7 +583,7 @@ impl<'c> Sync<'c> {
     /// Deletes rows of `table` by id, and first what refers to them: rows of tables that
     /// depend on them are deleted too, except that a teacher's lessons and classes keep
     /// going without the teacher, and a mark keeps its value without its work type.
-    pub fn delete(&mut self, table: &'static str, ids: &[i64]) -> Result<()> {
+    pub(super) fn delete(&mut self, table: &'static str, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -655,7 +655,7 @@ impl<'c> Sync<'c> {
     }
 
     /// Forgets external ids whose journal row is gone.
-    pub fn purge(&self, tables: &[&'static str]) -> Result<()> {
+    pub(super) fn purge(&self, tables: &[&'static str]) -> Result<()> {
         for t in tables {
             // Every owned key of a table written in full names a row, unless rows were
             // deleted since, or some were gone already.

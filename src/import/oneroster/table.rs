@@ -12,7 +12,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use crate::journal::parse_date;
 
 /// A CSV file's header (and, when read with [`Table::parse`], its rows).
-pub struct Table {
+pub(super) struct Table {
     /// The file's name as the export spells it (`users.csv`).
     pub file: String,
     /// Lower-case column name → position in a row.
@@ -24,7 +24,7 @@ pub struct Table {
 }
 
 #[derive(Clone)]
-pub struct Row {
+pub(super) struct Row {
     /// The line the row starts on (the header is line 1).
     pub line: u64,
     /// The fields (one allocation for the row).
@@ -32,7 +32,7 @@ pub struct Row {
 }
 
 /// A file being read row by row: only the current row is held.
-pub struct Scan<'b> {
+pub(super) struct Scan<'b> {
     table: Table,
     reader: ::csv::Reader<&'b [u8]>,
     bytes: &'b [u8],
@@ -43,7 +43,7 @@ pub struct Scan<'b> {
 
 impl Table {
     /// Parses `bytes` as a comma-separated file with a header row.
-    pub fn parse(file: &str, bytes: &[u8]) -> Result<Table> {
+    pub(super) fn parse(file: &str, bytes: &[u8]) -> Result<Table> {
         let mut scan = Table::scan(file, bytes)?;
         let mut rows = Vec::new();
         while let Some((_, row)) = scan.next()? {
@@ -56,7 +56,7 @@ impl Table {
 
     /// Checks every row of `bytes` as [`Table::parse`] does, keeping none: the number of
     /// rows.
-    pub fn count(file: &str, bytes: &[u8]) -> Result<usize> {
+    pub(super) fn count(file: &str, bytes: &[u8]) -> Result<usize> {
         let mut scan = Table::scan(file, bytes)?;
         let mut n = 0;
         while scan.next()?.is_some() {
@@ -66,7 +66,7 @@ impl Table {
     }
 
     /// Reads the header of `bytes`; the rows follow from [`Scan::next`].
-    pub fn scan<'b>(file: &str, bytes: &'b [u8]) -> Result<Scan<'b>> {
+    pub(super) fn scan<'b>(file: &str, bytes: &'b [u8]) -> Result<Scan<'b>> {
         if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
             bail!("{file}: the file is UTF-16 text; OneRoster files are UTF-8");
         }
@@ -118,12 +118,12 @@ impl Table {
         })
     }
 
-    pub fn has(&self, column: &str) -> bool {
+    pub(super) fn has(&self, column: &str) -> bool {
         self.columns.contains_key(&column.to_ascii_lowercase())
     }
 
     /// Fails unless every column of `names` is in the header.
-    pub fn require(&self, names: &[&str]) -> Result<()> {
+    pub(super) fn require(&self, names: &[&str]) -> Result<()> {
         for name in names {
             if !self.has(name) {
                 bail!("{}: missing column `{name}` (required)", self.file);
@@ -147,7 +147,7 @@ impl Table {
     }
 
     /// The cell of `row` in `column` (which may be absent from the file: then it is empty).
-    pub fn cell<'a>(&'a self, row: &'a Row, column: &'static str) -> Cell<'a> {
+    pub(super) fn cell<'a>(&'a self, row: &'a Row, column: &'static str) -> Cell<'a> {
         let raw = self.position(column).and_then(|i| row.fields.get(i));
         Cell {
             file: &self.file,
@@ -159,13 +159,13 @@ impl Table {
 }
 
 impl Scan<'_> {
-    pub fn table(&self) -> &Table {
+    pub(super) fn table(&self) -> &Table {
         &self.table
     }
 
     /// The next row that is not blank, with its table.
     #[allow(clippy::should_implement_trait)]
-    pub fn next(&mut self) -> Result<Option<(&Table, &Row)>> {
+    pub(super) fn next(&mut self) -> Result<Option<(&Table, &Row)>> {
         let file = &self.table.file;
         loop {
             let more = self
@@ -238,7 +238,7 @@ impl LineCounter {
 
 /// One value of one row, with what a message needs to point at it.
 #[derive(Clone, Copy)]
-pub struct Cell<'a> {
+pub(super) struct Cell<'a> {
     pub file: &'a str,
     pub line: u64,
     pub column: &'static str,
@@ -247,7 +247,7 @@ pub struct Cell<'a> {
 
 impl<'a> Cell<'a> {
     /// An error about this cell: `users.csv line 5, column grades: …`.
-    pub fn error(&self, message: impl std::fmt::Display) -> anyhow::Error {
+    pub(super) fn error(&self, message: impl std::fmt::Display) -> anyhow::Error {
         anyhow!(
             "{} line {}, column {}: {message}",
             self.file,
@@ -257,22 +257,22 @@ impl<'a> Cell<'a> {
     }
 
     /// The value without surrounding spaces; `None` when empty.
-    pub fn opt(&self) -> Option<&'a str> {
+    pub(super) fn opt(&self) -> Option<&'a str> {
         self.raw.map(str::trim).filter(|s| !s.is_empty())
     }
 
     /// The value as written, spaces kept (free text); `None` when empty.
-    pub fn text(&self) -> Option<&'a str> {
+    pub(super) fn text(&self) -> Option<&'a str> {
         self.raw.filter(|s| !s.trim().is_empty())
     }
 
-    pub fn req(&self) -> Result<&'a str> {
+    pub(super) fn req(&self) -> Result<&'a str> {
         self.opt()
             .ok_or_else(|| self.error("the value is empty, but this column is required"))
     }
 
     /// A comma-separated list (quoted in the file): `"a, b,c"` → `[a, b, c]`.
-    pub fn list(&self) -> Result<Vec<String>> {
+    pub(super) fn list(&self) -> Result<Vec<String>> {
         Ok(self
             .one_line()?
             .map(|s| {
@@ -287,7 +287,7 @@ impl<'a> Cell<'a> {
 
     /// An id or a code: like [`Cell::opt`], but a value over several lines is an error (the
     /// usual sign of a quote without its closing quote, which swallows the lines after it).
-    pub fn one_line(&self) -> Result<Option<&'a str>> {
+    pub(super) fn one_line(&self) -> Result<Option<&'a str>> {
         match self.opt() {
             Some(s) if s.contains(['\n', '\r']) => Err(self.error(format!(
                 "'{}…' runs over several lines: a `\"` without its closing quote?",
@@ -298,7 +298,7 @@ impl<'a> Cell<'a> {
     }
 
     /// `true`/`false` in any case (and `1`/`0`, `yes`/`no`); empty is `None`.
-    pub fn flag(&self) -> Result<Option<bool>> {
+    pub(super) fn flag(&self) -> Result<Option<bool>> {
         let Some(s) = self.opt() else {
             return Ok(None);
         };
@@ -312,7 +312,7 @@ impl<'a> Cell<'a> {
         }
     }
 
-    pub fn number(&self) -> Result<Option<f64>> {
+    pub(super) fn number(&self) -> Result<Option<f64>> {
         match self.opt() {
             None => Ok(None),
             Some(s) => s
@@ -325,7 +325,7 @@ impl<'a> Cell<'a> {
     }
 
     /// A date or a date and time, kept as written once checked (see [`Stamp`]).
-    pub fn stamp(&self) -> Result<Option<String>> {
+    pub(super) fn stamp(&self) -> Result<Option<String>> {
         match self.opt() {
             None => Ok(None),
             Some(s) => match Stamp::parse(s) {
@@ -339,7 +339,7 @@ impl<'a> Cell<'a> {
     }
 
     /// A word of `allowed` (compared ignoring case), returned as listed there.
-    pub fn word(&self, allowed: &[&'static str]) -> Result<Option<&'static str>> {
+    pub(super) fn word(&self, allowed: &[&'static str]) -> Result<Option<&'static str>> {
         match self.opt() {
             None => Ok(None),
             Some(s) => allowed
@@ -358,7 +358,7 @@ impl<'a> Cell<'a> {
 
 /// A OneRoster date or datetime: `2026-09-01`, `2026-09-01T08:00:00`,
 /// `2023-10-02T00:00:00.000Z`, `2026-09-01T08:00:00+03:00`.
-pub enum Stamp {
+pub(super) enum Stamp {
     /// A date, or a time without an offset: the school's local time.
     Local(NaiveDateTime),
     /// An instant (`Z` or an offset).
@@ -366,7 +366,7 @@ pub enum Stamp {
 }
 
 impl Stamp {
-    pub fn parse(s: &str) -> Option<Stamp> {
+    pub(super) fn parse(s: &str) -> Option<Stamp> {
         let s = s.trim();
         if let Some(d) = parse_date(s) {
             return Some(Stamp::Local(d.and_hms_opt(0, 0, 0)?));
@@ -392,7 +392,7 @@ impl Stamp {
     }
 
     /// The day in the school's timezone.
-    pub fn day(&self, tz: chrono_tz::Tz) -> NaiveDate {
+    pub(super) fn day(&self, tz: chrono_tz::Tz) -> NaiveDate {
         match self {
             Stamp::Local(dt) => dt.date(),
             Stamp::Instant(dt) => dt.with_timezone(&tz).date_naive(),
@@ -401,7 +401,7 @@ impl Stamp {
 }
 
 /// The day of a stamp already checked by [`Cell::stamp`].
-pub fn day_of(stamp: &str, tz: chrono_tz::Tz) -> Option<NaiveDate> {
+pub(super) fn day_of(stamp: &str, tz: chrono_tz::Tz) -> Option<NaiveDate> {
     Stamp::parse(stamp).map(|s| s.day(tz))
 }
 
