@@ -56,19 +56,13 @@ pub(crate) fn headers_file() -> String {
 }
 
 /// The Content-Type of a site file, by extension.
-pub(crate) fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "json" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "xml" => "application/xml; charset=utf-8",
-        "ics" => "text/calendar; charset=utf-8",
-        "txt" => "text/plain; charset=utf-8",
-        "bin" => "application/octet-stream",
-        _ => "application/octet-stream",
+pub(crate) fn content_type(path: &Path) -> String {
+    let ty = mime_guess::from_path(path).first_or_octet_stream();
+    let textual = ty.type_() == mime_guess::mime::TEXT || ty.subtype() == mime_guess::mime::XML;
+    if textual {
+        format!("{}; charset=utf-8", ty.essence_str())
+    } else {
+        ty.essence_str().to_string()
     }
 }
 
@@ -209,6 +203,25 @@ fn count_files(dir: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_types_of_what_a_site_holds() {
+        for (name, ty) in [
+            ("index.html", "text/html; charset=utf-8"),
+            ("static/style.css", "text/css; charset=utf-8"),
+            ("static/diary.js", "text/javascript; charset=utf-8"),
+            ("diary/params.json", "application/json"),
+            ("static/icon.svg", "image/svg+xml"),
+            ("static/icon.png", "image/png"),
+            ("feed.xml", "text/xml; charset=utf-8"),
+            ("events.ics", "text/calendar; charset=utf-8"),
+            ("robots.txt", "text/plain; charset=utf-8"),
+            ("diary/p/abc.bin", "application/octet-stream"),
+            ("_headers", "application/octet-stream"),
+        ] {
+            assert_eq!(content_type(Path::new(name)), ty, "{name}");
+        }
+    }
 
     #[test]
     fn a_drop_counts_past_a_tenth_and_five() {

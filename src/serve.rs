@@ -147,7 +147,7 @@ fn respond(output: &Path, url: &str, version: &AtomicU64) -> Response {
             if ty.starts_with("text/html") {
                 bytes = inject_reload(bytes);
             }
-            with_type(bytes, ty)
+            with_type(bytes, &ty)
         }
         Err(_) => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
     }

@@ -504,7 +504,7 @@ fn expected_type(path: &str) -> &'static str {
         "js" => "text/javascript; charset=utf-8",
         "json" => "application/json",
         "svg" => "image/svg+xml",
-        "xml" => "application/xml; charset=utf-8",
+        "xml" => "text/xml; charset=utf-8",
         "ics" => "text/calendar; charset=utf-8",
         "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",

@@ -5,9 +5,11 @@
 //! like `2026-13-45`, a word where a number belongs) are not loaded; each becomes a
 //! [`Finding`] naming table, row and column, which `diary check` reports.
 
+mod by_pupil;
 mod load;
 mod model;
 
+pub(crate) use by_pupil::ByPupil;
 pub(crate) use load::{open_read_only, parse_date, parse_datetime, parse_time};
 pub(crate) use model::*;
 

@@ -461,6 +461,10 @@ impl Journal {
     pub(crate) fn group(&self, id: Id) -> Option<&Group> {
         by_id(&self.groups, id, |r| r.id)
     }
+    /// The holiday a grade has off on `date`, if any.
+    pub(crate) fn holiday_on(&self, date: NaiveDate, grade: i64) -> Option<&Holiday> {
+        self.holidays.iter().find(|h| h.covers(date, grade))
+    }
     pub(crate) fn lesson(&self, id: Id) -> Option<&Lesson> {
         by_id(&self.lessons, id, |r| r.id)
     }

@@ -1,7 +1,7 @@
 //! What the printouts read: the journal indexed once per run, the classes and pupils to
 //! print, and the dates, weeks, months and periods a command names.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use anyhow::{Result, bail};
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::grades::Weights;
 use crate::i18n::Strings;
 use crate::journal::{
-    AcademicYear, Attendance, AttendanceStatus, Class, Id, Journal, Lesson, Mark, Period,
+    AcademicYear, Attendance, AttendanceStatus, ByPupil, Class, Id, Journal, Lesson, Mark, Period,
     PeriodKind, PeriodMark, Student,
 };
 
@@ -24,10 +24,7 @@ pub(super) struct Index<'a> {
     pub weights: Weights,
     /// Lessons of each class, by date, number, group name, id.
     lessons: HashMap<Id, Vec<&'a Lesson>>,
-    marks: HashMap<Id, Vec<&'a Mark>>,
-    attendance: HashMap<Id, Vec<&'a Attendance>>,
-    groups: HashMap<Id, HashSet<Id>>,
-    period_marks: HashMap<Id, Vec<&'a PeriodMark>>,
+    by_pupil: ByPupil<'a>,
     pupils: HashMap<Id, Vec<&'a Student>>,
 }
 
@@ -41,13 +38,6 @@ impl<'a> Index<'a> {
         for v in lessons.values_mut() {
             v.sort_by_key(|l| (l.date, l.number, group_name(l), l.id));
         }
-        let marks = crate::journal::group_by(&j.marks, |m| m.student_id);
-        let attendance = crate::journal::group_by(&j.attendance, |a| a.student_id);
-        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
-        for gs in &j.group_students {
-            groups.entry(gs.student_id).or_default().insert(gs.group_id);
-        }
-        let period_marks = crate::journal::group_by(&j.period_marks, |pm| pm.student_id);
         let mut pupils: HashMap<Id, Vec<&Student>> = HashMap::new();
         for s in &j.students {
             pupils.entry(s.class_id).or_default().push(s);
@@ -68,10 +58,7 @@ impl<'a> Index<'a> {
             strings,
             weights: Weights::new(&j.work_types, &config.grading),
             lessons,
-            marks,
-            attendance,
-            groups,
-            period_marks,
+            by_pupil: ByPupil::new(j),
             pupils,
         }
     }
@@ -91,20 +78,15 @@ impl<'a> Index<'a> {
 
     /// Whether a pupil is taught a lesson: a whole-class lesson, or one of the pupil's group.
     pub(super) fn attends(&self, student: Id, lesson: &Lesson) -> bool {
-        lesson
-            .group_id
-            .is_none_or(|g| self.groups.get(&student).is_some_and(|gs| gs.contains(&g)))
+        self.by_pupil.attends(student, lesson)
     }
 
     pub(super) fn marks_of(&self, student: Id) -> &[&'a Mark] {
-        self.marks.get(&student).map(Vec::as_slice).unwrap_or(&[])
+        self.by_pupil.marks_of(student)
     }
 
     pub(super) fn attendance_of(&self, student: Id) -> &[&'a Attendance] {
-        self.attendance
-            .get(&student)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.by_pupil.attendance_of(student)
     }
 
     /// The teacher's mark of a pupil for a subject and period, if set.
@@ -114,18 +96,11 @@ impl<'a> Index<'a> {
         subject: Id,
         period: Id,
     ) -> Option<&'a PeriodMark> {
-        self.period_marks.get(&student).and_then(|v| {
-            v.iter()
-                .find(|pm| pm.subject_id == subject && pm.period_id == period)
-                .copied()
-        })
+        self.by_pupil.period_mark(student, subject, period)
     }
 
     pub(super) fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
-        self.period_marks
-            .get(&student)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.by_pupil.period_marks_of(student)
     }
 
     pub(super) fn subject_name(&self, id: Id) -> String {

@@ -255,16 +255,13 @@ pub(super) fn weekly(
     let homework = !no_marks || lessons.iter().any(|l| text(&l.homework).is_some());
     let columns = week_columns(no_marks, homework);
     let next = monday + Duration::days(7);
-    let events = ix.events(class.id, next, next + Duration::days(6));
-    let teacher = ix.class_teacher(class);
-    let frame = Frame {
-        s,
-        cols: &columns,
-        headings: headings(s, &columns),
+    let frame = Frame::new(
+        ix,
+        class,
+        &columns,
         no_marks,
-        events: &events,
-        teacher: &teacher,
-    };
+        (next, next + Duration::days(6)),
+    );
     let mut sheets = Vec::new();
     for student in ix.pupils(class.id) {
         let pupil = Pupil::new(ix, student, lessons, no_marks);
@@ -294,10 +291,7 @@ pub(super) fn weekly(
                     })
                     .collect();
                 let holiday = if todays.is_empty() {
-                    ix.j.holidays
-                        .iter()
-                        .find(|h| h.covers(date, class.grade))
-                        .map(|h| h.name.clone())
+                    ix.j.holiday_on(date, class.grade).map(|h| h.name.clone())
                 } else {
                     None
                 };
@@ -321,6 +315,9 @@ pub(super) fn weekly(
         fit_weekly(&mut sheet, &frame);
         sheets.push(sheet);
     }
+    let Frame {
+        teacher, events, ..
+    } = frame;
     Ok(FamilyDoc {
         kind: "weekly",
         school: ix.j.school.name.clone(),
@@ -410,7 +407,7 @@ fn heading_mm(pt: f32) -> f32 {
 /// Height of what follows a family sheet's table: absences, remarks, events, the class
 /// teacher and the signature line.
 fn tail_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
-    let (s, no_marks, events, teacher) = (f.s, f.no_marks, f.events, f.teacher);
+    let (s, no_marks, events, teacher) = (f.s, f.no_marks, &f.events, &f.teacher);
     let w = fit::WIDTH_MM;
     let gap = 2.0;
     let abs = format!(
@@ -468,11 +465,29 @@ struct Frame<'a> {
     /// The columns' headings with their widths.
     headings: Vec<(String, f32)>,
     no_marks: bool,
-    events: &'a [EventLine],
-    teacher: &'a Teacher,
+    events: Vec<EventLine>,
+    teacher: Teacher,
 }
 
-impl Frame<'_> {
+impl<'a> Frame<'a> {
+    /// The frame of a class's sheets: events from `from` to `to`, the class teacher.
+    fn new(
+        ix: &'a Index,
+        class: &Class,
+        cols: &'a [Column],
+        no_marks: bool,
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Frame<'a> {
+        Frame {
+            s: ix.strings,
+            cols,
+            headings: headings(ix.strings, cols),
+            no_marks,
+            events: ix.events(class.id, from, to),
+            teacher: ix.class_teacher(class),
+        }
+    }
+
     fn tail_mm(&self, pt: f32, sheet: &FamilySheet) -> f32 {
         tail_mm(pt, sheet, self)
     }
@@ -608,16 +623,7 @@ pub(super) fn monthly(
         ]
     };
     let next = last + Duration::days(1);
-    let events = ix.events(class.id, next, data::month_end(next));
-    let teacher = ix.class_teacher(class);
-    let frame = Frame {
-        s,
-        cols: &columns,
-        headings: headings(s, &columns),
-        no_marks,
-        events: &events,
-        teacher: &teacher,
-    };
+    let frame = Frame::new(ix, class, &columns, no_marks, (next, data::month_end(next)));
     let mut sheets = Vec::new();
     for student in ix.pupils(class.id) {
         let pupil = Pupil::new(ix, student, lessons, no_marks);
@@ -695,6 +701,9 @@ pub(super) fn monthly(
         fit_monthly(&mut sheet, &frame);
         sheets.push(sheet);
     }
+    let Frame {
+        teacher, events, ..
+    } = frame;
     Ok(FamilyDoc {
         kind: "monthly",
         school: ix.j.school.name.clone(),

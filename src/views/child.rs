@@ -3,7 +3,7 @@
 //! subject for each period (weighted average, forecast, the teacher's mark), attendance
 //! totals, debts, and the class's announcements and events.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
@@ -14,7 +14,7 @@ use super::homework::{HomeworkIndex, LessonView};
 use super::{AnnouncementView, ClassRef, Common, EventView, Inputs, monday_of};
 use crate::grades::{self, Attestation, Weights};
 use crate::journal::{
-    Attendance, AttendanceStatus, Id, Journal, Mark, PeriodKind, PeriodMark, Student,
+    Attendance, AttendanceStatus, ByPupil, Id, Journal, Mark, PeriodKind, PeriodMark, Student,
 };
 
 #[derive(Serialize)]
@@ -93,14 +93,7 @@ pub(crate) struct ChildLesson {
     pub attendance_note: Option<String>,
 }
 
-#[derive(Serialize)]
-pub(crate) struct ChildDay {
-    pub iso: String,
-    pub label: String,
-    pub today: bool,
-    pub holiday: Option<String>,
-    pub lessons: Vec<ChildLesson>,
-}
+pub(crate) type ChildDay = super::Day<ChildLesson>;
 
 #[derive(Serialize)]
 pub(crate) struct ChildWeek {
@@ -180,29 +173,17 @@ pub(crate) struct ChildPage {
     pub events: Vec<EventView>,
 }
 
-/// Per-pupil indexes of marks, attendance and groups, built once per build.
+/// Per-pupil indexes of marks, attendance and groups, and the work types' weights, built
+/// once per build.
 pub(crate) struct DiaryIndex<'a> {
-    marks: HashMap<Id, Vec<&'a Mark>>,
-    attendance: HashMap<Id, Vec<&'a Attendance>>,
-    groups: HashMap<Id, HashSet<Id>>,
-    period_marks: HashMap<Id, Vec<&'a PeriodMark>>,
+    pupils: ByPupil<'a>,
     weights: Weights,
 }
 
 impl<'a> DiaryIndex<'a> {
     pub(crate) fn new(j: &'a Journal, grading: &crate::config::Grading) -> DiaryIndex<'a> {
-        let marks = crate::journal::group_by(&j.marks, |m| m.student_id);
-        let attendance = crate::journal::group_by(&j.attendance, |a| a.student_id);
-        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
-        for gs in &j.group_students {
-            groups.entry(gs.student_id).or_default().insert(gs.group_id);
-        }
-        let period_marks = crate::journal::group_by(&j.period_marks, |pm| pm.student_id);
         DiaryIndex {
-            marks,
-            attendance,
-            groups,
-            period_marks,
+            pupils: ByPupil::new(j),
             weights: Weights::new(&j.work_types, grading),
         }
     }
@@ -310,26 +291,20 @@ impl Inputs<'_> {
     ) -> ChildPage {
         let j = self.journal;
         let no_marks = class.grade <= 1;
-        let groups = ix.groups.get(&student.id);
-        let attends = |l: &crate::journal::Lesson| {
-            l.group_id
-                .is_none_or(|g| groups.is_some_and(|gs| gs.contains(&g)))
-        };
+        let attends = |l: &crate::journal::Lesson| ix.pupils.attends(student.id, l);
         // As of today: nothing a later lesson holds (a journal may be filled ahead).
         let up_to_today = |lesson_id: Id| j.lesson(lesson_id).is_some_and(|l| l.date <= self.today);
         let marks: Vec<&Mark> = ix
-            .marks
-            .get(&student.id)
-            .into_iter()
-            .flatten()
+            .pupils
+            .marks_of(student.id)
+            .iter()
             .copied()
             .filter(|m| up_to_today(m.lesson_id))
             .collect();
         let attendance: Vec<&Attendance> = ix
-            .attendance
-            .get(&student.id)
-            .into_iter()
-            .flatten()
+            .pupils
+            .attendance_of(student.id)
+            .iter()
             .copied()
             .filter(|a| up_to_today(a.lesson_id))
             .collect();
@@ -374,21 +349,7 @@ impl Inputs<'_> {
                             }
                         })
                         .collect();
-                    let holiday = if todays.is_empty() {
-                        j.holidays
-                            .iter()
-                            .find(|h| h.covers(date, class.grade))
-                            .map(|h| h.name.clone())
-                    } else {
-                        None
-                    };
-                    ChildDay {
-                        iso: date.to_string(),
-                        label: self.strings.date_weekday(date),
-                        today: date == self.today,
-                        holiday,
-                        lessons: todays,
-                    }
+                    self.day(date, class.grade, todays)
                 })
                 .collect();
             weeks.push(ChildWeek {
@@ -497,17 +458,16 @@ impl Inputs<'_> {
             }
         }
         // The teacher's marks of periods that have begun.
-        let teacher_marks: Option<Vec<&PeriodMark>> = ix.period_marks.get(&student.id).map(|v| {
-            v.iter()
-                .copied()
-                .filter(|pm| {
-                    j.period(pm.period_id)
-                        .is_some_and(|p| p.starts_on <= self.today)
-                })
-                .collect()
-        });
-        let teacher_marks = teacher_marks.as_ref();
-        for pm in teacher_marks.into_iter().flatten() {
+        let begun = |pm: &PeriodMark| {
+            j.period(pm.period_id)
+                .is_some_and(|p| p.starts_on <= self.today)
+        };
+        for pm in ix
+            .pupils
+            .period_marks_of(student.id)
+            .iter()
+            .filter(|pm| begun(pm))
+        {
             if let Some(s) = j.subject(pm.subject_id) {
                 by_subject
                     .entry(s.name.clone())
@@ -527,11 +487,10 @@ impl Inputs<'_> {
                             let mut inside: Vec<&(NaiveDate, &Mark)> =
                                 ms.iter().filter(|(d, _)| p.contains(*d)).collect();
                             inside.sort_by_key(|(d, m)| (*d, m.id));
-                            let teacher = teacher_marks.and_then(|v| {
-                                v.iter()
-                                    .find(|pm| pm.subject_id == *subject_id && pm.period_id == p.id)
-                                    .copied()
-                            });
+                            let teacher = ix
+                                .pupils
+                                .period_mark(student.id, *subject_id, p.id)
+                                .filter(|pm| begun(pm));
                             let list: Vec<&Mark> = inside.iter().map(|(_, m)| *m).collect();
                             let att =
                                 grades::attest(class.grade, &list, &ix.weights, grading, teacher);

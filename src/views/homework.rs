@@ -46,15 +46,7 @@ pub(crate) struct LessonView {
     pub cancelled: bool,
 }
 
-#[derive(Serialize, Clone)]
-pub(crate) struct DayView {
-    pub iso: String,
-    pub label: String,
-    pub today: bool,
-    /// The holiday's name when the class is off that day.
-    pub holiday: Option<String>,
-    pub lessons: Vec<LessonView>,
-}
+pub(crate) type DayView = super::Day<LessonView>;
 
 #[derive(Serialize, Clone)]
 pub(crate) struct WeekView {
@@ -212,7 +204,6 @@ impl Inputs<'_> {
     }
 
     fn week_view(&self, class: &ClassRef, monday: NaiveDate, index: &HomeworkIndex) -> WeekView {
-        let j = self.journal;
         let days = i64::from(self.config.school_days);
         let last = monday + Duration::days(days - 1);
         let lessons = index.lessons(class.id, monday, last);
@@ -224,21 +215,7 @@ impl Inputs<'_> {
                     .filter(|l| l.date == date)
                     .map(|l| self.lesson_view(l, index))
                     .collect();
-                let holiday = if todays.is_empty() {
-                    j.holidays
-                        .iter()
-                        .find(|h| h.covers(date, class.grade))
-                        .map(|h| h.name.clone())
-                } else {
-                    None
-                };
-                DayView {
-                    iso: date.to_string(),
-                    label: self.strings.date_weekday(date),
-                    today: date == self.today,
-                    holiday,
-                    lessons: todays,
-                }
+                self.day(date, class.grade, todays)
             })
             .collect();
         WeekView {

@@ -78,7 +78,34 @@ pub(crate) struct Common {
     pub school: SchoolView,
 }
 
+/// A school day of a week view: a class's on the homework board, a child's in a diary.
+#[derive(Serialize, Clone)]
+pub(crate) struct Day<L> {
+    pub iso: String,
+    pub label: String,
+    pub today: bool,
+    /// The holiday's name when the class is off that day (a day without lessons).
+    pub holiday: Option<String>,
+    pub lessons: Vec<L>,
+}
+
 impl<'a> Inputs<'a> {
+    /// The day `date` of a class of `grade` with its lessons.
+    pub(crate) fn day<L>(&self, date: NaiveDate, grade: i64, lessons: Vec<L>) -> Day<L> {
+        let holiday = if lessons.is_empty() {
+            self.journal.holiday_on(date, grade).map(|h| h.name.clone())
+        } else {
+            None
+        };
+        Day {
+            iso: date.to_string(),
+            label: self.strings.date_weekday(date),
+            today: date == self.today,
+            holiday,
+            lessons,
+        }
+    }
+
     pub(crate) fn site_title(&self) -> String {
         if self.config.title.trim().is_empty() {
             self.journal.school.name.clone()

@@ -1,0 +1,61 @@
+//! A pupil's rows of the journal, indexed once per command: marks, attendance, groups and
+//! period marks by pupil. The diary step and the printouts read pupils through it.
+
+use std::collections::{HashMap, HashSet};
+
+use super::{Attendance, Id, Journal, Lesson, Mark, PeriodMark, group_by};
+
+/// Each pupil's marks, attendance, groups and period marks.
+pub(crate) struct ByPupil<'a> {
+    marks: HashMap<Id, Vec<&'a Mark>>,
+    attendance: HashMap<Id, Vec<&'a Attendance>>,
+    groups: HashMap<Id, HashSet<Id>>,
+    period_marks: HashMap<Id, Vec<&'a PeriodMark>>,
+}
+
+impl<'a> ByPupil<'a> {
+    pub(crate) fn new(j: &'a Journal) -> ByPupil<'a> {
+        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
+        for gs in &j.group_students {
+            groups.entry(gs.student_id).or_default().insert(gs.group_id);
+        }
+        ByPupil {
+            marks: group_by(&j.marks, |m| m.student_id),
+            attendance: group_by(&j.attendance, |a| a.student_id),
+            groups,
+            period_marks: group_by(&j.period_marks, |pm| pm.student_id),
+        }
+    }
+
+    /// Whether a pupil is taught a lesson: a whole-class lesson, or one of the pupil's group.
+    pub(crate) fn attends(&self, student: Id, lesson: &Lesson) -> bool {
+        lesson
+            .group_id
+            .is_none_or(|g| self.groups.get(&student).is_some_and(|gs| gs.contains(&g)))
+    }
+
+    pub(crate) fn marks_of(&self, student: Id) -> &[&'a Mark] {
+        self.marks.get(&student).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn attendance_of(&self, student: Id) -> &[&'a Attendance] {
+        self.attendance.get(&student).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
+        self.period_marks.get(&student).map_or(&[], Vec::as_slice)
+    }
+
+    /// The teacher's mark of a pupil for a subject and period, if set.
+    pub(crate) fn period_mark(
+        &self,
+        student: Id,
+        subject: Id,
+        period: Id,
+    ) -> Option<&'a PeriodMark> {
+        self.period_marks_of(student)
+            .iter()
+            .find(|pm| pm.subject_id == subject && pm.period_id == period)
+            .copied()
+    }
+}
