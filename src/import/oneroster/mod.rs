@@ -302,18 +302,7 @@ fn run(
     // out as it goes.
     conn.pragma_update(None, "cache_size", -32_768)?;
     let tx = conn.transaction()?;
-    let demo: Option<i64> = tx
-        .query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if demo == Some(1) {
-        bail!(
-            "the journal holds the generated demo school (school.is_demo = 1); a real school's \
-             export would mix with it: move the journal file aside (or set `journal` in \
-             site.toml to a new file) and import again"
-        );
-    }
+    refuse_demo(&tx)?;
     let mut summary = Summary {
         version: export.version.clone(),
         ..Summary::default()
@@ -325,11 +314,89 @@ fn run(
     }
 
     // 1. The OneRoster picture: earlier imports, then this export's files on top.
+    let (state, result_scales) = picture(&tx, &export, read)?;
+
+    // 2. The journal it makes.
+    let mut log = Log::default();
+    let mut proj = project::project(&state, config, &mut log)?;
+
+    // 3. Written, keyed by external_ids.
+    let mut sync = Sync::new(&tx, &crate::import::csv::TABLES)?;
+    let stale = write_journal(&tx, &mut sync, &mut proj)?;
+    let mut written_marks = Vec::new();
+    if let Some(file) = export.file("results") {
+        written_marks = marks(
+            &mut sync,
+            &state,
+            &proj,
+            config,
+            &mut log,
+            (
+                file,
+                export.mode("results"),
+                export.read.get("results").map_or(0, |(_, n)| *n),
+            ),
+            result_scales,
+        )?;
+    }
+    export.drop_file("results");
+    // After a bulk results.csv, every mark the import owns is one it wrote (the others
+    // went): none to move.
+    if !(export.read.contains_key("results") && export.mode("results") == Mode::Bulk) {
+        relocate(&tx, &mut sync, &state, &proj, &written_marks, &mut log)?;
+    }
+    for (table, ids) in stale.iter().rev() {
+        sync.delete(table, ids)?;
+    }
+    let keyed: Vec<&str> = WRITTEN
+        .into_iter()
+        .filter(|t| !matches!(*t, "student_guardians" | "group_students"))
+        .collect();
+    sync.purge(&keyed)?;
+    let sync_counts = std::mem::take(&mut sync.counts);
+    drop(sync);
+    tx.commit().context("cannot commit the import")?;
+
+    summary.counts = counts(&sync_counts);
+    summary.skipped = log
+        .skipped
+        .into_iter()
+        .map(|((what, reason), (n, first))| (what, reason, n, first))
+        .collect();
+    summary.notes = export.notes.into_iter().chain(log.notes).collect();
+    Ok(summary)
+}
+
+/// Refuses a journal that holds the generated demo school.
+fn refuse_demo(conn: &Connection) -> Result<()> {
+    let demo: Option<i64> = conn
+        .query_row("SELECT is_demo FROM school ORDER BY id LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if demo == Some(1) {
+        bail!(
+            "the journal holds the generated demo school (school.is_demo = 1); a real school's \
+             export would mix with it: move the journal file aside (or set `journal` in \
+             site.toml to a new file) and import again"
+        );
+    }
+    Ok(())
+}
+
+/// The OneRoster picture: what earlier imports left, with this export's files applied on
+/// top and its references checked. Returns it with resultScoreScales.csv's rows, which the
+/// marks need.
+fn picture(
+    conn: &Connection,
+    export: &source::Export,
+    read: Read,
+) -> Result<(State, Vec<Parsed<records::ScaleLink>>)> {
     let replaced: Vec<&str> = source::USED
         .into_iter()
         .filter(|name| export.read.contains_key(name) && export.mode(name) == Mode::Bulk)
         .collect();
-    let mut state = State::load(&tx, &replaced)?;
+    let mut state = State::load(conn, &replaced)?;
     let Read {
         orgs,
         sessions,
@@ -349,7 +416,7 @@ fn run(
         ($name:literal, $field:ident, $rows:expr) => {
             if let Some((file, _)) = export.read.get($name) {
                 state::apply(
-                    &tx,
+                    conn,
                     &mut state,
                     $name,
                     |s| &mut s.$field,
@@ -372,16 +439,19 @@ fn run(
     apply!("lineItems", line_items, line_items);
     apply!("lineItemScoreScales", line_item_scales, line_item_scales);
     state.check(&refs)?;
-    drop(refs);
+    Ok((state, result_scales))
+}
 
-    // 2. The journal it makes.
-    let mut log = Log::default();
-    let mut proj = project::project(&state, config, &mut log)?;
-
-    // 3. Written, keyed by external_ids.
-    let mut sync = Sync::new(&tx, &crate::import::csv::TABLES)?;
+/// Writes the journal's tables, lessons and links (not marks), keyed by external_ids.
+/// Returns, per table, the ids of the rows the import owns that the export no longer makes,
+/// to delete once the marks are written.
+fn write_journal(
+    conn: &Connection,
+    sync: &mut Sync,
+    proj: &mut Projection,
+) -> Result<Vec<(&'static str, Vec<i64>)>> {
     if !sync.owns_any("school")?
-        && let Some(id) = tx
+        && let Some(id) = conn
             .query_row("SELECT id FROM school ORDER BY id LIMIT 1", [], |r| {
                 r.get::<_, i64>(0)
             })
@@ -437,40 +507,12 @@ fn run(
         &members,
         false,
     )?;
-    let mut written_marks = Vec::new();
-    if let Some(file) = export.file("results") {
-        written_marks = marks(
-            &mut sync,
-            &state,
-            &proj,
-            config,
-            &mut log,
-            (
-                file,
-                export.mode("results"),
-                export.read.get("results").map_or(0, |(_, n)| *n),
-            ),
-            result_scales,
-        )?;
-    }
-    export.drop_file("results");
-    // After a bulk results.csv, every mark the import owns is one it wrote (the others
-    // went): none to move.
-    if !(export.read.contains_key("results") && export.mode("results") == Mode::Bulk) {
-        relocate(&tx, &mut sync, &state, &proj, &written_marks, &mut log)?;
-    }
-    for (table, ids) in stale.iter().rev() {
-        sync.delete(table, ids)?;
-    }
-    let keyed: Vec<&str> = WRITTEN
-        .into_iter()
-        .filter(|t| !matches!(*t, "student_guardians" | "group_students"))
-        .collect();
-    sync.purge(&keyed)?;
-    let sync_counts = std::mem::take(&mut sync.counts);
-    drop(sync);
-    tx.commit().context("cannot commit the import")?;
+    Ok(stale)
+}
 
+/// The counts of the tables written, in the order they are reported, then of any table
+/// deleted from because of them.
+fn counts(sync_counts: &BTreeMap<&'static str, Counts>) -> Vec<(String, Counts)> {
     let mut counts: Vec<(String, Counts)> = Vec::new();
     for t in WRITTEN {
         counts.push((
@@ -478,19 +520,12 @@ fn run(
             sync_counts.get(t).copied().unwrap_or_default(),
         ));
     }
-    for (t, c) in &sync_counts {
+    for (t, c) in sync_counts {
         if !WRITTEN.contains(t) {
             counts.push((t.to_string(), *c));
         }
     }
-    summary.counts = counts;
-    summary.skipped = log
-        .skipped
-        .into_iter()
-        .map(|((what, reason), (n, first))| (what, reason, n, first))
-        .collect();
-    summary.notes = export.notes.into_iter().chain(log.notes).collect();
-    Ok(summary)
+    counts
 }
 
 /// A mark made from a result, until it is written.
@@ -559,19 +594,7 @@ fn marks(
         grading: &config.grading,
         settings: &config.imports.oneroster,
     };
-    let mut scale_of_result: Map<String, String> = Map::default();
-    for link in result_scales {
-        if let Some(l) = link.record {
-            scale_of_result.insert(l.owner, l.scale);
-        }
-    }
-    let mut item_scales: HashMap<&str, Vec<&str>> = HashMap::new();
-    for link in state.line_item_scales.values() {
-        item_scales
-            .entry(&link.owner)
-            .or_default()
-            .push(&link.scale);
-    }
+    let scales = Scales::new(state, result_scales);
     // The results read a second time (they were checked before the journal was opened),
     // one row at a time, into compact marks.
     let mut desired: Vec<Mark> = Vec::with_capacity(rows);
@@ -639,30 +662,8 @@ fn marks(
             skip("first grade gets no marks".into(), log);
             return Ok(());
         }
-        // The score scales that apply, most specific first.
-        let mut scales: Vec<&records::ScoreScale> = Vec::new();
-        let named = o.scale.or(scale_of_result.get(result).map(String::as_str));
-        for id in named
-            .into_iter()
-            .chain(item_scales.get(o.line_item).into_iter().flatten().copied())
-        {
-            if let Some(s) = state.scales.get(id) {
-                scales.push(s);
-            }
-        }
-        scales.extend(
-            state
-                .scales
-                .values()
-                .filter(|s| s.class.as_deref() == Some(item.section())),
-        );
-        scales.extend(
-            state
-                .scales
-                .values()
-                .filter(|s| s.class.is_none() && s.course.as_deref() == Some(item.course)),
-        );
-        match conv.convert(&o, item.min(), item.max(), &scales) {
+        let matching = scales.of(result, &o, item);
+        match conv.convert(&o, item.min(), item.max(), &matching) {
             Ok((value, debt)) => {
                 lesson.clear();
                 lesson.push_str(o.line_item);
@@ -720,6 +721,68 @@ fn marks(
     let mut written = done.written;
     written.sort_unstable();
     Ok(written)
+}
+
+/// The score scales results are marked by.
+struct Scales<'s> {
+    state: &'s State,
+    /// Result → the scale resultScoreScales.csv gives it.
+    of_result: Map<String, String>,
+    /// Line item → the scales lineItemScoreScales.csv gives it.
+    of_item: HashMap<&'s str, Vec<&'s str>>,
+}
+
+impl<'s> Scales<'s> {
+    fn new(state: &'s State, result_scales: Vec<Parsed<records::ScaleLink>>) -> Scales<'s> {
+        let mut of_result: Map<String, String> = Map::default();
+        for link in result_scales {
+            if let Some(l) = link.record {
+                of_result.insert(l.owner, l.scale);
+            }
+        }
+        let mut of_item: HashMap<&str, Vec<&str>> = HashMap::new();
+        for link in state.line_item_scales.values() {
+            of_item.entry(&link.owner).or_default().push(&link.scale);
+        }
+        Scales {
+            state,
+            of_result,
+            of_item,
+        }
+    }
+
+    /// The score scales that apply to a result, most specific first.
+    fn of(
+        &self,
+        result: &str,
+        o: &records::Outcome<'_>,
+        item: &project::Item<'_>,
+    ) -> Vec<&'s records::ScoreScale> {
+        let state = self.state;
+        let mut scales: Vec<&records::ScoreScale> = Vec::new();
+        let named = o.scale.or(self.of_result.get(result).map(String::as_str));
+        for id in named
+            .into_iter()
+            .chain(self.of_item.get(o.line_item).into_iter().flatten().copied())
+        {
+            if let Some(s) = state.scales.get(id) {
+                scales.push(s);
+            }
+        }
+        scales.extend(
+            state
+                .scales
+                .values()
+                .filter(|s| s.class.as_deref() == Some(item.section())),
+        );
+        scales.extend(
+            state
+                .scales
+                .values()
+                .filter(|s| s.class.is_none() && s.course.as_deref() == Some(item.course)),
+        );
+        scales
+    }
 }
 
 /// Deletes the marks of results no longer in the export (`bulk`) or dropped from it.

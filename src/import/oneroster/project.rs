@@ -250,15 +250,78 @@ struct JClass {
     teacher: Option<String>,
 }
 
+/// The journal the export makes: the steps in order, each a [`Projector`] method.
 pub(super) fn project<'s>(
     state: &'s State,
     config: &Config,
     log: &mut Log,
 ) -> Result<Projection<'s>> {
-    let tz = config.tz();
-    let date = |s: &str| parse_date(s).expect("dates are checked when read");
+    let (school_id, school_rows) = school(state)?;
+    let mut p = Projector::new(state, config.tz(), log, school_id);
+    let year_rows = p.academic_years();
+    let period_rows = p.periods();
+    let school_sections = p.school_sections();
+    p.roles();
+    p.current_sections(school_sections)?;
+    let teacher_rows = p.teachers();
+    let homeroom_of = p.homerooms(&teacher_rows);
+    let student_rows = p.pupils(&homeroom_of);
+    let class_rows = p.classes();
+    let (guardian_rows, student_guardians) = p.guardians();
+    let (mut subject_rows, group_rows) = p.subjects_and_groups();
+    let work_rows = p.work_types();
+    let lessons = p.lessons(&teacher_rows, &work_rows);
+    // Subjects only of the lessons and groups made (not of homerooms' own courses).
+    let used: BTreeSet<&str> = lessons
+        .iter()
+        .map(|l| l.subject)
+        .chain(group_rows.rows.values().flat_map(|row| {
+            row.iter().filter_map(|v| match v {
+                V::Ref("subjects", k) => Some(&**k),
+                _ => None,
+            })
+        }))
+        .collect();
+    subject_rows.rows.retain(|k, _| used.contains(k.as_str()));
 
-    // --- The school (docs: "School").
+    let Projector {
+        pupils,
+        parts,
+        group_students,
+        items,
+        item_skips,
+        ..
+    } = p;
+    Ok(Projection {
+        tables: vec![
+            school_rows,
+            year_rows,
+            period_rows,
+            teacher_rows,
+            class_rows,
+            student_rows,
+            guardian_rows,
+            subject_rows,
+            group_rows,
+            work_rows,
+        ],
+        lessons,
+        student_guardians,
+        group_students,
+        pupils,
+        parts,
+        items,
+        item_skips,
+    })
+}
+
+/// A date of the export.
+fn date(s: &str) -> NaiveDate {
+    parse_date(s).expect("dates are checked when read")
+}
+
+/// The school (docs: "School"): its sourcedId and its row.
+fn school(state: &State) -> Result<(&str, Rows)> {
     let schools: Vec<(&String, &Org)> = state
         .orgs
         .iter()
@@ -286,249 +349,403 @@ pub(super) fn project<'s>(
         school_id.clone(),
         vec![V::text(&school.name), V::text(&school.name), V::Int(0)],
     );
+    Ok((school_id.as_str(), school_rows))
+}
 
-    // --- Academic years (docs: "Years and periods").
-    let mut years: BTreeMap<String, Year> = BTreeMap::new();
-    for (id, s) in &state.sessions {
-        if s.kind == "schoolYear" {
-            years.insert(
-                id.clone(),
-                Year {
-                    name: s.title.clone(),
-                    start: date(&s.start),
-                    end: date(&s.end),
-                },
-            );
+/// A user's family and given names, or which is missing.
+fn named(u: &User) -> Result<(String, String), &'static str> {
+    match (u.family.as_deref(), u.given.as_deref()) {
+        (Some(f), Some(g)) => Ok((f.to_string(), g.to_string())),
+        (None, _) => Err("familyName is empty"),
+        (_, None) => Err("givenName is empty"),
+    }
+}
+
+/// The journal kind of a year's `n` sessions of OneRoster type `kind`, if they make one.
+fn journal_kind(kind: &str, n: usize) -> Option<&'static str> {
+    match (kind, n) {
+        ("semester", 1 | 2) | (_, 2) => Some("half"),
+        (_, 3) => Some("trimester"),
+        (_, 4) => Some("quarter"),
+        _ => None,
+    }
+}
+
+/// Why a year's sessions of one type (sorted by start) make no periods, if they don't.
+/// `taken`: the journal kinds made already → the type they were made from.
+fn period_problem(
+    y: &Year,
+    kind: &str,
+    list: &[(&String, &Session)],
+    taken: &HashMap<&str, &str>,
+) -> Option<String> {
+    let n = list.len();
+    match journal_kind(kind, n) {
+        None => Some(format!(
+            "{n} {kind} session(s) in {}: the journal attests by 4 quarters, 3 trimesters or 2 \
+             halves",
+            y.name
+        )),
+        Some(k) => match taken.get(k) {
+            Some(other) => Some(format!(
+                "the {}s of {} come from its {other} sessions already",
+                k, y.name
+            )),
+            None => {
+                let outside = list
+                    .iter()
+                    .find(|(_, s)| date(&s.start) < y.start || date(&s.end) > y.end);
+                let overlap = list.windows(2).find(|w| w[1].1.start <= w[0].1.end);
+                match (outside, overlap) {
+                    (Some((_, s)), _) => Some(format!(
+                        "{} ({} – {}) is not inside the school year {} ({} – {})",
+                        s.title, s.start, s.end, y.name, y.start, y.end
+                    )),
+                    (_, Some(w)) => Some(format!("{} and {} overlap", w[0].1.title, w[1].1.title)),
+                    _ => None,
+                }
+            }
+        },
+    }
+}
+
+/// Pupils per journal class.
+fn class_sizes<'a>(pupil_class: &'a BTreeMap<&str, String>) -> HashMap<&'a str, usize> {
+    let mut class_size: HashMap<&str, usize> = HashMap::new();
+    for c in pupil_class.values() {
+        *class_size.entry(c.as_str()).or_default() += 1;
+    }
+    class_size
+}
+
+/// The letter of a class named `name` (`5А`, `5-А` → `А`); the whole name (trimmed) when
+/// it does not start with digits or has nothing after them.
+fn letter(name: &str) -> &str {
+    let digits = name.trim_start_matches(|ch: char| ch.is_ascii_digit());
+    let letter = digits.trim_start_matches([' ', '-', '.', '_']).trim();
+    if letter.is_empty() || digits.len() == name.len() {
+        name.trim()
+    } else {
+        letter
+    }
+}
+
+/// The export as the projection goes: what each step works out for the steps after it.
+struct Projector<'s, 'l> {
+    state: &'s State,
+    tz: chrono_tz::Tz,
+    log: &'l mut Log,
+    school_id: &'s str,
+    /// The `schoolYear` column → the schoolYear session that has it.
+    year_by_column: HashMap<&'s str, &'s String>,
+    /// Enrollments by section and by user.
+    by_section: HashMap<&'s str, Vec<(&'s String, &'s Enrollment)>>,
+    by_user: HashMap<&'s str, Vec<(&'s String, &'s Enrollment)>>,
+    /// roles.csv rows by user.
+    roles_of: HashMap<&'s str, Vec<(&'s String, &'s Role)>>,
+    /// User → role.
+    roles: HashMap<&'s str, Option<String>>,
+    /// Academic years by key.
+    years: BTreeMap<String, Year>,
+    /// The sections of the school that have a school year, of any year.
+    school_section_ids: BTreeSet<&'s str>,
+    /// The key of the year the journal's classes are made for.
+    current: String,
+    /// The sections of the school in that year.
+    sections: BTreeMap<&'s str, Section<'s>>,
+    /// Sections skipped → why.
+    section_skips: HashMap<&'s str, String>,
+    /// Journal classes by key.
+    jclasses: BTreeMap<String, JClass>,
+    /// Pupil → the key of their class.
+    pupil_class: BTreeMap<&'s str, String>,
+    /// Pupil → grade.
+    pupils: HashMap<String, i64>,
+    /// (group key, student key).
+    group_students: Vec<(String, String)>,
+    /// Section → pupil → the key of the pupil's class.
+    parts: HashMap<String, HashMap<String, String>>,
+    /// Section → its parts.
+    section_parts: BTreeMap<&'s str, Vec<Part>>,
+    /// Line items that have lessons.
+    items: Map<&'s str, Item<'s>>,
+    /// Line items without lessons → why.
+    item_skips: HashMap<&'s str, String>,
+}
+
+impl<'s, 'l> Projector<'s, 'l> {
+    fn new(
+        state: &'s State,
+        tz: chrono_tz::Tz,
+        log: &'l mut Log,
+        school_id: &'s str,
+    ) -> Projector<'s, 'l> {
+        let year_by_column: HashMap<&str, &String> = state
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.kind == "schoolYear")
+            .filter_map(|(id, s)| Some((s.school_year.as_deref()?, id)))
+            .collect();
+        let mut by_section: HashMap<&str, Vec<(&String, &Enrollment)>> = HashMap::new();
+        let mut by_user: HashMap<&str, Vec<(&String, &Enrollment)>> = HashMap::new();
+        for (id, e) in &state.enrollments {
+            by_section.entry(&e.class).or_default().push((id, e));
+            by_user.entry(&e.user).or_default().push((id, e));
+        }
+        let mut roles_of: HashMap<&str, Vec<(&String, &Role)>> = HashMap::new();
+        for (id, r) in &state.roles {
+            roles_of.entry(&r.user).or_default().push((id, r));
+        }
+        Projector {
+            state,
+            tz,
+            log,
+            school_id,
+            year_by_column,
+            by_section,
+            by_user,
+            roles_of,
+            roles: HashMap::new(),
+            years: BTreeMap::new(),
+            school_section_ids: BTreeSet::new(),
+            current: String::new(),
+            sections: BTreeMap::new(),
+            section_skips: HashMap::new(),
+            jclasses: BTreeMap::new(),
+            pupil_class: BTreeMap::new(),
+            pupils: HashMap::new(),
+            group_students: Vec::new(),
+            parts: HashMap::new(),
+            section_parts: BTreeMap::new(),
+            items: Map::default(),
+            item_skips: HashMap::new(),
         }
     }
-    let year_by_column: HashMap<&str, &String> = state
-        .sessions
-        .iter()
-        .filter(|(_, s)| s.kind == "schoolYear")
-        .filter_map(|(id, s)| Some((s.school_year.as_deref()?, id)))
-        .collect();
-    let year_of = |id: &str| -> Option<String> {
+
+    /// The key of the school year of session `id`: up its parents to a schoolYear session,
+    /// else by its `schoolYear` column (`schoolYear:<column>` when no session is that
+    /// year).
+    fn year_of(&self, id: &str) -> Option<String> {
         let mut cur = id;
         for _ in 0..16 {
-            let s = state.sessions.get(cur)?;
+            let s = self.state.sessions.get(cur)?;
             if s.kind == "schoolYear" {
                 return Some(cur.to_string());
             }
             match s.parent.as_deref() {
-                Some(p) if state.sessions.contains_key(p) => cur = p,
+                Some(p) if self.state.sessions.contains_key(p) => cur = p,
                 _ => break,
             }
         }
-        let s = state.sessions.get(id)?;
+        let s = self.state.sessions.get(id)?;
         let column = s.school_year.as_deref()?;
-        Some(match year_by_column.get(column) {
+        Some(match self.year_by_column.get(column) {
             Some(y) => (*y).clone(),
             None => format!("schoolYear:{column}"),
         })
-    };
-    // Years made from the `schoolYear` column of sessions whose year has no row of its own.
-    for (id, s) in &state.sessions {
-        if let Some(key) = year_of(id).filter(|k| k.starts_with("schoolYear:")) {
-            let (start, end) = (date(&s.start), date(&s.end));
-            let y = years.entry(key).or_insert(Year {
-                name: String::new(),
-                start,
-                end,
-            });
-            y.start = y.start.min(start);
-            y.end = y.end.max(end);
-        }
-    }
-    for (key, y) in years.iter_mut() {
-        if key.starts_with("schoolYear:") {
-            y.name = if y.start.format("%Y").to_string() == y.end.format("%Y").to_string() {
-                y.start.format("%Y").to_string()
-            } else {
-                format!("{}/{}", y.start.format("%Y"), y.end.format("%Y"))
-            };
-            log.note(format!(
-                "academic year {} made from the schoolYear column of its sessions \
-                 (academicSessions.csv has no schoolYear row for it): {} – {}",
-                y.name, y.start, y.end
-            ));
-        }
-    }
-    let mut year_rows = Rows::new("academic_years", YEARS);
-    for (key, y) in &years {
-        year_rows.rows.insert(
-            key.clone(),
-            vec![
-                V::text(&y.name),
-                V::text(y.start.to_string()),
-                V::text(y.end.to_string()),
-            ],
-        );
     }
 
-    // --- Periods.
-    let mut period_rows = Rows::new("periods", PERIODS);
-    let mut by_year: BTreeMap<(String, &str), Vec<(&String, &Session)>> = BTreeMap::new();
-    for (id, s) in &state.sessions {
-        if s.kind == "schoolYear" {
-            continue;
-        }
-        match year_of(id) {
-            Some(y) if s.kind.starts_with("ext:") => {
-                let _ = y;
-                log.skip(
-                    "academic session",
-                    format!("type {} is not a journal period", s.kind),
-                    state.place("academicSessions", id),
+    /// The year the journal's classes are made for.
+    fn current_year(&self) -> &Year {
+        &self.years[&self.current]
+    }
+
+    /// Academic years (docs: "Years and periods").
+    fn academic_years(&mut self) -> Rows {
+        let state = self.state;
+        for (id, s) in &state.sessions {
+            if s.kind == "schoolYear" {
+                self.years.insert(
+                    id.clone(),
+                    Year {
+                        name: s.title.clone(),
+                        start: date(&s.start),
+                        end: date(&s.end),
+                    },
                 );
             }
-            Some(y) => by_year
-                .entry((y, s.kind.as_str()))
-                .or_default()
-                .push((id, s)),
-            None => log.skip(
-                "academic session",
-                "no school year: neither parentSourcedId nor the schoolYear column leads to one",
-                state.place("academicSessions", id),
-            ),
         }
+        // Years made from the `schoolYear` column of sessions whose year has no row of its
+        // own.
+        for (id, s) in &state.sessions {
+            if let Some(key) = self.year_of(id).filter(|k| k.starts_with("schoolYear:")) {
+                let (start, end) = (date(&s.start), date(&s.end));
+                let y = self.years.entry(key).or_insert(Year {
+                    name: String::new(),
+                    start,
+                    end,
+                });
+                y.start = y.start.min(start);
+                y.end = y.end.max(end);
+            }
+        }
+        for (key, y) in self.years.iter_mut() {
+            if key.starts_with("schoolYear:") {
+                y.name = if y.start.format("%Y").to_string() == y.end.format("%Y").to_string() {
+                    y.start.format("%Y").to_string()
+                } else {
+                    format!("{}/{}", y.start.format("%Y"), y.end.format("%Y"))
+                };
+                self.log.note(format!(
+                    "academic year {} made from the schoolYear column of its sessions \
+                     (academicSessions.csv has no schoolYear row for it): {} – {}",
+                    y.name, y.start, y.end
+                ));
+            }
+        }
+        let mut year_rows = Rows::new("academic_years", YEARS);
+        for (key, y) in &self.years {
+            year_rows.rows.insert(
+                key.clone(),
+                vec![
+                    V::text(&y.name),
+                    V::text(y.start.to_string()),
+                    V::text(y.end.to_string()),
+                ],
+            );
+        }
+        year_rows
     }
-    for (key, y) in &years {
-        period_rows.rows.insert(
-            format!("year:{key}"),
-            vec![
-                V::Ref("academic_years", key.as_str().into()),
-                V::text("year"),
-                V::Int(1),
-                V::text(&y.name),
-                V::text(y.start.to_string()),
-                V::text(y.end.to_string()),
-            ],
-        );
-        let mut taken: HashMap<&str, &str> = HashMap::new();
-        for kind in ["semester", "term", "gradingPeriod"] {
-            let Some(list) = by_year.get_mut(&(key.clone(), kind)) else {
+
+    /// Periods.
+    fn periods(&mut self) -> Rows {
+        let state = self.state;
+        let mut period_rows = Rows::new("periods", PERIODS);
+        let mut by_year: BTreeMap<(String, &str), Vec<(&String, &Session)>> = BTreeMap::new();
+        for (id, s) in &state.sessions {
+            if s.kind == "schoolYear" {
                 continue;
-            };
-            list.sort_by(|a, b| (&a.1.start, a.0).cmp(&(&b.1.start, b.0)));
-            let n = list.len();
-            let journal_kind = match (kind, n) {
-                ("semester", 1 | 2) | (_, 2) => Some("half"),
-                (_, 3) => Some("trimester"),
-                (_, 4) => Some("quarter"),
-                _ => None,
-            };
-            let problem = match journal_kind {
-                None => Some(format!(
-                    "{n} {kind} session(s) in {}: the journal attests by 4 quarters, 3 \
-                     trimesters or 2 halves",
-                    y.name
-                )),
-                Some(k) => match taken.get(k) {
-                    Some(other) => Some(format!(
-                        "the {}s of {} come from its {other} sessions already",
-                        k, y.name
-                    )),
-                    None => {
-                        let outside = list
-                            .iter()
-                            .find(|(_, s)| date(&s.start) < y.start || date(&s.end) > y.end);
-                        let overlap = list.windows(2).find(|w| w[1].1.start <= w[0].1.end);
-                        match (outside, overlap) {
-                            (Some((_, s)), _) => Some(format!(
-                                "{} ({} – {}) is not inside the school year {} ({} – {})",
-                                s.title, s.start, s.end, y.name, y.start, y.end
-                            )),
-                            (_, Some(w)) => {
-                                Some(format!("{} and {} overlap", w[0].1.title, w[1].1.title))
-                            }
-                            _ => None,
-                        }
-                    }
-                },
-            };
-            if let Some(reason) = problem {
-                for (id, _) in list.iter() {
-                    log.skip(
+            }
+            match self.year_of(id) {
+                Some(_) if s.kind.starts_with("ext:") => {
+                    self.log.skip(
                         "academic session",
-                        reason.clone(),
+                        format!("type {} is not a journal period", s.kind),
                         state.place("academicSessions", id),
                     );
                 }
+                Some(y) => by_year
+                    .entry((y, s.kind.as_str()))
+                    .or_default()
+                    .push((id, s)),
+                None => self.log.skip(
+                    "academic session",
+                    "no school year: neither parentSourcedId nor the schoolYear column leads to \
+                     one",
+                    state.place("academicSessions", id),
+                ),
+            }
+        }
+        for (key, y) in &self.years {
+            period_rows.rows.insert(
+                format!("year:{key}"),
+                vec![
+                    V::Ref("academic_years", key.as_str().into()),
+                    V::text("year"),
+                    V::Int(1),
+                    V::text(&y.name),
+                    V::text(y.start.to_string()),
+                    V::text(y.end.to_string()),
+                ],
+            );
+            let mut taken: HashMap<&str, &str> = HashMap::new();
+            for kind in ["semester", "term", "gradingPeriod"] {
+                let Some(list) = by_year.get_mut(&(key.clone(), kind)) else {
+                    continue;
+                };
+                list.sort_by(|a, b| (&a.1.start, a.0).cmp(&(&b.1.start, b.0)));
+                if let Some(reason) = period_problem(y, kind, list, &taken) {
+                    for (id, _) in list.iter() {
+                        self.log.skip(
+                            "academic session",
+                            reason.clone(),
+                            state.place("academicSessions", id),
+                        );
+                    }
+                    continue;
+                }
+                let k = journal_kind(kind, list.len()).expect("checked");
+                taken.insert(k, kind);
+                for (i, (id, s)) in list.iter().enumerate() {
+                    period_rows.rows.insert(
+                        (*id).clone(),
+                        vec![
+                            V::Ref("academic_years", key.as_str().into()),
+                            V::text(k),
+                            V::Int(i as i64 + 1),
+                            V::text(&s.title),
+                            V::text(&s.start),
+                            V::text(&s.end),
+                        ],
+                    );
+                }
+            }
+        }
+        period_rows
+    }
+
+    /// Sections and the year the journal's classes are made for (docs: "Classes"): the
+    /// school's sections that have a school year, of any year.
+    fn school_sections(&mut self) -> BTreeMap<&'s str, Section<'s>> {
+        let state = self.state;
+        let mut school_sections: BTreeMap<&str, Section> = BTreeMap::new();
+        for (id, c) in &state.classes {
+            if let Some(other) = c.school.as_deref().filter(|s| *s != self.school_id) {
+                self.section_skips
+                    .insert(id, format!("of another school ({other})"));
                 continue;
             }
-            let k = journal_kind.expect("checked");
-            taken.insert(k, kind);
-            for (i, (id, s)) in list.iter().enumerate() {
-                period_rows.rows.insert(
-                    (*id).clone(),
-                    vec![
-                        V::Ref("academic_years", key.as_str().into()),
-                        V::text(k),
-                        V::Int(i as i64 + 1),
-                        V::text(&s.title),
-                        V::text(&s.start),
-                        V::text(&s.end),
-                    ],
-                );
-            }
-        }
-    }
-
-    // --- Sections and the year the journal's classes are made for (docs: "Classes").
-    let mut by_section: HashMap<&str, Vec<(&String, &Enrollment)>> = HashMap::new();
-    let mut by_user: HashMap<&str, Vec<(&String, &Enrollment)>> = HashMap::new();
-    for (id, e) in &state.enrollments {
-        by_section.entry(&e.class).or_default().push((id, e));
-        by_user.entry(&e.user).or_default().push((id, e));
-    }
-    let mut school_sections: BTreeMap<&str, Section> = BTreeMap::new();
-    let mut section_skips: HashMap<&str, String> = HashMap::new();
-    for (id, c) in &state.classes {
-        if let Some(other) = c.school.as_deref().filter(|s| *s != school_id.as_str()) {
-            section_skips.insert(id, format!("of another school ({other})"));
-            continue;
-        }
-        let year = c
-            .terms
-            .iter()
-            .find_map(|t| year_of(t))
-            .or_else(|| {
-                state
-                    .courses
-                    .get(&c.course)
-                    .and_then(|co| co.school_year.as_deref())
-                    .and_then(year_of)
-            })
-            .filter(|y| years.contains_key(y));
-        let Some(year) = year else {
-            let reason = "no school year: its termSourcedIds (and its course's \
-                          schoolYearSourcedId) lead to none"
-                .to_string();
-            log.skip("class", reason.clone(), state.place("classes", id));
-            section_skips.insert(id, reason);
-            continue;
-        };
-        school_sections.insert(
-            id,
-            Section {
+            let year = c
+                .terms
+                .iter()
+                .find_map(|t| self.year_of(t))
+                .or_else(|| {
+                    state
+                        .courses
+                        .get(&c.course)
+                        .and_then(|co| co.school_year.as_deref())
+                        .and_then(|y| self.year_of(y))
+                })
+                .filter(|y| self.years.contains_key(y));
+            let Some(year) = year else {
+                let reason = "no school year: its termSourcedIds (and its course's \
+                              schoolYearSourcedId) lead to none"
+                    .to_string();
+                self.log
+                    .skip("class", reason.clone(), state.place("classes", id));
+                self.section_skips.insert(id, reason);
+                continue;
+            };
+            school_sections.insert(
                 id,
-                class: c,
-                course: &c.course,
-                year,
-            },
-        );
+                Section {
+                    id,
+                    class: c,
+                    course: &c.course,
+                    year,
+                },
+            );
+        }
+        self.school_section_ids = school_sections.keys().copied().collect();
+        school_sections
     }
 
-    // Roles (docs: "People").
-    let mut roles_of: HashMap<&str, Vec<(&String, &Role)>> = HashMap::new();
-    for (id, r) in &state.roles {
-        roles_of.entry(&r.user).or_default().push((id, r));
+    /// Roles (docs: "People").
+    fn roles(&mut self) {
+        let state = self.state;
+        let roles = state
+            .users
+            .iter()
+            .map(|(id, u)| (id.as_str(), self.role_of(id, u)))
+            .collect();
+        self.roles = roles;
     }
-    let role_of = |uid: &str, u: &User| -> Option<String> {
-        if let Some(list) = roles_of.get(uid) {
+
+    fn role_of(&self, uid: &str, u: &User) -> Option<String> {
+        if let Some(list) = self.roles_of.get(uid) {
             let rank = |r: &Role| {
                 (
-                    r.org.as_deref() != Some(school_id.as_str()),
+                    r.org.as_deref() != Some(self.school_id),
                     r.role_type.as_deref() != Some("primary"),
                 )
             };
@@ -540,7 +757,8 @@ pub(super) fn project<'s>(
         if let Some(r) = &u.role {
             return Some(r.clone());
         }
-        let enrolled: BTreeSet<&str> = by_user
+        let enrolled: BTreeSet<&str> = self
+            .by_user
             .get(uid)
             .into_iter()
             .flatten()
@@ -548,169 +766,212 @@ pub(super) fn project<'s>(
             .filter(|r| *r == "student" || *r == "teacher")
             .collect();
         (enrolled.len() == 1).then(|| enrolled.into_iter().next().unwrap().to_string())
-    };
-    let roles: HashMap<&str, Option<String>> = state
-        .users
-        .iter()
-        .map(|(id, u)| (id.as_str(), role_of(id, u)))
-        .collect();
-    let is_student = |uid: &str| {
-        roles
+    }
+
+    fn is_student(&self, uid: &str) -> bool {
+        self.roles
             .get(uid)
             .is_some_and(|r| r.as_deref() == Some("student"))
-    };
-    let school_section_ids: BTreeSet<&str> = school_sections.keys().copied().collect();
-    let in_school = |uid: &str, u: &User| {
-        u.orgs.is_empty()
-            || u.orgs.iter().any(|o| o == school_id)
-            || roles_of.get(uid).is_some_and(|rs| {
-                rs.iter()
-                    .any(|(_, r)| r.org.as_deref() == Some(school_id.as_str()))
-            })
-            || by_user.get(uid).is_some_and(|es| {
-                es.iter()
-                    .any(|(_, e)| school_section_ids.contains(e.class.as_str()))
-            })
-    };
+    }
 
-    // The year: the latest that has sections with pupils; else the latest year.
-    let start_of = |y: &String| years.get(y).map(|y| y.start);
-    let current = school_sections
-        .values()
-        .filter(|s| {
-            by_section.get(s.id).is_some_and(|es| {
-                es.iter()
-                    .any(|(_, e)| e.role == "student" && is_student(&e.user))
+    fn in_school(&self, uid: &str, u: &User) -> bool {
+        u.orgs.is_empty()
+            || u.orgs.iter().any(|o| o == self.school_id)
+            || self.roles_of.get(uid).is_some_and(|rs| {
+                rs.iter()
+                    .any(|(_, r)| r.org.as_deref() == Some(self.school_id))
             })
-        })
-        .map(|s| s.year.clone())
-        .max_by_key(|y| (start_of(y), y.clone()))
-        .or_else(|| {
-            years
-                .iter()
-                .max_by_key(|(k, y)| (y.start, (*k).clone()))
-                .map(|(k, _)| k.clone())
-        });
-    let Some(current) = current else {
-        bail!(
-            "no school year: academicSessions.csv (in this export or an earlier import) must \
-             give one, as a schoolYear session or in the schoolYear column of its terms"
-        );
-    };
-    let current_year = &years[&current];
-    let sections: BTreeMap<&str, Section> = school_sections
-        .into_iter()
-        .filter(|(id, s)| {
-            if s.year == current {
-                return true;
-            }
-            let reason = format!(
-                "of school year {}, not {} (the latest in the export): a journal keeps one \
-                 year's classes",
-                years[&s.year].name, current_year.name
+            || self.by_user.get(uid).is_some_and(|es| {
+                es.iter()
+                    .any(|(_, e)| self.school_section_ids.contains(e.class.as_str()))
+            })
+    }
+
+    /// The year: the latest that has sections with pupils; else the latest year. Keeps the
+    /// sections of that year.
+    fn current_sections(&mut self, school_sections: BTreeMap<&'s str, Section<'s>>) -> Result<()> {
+        let state = self.state;
+        let start_of = |y: &String| self.years.get(y).map(|y| y.start);
+        let current = school_sections
+            .values()
+            .filter(|s| {
+                self.by_section.get(s.id).is_some_and(|es| {
+                    es.iter()
+                        .any(|(_, e)| e.role == "student" && self.is_student(&e.user))
+                })
+            })
+            .map(|s| s.year.clone())
+            .max_by_key(|y| (start_of(y), y.clone()))
+            .or_else(|| {
+                self.years
+                    .iter()
+                    .max_by_key(|(k, y)| (y.start, (*k).clone()))
+                    .map(|(k, _)| k.clone())
+            });
+        let Some(current) = current else {
+            bail!(
+                "no school year: academicSessions.csv (in this export or an earlier import) \
+                 must give one, as a schoolYear session or in the schoolYear column of its terms"
             );
-            log.skip("class", reason.clone(), state.place("classes", id));
-            section_skips.insert(id, reason);
-            false
-        })
-        .collect();
-    let students_of = |section: &str| -> Vec<&str> {
-        let mut v: Vec<&str> = by_section
+        };
+        let current_year = &self.years[&current];
+        let sections: BTreeMap<&str, Section> = school_sections
+            .into_iter()
+            .filter(|(id, s)| {
+                if s.year == current {
+                    return true;
+                }
+                let reason = format!(
+                    "of school year {}, not {} (the latest in the export): a journal keeps one \
+                     year's classes",
+                    self.years[&s.year].name, current_year.name
+                );
+                self.log
+                    .skip("class", reason.clone(), state.place("classes", id));
+                self.section_skips.insert(id, reason);
+                false
+            })
+            .collect();
+        self.current = current;
+        self.sections = sections;
+        Ok(())
+    }
+
+    fn students_of(&self, section: &str) -> Vec<&'s str> {
+        let mut v: Vec<&str> = self
+            .by_section
             .get(section)
             .into_iter()
             .flatten()
-            .filter(|(_, e)| e.role == "student" && is_student(&e.user))
+            .filter(|(_, e)| e.role == "student" && self.is_student(&e.user))
             .map(|(_, e)| e.user.as_str())
             .collect();
         v.sort_unstable();
         v.dedup();
         v
-    };
-    let teacher_of = |section: &str| -> Option<&str> {
-        let mut list: Vec<(&String, &Enrollment)> = by_section
+    }
+
+    fn teacher_of(&self, section: &str) -> Option<&'s str> {
+        let mut list: Vec<(&String, &Enrollment)> = self
+            .by_section
             .get(section)
             .into_iter()
             .flatten()
-            .filter(|(_, e)| e.role == "teacher")
             .copied()
+            .filter(|(_, e)| e.role == "teacher")
             .collect();
         list.sort_by(|a, b| (!a.1.primary, a.0).cmp(&(!b.1.primary, b.0)));
         list.first().map(|(_, e)| e.user.as_str())
-    };
-    let section_grade = |s: &Section| -> Result<Option<i64>, String> {
+    }
+
+    /// [`Self::teacher_of`], if imported as a teacher.
+    fn imported_teacher_of(&self, section: &str, teachers: &Rows) -> Option<&'s str> {
+        self.teacher_of(section)
+            .filter(|t| teachers.rows.contains_key(*t))
+    }
+
+    fn section_grade(&self, s: &Section) -> Result<Option<i64>, String> {
         match grade_of(&s.class.grades)? {
             Some(g) => Ok(Some(g)),
-            None => match state.courses.get(s.course) {
+            None => match self.state.courses.get(s.course) {
                 Some(c) => grade_of(&c.grades),
                 None => Ok(None),
             },
         }
-    };
-
-    // --- Teachers.
-    let named = |u: &User| -> Result<(String, String), &'static str> {
-        match (u.family.as_deref(), u.given.as_deref()) {
-            (Some(f), Some(g)) => Ok((f.to_string(), g.to_string())),
-            (None, _) => Err("familyName is empty"),
-            (_, None) => Err("givenName is empty"),
-        }
-    };
-    let teaching: BTreeSet<&str> = sections.keys().filter_map(|s| teacher_of(s)).collect();
-    let mut teacher_rows = Rows::new("teachers", PEOPLE);
-    for (uid, u) in &state.users {
-        if roles[uid.as_str()].as_deref() != Some("teacher") {
-            continue;
-        }
-        if !(in_school(uid, u) || teaching.contains(uid.as_str())) {
-            log.skip(
-                "user",
-                "a teacher of another school",
-                state.place("users", uid),
-            );
-            continue;
-        }
-        match named(u) {
-            Ok((last, first)) => {
-                teacher_rows.rows.insert(
-                    uid.clone(),
-                    vec![
-                        V::text(last),
-                        V::text(first),
-                        V::opt_text(u.middle.as_deref()),
-                    ],
-                );
-            }
-            Err(why) => log.skip("user", why, state.place("users", uid)),
-        }
     }
-    let teacher_key = |uid: Option<&str>| -> Option<String> {
-        uid.filter(|t| teacher_rows.rows.contains_key(*t))
-            .map(str::to_string)
-    };
 
-    // --- Journal classes: homerooms, then a class per grade for pupils without one.
-    let mut jclasses: BTreeMap<String, JClass> = BTreeMap::new();
-    let mut homeroom_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for s in sections.values() {
-        if s.class.class_type.as_deref() != Some("homeroom") {
-            continue;
+    /// Teachers.
+    fn teachers(&mut self) -> Rows {
+        let state = self.state;
+        let teaching: BTreeSet<&str> = self
+            .sections
+            .keys()
+            .filter_map(|s| self.teacher_of(s))
+            .collect();
+        let mut teacher_rows = Rows::new("teachers", PEOPLE);
+        for (uid, u) in &state.users {
+            if self.roles[uid.as_str()].as_deref() != Some("teacher") {
+                continue;
+            }
+            if !(self.in_school(uid, u) || teaching.contains(uid.as_str())) {
+                self.log.skip(
+                    "user",
+                    "a teacher of another school",
+                    state.place("users", uid),
+                );
+                continue;
+            }
+            match named(u) {
+                Ok((last, first)) => {
+                    teacher_rows.rows.insert(
+                        uid.clone(),
+                        vec![
+                            V::text(last),
+                            V::text(first),
+                            V::opt_text(u.middle.as_deref()),
+                        ],
+                    );
+                }
+                Err(why) => self.log.skip("user", why, state.place("users", uid)),
+            }
         }
-        let members = students_of(s.id);
-        if members.is_empty() {
-            log.skip(
-                "class",
-                "a homeroom without pupils",
-                state.place("classes", s.id),
-            );
-            section_skips.insert(s.id, "a homeroom without pupils".into());
-            continue;
+        teacher_rows
+    }
+
+    /// Journal classes: homerooms, then a class per grade for pupils without one. Makes the
+    /// homerooms' classes; returns pupil → their homerooms.
+    fn homerooms(&mut self, teachers: &Rows) -> BTreeMap<&'s str, Vec<&'s str>> {
+        let state = self.state;
+        let mut homeroom_of: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for s in self.sections.values() {
+            if s.class.class_type.as_deref() != Some("homeroom") {
+                continue;
+            }
+            let members = self.students_of(s.id);
+            if members.is_empty() {
+                self.log.skip(
+                    "class",
+                    "a homeroom without pupils",
+                    state.place("classes", s.id),
+                );
+                self.section_skips
+                    .insert(s.id, "a homeroom without pupils".into());
+                continue;
+            }
+            match self.homeroom_grade(s, &members) {
+                Ok(grade) => {
+                    for m in &members {
+                        homeroom_of.entry(m).or_default().push(s.id);
+                    }
+                    let teacher = self.imported_teacher_of(s.id, teachers);
+                    self.jclasses.insert(
+                        s.id.to_string(),
+                        JClass {
+                            key: s.id.to_string(),
+                            grade,
+                            name: s.class.title.clone(),
+                            code: s.class.code.clone(),
+                            teacher: teacher.map(str::to_string),
+                        },
+                    );
+                }
+                Err(reason) => {
+                    self.log
+                        .skip("class", reason.clone(), state.place("classes", s.id));
+                    self.section_skips.insert(s.id, reason);
+                }
+            }
         }
-        let grade = match section_grade(s) {
-            Ok(Some(g)) => Ok(g),
-            Ok(None) => {
+        homeroom_of
+    }
+
+    fn homeroom_grade(&self, s: &Section, members: &[&str]) -> Result<i64, String> {
+        match self.section_grade(s)? {
+            Some(g) => Ok(g),
+            None => {
                 let grades: BTreeSet<Option<i64>> = members
                     .iter()
-                    .map(|m| grade_of(&state.users[*m].grades).ok().flatten())
+                    .map(|m| grade_of(&self.state.users[*m].grades).ok().flatten())
                     .collect();
                 match (grades.len(), grades.iter().next()) {
                     (1, Some(Some(g))) => Ok(*g),
@@ -721,484 +982,459 @@ pub(super) fn project<'s>(
                     ),
                 }
             }
-            Err(e) => Err(e),
-        };
-        match grade {
-            Ok(grade) => {
-                for m in &members {
-                    homeroom_of.entry(m).or_default().push(s.id);
-                }
-                jclasses.insert(
-                    s.id.to_string(),
-                    JClass {
-                        key: s.id.to_string(),
-                        grade,
-                        name: s.class.title.clone(),
-                        code: s.class.code.clone(),
-                        teacher: teacher_key(teacher_of(s.id)),
-                    },
-                );
-            }
-            Err(reason) => {
-                log.skip("class", reason.clone(), state.place("classes", s.id));
-                section_skips.insert(s.id, reason);
-            }
         }
     }
 
-    // --- Pupils.
-    let mut pupil_class: BTreeMap<&str, String> = BTreeMap::new();
-    let mut pupils: HashMap<String, i64> = HashMap::new();
-    let mut student_rows = Rows::new("students", STUDENTS);
-    let mut agents_ok: BTreeSet<&str> = BTreeSet::new();
-    for (uid, u) in &state.users {
-        if roles[uid.as_str()].as_deref() != Some("student") {
-            continue;
-        }
-        let place = || state.place("users", uid);
-        if !in_school(uid, u) {
-            log.skip("user", "a pupil of another school", place());
-            continue;
-        }
-        let (last, first) = match named(u) {
-            Ok(n) => n,
-            Err(why) => {
-                log.skip("user", why, place());
+    /// Pupils.
+    fn pupils(&mut self, homeroom_of: &BTreeMap<&'s str, Vec<&'s str>>) -> Rows {
+        let state = self.state;
+        let mut student_rows = Rows::new("students", STUDENTS);
+        for (uid, u) in &state.users {
+            if self.roles[uid.as_str()].as_deref() != Some("student") {
                 continue;
             }
-        };
-        let class_key = if let Some(hrs) = homeroom_of.get(uid.as_str()) {
+            if !self.in_school(uid, u) {
+                self.log.skip(
+                    "user",
+                    "a pupil of another school",
+                    state.place("users", uid),
+                );
+                continue;
+            }
+            let (last, first) = match named(u) {
+                Ok(n) => n,
+                Err(why) => {
+                    self.log.skip("user", why, state.place("users", uid));
+                    continue;
+                }
+            };
+            let Some(class_key) = self.class_of_pupil(uid, u, homeroom_of) else {
+                continue;
+            };
+            let grade = self.jclasses[&class_key].grade;
+            self.pupils.insert(uid.clone(), grade);
+            student_rows.rows.insert(
+                uid.clone(),
+                vec![
+                    V::Ref("classes", class_key.as_str().into()),
+                    V::text(last),
+                    V::text(first),
+                    V::opt_text(u.middle.as_deref()),
+                ],
+            );
+            self.pupil_class.insert(uid, class_key);
+        }
+        student_rows
+    }
+
+    /// The key of a pupil's class: their homeroom's, else their grade's (made when first
+    /// needed); none, with the reason logged, for a pupil without a grade.
+    fn class_of_pupil(
+        &mut self,
+        uid: &str,
+        u: &User,
+        homeroom_of: &BTreeMap<&'s str, Vec<&'s str>>,
+    ) -> Option<String> {
+        let state = self.state;
+        let place = || state.place("users", uid);
+        if let Some(hrs) = homeroom_of.get(uid) {
             if hrs.len() > 1 {
-                log.note(format!(
+                self.log.note(format!(
                     "pupil {uid} is in {} homerooms ({}); placed in {}",
                     hrs.len(),
                     hrs.join(", "),
                     hrs[0]
                 ));
             }
-            hrs[0].to_string()
-        } else {
-            let grade = match grade_of(&u.grades) {
-                Ok(Some(g)) => Some(g),
-                Ok(None) => {
-                    let from_sections: BTreeSet<i64> = by_user
-                        .get(uid.as_str())
-                        .into_iter()
-                        .flatten()
-                        .filter(|(_, e)| e.role == "student")
-                        .filter_map(|(_, e)| sections.get(e.class.as_str()))
-                        .filter_map(|s| section_grade(s).ok().flatten())
-                        .collect();
-                    (from_sections.len() == 1).then(|| *from_sections.iter().next().unwrap())
+            return Some(hrs[0].to_string());
+        }
+        let grade = match grade_of(&u.grades) {
+            Ok(Some(g)) => Some(g),
+            Ok(None) => {
+                let from_sections: BTreeSet<i64> = self
+                    .by_user
+                    .get(uid)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, e)| e.role == "student")
+                    .filter_map(|(_, e)| self.sections.get(e.class.as_str()))
+                    .filter_map(|s| self.section_grade(s).ok().flatten())
+                    .collect();
+                (from_sections.len() == 1).then(|| *from_sections.iter().next().unwrap())
+            }
+            Err(reason) => {
+                self.log
+                    .skip("user", format!("a pupil whose {reason}"), place());
+                return None;
+            }
+        };
+        let Some(grade) = grade else {
+            self.log.skip(
+                "user",
+                "a pupil without a grade: neither users.csv grades, a homeroom nor the grades \
+                 of their classes give one in 1–11",
+                place(),
+            );
+            return None;
+        };
+        let key = format!("{}:grade:{grade}", self.current);
+        self.jclasses.entry(key.clone()).or_insert(JClass {
+            key: key.clone(),
+            grade,
+            name: grade.to_string(),
+            code: None,
+            teacher: None,
+        });
+        Some(key)
+    }
+
+    /// The rows of the classes that have pupils. Class names are unique within the year.
+    fn classes(&self) -> Rows {
+        let mut class_rows = Rows::new("classes", CLASSES);
+        let mut names: BTreeMap<String, usize> = BTreeMap::new();
+        for c in self.jclasses.values() {
+            *names.entry(c.name.to_lowercase()).or_default() += 1;
+        }
+        let class_size = class_sizes(&self.pupil_class);
+        for c in self.jclasses.values() {
+            if !class_size.contains_key(c.key.as_str()) {
+                continue;
+            }
+            let name = if names[&c.name.to_lowercase()] > 1 {
+                format!("{} ({})", c.name, c.code.as_deref().unwrap_or(&c.key))
+            } else {
+                c.name.clone()
+            };
+            class_rows.rows.insert(
+                c.key.clone(),
+                vec![
+                    V::Ref("academic_years", self.current.as_str().into()),
+                    V::Int(c.grade),
+                    V::text(letter(&c.name)),
+                    V::text(name),
+                    V::opt_ref("teachers", c.teacher.as_ref()),
+                ],
+            );
+        }
+        class_rows
+    }
+
+    /// Guardians: their rows, and (student key, guardian key, relation) of each link.
+    fn guardians(&mut self) -> (Rows, Vec<(String, String, Option<String>)>) {
+        let state = self.state;
+        let mut guardian_rows = Rows::new("guardians", GUARDIANS);
+        let mut links: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
+        let agent_of = self.agents();
+        for (uid, u) in &state.users {
+            let role = self.roles[uid.as_str()].as_deref();
+            let is_guardian = matches!(role, Some("parent" | "guardian"))
+                || (role.is_none() && agent_of.contains_key(uid.as_str()));
+            if !is_guardian {
+                match role {
+                    Some("student" | "teacher") => {}
+                    Some(r) => self.log.skip(
+                        "user",
+                        format!("role {r} is not imported (pupils, teachers and guardians are)"),
+                        state.place("users", uid),
+                    ),
+                    None => self.log.skip(
+                        "user",
+                        "no role (roles.csv, a role column, an enrollment or an agentSourcedIds \
+                         link would give one)",
+                        state.place("users", uid),
+                    ),
                 }
-                Err(reason) => {
-                    log.skip("user", format!("a pupil whose {reason}"), place());
+                continue;
+            }
+            let children: Vec<&str> = agent_of
+                .get(uid.as_str())
+                .into_iter()
+                .flatten()
+                .copied()
+                .filter(|c| self.pupils.contains_key(*c))
+                .collect();
+            if children.is_empty() {
+                self.log.skip(
+                    "user",
+                    "a guardian of no imported pupil (agentSourcedIds)",
+                    state.place("users", uid),
+                );
+                continue;
+            }
+            let (last, first) = match named(u) {
+                Ok(n) => n,
+                Err(why) => {
+                    self.log.skip("user", why, state.place("users", uid));
                     continue;
                 }
             };
-            let Some(grade) = grade else {
-                log.skip(
-                    "user",
-                    "a pupil without a grade: neither users.csv grades, a homeroom nor the \
-                     grades of their classes give one in 1–11",
-                    place(),
-                );
-                continue;
-            };
-            let key = format!("{current}:grade:{grade}");
-            jclasses.entry(key.clone()).or_insert(JClass {
-                key: key.clone(),
-                grade,
-                name: grade.to_string(),
-                code: None,
-                teacher: None,
-            });
-            key
-        };
-        let grade = jclasses[&class_key].grade;
-        pupils.insert(uid.clone(), grade);
-        agents_ok.insert(uid);
-        student_rows.rows.insert(
-            uid.clone(),
-            vec![
-                V::Ref("classes", class_key.as_str().into()),
-                V::text(last),
-                V::text(first),
-                V::opt_text(u.middle.as_deref()),
-            ],
-        );
-        pupil_class.insert(uid, class_key);
-    }
-
-    // Class names are unique within the year.
-    let mut class_rows = Rows::new("classes", CLASSES);
-    let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    for c in jclasses.values() {
-        *names.entry(c.name.to_lowercase()).or_default() += 1;
-    }
-    let mut class_size: HashMap<&str, usize> = HashMap::new();
-    for c in pupil_class.values() {
-        *class_size.entry(c.as_str()).or_default() += 1;
-    }
-    for c in jclasses.values() {
-        if !class_size.contains_key(c.key.as_str()) {
-            continue;
-        }
-        let name = if names[&c.name.to_lowercase()] > 1 {
-            format!("{} ({})", c.name, c.code.as_deref().unwrap_or(&c.key))
-        } else {
-            c.name.clone()
-        };
-        let digits = c.name.trim_start_matches(|ch: char| ch.is_ascii_digit());
-        let letter = digits.trim_start_matches([' ', '-', '.', '_']).trim();
-        let letter = if letter.is_empty() || digits.len() == c.name.len() {
-            c.name.trim()
-        } else {
-            letter
-        };
-        class_rows.rows.insert(
-            c.key.clone(),
-            vec![
-                V::Ref("academic_years", current.as_str().into()),
-                V::Int(c.grade),
-                V::text(letter),
-                V::text(name),
-                V::opt_ref("teachers", c.teacher.as_ref()),
-            ],
-        );
-    }
-
-    // --- Guardians.
-    let mut guardian_rows = Rows::new("guardians", GUARDIANS);
-    let mut links: BTreeMap<(String, String), Option<String>> = BTreeMap::new();
-    let mut agent_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for (uid, u) in &state.users {
-        for a in &u.agents {
-            if agents_ok.contains(uid.as_str()) {
-                agent_of.entry(a.as_str()).or_default().insert(uid);
-            } else if agents_ok.contains(a.as_str()) {
-                agent_of.entry(uid.as_str()).or_default().insert(a);
-            }
-        }
-    }
-    for (uid, u) in &state.users {
-        let role = roles[uid.as_str()].as_deref();
-        let is_guardian = matches!(role, Some("parent" | "guardian"))
-            || (role.is_none() && agent_of.contains_key(uid.as_str()));
-        if !is_guardian {
-            match role {
-                Some("student" | "teacher") => {}
-                Some(r) => log.skip(
-                    "user",
-                    format!("role {r} is not imported (pupils, teachers and guardians are)"),
-                    state.place("users", uid),
-                ),
-                None => log.skip(
-                    "user",
-                    "no role (roles.csv, a role column, an enrollment or an agentSourcedIds \
-                     link would give one)",
-                    state.place("users", uid),
-                ),
-            }
-            continue;
-        }
-        let children: Vec<&str> = agent_of
-            .get(uid.as_str())
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|c| pupils.contains_key(*c))
-            .collect();
-        if children.is_empty() {
-            log.skip(
-                "user",
-                "a guardian of no imported pupil (agentSourcedIds)",
-                state.place("users", uid),
+            let contact = u
+                .email
+                .as_deref()
+                .or(u.phone.as_deref())
+                .or(u.sms.as_deref());
+            guardian_rows.rows.insert(
+                uid.clone(),
+                vec![
+                    V::text(last),
+                    V::text(first),
+                    V::opt_text(u.middle.as_deref()),
+                    V::opt_text(contact),
+                ],
             );
-            continue;
-        }
-        let (last, first) = match named(u) {
-            Ok(n) => n,
-            Err(why) => {
-                log.skip("user", why, state.place("users", uid));
-                continue;
+            for c in children {
+                links.insert((c.to_string(), uid.clone()), role.map(str::to_string));
             }
-        };
-        let contact = u
-            .email
-            .as_deref()
-            .or(u.phone.as_deref())
-            .or(u.sms.as_deref());
-        guardian_rows.rows.insert(
-            uid.clone(),
-            vec![
-                V::text(last),
-                V::text(first),
-                V::opt_text(u.middle.as_deref()),
-                V::opt_text(contact),
-            ],
-        );
-        for c in children {
-            links.insert((c.to_string(), uid.clone()), role.map(str::to_string));
         }
+        let links = links
+            .into_iter()
+            .map(|((s, g), relation)| (s, g, relation))
+            .collect();
+        (guardian_rows, links)
     }
 
-    // --- Subjects, groups and who is taught what (docs: "Classes and groups").
-    let mut subject_rows = Rows::new("subjects", SUBJECTS);
-    let mut group_rows = Rows::new("groups", GROUPS);
-    let mut group_students = Vec::new();
-    let mut parts: HashMap<String, HashMap<String, String>> = HashMap::new();
-    let mut section_parts: BTreeMap<&str, Vec<Part>> = BTreeMap::new();
-    let mut group_names: BTreeMap<(String, String), Vec<(String, &str)>> = BTreeMap::new();
-    for s in sections.values() {
-        if section_skips.contains_key(s.id) {
-            continue;
-        }
-        let mut by_class: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for p in students_of(s.id) {
-            if let Some(c) = pupil_class.get(p) {
-                by_class.entry(c.as_str()).or_default().push(p);
-            }
-        }
-        if by_class.is_empty() {
-            let reason = "no imported pupils are enrolled in it".to_string();
-            log.skip("class", reason.clone(), state.place("classes", s.id));
-            section_skips.insert(s.id, reason);
-            continue;
-        }
-        let Some(course) = state.courses.get(s.course) else {
-            continue;
-        };
-        subject_rows.rows.insert(
-            s.course.to_string(),
-            vec![
-                V::text(&course.title),
-                V::text(course.code.as_deref().unwrap_or(&course.title)),
-            ],
-        );
-        for (class_key, members) in by_class {
-            let group = if members.len() == class_size[class_key] {
-                None
-            } else {
-                let key = format!("{}@{class_key}", s.id);
-                group_names
-                    .entry((class_key.to_string(), s.class.title.to_lowercase()))
-                    .or_default()
-                    .push((key.clone(), s.id));
-                group_rows.rows.insert(
-                    key.clone(),
-                    vec![
-                        V::Ref("classes", class_key.into()),
-                        V::Ref("subjects", s.course.into()),
-                        V::text(&s.class.title),
-                    ],
-                );
-                for m in &members {
-                    group_students.push((key.clone(), m.to_string()));
+    /// User → the imported pupils linked to them by agentSourcedIds (theirs or the
+    /// pupils').
+    fn agents(&self) -> BTreeMap<&'s str, BTreeSet<&'s str>> {
+        let state = self.state;
+        let mut agent_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (uid, u) in &state.users {
+            for a in &u.agents {
+                if self.pupil_class.contains_key(uid.as_str()) {
+                    agent_of.entry(a.as_str()).or_default().insert(uid);
+                } else if self.pupil_class.contains_key(a.as_str()) {
+                    agent_of.entry(uid.as_str()).or_default().insert(a);
                 }
-                Some(key)
-            };
-            for m in &members {
-                parts
-                    .entry(s.id.to_string())
-                    .or_default()
-                    .insert(m.to_string(), class_key.to_string());
             }
-            section_parts
-                .entry(s.id)
-                .or_default()
-                .push((class_key.into(), group.map(Rc::from)));
         }
+        agent_of
     }
-    // Two groups of one class named alike are told apart by their class code or id.
-    for keys in group_names.values().filter(|k| k.len() > 1) {
-        for (key, section) in keys {
-            let section = &sections[section];
-            let row = group_rows.rows.get_mut(key).expect("group");
-            row[2] = V::text(format!(
-                "{} ({})",
-                section.class.title,
-                section.class.code.as_deref().unwrap_or(section.id)
+
+    /// Subjects, groups and who is taught what (docs: "Classes and groups"): the subjects'
+    /// and groups' rows.
+    fn subjects_and_groups(&mut self) -> (Rows, Rows) {
+        let state = self.state;
+        let mut subject_rows = Rows::new("subjects", SUBJECTS);
+        let mut group_rows = Rows::new("groups", GROUPS);
+        let mut group_names: BTreeMap<(String, String), Vec<(String, &str)>> = BTreeMap::new();
+        let class_size = class_sizes(&self.pupil_class);
+        for s in self.sections.values() {
+            if self.section_skips.contains_key(s.id) {
+                continue;
+            }
+            let mut by_class: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+            for p in self.students_of(s.id) {
+                if let Some(c) = self.pupil_class.get(p) {
+                    by_class.entry(c.as_str()).or_default().push(p);
+                }
+            }
+            if by_class.is_empty() {
+                let reason = "no imported pupils are enrolled in it".to_string();
+                self.log
+                    .skip("class", reason.clone(), state.place("classes", s.id));
+                self.section_skips.insert(s.id, reason);
+                continue;
+            }
+            let Some(course) = state.courses.get(s.course) else {
+                continue;
+            };
+            subject_rows.rows.insert(
+                s.course.to_string(),
+                vec![
+                    V::text(&course.title),
+                    V::text(course.code.as_deref().unwrap_or(&course.title)),
+                ],
+            );
+            for (class_key, members) in by_class {
+                let group = if members.len() == class_size[class_key] {
+                    None
+                } else {
+                    let key = format!("{}@{class_key}", s.id);
+                    group_names
+                        .entry((class_key.to_string(), s.class.title.to_lowercase()))
+                        .or_default()
+                        .push((key.clone(), s.id));
+                    group_rows.rows.insert(
+                        key.clone(),
+                        vec![
+                            V::Ref("classes", class_key.into()),
+                            V::Ref("subjects", s.course.into()),
+                            V::text(&s.class.title),
+                        ],
+                    );
+                    for m in &members {
+                        self.group_students.push((key.clone(), m.to_string()));
+                    }
+                    Some(key)
+                };
+                for m in &members {
+                    self.parts
+                        .entry(s.id.to_string())
+                        .or_default()
+                        .insert(m.to_string(), class_key.to_string());
+                }
+                self.section_parts
+                    .entry(s.id)
+                    .or_default()
+                    .push((class_key.into(), group.map(Rc::from)));
+            }
+        }
+        // Two groups of one class named alike are told apart by their class code or id.
+        for keys in group_names.values().filter(|k| k.len() > 1) {
+            for (key, section) in keys {
+                let section = &self.sections[section];
+                let row = group_rows.rows.get_mut(key).expect("group");
+                row[2] = V::text(format!(
+                    "{} ({})",
+                    section.class.title,
+                    section.class.code.as_deref().unwrap_or(section.id)
+                ));
+            }
+        }
+        (subject_rows, group_rows)
+    }
+
+    /// Work types.
+    fn work_types(&mut self) -> Rows {
+        let mut work_rows = Rows::new("work_types", WORK_TYPES);
+        for (id, c) in &self.state.categories {
+            let weight = match c.weight {
+                Some(w) if w > 0.0 => w,
+                Some(w) => {
+                    self.log.note(format!(
+                        "category {} ({id}) has weight {w}, not a positive number: its work \
+                         type weighs 1",
+                        c.title
+                    ));
+                    1.0
+                }
+                None => 1.0,
+            };
+            work_rows
+                .rows
+                .insert(id.clone(), vec![V::text(&c.title), V::Real(weight)]);
+        }
+        work_rows
+    }
+
+    /// Lessons: one per line item and class (docs: "Line items → lessons"). In key order;
+    /// fills `items` and `item_skips`.
+    fn lessons(&mut self, teachers: &Rows, work_types: &Rows) -> Vec<Lesson<'s>> {
+        let state = self.state;
+        let mut lessons: Vec<Lesson<'s>> = Vec::new();
+        let mut items = Map::default();
+        let mut outside_period = 0;
+        let mut section_teacher: HashMap<&str, Option<&'s str>> = HashMap::new();
+        let mut dates: HashMap<NaiveDate, Rc<str>> = HashMap::new();
+        for (id, li) in &state.line_items {
+            let (s, class_parts, day) = match self.where_taught(li) {
+                Ok(found) => found,
+                Err(reason) => {
+                    self.log
+                        .skip("line item", reason.clone(), state.place("lineItems", id));
+                    self.item_skips.insert(id.as_str(), reason);
+                    continue;
+                }
+            };
+            if let Some(p) = li.period.as_deref().and_then(|p| state.sessions.get(p))
+                && (day < date(&p.start) || day > date(&p.end))
+            {
+                outside_period += 1;
+            }
+            let number = s
+                .class
+                .periods
+                .iter()
+                .find_map(|p| p.parse::<i64>().ok().filter(|n| (0..=20).contains(n)))
+                .unwrap_or(1);
+            let teacher = *section_teacher
+                .entry(s.id)
+                .or_insert_with(|| self.imported_teacher_of(s.id, teachers));
+            let date = dates
+                .entry(day)
+                .or_insert_with(|| day.to_string().into())
+                .clone();
+            for (class_key, group) in class_parts {
+                lessons.push(Lesson {
+                    key: lesson_key(id, class_key).into(),
+                    class: class_key.clone(),
+                    group: group.clone(),
+                    subject: s.course,
+                    teacher,
+                    date: date.clone(),
+                    number,
+                    room: s.class.location.as_deref(),
+                    topic: &li.title,
+                });
+            }
+            items.insert(
+                id.as_str(),
+                Item {
+                    line_item: li,
+                    course: s.course,
+                    typed: li
+                        .category
+                        .as_deref()
+                        .is_some_and(|c| work_types.rows.contains_key(c)),
+                },
+            );
+        }
+        self.items = items;
+        // In key order; of two lessons with one key (an item id holding `|`), the later
+        // stays.
+        lessons.sort_by(|a, b| a.key.cmp(&b.key));
+        lessons.dedup_by(|later, earlier| {
+            let same = later.key == earlier.key;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        if outside_period > 0 {
+            self.log.note(format!(
+                "{outside_period} line item(s) are dated outside their grading period; their \
+                 marks count in the period of their date"
             ));
         }
+        lessons
     }
 
-    // --- Work types.
-    let mut work_rows = Rows::new("work_types", WORK_TYPES);
-    for (id, c) in &state.categories {
-        let weight = match c.weight {
-            Some(w) if w > 0.0 => w,
-            Some(w) => {
-                log.note(format!(
-                    "category {} ({id}) has weight {w}, not a positive number: its work type \
-                     weighs 1",
-                    c.title
-                ));
-                1.0
-            }
-            None => 1.0,
-        };
-        work_rows
-            .rows
-            .insert(id.clone(), vec![V::text(&c.title), V::Real(weight)]);
-    }
-
-    // --- Lessons: one per line item and class (docs: "Line items → lessons").
-    let mut lessons: Vec<Lesson<'s>> = Vec::new();
-    let mut items = Map::default();
-    let mut item_skips = HashMap::new();
-    let mut outside_period = 0;
-    let mut teachers: HashMap<&str, Option<&'s str>> = HashMap::new();
-    let mut dates: HashMap<NaiveDate, Rc<str>> = HashMap::new();
-    for (id, li) in &state.line_items {
-        let place = || state.place("lineItems", id);
-        let skip = |reason: String, log: &mut Log, skips: &mut HashMap<&'s str, String>| {
-            log.skip("line item", reason.clone(), place());
-            skips.insert(id.as_str(), reason);
-        };
-        let Some(s) = sections.get(&*li.class) else {
-            let why = section_skips
+    /// Where and when a line item is taught: its section, the parts of it, and the day of
+    /// its lessons; or why it makes no lessons.
+    fn where_taught(&self, li: &LineItem) -> Result<(&Section<'s>, &[Part], NaiveDate), String> {
+        let Some(s) = self.sections.get(&*li.class) else {
+            let why = self
+                .section_skips
                 .get(&*li.class)
                 .cloned()
                 .unwrap_or_else(|| "not imported".into());
-            skip(
-                format!("its class {} is skipped: {why}", li.class),
-                log,
-                &mut item_skips,
-            );
-            continue;
+            return Err(format!("its class {} is skipped: {why}", li.class));
         };
-        let Some(class_parts) = section_parts.get(s.id) else {
-            let why = section_skips
+        let Some(class_parts) = self.section_parts.get(s.id).map(Vec::as_slice) else {
+            let why = self
+                .section_skips
                 .get(s.id)
                 .cloned()
                 .unwrap_or_else(|| "no imported pupils".into());
-            skip(
-                format!("its class {} is skipped: {why}", s.id),
-                log,
-                &mut item_skips,
-            );
-            continue;
+            return Err(format!("its class {} is skipped: {why}", s.id));
         };
         let Some(day) = li
             .due
             .as_deref()
             .or(li.assign.as_deref())
-            .and_then(|d| day_of(d, tz))
+            .and_then(|d| day_of(d, self.tz))
         else {
-            skip(
-                "no dueDate nor assignDate to date its lesson".into(),
-                log,
-                &mut item_skips,
-            );
-            continue;
+            return Err("no dueDate nor assignDate to date its lesson".into());
         };
-        if day < current_year.start || day > current_year.end {
-            skip(
-                format!(
-                    "dated {day}, outside the school year {} ({} – {})",
-                    current_year.name, current_year.start, current_year.end
-                ),
-                log,
-                &mut item_skips,
-            );
-            continue;
+        let year = self.current_year();
+        if day < year.start || day > year.end {
+            return Err(format!(
+                "dated {day}, outside the school year {} ({} – {})",
+                year.name, year.start, year.end
+            ));
         }
-        if let Some(p) = li.period.as_deref().and_then(|p| state.sessions.get(p))
-            && (day < date(&p.start) || day > date(&p.end))
-        {
-            outside_period += 1;
-        }
-        let number = s
-            .class
-            .periods
-            .iter()
-            .find_map(|p| p.parse::<i64>().ok().filter(|n| (0..=20).contains(n)))
-            .unwrap_or(1);
-        let teacher = *teachers
-            .entry(s.id)
-            .or_insert_with(|| teacher_of(s.id).filter(|t| teacher_rows.rows.contains_key(*t)));
-        let date = dates
-            .entry(day)
-            .or_insert_with(|| day.to_string().into())
-            .clone();
-        for (class_key, group) in class_parts {
-            lessons.push(Lesson {
-                key: lesson_key(id, class_key).into(),
-                class: class_key.clone(),
-                group: group.clone(),
-                subject: s.course,
-                teacher,
-                date: date.clone(),
-                number,
-                room: s.class.location.as_deref(),
-                topic: &li.title,
-            });
-        }
-        items.insert(
-            id.as_str(),
-            Item {
-                line_item: li,
-                course: s.course,
-                typed: li
-                    .category
-                    .as_deref()
-                    .is_some_and(|c| work_rows.rows.contains_key(c)),
-            },
-        );
+        Ok((s, class_parts, day))
     }
-    // In key order; of two lessons with one key (an item id holding `|`), the later stays.
-    lessons.sort_by(|a, b| a.key.cmp(&b.key));
-    lessons.dedup_by(|later, earlier| {
-        let same = later.key == earlier.key;
-        if same {
-            std::mem::swap(later, earlier);
-        }
-        same
-    });
-    // Subjects only of the lessons and groups made (not of homerooms' own courses).
-    let used: BTreeSet<&str> = lessons
-        .iter()
-        .map(|l| l.subject)
-        .chain(group_rows.rows.values().flat_map(|row| {
-            row.iter().filter_map(|v| match v {
-                V::Ref("subjects", k) => Some(&**k),
-                _ => None,
-            })
-        }))
-        .collect();
-    subject_rows.rows.retain(|k, _| used.contains(k.as_str()));
-    if outside_period > 0 {
-        log.note(format!(
-            "{outside_period} line item(s) are dated outside their grading period; their marks \
-             count in the period of their date"
-        ));
-    }
-
-    Ok(Projection {
-        tables: vec![
-            school_rows,
-            year_rows,
-            period_rows,
-            teacher_rows,
-            class_rows,
-            student_rows,
-            guardian_rows,
-            subject_rows,
-            group_rows,
-            work_rows,
-        ],
-        lessons,
-        student_guardians: links
-            .into_iter()
-            .map(|((s, g), relation)| (s, g, relation))
-            .collect(),
-        group_students,
-        pupils,
-        parts,
-        items,
-        item_skips,
-    })
 }
 
 #[cfg(test)]
