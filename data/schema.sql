@@ -1,4 +1,4 @@
--- diary journal schema, version 1.
+-- diary journal schema, version 2 (`diary upgrade` converts a version-1 journal).
 --
 -- The electronic class journal that `diary` reads. Table and column names are a public
 -- interface: importers and other tools write them, `diary check` validates them, and
@@ -7,10 +7,14 @@
 -- (site.toml `timezone`). Booleans are integers 0/1. Text written by teachers (topics,
 -- homework, comments, announcements) is untrusted: `diary` escapes and sanitizes it.
 --
--- A build opens the journal read-only. Only `diary init --demo`, `diary demo` and
--- `diary import` write it, each inside one transaction.
+-- A build opens the journal read-only. Only `diary init --demo`, `diary demo`,
+-- `diary import` and `diary upgrade` write it, each inside one transaction.
+--
+-- Columns whose values come from a fixed list but carry no CHECK here (remarks.kind,
+-- guardians.delivery, lessons.homework_minutes) are checked by `diary check`, which names
+-- the row, so one wrong row of a school's export is a finding rather than a failed import.
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 
 CREATE TABLE school (
     id          INTEGER PRIMARY KEY,
@@ -28,10 +32,12 @@ CREATE TABLE academic_years (
     ends_on     TEXT NOT NULL
 );
 
+-- kind: the terms a year is marked by ('quarter', 'trimester' or 'half'), the 'year', and
+-- (since v2) the 'exam' (its dates: the exam session) and the 'final' (итоговая) mark.
 CREATE TABLE periods (
     id          INTEGER PRIMARY KEY,
     year_id     INTEGER NOT NULL REFERENCES academic_years(id),
-    kind        TEXT NOT NULL CHECK (kind IN ('quarter', 'trimester', 'half', 'year')),
+    kind        TEXT NOT NULL CHECK (kind IN ('quarter', 'trimester', 'half', 'year', 'exam', 'final')),
     number      INTEGER NOT NULL,
     name        TEXT NOT NULL,
     starts_on   TEXT NOT NULL,
@@ -63,7 +69,9 @@ CREATE TABLE classes (
     grade            INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 11),
     letter           TEXT NOT NULL,
     name             TEXT NOT NULL,
-    class_teacher_id INTEGER REFERENCES teachers(id)
+    class_teacher_id INTEGER REFERENCES teachers(id),
+    -- v2: the shift the class studies in (1 or 2); its bell times are the shift's.
+    shift            INTEGER NOT NULL DEFAULT 1 CHECK (shift IN (1, 2))
 );
 
 CREATE TABLE students (
@@ -79,7 +87,12 @@ CREATE TABLE guardians (
     last_name   TEXT NOT NULL,
     first_name  TEXT NOT NULL,
     middle_name TEXT,
-    contact     TEXT
+    contact     TEXT,
+    -- v2: how the family receives the diary: 'online' (an access code) or 'paper'
+    -- (printed sheets only; `diary codes issue` skips them).
+    delivery    TEXT NOT NULL DEFAULT 'online',
+    -- v2: the date the guardian consented to receive information through the diary.
+    consent_on  TEXT
 );
 
 CREATE TABLE student_guardians (
@@ -109,11 +122,13 @@ CREATE TABLE group_students (
     PRIMARY KEY (group_id, student_id)
 );
 
--- The bell schedule: lesson number → start and end time ('HH:MM').
+-- The bell schedule: lesson number → start and end time ('HH:MM'), per shift (v2).
 CREATE TABLE bells (
-    number      INTEGER PRIMARY KEY,
+    shift       INTEGER NOT NULL DEFAULT 1 CHECK (shift IN (1, 2)),
+    number      INTEGER NOT NULL,
     starts_at   TEXT NOT NULL,
-    ends_at     TEXT NOT NULL
+    ends_at     TEXT NOT NULL,
+    PRIMARY KEY (shift, number)
 );
 
 -- The weekly plan a class's lessons are made from. weekday: 1 = Monday … 7 = Sunday.
@@ -146,7 +161,9 @@ CREATE TABLE lessons (
     topic                 TEXT,
     homework              TEXT,
     homework_due          TEXT,
-    cancelled             INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1))
+    cancelled             INTEGER NOT NULL DEFAULT 0 CHECK (cancelled IN (0, 1)),
+    -- v2: the teacher's estimate of the homework's time, in minutes (0–600).
+    homework_minutes      INTEGER
 );
 CREATE INDEX lessons_class_date ON lessons (class_id, date, number);
 
@@ -174,7 +191,9 @@ CREATE TABLE marks (
     value        TEXT,
     weight       REAL,
     comment      TEXT,
-    is_debt      INTEGER NOT NULL DEFAULT 0 CHECK (is_debt IN (0, 1))
+    is_debt      INTEGER NOT NULL DEFAULT 0 CHECK (is_debt IN (0, 1)),
+    -- v2: when the teacher entered the mark ('YYYY-MM-DD HH:MM', local time).
+    entered_at   TEXT
 );
 CREATE INDEX marks_student ON marks (student_id);
 CREATE INDEX marks_lesson ON marks (lesson_id);
@@ -195,8 +214,24 @@ CREATE TABLE period_marks (
     period_id   INTEGER NOT NULL REFERENCES periods(id),
     value       TEXT NOT NULL,
     comment     TEXT,
+    -- v2: the date the teacher set the mark; before it (and before the period ends) the
+    -- diary shows the forecast.
+    set_on      TEXT,
     PRIMARY KEY (student_id, subject_id, period_id)
 );
+
+-- v2: a teacher's remark about a pupil: kind 'behaviour', 'achievement', 'concern' or
+-- 'praise'. Private: shown in the child's diary and on family sheets, never on a board.
+CREATE TABLE remarks (
+    id          INTEGER PRIMARY KEY,
+    student_id  INTEGER NOT NULL REFERENCES students(id),
+    date        TEXT NOT NULL,
+    teacher_id  INTEGER REFERENCES teachers(id),
+    subject_id  INTEGER REFERENCES subjects(id),
+    kind        TEXT NOT NULL,
+    text        TEXT NOT NULL
+);
+CREATE INDEX remarks_student ON remarks (student_id, date);
 
 -- audience 'school' (grade and class_id NULL), 'grade' (grade set) or 'class' (class_id set).
 CREATE TABLE announcements (

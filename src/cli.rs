@@ -130,6 +130,10 @@ enum Command {
     /// Load data into the journal.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Convert the journal to this diary's schema version, in one transaction, after
+    /// copying it to journal.vN.sqlite beside it. Refuses, changing nothing, what it
+    /// cannot convert.
+    Upgrade,
     /// Access codes that open the children's diaries.
     #[command(subcommand)]
     Codes(CodesCommand),
@@ -298,6 +302,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             },
         ),
         Command::Publish { target, force } => publish_site(&cli.site, target.as_deref(), force),
+        Command::Upgrade => upgrade_journal(&Site::load(&cli.site)?),
         Command::Codes(cmd) => codes_command(&cli.site, cmd),
         Command::Print(cmd) => crate::print::run(&cli.site, cmd),
         Command::Import(ImportCommand::Csv { dir }) => run_import(&cli.site, &dir, |site| {
@@ -312,6 +317,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+/// `diary upgrade`: the site's journal converted to the current schema version.
+fn upgrade_journal(site: &Site) -> Result<ExitCode> {
+    let path = site.journal_path();
+    match journal::upgrade::upgrade(&path)? {
+        None => println!(
+            "journal {} has schema version {} already: nothing to do",
+            path.display(),
+            journal::SCHEMA_VERSION
+        ),
+        Some(done) => println!(
+            "journal {} upgraded from schema version {} to {} ({} rows kept); the file as it \
+             was is in {}: keep it until a build of the upgraded journal looks right",
+            path.display(),
+            done.from,
+            done.to,
+            done.rows,
+            done.backup.display()
+        ),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs one import into the site's journal (all or nothing) and prints its summary.
@@ -616,6 +643,13 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                 student: scope.student,
             };
             let issued = codes::issue(&site, &j, &scope, today)?;
+            if issued.paper > 0 {
+                eprintln!(
+                    "{} guardian(s) receive the diary on paper (guardians.delivery = 'paper'): \
+                     no code for them; they get printed sheets (`diary print weekly`)",
+                    issued.paper
+                );
+            }
             eprintln!(
                 "issued {} new code(s) in {:.1} s ({} holder(s) already had one; {} new diary key(s)); \
                  print slips with `diary codes print --class C`, then run `diary build`",

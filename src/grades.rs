@@ -403,6 +403,7 @@ mod tests {
             weight: None,
             comment: None,
             is_debt: false,
+            entered_at: None,
         }
     }
 
@@ -424,6 +425,7 @@ mod tests {
             period_id: 1,
             value: value.to_string(),
             comment: None,
+            set_on: None,
         }
     }
 

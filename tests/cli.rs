@@ -186,7 +186,7 @@ fn missing_table_is_refused() {
 fn unknown_schema_version_is_refused() {
     assert_refused(
         "PRAGMA user_version = 7;",
-        &["schema version 7", "reads version 1"],
+        &["schema version 7", "reads version 2", "upgrade diary"],
     );
 }
 

@@ -513,6 +513,7 @@ mod tests {
             letter: "А".into(),
             name: "5А".into(),
             class_teacher_id: None,
+            shift: 1,
         });
         for (id, first) in [(1, "Иван"), (2, "Олег"), (3, "Дарья")] {
             j.students.push(Student {
@@ -530,6 +531,8 @@ mod tests {
                 first_name: first.into(),
                 middle_name: None,
                 contact: None,
+                delivery: Default::default(),
+                consent_on: None,
             });
         }
         for (s, g) in [(1, 5), (3, 5), (2, 6)] {

@@ -16,7 +16,7 @@ use super::binding::{Place, Places};
 use super::identity::Kind;
 use super::store::{CodeEntry, PageKeys};
 use crate::config::Site;
-use crate::journal::{Class, Id, Journal, Student};
+use crate::journal::{Class, Delivery, Id, Journal, Student};
 use crate::seal;
 
 /// Which pupils a command is about.
@@ -101,6 +101,8 @@ pub(crate) struct Issued {
     pub new_codes: usize,
     pub already: usize,
     pub pupils: usize,
+    /// Guardians skipped because their family receives the diary on paper.
+    pub paper: usize,
 }
 
 /// Issues a code to every holder in scope that has none. Creates the store if there is none
@@ -143,10 +145,22 @@ fn issue_with(
     session.bind(j)?;
     let year = super::pupils_of_year(j, today);
     let mut holders = BTreeSet::new();
+    let mut paper = BTreeSet::new();
+    let mut pupils_in_year = 0;
     for s in students.iter().filter(|s| year.contains(&s.id)) {
-        holders.extend(holders_of(j, s.id));
+        pupils_in_year += 1;
+        for (kind, row) in holders_of(j, s.id) {
+            let on_paper = kind == Kind::Guardian
+                && j.guardian(row)
+                    .is_some_and(|g| g.delivery == Delivery::Paper);
+            if on_paper {
+                paper.insert(row);
+            } else {
+                holders.insert((kind, row));
+            }
+        }
     }
-    if holders.is_empty() {
+    if pupils_in_year == 0 {
         bail!("no pupils of the current academic year in scope");
     }
     let store = &mut session.store;
@@ -189,6 +203,7 @@ fn issue_with(
         new_codes,
         already: have,
         pupils: session.store.pages.len() - pages_before,
+        paper: paper.len(),
     };
     session.save()?;
     Ok(issued)
@@ -480,6 +495,8 @@ mod tests {
             first_name: "М".into(),
             middle_name: None,
             contact: None,
+            delivery: Default::default(),
+            consent_on: None,
         });
         for s in [1, 3] {
             j.student_guardians.push(StudentGuardian {

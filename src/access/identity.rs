@@ -200,6 +200,8 @@ mod tests {
                 first_name: "Мария".into(),
                 middle_name: None,
                 contact: None,
+                delivery: Default::default(),
+                consent_on: None,
             })
             .collect();
         let j = Journal {

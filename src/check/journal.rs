@@ -24,6 +24,11 @@ pub(crate) fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
     c.marks();
     c.attendance();
     c.period_marks();
+    c.remarks();
+    c.shifts();
+    c.deliveries();
+    c.homework_volume();
+    c.entry_dates();
     c.boards();
     c.out
 }
@@ -34,9 +39,24 @@ struct Checker<'a> {
     out: Vec<Finding>,
 }
 
+impl Checker<'_> {
+    /// Whether a shift has bell times (a shift without them is one finding of
+    /// [`Checker::shifts`], not one a lesson).
+    fn has_bells(&self, shift: i64) -> bool {
+        self.j.bells.is_empty() || self.j.bells.iter().any(|b| b.shift == shift)
+    }
+}
+
 fn id(id: Id) -> String {
     format!("id {id}")
 }
+
+fn bell_row(b: &crate::journal::Bell) -> String {
+    format!("shift {}, number {}", b.shift, b.number)
+}
+
+/// The most minutes of homework a lesson may estimate.
+const MAX_HOMEWORK_MINUTES: i64 = 600;
 
 impl<'a> Checker<'a> {
     fn error(&mut self, table: &str, row: String, column: &str, message: String) {
@@ -383,17 +403,18 @@ impl<'a> Checker<'a> {
             if b.ends_at <= b.starts_at {
                 self.error(
                     "bells",
-                    format!("number {}", b.number),
+                    bell_row(b),
                     "ends_at",
                     format!("{} is not after starts_at {}", b.ends_at, b.starts_at),
                 );
             }
             if let Some(next) = j.bells.get(i + 1)
+                && next.shift == b.shift
                 && next.starts_at < b.ends_at
             {
                 self.error(
                     "bells",
-                    format!("number {}", next.number),
+                    bell_row(next),
                     "starts_at",
                     format!(
                         "{} is before lesson {} ends ({})",
@@ -473,7 +494,9 @@ impl<'a> Checker<'a> {
                     ),
                 );
             }
-            if j.bell(t.number).is_none() {
+            if self.has_bells(j.shift_of(t.class_id))
+                && j.bell(j.shift_of(t.class_id), t.number).is_none()
+            {
                 self.warning(
                     "timetable",
                     row,
@@ -537,7 +560,9 @@ impl<'a> Checker<'a> {
             if let Some(class) = class {
                 self.lesson_date(l, class);
             }
-            if j.bell(l.number).is_none() {
+            if self.has_bells(j.shift_of(l.class_id))
+                && j.bell(j.shift_of(l.class_id), l.number).is_none()
+            {
                 self.warning(
                     "lessons",
                     row.clone(),
@@ -830,6 +855,132 @@ impl<'a> Checker<'a> {
                     row,
                     "value",
                     format!("class {} is grade 1, which has no marks", class.name),
+                );
+            }
+        }
+    }
+
+    /// Teachers' remarks: their pupil, teacher and subject exist; the date is in a year.
+    fn remarks(&mut self) {
+        let j = self.j;
+        for r in &j.remarks {
+            let row = id(r.id);
+            self.exists(
+                j.student(r.student_id).is_some(),
+                "remarks",
+                &row,
+                "student_id",
+                "students",
+                r.student_id,
+            );
+            if let Some(t) = r.teacher_id {
+                self.exists(
+                    j.teacher(t).is_some(),
+                    "remarks",
+                    &row,
+                    "teacher_id",
+                    "teachers",
+                    t,
+                );
+            }
+            if let Some(s) = r.subject_id {
+                self.exists(
+                    j.subject(s).is_some(),
+                    "remarks",
+                    &row,
+                    "subject_id",
+                    "subjects",
+                    s,
+                );
+            }
+            if j.year_for(r.date).is_none() {
+                self.warning(
+                    "remarks",
+                    row,
+                    "date",
+                    format!("{} is in no academic year", r.date),
+                );
+            }
+        }
+    }
+
+    /// How each family receives the diary is one of the known ways.
+    fn deliveries(&mut self) {
+        for g in &self.j.guardians {
+            if let crate::journal::Delivery::Unknown(value) = &g.delivery {
+                self.error(
+                    "guardians",
+                    id(g.id),
+                    "delivery",
+                    format!("'{value}' is not one of online, paper"),
+                );
+            }
+        }
+    }
+
+    /// Every shift a class studies in has bell times (when the journal has bells at all).
+    fn shifts(&mut self) {
+        let j = self.j;
+        if j.bells.is_empty() {
+            return;
+        }
+        for c in &j.classes {
+            if !j.bells.iter().any(|b| b.shift == c.shift) {
+                self.error(
+                    "classes",
+                    id(c.id),
+                    "shift",
+                    format!(
+                        "class {} studies in shift {}, but bells has no rows for shift {}",
+                        c.name, c.shift, c.shift
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Homework estimates are 0–600 minutes, and grade 1 gets no homework.
+    fn homework_volume(&mut self) {
+        let j = self.j;
+        for l in &j.lessons {
+            if let Some(m) = l.homework_minutes
+                && !(0..=MAX_HOMEWORK_MINUTES).contains(&m)
+            {
+                self.error(
+                    "lessons",
+                    id(l.id),
+                    "homework_minutes",
+                    format!("{m} is not 0–{MAX_HOMEWORK_MINUTES} minutes"),
+                );
+            }
+            let set = l.homework.as_deref().is_some_and(|h| !h.trim().is_empty());
+            if set && !l.cancelled && j.class(l.class_id).is_some_and(|c| c.grade == 1) {
+                self.warning(
+                    "lessons",
+                    id(l.id),
+                    "homework",
+                    "homework is set in grade 1, which gets none".to_string(),
+                );
+            }
+        }
+    }
+
+    /// A mark cannot be entered before its lesson.
+    fn entry_dates(&mut self) {
+        let j = self.j;
+        for m in &j.marks {
+            if let (Some(at), Some(l)) = (m.entered_at, j.lesson(m.lesson_id))
+                && at.date() < l.date
+            {
+                self.error(
+                    "marks",
+                    id(m.id),
+                    "entered_at",
+                    format!(
+                        "{} is before the lesson's date {}",
+                        at.format("%Y-%m-%d %H:%M"),
+                        l.date
+                    ),
                 );
             }
         }

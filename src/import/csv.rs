@@ -307,7 +307,7 @@ impl TableSpec {
             };
             let kind = column_kind(name, &column, &declared);
             columns.push(Column {
-                required: (not_null && default.is_none()) || pk > 0,
+                required: (not_null || pk > 0) && default.is_none(),
                 key: pk > 0,
                 kind,
                 default,

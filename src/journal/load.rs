@@ -67,6 +67,7 @@ const CLASSES: TableSpec = TableSpec {
         "letter",
         "name",
         "class_teacher_id",
+        "shift",
     ],
     key: 1,
     order: "id",
@@ -79,7 +80,15 @@ const STUDENTS: TableSpec = TableSpec {
 };
 const GUARDIANS: TableSpec = TableSpec {
     name: "guardians",
-    columns: &["id", "last_name", "first_name", "middle_name", "contact"],
+    columns: &[
+        "id",
+        "last_name",
+        "first_name",
+        "middle_name",
+        "contact",
+        "delivery",
+        "consent_on",
+    ],
     key: 1,
     order: "id",
 };
@@ -109,9 +118,9 @@ const GROUP_STUDENTS: TableSpec = TableSpec {
 };
 const BELLS: TableSpec = TableSpec {
     name: "bells",
-    columns: &["number", "starts_at", "ends_at"],
-    key: 1,
-    order: "number",
+    columns: &["shift", "number", "starts_at", "ends_at"],
+    key: 2,
+    order: "shift, number",
 };
 const TIMETABLE: TableSpec = TableSpec {
     name: "timetable",
@@ -146,6 +155,7 @@ const LESSONS: TableSpec = TableSpec {
         "homework",
         "homework_due",
         "cancelled",
+        "homework_minutes",
     ],
     key: 1,
     order: "id",
@@ -173,6 +183,7 @@ const MARKS: TableSpec = TableSpec {
         "weight",
         "comment",
         "is_debt",
+        "entered_at",
     ],
     key: 1,
     order: "id",
@@ -185,9 +196,30 @@ const ATTENDANCE: TableSpec = TableSpec {
 };
 const PERIOD_MARKS: TableSpec = TableSpec {
     name: "period_marks",
-    columns: &["student_id", "subject_id", "period_id", "value", "comment"],
+    columns: &[
+        "student_id",
+        "subject_id",
+        "period_id",
+        "value",
+        "comment",
+        "set_on",
+    ],
     key: 3,
     order: "student_id, subject_id, period_id",
+};
+const REMARKS: TableSpec = TableSpec {
+    name: "remarks",
+    columns: &[
+        "id",
+        "student_id",
+        "date",
+        "teacher_id",
+        "subject_id",
+        "kind",
+        "text",
+    ],
+    key: 1,
+    order: "student_id, date, id",
 };
 const ANNOUNCEMENTS: TableSpec = TableSpec {
     name: "announcements",
@@ -221,7 +253,7 @@ const EVENTS: TableSpec = TableSpec {
     order: "id",
 };
 
-const ALL: [&TableSpec; 22] = [
+const ALL: [&TableSpec; 23] = [
     &SCHOOL,
     &YEARS,
     &PERIODS,
@@ -242,6 +274,7 @@ const ALL: [&TableSpec; 22] = [
     &MARKS,
     &ATTENDANCE,
     &PERIOD_MARKS,
+    &REMARKS,
     &ANNOUNCEMENTS,
     &EVENTS,
 ];
@@ -265,18 +298,7 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .with_context(|| format!("journal {} is not an SQLite database", path.display()))?;
     if version != SCHEMA_VERSION {
-        bail!(
-            "journal {} has schema version {version} (PRAGMA user_version); this diary reads \
-             version {SCHEMA_VERSION} — {}",
-            path.display(),
-            if version == 0 {
-                "the file was not made from data/schema.sql"
-            } else if version > SCHEMA_VERSION {
-                "it was written by a newer diary; upgrade diary"
-            } else {
-                "upgrade the journal"
-            }
-        );
+        bail!("{}", super::version_problem(path, version));
     }
     verify_tables(&conn).with_context(|| format!("journal {}", path.display()))?;
     Ok(conn)
@@ -628,8 +650,12 @@ fn load_calendar(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Re
         Ok(Period {
             id: c.int("id")?,
             year_id: c.int("year_id")?,
-            kind: PeriodKind::parse(&c.text("kind")?)
-                .ok_or_else(|| c.bad("kind", "is not one of quarter, trimester, half, year"))?,
+            kind: PeriodKind::parse(&c.text("kind")?).ok_or_else(|| {
+                c.bad(
+                    "kind",
+                    "is not one of quarter, trimester, half, year, exam, final",
+                )
+            })?,
             number: c.int("number")?,
             name: c.text("name")?,
             starts_on: c.date("starts_on")?,
@@ -668,6 +694,11 @@ fn load_people(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Resu
             letter: c.opt_text("letter")?.unwrap_or_default(),
             name: c.text("name")?,
             class_teacher_id: c.opt_int("class_teacher_id")?,
+            shift: match c.opt_int("shift")? {
+                None => 1,
+                Some(s @ (1 | 2)) => s,
+                Some(_) => return Err(c.bad("shift", "is not 1 or 2")),
+            },
         })
     })?;
     j.students = load_table(conn, &STUDENTS, f, |c| {
@@ -686,6 +717,8 @@ fn load_people(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Resu
             first_name: c.text("first_name")?,
             middle_name: c.opt_text("middle_name")?,
             contact: c.opt_text("contact")?,
+            delivery: Delivery::parse(&c.opt_text("delivery")?.unwrap_or_default()),
+            consent_on: c.opt_date("consent_on")?,
         })
     })?;
     j.student_guardians = load_table(conn, &STUDENT_GUARDIANS, f, |c| {
@@ -724,6 +757,7 @@ fn load_people(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Resu
 fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
     j.bells = load_table(conn, &BELLS, f, |c| {
         Ok(Bell {
+            shift: c.opt_int("shift")?.unwrap_or(1),
             number: c.int("number")?,
             starts_at: c.time("starts_at")?,
             ends_at: c.time("ends_at")?,
@@ -758,6 +792,7 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             homework: c.opt_text("homework")?,
             homework_due: c.opt_date("homework_due")?,
             cancelled: c.flag("cancelled")?,
+            homework_minutes: c.opt_int("homework_minutes")?,
         })
     })?;
     j.homework_links = load_table(conn, &HOMEWORK_LINKS, f, |c| {
@@ -789,6 +824,7 @@ fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             weight: c.opt_real("weight")?,
             comment: c.opt_text("comment")?,
             is_debt: c.flag("is_debt")?,
+            entered_at: c.opt_datetime("entered_at")?,
         })
     })?;
     j.attendance = load_table(conn, &ATTENDANCE, f, |c| {
@@ -811,6 +847,23 @@ fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             period_id: c.int("period_id")?,
             value: c.text("value")?.trim().to_string(),
             comment: c.opt_text("comment")?,
+            set_on: c.opt_date("set_on")?,
+        })
+    })?;
+    j.remarks = load_table(conn, &REMARKS, f, |c| {
+        Ok(Remark {
+            id: c.int("id")?,
+            student_id: c.int("student_id")?,
+            date: c.date("date")?,
+            teacher_id: c.opt_int("teacher_id")?,
+            subject_id: c.opt_int("subject_id")?,
+            kind: RemarkKind::parse(c.text("kind")?.trim()).ok_or_else(|| {
+                c.bad(
+                    "kind",
+                    "is not one of behaviour, achievement, concern, praise",
+                )
+            })?,
+            text: c.text("text")?,
         })
     })?;
     Ok(())

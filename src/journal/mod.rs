@@ -8,6 +8,7 @@
 mod by_pupil;
 mod load;
 mod model;
+pub(crate) mod upgrade;
 
 pub(crate) use by_pupil::ByPupil;
 pub(crate) use load::{open_read_only, parse_date, parse_datetime, parse_time};
@@ -19,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use rusqlite::Connection;
 
 /// The schema version this build of `diary` reads and writes (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 1;
+pub(crate) const SCHEMA_VERSION: i64 = 2;
 
 /// The schema, as shipped in `data/schema.sql`.
 pub(crate) const SCHEMA_SQL: &str = include_str!("../../data/schema.sql");
@@ -39,15 +40,31 @@ pub(crate) fn open_for_writing(path: &Path) -> Result<Connection> {
         if version == 0 && is_empty(&conn)? {
             create_schema(&conn)?;
         } else if version != SCHEMA_VERSION {
-            bail!(
-                "journal {} has schema version {version}; this diary writes version {SCHEMA_VERSION}",
-                path.display()
-            );
+            bail!("{}", version_problem(path, version));
         }
     } else {
         create_schema(&conn)?;
     }
     Ok(conn)
+}
+
+/// Why a journal of schema `version` cannot be used, and what to do.
+pub(crate) fn version_problem(path: &Path, version: i64) -> String {
+    let what = if version == 0 {
+        "the file was not made from data/schema.sql".to_string()
+    } else if version > SCHEMA_VERSION {
+        "it was written by a newer diary: upgrade diary".to_string()
+    } else {
+        format!(
+            "run `diary upgrade` to convert it (it keeps a copy of the file as {})",
+            upgrade::backup_path(path, version).display()
+        )
+    };
+    format!(
+        "journal {} has schema version {version} (PRAGMA user_version); this diary reads \
+         version {SCHEMA_VERSION}: {what}",
+        path.display()
+    )
 }
 
 fn is_empty(conn: &Connection) -> Result<bool> {

@@ -28,6 +28,11 @@ pub(crate) enum PeriodKind {
     Trimester,
     Half,
     Year,
+    /// An exam session: its period mark is the exam mark (seed clause: marks for the
+    /// quarter, half, year, exam and the final mark).
+    Exam,
+    /// The final (итоговая) mark of a subject.
+    Final,
 }
 
 impl PeriodKind {
@@ -37,6 +42,8 @@ impl PeriodKind {
             "trimester" => PeriodKind::Trimester,
             "half" => PeriodKind::Half,
             "year" => PeriodKind::Year,
+            "exam" => PeriodKind::Exam,
+            "final" => PeriodKind::Final,
             _ => return None,
         })
     }
@@ -47,7 +54,29 @@ impl PeriodKind {
             PeriodKind::Trimester => "trimester",
             PeriodKind::Half => "half",
             PeriodKind::Year => "year",
+            PeriodKind::Exam => "exam",
+            PeriodKind::Final => "final",
         }
+    }
+
+    /// The order of kinds in a list of a year's periods: the terms, the year, the exam,
+    /// the final mark.
+    pub(crate) fn rank(self) -> u8 {
+        match self {
+            PeriodKind::Quarter | PeriodKind::Trimester | PeriodKind::Half => 0,
+            PeriodKind::Year => 1,
+            PeriodKind::Exam => 2,
+            PeriodKind::Final => 3,
+        }
+    }
+
+    /// A term the year is marked by: a quarter, trimester or half (not the year, an exam
+    /// or the final mark).
+    pub(crate) fn is_term(self) -> bool {
+        matches!(
+            self,
+            PeriodKind::Quarter | PeriodKind::Trimester | PeriodKind::Half
+        )
     }
 }
 
@@ -139,6 +168,8 @@ pub(crate) struct Class {
     pub letter: String,
     pub name: String,
     pub class_teacher_id: Option<Id>,
+    /// The shift the class studies in: 1 or 2.
+    pub shift: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -169,6 +200,33 @@ pub(crate) struct Guardian {
     /// Loaded with the row; no page or printout shows it yet.
     #[allow(dead_code)]
     pub contact: Option<String>,
+    pub delivery: Delivery,
+    /// When the guardian consented to receive information through the diary.
+    #[allow(dead_code)]
+    pub consent_on: Option<NaiveDate>,
+}
+
+/// How a family receives the diary.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Delivery {
+    /// With an access code, on the site.
+    #[default]
+    Online,
+    /// On paper only: printed sheets, no code.
+    Paper,
+    /// A value that is neither (an error of `diary check`; the row is kept so that its
+    /// links still count).
+    Unknown(String),
+}
+
+impl Delivery {
+    pub(crate) fn parse(s: &str) -> Delivery {
+        match s.trim() {
+            "" | "online" => Delivery::Online,
+            "paper" => Delivery::Paper,
+            other => Delivery::Unknown(other.to_string()),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -203,6 +261,8 @@ pub(crate) struct GroupStudent {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Bell {
+    /// The shift these bell times are for: 1 or 2.
+    pub shift: i64,
     pub number: i64,
     pub starts_at: String,
     pub ends_at: String,
@@ -237,6 +297,8 @@ pub(crate) struct Lesson {
     pub homework: Option<String>,
     pub homework_due: Option<NaiveDate>,
     pub cancelled: bool,
+    /// The teacher's estimate of the homework's time, in minutes.
+    pub homework_minutes: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +325,8 @@ pub(crate) struct Mark {
     pub weight: Option<f64>,
     pub comment: Option<String>,
     pub is_debt: bool,
+    /// When the teacher entered the mark.
+    pub entered_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -316,6 +380,52 @@ pub(crate) struct PeriodMark {
     /// Loaded with the row; no page or printout shows it yet.
     #[allow(dead_code)]
     pub comment: Option<String>,
+    /// The date the teacher set the mark.
+    pub set_on: Option<NaiveDate>,
+}
+
+/// What a teacher's remark about a pupil is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum RemarkKind {
+    Behaviour,
+    Achievement,
+    Concern,
+    Praise,
+}
+
+impl RemarkKind {
+    pub(crate) const ALL: [RemarkKind; 4] = [
+        RemarkKind::Behaviour,
+        RemarkKind::Achievement,
+        RemarkKind::Concern,
+        RemarkKind::Praise,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RemarkKind::Behaviour => "behaviour",
+            RemarkKind::Achievement => "achievement",
+            RemarkKind::Concern => "concern",
+            RemarkKind::Praise => "praise",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<RemarkKind> {
+        RemarkKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A teacher's remark about a pupil (private: diaries and family sheets only).
+#[derive(Debug, Clone)]
+#[allow(dead_code)]
+pub(crate) struct Remark {
+    pub id: Id,
+    pub student_id: Id,
+    pub date: NaiveDate,
+    pub teacher_id: Option<Id>,
+    pub subject_id: Option<Id>,
+    pub kind: RemarkKind,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -371,6 +481,7 @@ pub(crate) struct Journal {
     pub marks: Vec<Mark>,
     pub attendance: Vec<Attendance>,
     pub period_marks: Vec<PeriodMark>,
+    pub remarks: Vec<Remark>,
     pub announcements: Vec<Announcement>,
     pub events: Vec<Event>,
     /// The ids other systems give pupils and guardians (`external_ids` rows of kind
@@ -471,8 +582,16 @@ impl Journal {
     pub(crate) fn work_type(&self, id: Id) -> Option<&WorkType> {
         by_id(&self.work_types, id, |r| r.id)
     }
-    pub(crate) fn bell(&self, number: i64) -> Option<&Bell> {
-        by_id(&self.bells, number, |r| r.number)
+    /// The bell times of lesson `number` in a shift.
+    pub(crate) fn bell(&self, shift: i64, number: i64) -> Option<&Bell> {
+        self.bells
+            .binary_search_by_key(&(shift, number), |b| (b.shift, b.number))
+            .ok()
+            .map(|i| &self.bells[i])
+    }
+    /// The shift of a class (1 for a class that is not in the journal).
+    pub(crate) fn shift_of(&self, class_id: Id) -> i64 {
+        self.class(class_id).map_or(1, |c| c.shift)
     }
 
     /// The academic year that contains `date`, else the latest one that starts before it,

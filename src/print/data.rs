@@ -364,7 +364,7 @@ pub(super) fn default_month(today: NaiveDate, school_days: u8) -> NaiveDate {
 /// The kinds of term (quarter, trimester, half) a class is attested in: the kinds of its
 /// pupils' period marks, else every kind the year has.
 pub(super) fn term_kinds(ix: &Index, class: &Class) -> BTreeSet<PeriodKind> {
-    let year_terms = |p: &&Period| p.year_id == class.year_id && p.kind != PeriodKind::Year;
+    let year_terms = |p: &&Period| p.year_id == class.year_id && p.kind.is_term();
     let mut kinds: BTreeSet<PeriodKind> = ix
         .pupils(class.id)
         .iter()
@@ -431,7 +431,7 @@ pub(super) fn find_period<'j>(ix: &Index<'j>, class: &Class, text: &str) -> Resu
         }
     }
     let mut names: Vec<&Period> = of_year;
-    names.sort_by_key(|p| (p.kind == PeriodKind::Year, p.starts_on, p.id));
+    names.sort_by_key(|p| (p.kind.rank(), p.starts_on, p.id));
     let names: Vec<&str> = names.iter().map(|p| p.name.as_str()).collect();
     bail!(
         "no period {t:?} for class {}; its periods are: {} (or a term's number, or `year`)",

@@ -442,7 +442,7 @@ impl Inputs<'_> {
             .iter()
             .filter(|p| p.year_id == c.year_id)
             .collect();
-        periods.sort_by_key(|p| (p.kind == PeriodKind::Year, p.starts_on, p.id));
+        periods.sort_by_key(|p| (p.kind.rank(), p.starts_on, p.id));
         let current = self.current_term(c).map(|p| p.id);
         // Marks by subject with their dates, once.
         let mut by_subject: BTreeMap<String, SubjectMarks> = BTreeMap::new();
@@ -457,16 +457,19 @@ impl Inputs<'_> {
                     .push((l.date, m));
             }
         }
-        // The teacher's marks of periods that have begun.
-        let begun = |pm: &PeriodMark| {
-            j.period(pm.period_id)
-                .is_some_and(|p| p.starts_on <= self.today)
+        // A teacher's period mark is final once its set date has passed, or (set without
+        // a date) once its period has ended; before that the diary shows the forecast.
+        let settled = |pm: &PeriodMark| match pm.set_on {
+            Some(day) => day <= self.today,
+            None => j
+                .period(pm.period_id)
+                .is_some_and(|p| p.ends_on < self.today),
         };
         for pm in ix
             .pupils
             .period_marks_of(student.id)
             .iter()
-            .filter(|pm| begun(pm))
+            .filter(|pm| settled(pm))
         {
             if let Some(s) = j.subject(pm.subject_id) {
                 by_subject
@@ -490,7 +493,7 @@ impl Inputs<'_> {
                             let teacher = ix
                                 .pupils
                                 .period_mark(student.id, *subject_id, p.id)
-                                .filter(|pm| begun(pm));
+                                .filter(|pm| settled(pm));
                             let list: Vec<&Mark> = inside.iter().map(|(_, m)| *m).collect();
                             let att =
                                 grades::attest(class.grade, &list, &ix.weights, grading, teacher);
@@ -525,10 +528,11 @@ impl Inputs<'_> {
                                 needed,
                             }
                         })
-                        .filter(|row| {
-                            p.kind != PeriodKind::Year
-                                || row.mark.is_some()
-                                || !row.marks.is_empty()
+                        .filter(|row| match p.kind {
+                            k if k.is_term() => true,
+                            PeriodKind::Year => row.mark.is_some() || !row.marks.is_empty(),
+                            // An exam or the final mark: only the teacher's marks.
+                            _ => row.state == "final",
                         })
                         .collect()
                 };
@@ -550,7 +554,7 @@ impl Inputs<'_> {
                     name: p.name.clone(),
                     dates: self.strings.range(p.starts_on, p.ends_on),
                     current: Some(p.id) == current,
-                    is_year: p.kind == PeriodKind::Year,
+                    is_year: !p.kind.is_term(),
                     subjects,
                     attendance: totals,
                 }

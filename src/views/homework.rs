@@ -232,7 +232,7 @@ impl Inputs<'_> {
         LessonView {
             number: l.number,
             time: j
-                .bell(l.number)
+                .bell(j.shift_of(l.class_id), l.number)
                 .map(|b| format!("{}–{}", b.starts_at, b.ends_at)),
             subject: j
                 .subject(l.subject_id)

@@ -24,7 +24,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::content::Post;
 use crate::i18n::Strings;
-use crate::journal::{Class, Id, Journal, Period, PeriodKind};
+use crate::journal::{Class, Id, Journal, Period};
 
 /// Everything a view may read.
 pub(crate) struct Inputs<'a> {
@@ -200,7 +200,7 @@ impl<'a> Inputs<'a> {
             .journal
             .periods
             .iter()
-            .filter(|p| p.year_id == class.year_id && p.kind != PeriodKind::Year)
+            .filter(|p| p.year_id == class.year_id && p.kind.is_term())
             .collect();
         terms
             .iter()

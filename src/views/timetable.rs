@@ -88,7 +88,7 @@ impl Inputs<'_> {
                     .filter(|t| t.weekday == wd)
                     .map(|t| SlotView {
                         number: t.number,
-                        time: self.bell_time(t.number),
+                        time: self.bell_time(class.id, t.number),
                         subject: self.subject_name(t.subject_id),
                         group: self.group_name(t.group_id).map(str::to_string),
                         teacher: t
@@ -180,6 +180,7 @@ impl Inputs<'_> {
             bells: j
                 .bells
                 .iter()
+                .filter(|b| b.shift == j.shift_of(class.id))
                 .map(|b| BellView {
                     number: b.number,
                     time: format!("{}–{}", b.starts_at, b.ends_at),
@@ -203,9 +204,9 @@ impl Inputs<'_> {
             .map(|g| g.name.as_str())
     }
 
-    fn bell_time(&self, number: i64) -> Option<String> {
+    fn bell_time(&self, class: Id, number: i64) -> Option<String> {
         self.journal
-            .bell(number)
+            .bell(self.journal.shift_of(class), number)
             .map(|b| format!("{}–{}", b.starts_at, b.ends_at))
     }
 }

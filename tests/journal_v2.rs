@@ -1,0 +1,357 @@
+//! `diary upgrade`: a version-1 demo journal (tests/fixtures/journal-v1) converted to the
+//! current schema with every row kept and a byte-identical copy beside it; what it cannot
+//! convert is refused with the journal untouched; build and check on a version-1 journal
+//! name the command.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use common::{diary, query, refused};
+
+/// A site whose journal is the version-1 fixture.
+fn v1_site() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("school");
+    diary()
+        .args(["init", site.to_str().unwrap()])
+        .assert()
+        .success();
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(common::fixture("journal-v1/journal.sqlite.gz")).unwrap(),
+    )
+    .read_to_end(&mut bytes)
+    .unwrap();
+    std::fs::write(site.join("data/journal.sqlite"), bytes).unwrap();
+    (tmp, site)
+}
+
+fn journal(site: &Path) -> PathBuf {
+    site.join("data/journal.sqlite")
+}
+
+/// Every row of the version-1 columns of every table, in a fixed order.
+fn v1_rows(path: &Path, upgraded: bool) -> Vec<(String, Vec<Vec<String>>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'remarks' \
+             ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    drop(conn);
+    // The columns of version 1: those of the fixture (which is version 1).
+    let v1 = v1_columns();
+    tables
+        .into_iter()
+        .map(|t| {
+            let cols = &v1.iter().find(|(name, _)| *name == t).unwrap().1;
+            let list = cols.join(", ");
+            let filter = if upgraded && t == "bells" {
+                " WHERE shift = 1"
+            } else {
+                ""
+            };
+            let rows = query_at(
+                path,
+                &format!("SELECT {list} FROM \"{t}\"{filter} ORDER BY {list}"),
+            );
+            (t, rows)
+        })
+        .collect()
+}
+
+fn v1_columns() -> Vec<(String, Vec<String>)> {
+    let (_tmp, site) = v1_site();
+    let conn = rusqlite::Connection::open(journal(&site)).unwrap();
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    tables
+        .into_iter()
+        .map(|t| {
+            let cols: Vec<String> = conn
+                .prepare("SELECT name FROM pragma_table_info(?1)")
+                .unwrap()
+                .query_map([&t], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (t, cols)
+        })
+        .collect()
+}
+
+fn query_at(path: &Path, sql: &str) -> Vec<Vec<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path();
+    std::fs::create_dir_all(site.join("data")).unwrap();
+    std::os::unix::fs::symlink(path, site.join("data/journal.sqlite")).unwrap();
+    query(site, sql)
+}
+
+#[test]
+fn a_version_1_journal_is_upgraded_with_every_row_kept() {
+    let (_tmp, site) = v1_site();
+    let before = std::fs::read(journal(&site)).unwrap();
+    let rows_before = v1_rows(&journal(&site), false);
+    assert!(
+        rows_before
+            .iter()
+            .any(|(t, rows)| t == "marks" && rows.len() > 1000)
+    );
+
+    // Build and check say what to run.
+    refused(
+        &site,
+        &["build"],
+        &["schema version 1", "diary upgrade", "journal.v1.sqlite"],
+    );
+    refused(&site, &["check"], &["diary upgrade"]);
+
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("upgrade")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("upgraded from schema version 1 to 2"),
+        "{stdout}"
+    );
+
+    // The copy is the journal as it was, byte for byte.
+    let backup = site.join("data/journal.v1.sqlite");
+    assert_eq!(
+        std::fs::read(&backup).unwrap(),
+        before,
+        "byte-identical backup"
+    );
+
+    // Every row of every table is still there, unchanged; new columns take their defaults.
+    assert_eq!(v1_rows(&journal(&site), true), rows_before);
+    assert_eq!(
+        query(&site, "PRAGMA user_version"),
+        vec![vec!["2".to_string()]]
+    );
+    assert_eq!(
+        query(
+            &site,
+            "SELECT DISTINCT shift FROM classes UNION SELECT DISTINCT shift FROM bells"
+        ),
+        vec![vec!["1".to_string()]]
+    );
+    assert_eq!(
+        query(&site, "SELECT DISTINCT delivery FROM guardians"),
+        vec![vec!["online".to_string()]]
+    );
+    assert_eq!(
+        query(&site, "SELECT count(*) FROM remarks"),
+        vec![vec!["0".to_string()]]
+    );
+    // The new period kinds are accepted.
+    common::sql(
+        &site,
+        "INSERT INTO periods (year_id, kind, number, name, starts_on, ends_on) \
+         SELECT id, 'exam', 1, 'Экзамен', ends_on, ends_on FROM academic_years LIMIT 1",
+    );
+
+    // The upgraded journal builds and checks; a second upgrade has nothing to do.
+    diary().arg("-C").arg(&site).arg("check").assert().success();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let again = diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("upgrade")
+        .output()
+        .unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("nothing to do"));
+}
+
+#[test]
+fn what_cannot_be_converted_is_refused_and_the_journal_left_untouched() {
+    // A column a school added to a table the upgrade rebuilds would be lost.
+    let (_tmp, site) = v1_site();
+    common::sql(&site, "ALTER TABLE bells ADD COLUMN note TEXT");
+    let before = std::fs::read(journal(&site)).unwrap();
+    refused(
+        &site,
+        &["upgrade"],
+        &[
+            "cannot upgrade journal",
+            "it is unchanged",
+            "`bells` has a column `note`",
+        ],
+    );
+    assert_eq!(std::fs::read(journal(&site)).unwrap(), before);
+    assert!(
+        !site.join("data/journal.v1.sqlite").exists(),
+        "no copy left behind"
+    );
+
+    // A table missing: not a whole version-1 journal.
+    let (_tmp2, site) = v1_site();
+    common::sql(&site, "DROP TABLE homework_links");
+    let before = std::fs::read(journal(&site)).unwrap();
+    refused(&site, &["upgrade"], &["table `homework_links` is missing"]);
+    assert_eq!(std::fs::read(journal(&site)).unwrap(), before);
+
+    // A copy of an earlier upgrade is never overwritten.
+    let (_tmp3, site) = v1_site();
+    std::fs::write(site.join("data/journal.v1.sqlite"), b"an earlier copy").unwrap();
+    let before = std::fs::read(journal(&site)).unwrap();
+    refused(&site, &["upgrade"], &["journal.v1.sqlite exists already"]);
+    assert_eq!(std::fs::read(journal(&site)).unwrap(), before);
+    assert_eq!(
+        std::fs::read(site.join("data/journal.v1.sqlite")).unwrap(),
+        b"an earlier copy"
+    );
+
+    // Data the new schema refuses (a row the rebuilt table cannot take) rolls back all.
+    let (_tmp4, site) = v1_site();
+    common::sql(
+        &site,
+        "PRAGMA ignore_check_constraints = 1; UPDATE periods SET kind = 'week' WHERE id = 1",
+    );
+    let before = std::fs::read(journal(&site)).unwrap();
+    refused(
+        &site,
+        &["upgrade"],
+        &["cannot upgrade journal", "it is unchanged"],
+    );
+    assert_eq!(std::fs::read(journal(&site)).unwrap(), before);
+    assert!(!site.join("data/journal.v1.sqlite").exists());
+}
+
+#[test]
+fn imports_into_a_version_1_journal_name_the_upgrade() {
+    let (_tmp, site) = v1_site();
+    refused(
+        &site,
+        &[
+            "import",
+            "csv",
+            common::fixture("mini-csv").to_str().unwrap(),
+        ],
+        &["schema version 1", "diary upgrade"],
+    );
+}
+
+/// Each value schema v2 does not allow is a finding of `diary check` that names the table,
+/// the row and the column; the build refuses and publishes nothing.
+#[test]
+fn bad_values_of_the_new_columns_are_findings() {
+    let (_tmp, site) = common::demo_site(24);
+    common::sql(
+        &site,
+        "INSERT INTO remarks (id, student_id, date, kind, text) \
+             VALUES (7, 1, '2026-11-20', 'rudeness', 'Грубил');
+         UPDATE lessons SET homework_minutes = -5 WHERE id = 100;
+         UPDATE lessons SET homework_minutes = 601 WHERE id = 101;
+         UPDATE classes SET shift = 2 WHERE id = 1;
+         UPDATE marks SET entered_at = '2020-01-01 10:00' WHERE id = 1;
+         UPDATE guardians SET delivery = 'pigeon' WHERE id = 1;",
+    );
+    let out = diary().arg("-C").arg(&site).arg("check").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    for needle in [
+        "remarks id 7, column kind: 'rudeness' is not one of behaviour, achievement, concern, praise",
+        "lessons id 100, column homework_minutes: -5 is not 0–600 minutes",
+        "lessons id 101, column homework_minutes: 601 is not 0–600 minutes",
+        "column shift: class 1А studies in shift 2, but bells has no rows for shift 2",
+        "marks id 1, column entered_at: 2020-01-01 10:00 is before the lesson's date",
+        "guardians id 1, column delivery: 'pigeon' is not one of online, paper",
+    ] {
+        assert!(
+            said.contains(needle),
+            "check should say {needle:?}:\n{said}"
+        );
+    }
+    // One finding for the shift, not one a lesson; the guardian's links still count.
+    assert!(!said.contains("no row in bells"), "{said}");
+    assert!(!said.contains("refers to no row of guardians"), "{said}");
+    refused(&site, &["build"], &["error"]);
+    assert!(!site.join("public").exists(), "the build published nothing");
+}
+
+/// A second-shift class with its own bells is fine; homework in grade 1 is a warning.
+#[test]
+fn second_shift_bells_and_grade_1_homework() {
+    let (_tmp, site) = common::demo_site(24);
+    common::sql(
+        &site,
+        "INSERT INTO bells (shift, number, starts_at, ends_at) \
+             SELECT 2, number, time(starts_at, '+5 hours'), time(ends_at, '+5 hours') FROM bells;
+         UPDATE classes SET shift = 2 WHERE grade = 6;
+         UPDATE lessons SET homework = 'Прочитать сказку' \
+             WHERE id = (SELECT min(l.id) FROM lessons l JOIN classes c ON c.id = l.class_id \
+                         WHERE c.grade = 1 AND l.cancelled = 0);",
+    );
+    let out = diary().arg("-C").arg(&site).arg("check").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("column homework: homework is set in grade 1, which gets none"),
+        "{said}"
+    );
+}
+
+/// `codes issue` skips guardians who receive the diary on paper, and says how many.
+#[test]
+fn paper_families_get_no_code() {
+    let (_tmp, site) = common::demo_site(24);
+    common::cheap_codes(&site);
+    common::sql(
+        &site,
+        "UPDATE guardians SET delivery = 'paper' WHERE id IN (1, 2)",
+    );
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("2 guardian(s) receive the diary on paper"),
+        "{said}"
+    );
+    let list = diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "list", "--format", "csv"])
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    let names = query(
+        &site,
+        "SELECT last_name || ' ' || first_name FROM guardians WHERE id IN (1, 2)",
+    );
+    for n in names {
+        assert!(
+            !list.contains(&n[0]),
+            "{} is on paper but got a code:\n{list}",
+            n[0]
+        );
+    }
+    assert!(list.lines().count() > 10, "the other families got codes");
+}
