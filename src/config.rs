@@ -26,6 +26,9 @@ pub(crate) struct Config {
     pub base_url: String,
     /// The journal database, relative to the site folder.
     pub journal: PathBuf,
+    /// How long a build waits for a journal that another program is writing (`30s`,
+    /// `2m`) before it gives up with "the journal is busy".
+    pub journal_wait: String,
     /// Where `diary build` writes the public site, relative to the site folder.
     pub output: PathBuf,
     /// Where printouts go (private, never published), relative to the site folder.
@@ -54,6 +57,7 @@ impl Default for Config {
             timezone: "Europe/Moscow".into(),
             base_url: "http://localhost:8080".into(),
             journal: "data/journal.sqlite".into(),
+            journal_wait: "30s".into(),
             output: "public".into(),
             print_dir: "print".into(),
             chromium: String::new(),
@@ -484,6 +488,12 @@ impl Config {
         if !(5..=6).contains(&self.school_days) {
             bail!("school_days = {} must be 5 or 6", self.school_days);
         }
+        if humantime::parse_duration(self.journal_wait.trim()).is_err() {
+            bail!(
+                "journal_wait = {:?} is not a duration (for example \"30s\" or \"2m\")",
+                self.journal_wait
+            );
+        }
         let g = &self.grading;
         if g.min >= g.max {
             bail!("[grading] min = {} must be below max = {}", g.min, g.max);
@@ -540,6 +550,12 @@ impl Config {
             target.validate(name)?;
         }
         Ok(())
+    }
+
+    /// [`Config::journal_wait`] (checked when the settings are read).
+    pub(crate) fn journal_wait(&self) -> std::time::Duration {
+        humantime::parse_duration(self.journal_wait.trim())
+            .unwrap_or(std::time::Duration::from_secs(30))
     }
 
     pub(crate) fn tz(&self) -> chrono_tz::Tz {

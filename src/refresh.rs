@@ -99,6 +99,9 @@ enum Outcome {
     Done(String),
     /// Another run holds the lock.
     Busy(PathBuf),
+    /// The journal was being written for longer than `journal_wait`: the log line. Not a
+    /// failure: the next run tries again.
+    Skipped(String),
     /// Failed: the log line (and nothing was published when the build failed).
     Failed(String),
 }
@@ -116,7 +119,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<ExitCode> {
     }
     let Some(every) = options.every else {
         return Ok(match run_once(root, options.today, options.now) {
-            Outcome::Done(line) => {
+            Outcome::Done(line) | Outcome::Skipped(line) => {
                 eprintln!("{line}");
                 ExitCode::SUCCESS
             }
@@ -147,7 +150,9 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<ExitCode> {
         let outcome = run_once(root, options.today, now);
         now = false;
         match outcome {
-            Outcome::Done(line) | Outcome::Failed(line) => eprintln!("{line}"),
+            Outcome::Done(line) | Outcome::Failed(line) | Outcome::Skipped(line) => {
+                eprintln!("{line}")
+            }
             Outcome::Busy(lock) => eprintln!(
                 "{} another refresh is running (it holds {}); skipped this run",
                 stamp(),
@@ -194,6 +199,12 @@ fn run_once(root: &Path, today: Option<Moment>, now: bool) -> Outcome {
     };
     let report = match build::build(&site, &options) {
         Ok(report) => report,
+        Err(e) if e.chain().any(|c| c.is::<crate::journal::JournalBusy>()) => {
+            return Outcome::Skipped(format!(
+                "{} refresh skipped this run, to try again at the next: {e:#}",
+                stamp()
+            ));
+        }
         Err(e) => return fail("nothing was published", e),
     };
     let s = report.stats;

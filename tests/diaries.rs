@@ -879,12 +879,7 @@ fn the_build_writes_the_headers_a_host_should_send() {
 
 #[test]
 fn the_demo_gives_demo_codes_that_open_diaries_and_never_a_real_journal() {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("school");
-    diary()
-        .args(["init", site.to_str().unwrap()])
-        .assert()
-        .success();
+    let (_tmp, site) = common::empty_site();
     let run_demo = || {
         let out = diary()
             .arg("-C")

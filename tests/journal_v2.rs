@@ -12,12 +12,7 @@ use common::{diary, query, refused};
 
 /// A site whose journal is the version-1 fixture.
 fn v1_site() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let site = tmp.path().join("school");
-    diary()
-        .args(["init", site.to_str().unwrap()])
-        .assert()
-        .success();
+    let (tmp, site) = common::empty_site();
     let mut bytes = Vec::new();
     flate2::read::GzDecoder::new(
         std::fs::File::open(common::fixture("journal-v1/journal.sqlite.gz")).unwrap(),
@@ -35,15 +30,9 @@ fn journal(site: &Path) -> PathBuf {
 /// Every row of the version-1 columns of every table, in a fixed order.
 fn v1_rows(path: &Path, upgraded: bool) -> Vec<(String, Vec<Vec<String>>)> {
     let conn = rusqlite::Connection::open(path).unwrap();
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'remarks' \
-             ORDER BY name",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
+    let tables: Vec<String> = common::tables(&conn)
+        .into_iter()
+        .filter(|t| t != "remarks")
         .collect();
     drop(conn);
     // The columns of version 1: those of the fixture (which is version 1).
@@ -70,14 +59,7 @@ fn v1_rows(path: &Path, upgraded: bool) -> Vec<(String, Vec<Vec<String>>)> {
 fn v1_columns() -> Vec<(String, Vec<String>)> {
     let (_tmp, site) = v1_site();
     let conn = rusqlite::Connection::open(journal(&site)).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    tables
+    common::tables(&conn)
         .into_iter()
         .map(|t| {
             let cols: Vec<String> = conn
@@ -354,4 +336,141 @@ fn paper_families_get_no_code() {
         );
     }
     assert!(list.lines().count() > 10, "the other families got codes");
+}
+
+/// Teachers' remarks show in the child's diary on their day and in the term's list, a
+/// period mark's comment next to the final mark; never on a public page.
+#[test]
+fn remarks_and_period_mark_comments_are_in_the_diary_only() {
+    let (_tmp, site) = common::demo_site(40);
+    let pupil = query(
+        &site,
+        "SELECT s.id, c.name, c.id FROM students s JOIN classes c ON c.id = s.class_id \
+         WHERE c.grade = 5 ORDER BY s.id LIMIT 1",
+    )
+    .remove(0);
+    let (id, class) = (&pupil[0], &pupil[1]);
+    let teacher = &query(&site, "SELECT min(id) FROM teachers")[0][0];
+    common::sql(
+        &site,
+        &format!(
+            "INSERT INTO remarks (student_id, date, teacher_id, kind, text) VALUES
+                 ({id}, '2026-11-19', {teacher}, 'praise', 'Помог однокласснику с задачей'),
+                 ({id}, '2026-11-20', NULL, 'concern', 'Забывает сменную обувь'),
+                 ({id}, '2026-11-30', NULL, 'behaviour', 'Запись из будущего');
+             UPDATE period_marks SET comment = 'Старается, но торопится', set_on = '2026-10-23'
+                 WHERE rowid = (SELECT pm.rowid FROM period_marks pm JOIN periods p
+                                ON p.id = pm.period_id
+                                WHERE pm.student_id = {id} AND p.kind = 'quarter'
+                                  AND p.number = 1 LIMIT 1);"
+        ),
+    );
+    assert_eq!(
+        query(
+            &site,
+            &format!(
+                "SELECT count(*) FROM period_marks WHERE comment IS NOT NULL AND student_id = {id}"
+            )
+        ),
+        vec![vec!["1".to_string()]],
+        "the demo pupil has a first-quarter mark to comment on"
+    );
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "diaries", "--class", class])
+        .assert()
+        .success();
+    let folder = std::fs::read_dir(site.join("print"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("diaries-")
+        })
+        .unwrap();
+    let html = std::fs::read_to_string(folder.join(format!("{id}.html"))).unwrap();
+    // On their days, in the week view.
+    let day = html
+        .split("<time datetime=2026-11-19>")
+        .nth(1)
+        .and_then(|rest| rest.split("<section class=day>").next())
+        .expect("the diary has 19 November");
+    assert!(day.contains("Помог однокласснику с задачей"), "{day}");
+    assert!(day.contains("похвала"), "{day}");
+    // Listed for the term, newest first, with the teacher; none from after today.
+    let list = html
+        .split("id=remarks-h")
+        .nth(1)
+        .expect("a list of remarks");
+    let (newer, older) = (
+        list.find("Забывает сменную обувь").unwrap(),
+        list.find("Помог однокласснику").unwrap(),
+    );
+    assert!(newer < older, "newest first");
+    assert!(!html.contains("Запись из будущего"));
+    // The period mark's comment next to the teacher's mark.
+    assert!(
+        html.contains("«Старается, но торопится»"),
+        "period mark comment"
+    );
+
+    // Never on a public page: the boards are built, the diaries sealed.
+    common::cheap_codes(&site);
+    common::issue_codes(&site, None);
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["build", "--now"])
+        .assert()
+        .success();
+    for (path, bytes) in common::tree(&site.join("public")) {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains("однокласснику") && !text.contains("торопится"),
+            "{path} shows a remark in clear"
+        );
+    }
+}
+
+/// A journal that another program is writing: the build waits `journal_wait`, then says
+/// the journal is busy (not "not an SQLite database") and publishes nothing; `refresh`
+/// counts it as a skipped run, not a failure.
+#[test]
+fn a_busy_journal_is_waited_for_then_skipped() {
+    let (_tmp, site) = common::demo_site(24);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        format!("journal_wait = \"1s\"\n{toml}"),
+    )
+    .unwrap();
+    let writer = rusqlite::Connection::open(journal(&site)).unwrap();
+    writer.execute_batch("BEGIN EXCLUSIVE").unwrap();
+
+    let out = diary().arg("-C").arg(&site).arg("build").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("is busy: another program"), "{said}");
+    assert!(!said.contains("not an SQLite database"), "{said}");
+    assert!(!site.join("public").exists());
+
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .arg("refresh")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "a skipped run is not a failure: {said}"
+    );
+    assert!(said.contains("refresh skipped this run"), "{said}");
+
+    // Once the writer is done, the next run builds.
+    writer.execute_batch("COMMIT").unwrap();
+    diary().arg("-C").arg(&site).arg("build").assert().success();
 }

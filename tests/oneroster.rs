@@ -70,14 +70,7 @@ fn journal(site: &Path) -> PathBuf {
 /// Rows per table of the journal (every table, the import's own included).
 fn row_counts(site: &Path) -> BTreeMap<String, i64> {
     let conn = Connection::open(journal(site)).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    tables
+    common::tables(&conn)
         .into_iter()
         .map(|t| {
             let n = conn

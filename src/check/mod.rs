@@ -39,9 +39,8 @@ pub(crate) fn load(site: &Site) -> Result<Loaded> {
 /// [`load`], calling `lap` as each phase ends ("load", "check"), for `diary build --timings`.
 pub(crate) fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Result<Loaded> {
     let (posts, mut findings) = content::load(&site.root)?;
-    let conn = crate::journal::open_read_only(&site.journal_path())?;
-    let (journal, journal_findings) = Journal::load(&conn)?;
-    drop(conn);
+    let (journal, journal_findings) =
+        crate::journal::load_journal(&site.journal_path(), site.config.journal_wait())?;
     lap("load");
     findings.extend(journal_findings);
     findings.extend(check_journal(&journal, &site.config));

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{Attendance, Id, Journal, Lesson, Mark, PeriodMark, group_by};
+use super::{Attendance, Id, Journal, Lesson, Mark, PeriodMark, Remark, group_by};
 
 /// Each pupil's marks, attendance, groups and period marks.
 pub(crate) struct ByPupil<'a> {
@@ -11,6 +11,7 @@ pub(crate) struct ByPupil<'a> {
     attendance: HashMap<Id, Vec<&'a Attendance>>,
     groups: HashMap<Id, HashSet<Id>>,
     period_marks: HashMap<Id, Vec<&'a PeriodMark>>,
+    remarks: HashMap<Id, Vec<&'a Remark>>,
 }
 
 impl<'a> ByPupil<'a> {
@@ -24,6 +25,7 @@ impl<'a> ByPupil<'a> {
             attendance: group_by(&j.attendance, |a| a.student_id),
             groups,
             period_marks: group_by(&j.period_marks, |pm| pm.student_id),
+            remarks: group_by(&j.remarks, |r| r.student_id),
         }
     }
 
@@ -44,6 +46,11 @@ impl<'a> ByPupil<'a> {
 
     pub(crate) fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
         self.period_marks.get(&student).map_or(&[], Vec::as_slice)
+    }
+
+    /// Teachers' remarks about a pupil, by date.
+    pub(crate) fn remarks_of(&self, student: Id) -> &[&'a Remark] {
+        self.remarks.get(&student).map_or(&[], Vec::as_slice)
     }
 
     /// The teacher's mark of a pupil for a subject and period, if set.

@@ -279,9 +279,75 @@ const ALL: [&TableSpec; 23] = [
     &EVENTS,
 ];
 
+/// Another program holds the journal's write lock longer than the build may wait. `diary
+/// refresh` counts it as a run to retry, not a failure.
+#[derive(Debug)]
+pub(crate) struct JournalBusy {
+    pub path: std::path::PathBuf,
+    pub waited: std::time::Duration,
+}
+
+impl std::fmt::Display for JournalBusy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "journal {} is busy: another program (the school's system, an import) has been \
+             writing it for {} s; nothing was built — run again later (journal_wait in \
+             site.toml sets how long to wait)",
+            self.path.display(),
+            self.waited.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for JournalBusy {}
+
+/// Whether an error (anywhere in its chain) is SQLite saying the database is locked.
+pub(crate) fn is_busy(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<rusqlite::Error>(),
+            Some(rusqlite::Error::SqliteFailure(f, _))
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    })
+}
+
+/// Opens the journal for a build and loads it from one consistent snapshot (one read
+/// transaction: a write landing meanwhile is either wholly in or wholly out), waiting up to
+/// `wait` for a writer to finish. A writer holding on longer is a [`JournalBusy`] error.
+pub(crate) fn load_journal(
+    path: &Path,
+    wait: std::time::Duration,
+) -> Result<(Journal, Vec<Finding>)> {
+    let busy = |e: anyhow::Error| {
+        if is_busy(&e) {
+            anyhow::Error::new(JournalBusy {
+                path: path.to_path_buf(),
+                waited: wait,
+            })
+        } else {
+            e
+        }
+    };
+    let conn = open_read_only_waiting(path, wait).map_err(busy)?;
+    let read = || -> Result<(Journal, Vec<Finding>)> {
+        let tx = conn.unchecked_transaction()?;
+        let loaded = Journal::load(&tx)?;
+        tx.finish()?;
+        Ok(loaded)
+    };
+    read().map_err(busy)
+}
+
 /// Opens a journal read-only and checks its schema version and tables. The build never
 /// writes the journal: SQLite itself refuses any write through this connection.
 pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
+    open_read_only_waiting(path, std::time::Duration::from_secs(5))
+}
+
+/// [`open_read_only`], waiting up to `wait` for a writer to let go of the journal.
+fn open_read_only_waiting(path: &Path, wait: std::time::Duration) -> Result<Connection> {
     if !path.is_file() {
         bail!(
             "journal {} not found (set `journal` in site.toml, run `diary demo` for the demo \
@@ -294,6 +360,7 @@ pub(crate) fn open_read_only(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .with_context(|| format!("cannot open journal {}", path.display()))?;
+    conn.busy_timeout(wait)?;
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .with_context(|| format!("journal {} is not an SQLite database", path.display()))?;

@@ -11,7 +11,9 @@ mod model;
 pub(crate) mod upgrade;
 
 pub(crate) use by_pupil::ByPupil;
-pub(crate) use load::{open_read_only, parse_date, parse_datetime, parse_time};
+pub(crate) use load::{
+    JournalBusy, load_journal, open_read_only, parse_date, parse_datetime, parse_time,
+};
 pub(crate) use model::*;
 
 use std::path::Path;

@@ -377,8 +377,7 @@ pub(crate) struct PeriodMark {
     pub subject_id: Id,
     pub period_id: Id,
     pub value: String,
-    /// Loaded with the row; no page or printout shows it yet.
-    #[allow(dead_code)]
+    /// The teacher's comment, shown with the mark once it is final.
     pub comment: Option<String>,
     /// The date the teacher set the mark.
     pub set_on: Option<NaiveDate>,
@@ -417,7 +416,6 @@ impl RemarkKind {
 
 /// A teacher's remark about a pupil (private: diaries and family sheets only).
 #[derive(Debug, Clone)]
-#[allow(dead_code)]
 pub(crate) struct Remark {
     pub id: Id,
     pub student_id: Id,

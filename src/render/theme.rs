@@ -38,6 +38,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/partials/week.html",
     "templates/partials/grades.html",
     "templates/partials/diary_lesson.html",
+    "templates/partials/remark.html",
     "static/style.css",
     "static/icon.svg",
     "static/diary.js",

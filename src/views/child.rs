@@ -11,7 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::homework::{HomeworkIndex, LessonView};
-use super::{AnnouncementView, ClassRef, Common, EventView, Inputs, monday_of};
+use super::{AnnouncementView, ClassRef, Common, EventView, Inputs, RemarkView, monday_of};
 use crate::grades::{self, Attestation, Weights};
 use crate::journal::{
     Attendance, AttendanceStatus, ByPupil, Id, Journal, Mark, PeriodKind, PeriodMark, Student,
@@ -118,6 +118,8 @@ pub(crate) struct SubjectRow {
     /// `final` (the teacher's mark), `forecast`, `not_enough` or `none` (grade 1).
     pub state: &'static str,
     pub mark: Option<String>,
+    /// The teacher's comment on the period mark, once the mark is final.
+    pub comment: Option<String>,
     pub count: usize,
     pub needed: usize,
 }
@@ -169,6 +171,8 @@ pub(crate) struct ChildPage {
     pub weeks: Vec<ChildWeek>,
     pub periods: Vec<PeriodView>,
     pub debts: Vec<DebtView>,
+    /// Teachers' remarks of the current term so far, newest first.
+    pub remarks: Vec<RemarkView>,
     pub announcements: Vec<AnnouncementView>,
     pub events: Vec<EventView>,
 }
@@ -309,6 +313,14 @@ impl Inputs<'_> {
             .filter(|a| up_to_today(a.lesson_id))
             .collect();
         let (marks, attendance) = (&marks, Some(&attendance));
+        // Teachers' remarks up to today, by date.
+        let remarks: Vec<&crate::journal::Remark> = ix
+            .pupils
+            .remarks_of(student.id)
+            .iter()
+            .copied()
+            .filter(|r| r.date <= self.today)
+            .collect();
         let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::new();
         if !no_marks {
             for m in marks.iter() {
@@ -349,7 +361,13 @@ impl Inputs<'_> {
                             }
                         })
                         .collect();
-                    self.day(date, class.grade, todays)
+                    let mut day = self.day(date, class.grade, todays);
+                    day.remarks = remarks
+                        .iter()
+                        .filter(|r| r.date == date)
+                        .map(|r| self.remark_view(r))
+                        .collect();
+                    day
                 })
                 .collect();
             weeks.push(ChildWeek {
@@ -377,6 +395,15 @@ impl Inputs<'_> {
                 Vec::new()
             } else {
                 self.debts(marks)
+            },
+            remarks: {
+                let term = j.class(class.id).and_then(|c| self.current_term(c));
+                remarks
+                    .iter()
+                    .rev()
+                    .filter(|r| term.is_none_or(|p| p.contains(r.date)))
+                    .map(|r| self.remark_view(r))
+                    .collect()
             },
             announcements: parts.announcements.clone(),
             events: parts.events.clone(),
@@ -524,6 +551,7 @@ impl Inputs<'_> {
                                 average: att.average().map(grades::format_average),
                                 state,
                                 mark: att.mark(),
+                                comment: teacher.and_then(|pm| pm.comment.clone()),
                                 count: att.count(),
                                 needed,
                             }

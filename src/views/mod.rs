@@ -87,6 +87,40 @@ pub(crate) struct Day<L> {
     /// The holiday's name when the class is off that day (a day without lessons).
     pub holiday: Option<String>,
     pub lessons: Vec<L>,
+    /// Teachers' remarks about the child that day (a diary's days only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remarks: Vec<RemarkView>,
+}
+
+/// A teacher's remark about a child, as the diary shows it.
+#[derive(Serialize, Clone)]
+pub(crate) struct RemarkView {
+    pub date: String,
+    /// `behaviour`, `achievement`, `concern` or `praise` (the key of its label).
+    pub kind: &'static str,
+    pub subject: Option<String>,
+    /// The teacher, as surname and initials.
+    pub by: Option<String>,
+    pub text: String,
+}
+
+impl Inputs<'_> {
+    pub(crate) fn remark_view(&self, r: &crate::journal::Remark) -> RemarkView {
+        let j = self.journal;
+        RemarkView {
+            date: self.strings.date_short_weekday(r.date),
+            kind: r.kind.as_str(),
+            subject: r
+                .subject_id
+                .and_then(|s| j.subject(s))
+                .map(|s| s.name.clone()),
+            by: r
+                .teacher_id
+                .and_then(|t| j.teacher(t))
+                .map(|t| t.short_name()),
+            text: r.text.clone(),
+        }
+    }
 }
 
 impl<'a> Inputs<'a> {
@@ -103,6 +137,7 @@ impl<'a> Inputs<'a> {
             today: date == self.today,
             holiday,
             lessons,
+            remarks: Vec::new(),
         }
     }
 

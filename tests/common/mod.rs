@@ -25,14 +25,30 @@ pub fn demo_site(students: usize) -> (tempfile::TempDir, PathBuf) {
     (tmp, site)
 }
 
-/// A site whose journal is imported from the CSV fixture `tests/fixtures/mini-csv`.
-pub fn mini_site() -> (tempfile::TempDir, PathBuf) {
+/// A new site without a journal (`diary init`) in a temp folder.
+pub fn empty_site() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let site = tmp.path().join("school");
     diary()
         .args(["init", site.to_str().unwrap()])
         .assert()
         .success();
+    (tmp, site)
+}
+
+/// The tables of an SQLite database, by name.
+pub fn tables(conn: &rusqlite::Connection) -> Vec<String> {
+    conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A site whose journal is imported from the CSV fixture `tests/fixtures/mini-csv`.
+pub fn mini_site() -> (tempfile::TempDir, PathBuf) {
+    let (tmp, site) = empty_site();
     diary()
         .arg("-C")
         .arg(&site)
