@@ -646,7 +646,7 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
             if issued.paper > 0 {
                 eprintln!(
                     "{} guardian(s) receive the diary on paper (guardians.delivery = 'paper'): \
-                     no code for them; they get printed sheets (`diary print weekly`)",
+                     no code for them; print their sheets with `diary print weekly --class all --paper`",
                     issued.paper
                 );
             }

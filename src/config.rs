@@ -41,6 +41,7 @@ pub(crate) struct Config {
     /// School days per week: 5 (Monday–Friday) or 6 (Monday–Saturday).
     pub school_days: u8,
     pub grading: Grading,
+    pub homework: Homework,
     pub access: Access,
     /// `[import.oneroster]`: how `diary import oneroster` turns scores into marks.
     #[serde(rename = "import")]
@@ -64,6 +65,7 @@ impl Default for Config {
             theme: "default".into(),
             school_days: 5,
             grading: Grading::default(),
+            homework: Homework::default(),
             access: Access::default(),
             imports: Imports::default(),
             publish: BTreeMap::new(),
@@ -115,6 +117,37 @@ impl Default for Grading {
             thresholds: BTreeMap::new(),
             weights: BTreeMap::new(),
         }
+    }
+}
+
+/// `[homework]`: how much homework a day may take.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Homework {
+    /// The most minutes of homework (the sum of `lessons.homework_minutes` set on one day)
+    /// by grade, `"5" = 120`. A grade missing from the table has no limit. The defaults
+    /// are the sanitary rules' limits: grades 2–3 1.5 h, 4–5 2 h, 6–8 2.5 h, 9–11 3.5 h.
+    pub daily_minutes: BTreeMap<String, u32>,
+}
+
+impl Default for Homework {
+    fn default() -> Self {
+        let limit = |grade: u32| match grade {
+            2..=3 => 90,
+            4..=5 => 120,
+            6..=8 => 150,
+            _ => 210,
+        };
+        Homework {
+            daily_minutes: (2..=11).map(|g| (g.to_string(), limit(g))).collect(),
+        }
+    }
+}
+
+impl Homework {
+    /// The daily limit of a grade, if it has one.
+    pub(crate) fn limit(&self, grade: i64) -> Option<u32> {
+        self.daily_minutes.get(&grade.to_string()).copied()
     }
 }
 
@@ -487,6 +520,11 @@ impl Config {
         }
         if !(5..=6).contains(&self.school_days) {
             bail!("school_days = {} must be 5 or 6", self.school_days);
+        }
+        for grade in self.homework.daily_minutes.keys() {
+            if !grade.parse::<u8>().is_ok_and(|g| (1..=11).contains(&g)) {
+                bail!("[homework.daily_minutes] key {grade:?} is not a grade 1–11");
+            }
         }
         if humantime::parse_duration(self.journal_wait.trim()).is_err() {
             bail!(

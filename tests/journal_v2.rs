@@ -474,3 +474,100 @@ fn a_busy_journal_is_waited_for_then_skipped() {
     writer.execute_batch("COMMIT").unwrap();
     diary().arg("-C").arg(&site).arg("build").assert().success();
 }
+
+/// `--paper` prints only for children whose families are all on paper; `--student` for one
+/// pupil.
+#[test]
+fn print_for_paper_families_or_one_pupil() {
+    let (_tmp, site) = common::demo_site(40);
+    let pupils = query(
+        &site,
+        "SELECT s.id, s.last_name || ' ' || s.first_name FROM students s \
+         JOIN classes c ON c.id = s.class_id WHERE c.name = '5А' ORDER BY s.id",
+    );
+    assert!(pupils.len() >= 3);
+    let (paper_id, paper_name) = (&pupils[0][0], &pupils[0][1]);
+    common::sql(
+        &site,
+        &format!(
+            "UPDATE guardians SET delivery = 'paper' WHERE id IN \
+             (SELECT guardian_id FROM student_guardians WHERE student_id = {paper_id})"
+        ),
+    );
+    let print = |args: &[&str]| -> String {
+        let out = diary()
+            .arg("-C")
+            .arg(&site)
+            .args(["print", "weekly", "--class", "5А", "--week", "2026-W47"])
+            .args(args)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {said}");
+        std::fs::read_to_string(site.join("print/weekly-5a-2026-W47.html")).unwrap()
+    };
+    let html = print(&["--paper"]);
+    assert!(
+        html.contains(paper_name.as_str()),
+        "the paper family's child is printed"
+    );
+    for other in &pupils[1..] {
+        assert!(!html.contains(other[1].as_str()), "{} is online", other[1]);
+    }
+    let (one_id, one_name) = (&pupils[1][0], &pupils[1][1]);
+    let html = print(&["--student", one_id]);
+    assert!(html.contains(one_name.as_str()));
+    assert!(!html.contains(paper_name.as_str()));
+}
+
+/// Homework minutes: each lesson's estimate and the day's sum on the class's homework
+/// board, and a `check` warning when a day passes the grade's limit.
+#[test]
+fn homework_load_on_the_board_and_its_limit() {
+    let (_tmp, site) = common::demo_site(40);
+    let lessons = query(
+        &site,
+        "SELECT l.id FROM lessons l JOIN classes c ON c.id = l.class_id \
+         WHERE c.name = '5А' AND l.date = '2026-11-23' AND l.cancelled = 0 \
+           AND l.homework IS NOT NULL AND l.homework != '' ORDER BY l.number LIMIT 2",
+    );
+    assert_eq!(lessons.len(), 2, "the demo sets homework on Monday");
+    common::sql(
+        &site,
+        &format!(
+            "UPDATE lessons SET homework_minutes = 70 WHERE id = {};
+             UPDATE lessons SET homework_minutes = 60 WHERE id = {};",
+            lessons[0][0], lessons[1][0]
+        ),
+    );
+    let out = diary().arg("-C").arg(&site).arg("check").output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "a warning, not an error: {said}");
+    assert!(
+        said.contains(
+            "lessons class 5А, 2026-11-23, column homework_minutes: homework set that day takes \
+             130 min, more than the 120 min a day of grade 5"
+        ),
+        "{said}"
+    );
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let page = std::fs::read_to_string(site.join("public/classes/5a/homework/index.html")).unwrap();
+    assert!(
+        page.contains("(~70 мин)") && page.contains("(~60 мин)"),
+        "each lesson's estimate"
+    );
+    assert!(
+        page.contains("Домашнее задание на вечер: ~130 мин"),
+        "the day's sum"
+    );
+
+    // A school with other limits sets them in site.toml.
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        format!("{toml}\n[homework]\ndaily_minutes = {{ \"5\" = 150 }}\n"),
+    )
+    .unwrap();
+    let out = diary().arg("-C").arg(&site).arg("check").output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("homework set that day takes"));
+}

@@ -28,6 +28,7 @@ pub(crate) fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
     c.shifts();
     c.deliveries();
     c.homework_volume();
+    c.homework_load();
     c.entry_dates();
     c.boards();
     c.out
@@ -960,6 +961,37 @@ impl<'a> Checker<'a> {
                     id(l.id),
                     "homework",
                     "homework is set in grade 1, which gets none".to_string(),
+                );
+            }
+        }
+    }
+
+    /// A day's homework (the minutes of the homework set that day) within the grade's
+    /// limit of `[homework] daily_minutes`.
+    fn homework_load(&mut self) {
+        let j = self.j;
+        let mut load: std::collections::BTreeMap<(Id, NaiveDate), i64> = Default::default();
+        for l in j.lessons.iter().filter(|l| !l.cancelled) {
+            if let Some(m) = l.homework_minutes.filter(|m| *m > 0) {
+                *load.entry((l.class_id, l.date)).or_default() += m;
+            }
+        }
+        for ((class_id, date), minutes) in load {
+            let Some(class) = j.class(class_id) else {
+                continue;
+            };
+            if let Some(limit) = self.config.homework.limit(class.grade)
+                && minutes > i64::from(limit)
+            {
+                self.warning(
+                    "lessons",
+                    format!("class {}, {date}", class.name),
+                    "homework_minutes",
+                    format!(
+                        "homework set that day takes {minutes} min, more than the {limit} \
+                         min a day of grade {} ([homework] daily_minutes)",
+                        class.grade
+                    ),
                 );
             }
         }

@@ -31,6 +31,8 @@ pub(crate) enum PrintCommand {
         #[arg(long, value_name = "WEEK")]
         week: Option<String>,
         #[command(flatten)]
+        who: Who,
+        #[command(flatten)]
         options: Options,
     },
     /// The same for a calendar month, on at most two pages per pupil.
@@ -41,6 +43,8 @@ pub(crate) enum PrintCommand {
         /// school day on).
         #[arg(long, value_name = "YYYY-MM")]
         month: Option<String>,
+        #[command(flatten)]
+        who: Who,
         #[command(flatten)]
         options: Options,
     },
@@ -54,6 +58,8 @@ pub(crate) enum PrintCommand {
         /// The academic year (2026/2027, or 2026). Default: the class's latest.
         #[arg(long, value_name = "YEAR")]
         year: Option<String>,
+        #[command(flatten)]
+        who: Who,
         #[command(flatten)]
         options: Options,
     },
@@ -84,6 +90,32 @@ pub(crate) struct ClassArg {
     class: String,
 }
 
+/// Which pupils of the classes get a printout.
+#[derive(clap::Args, Default)]
+pub(crate) struct Who {
+    /// Only pupils whose families receive the diary on paper: every guardian has
+    /// `delivery = 'paper'` (no one holds a code for them).
+    #[arg(long)]
+    paper: bool,
+    /// Only this pupil (the journal id, as `diary codes list` shows it).
+    #[arg(long, value_name = "ID")]
+    student: Option<crate::journal::Id>,
+}
+
+impl Who {
+    fn keeps(&self, j: &crate::journal::Journal, s: &crate::journal::Student) -> bool {
+        let on_paper = || {
+            let guardians = j.guardians_of(s.id);
+            !guardians.is_empty()
+                && guardians.iter().all(|g| {
+                    j.guardian(*g)
+                        .is_some_and(|g| g.delivery == crate::journal::Delivery::Paper)
+                })
+        };
+        self.student.is_none_or(|id| id == s.id) && (!self.paper || on_paper())
+    }
+}
+
 #[derive(clap::Args)]
 pub(crate) struct Options {
     /// Also write a PDF next to each HTML file, through headless Chromium (`chromium` on
@@ -107,21 +139,33 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let site = Site::load(root)?;
     check_private(&site)?;
-    let (class_arg, options, year_arg) = match &cmd {
-        PrintCommand::Weekly { class, options, .. }
-        | PrintCommand::Monthly { class, options, .. }
-        | PrintCommand::Diaries { class, options } => (class, options, None),
+    let everyone = Who::default();
+    let (class_arg, options, year_arg, who) = match &cmd {
+        PrintCommand::Weekly {
+            class,
+            options,
+            who,
+            ..
+        }
+        | PrintCommand::Monthly {
+            class,
+            options,
+            who,
+            ..
+        } => (class, options, None, who),
+        PrintCommand::Diaries { class, options } => (class, options, None, &everyone),
         PrintCommand::Report {
             class,
             options,
             year,
+            who,
             ..
-        }
-        | PrintCommand::Summary {
+        } => (class, options, year.as_deref(), who),
+        PrintCommand::Summary {
             class,
             options,
             year,
-        } => (class, options, year.as_deref()),
+        } => (class, options, year.as_deref(), &everyone),
     };
     let today = Moment::or_now(options.today, site.config.tz()).date;
     let loaded = crate::check::load(&site)?;
@@ -136,7 +180,8 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let j = &loaded.journal;
     let theme = Theme::load(&site)?;
     let renderer = Renderer::new(&theme, site.config.language)?;
-    let ix = Index::new(j, &site.config, &renderer.strings);
+    let mut ix = Index::new(j, &site.config, &renderer.strings);
+    ix.keep_pupils(|s| who.keeps(j, s));
     let days = site.config.school_days;
     let start = match &cmd {
         PrintCommand::Weekly { week: Some(w), .. } => data::parse_week(w)?,
@@ -361,7 +406,7 @@ fn printout(
 ) -> Result<Printout> {
     let class_slug = slug(&class.name);
     if ix.pupils(class.id).is_empty() {
-        bail!("class {} has no pupils: nothing to print", class.name);
+        bail!("class {} has no pupils to print for", class.name);
     }
     match cmd {
         PrintCommand::Weekly { .. } => {

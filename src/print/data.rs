@@ -64,6 +64,13 @@ impl<'a> Index<'a> {
     }
 
     /// The pupils of a class, by surname, name, patronymic, id: one sheet each (twins too).
+    /// Keeps only the pupils `keep` says (`--paper`, `--student`).
+    pub(super) fn keep_pupils(&mut self, keep: impl Fn(&Student) -> bool) {
+        for list in self.pupils.values_mut() {
+            list.retain(|s| keep(s));
+        }
+    }
+
     pub(super) fn pupils(&self, class: Id) -> &[&'a Student] {
         self.pupils.get(&class).map(Vec::as_slice).unwrap_or(&[])
     }

@@ -40,6 +40,8 @@ pub(crate) struct LessonView {
     pub topic: Option<String>,
     /// Homework set at this lesson.
     pub homework: Option<String>,
+    /// The teacher's estimate of its time, in minutes.
+    pub homework_minutes: Option<i64>,
     pub links: Vec<LinkView>,
     /// Homework to prepare for this lesson.
     pub due: Vec<DueView>,
@@ -215,7 +217,13 @@ impl Inputs<'_> {
                     .filter(|l| l.date == date)
                     .map(|l| self.lesson_view(l, index))
                     .collect();
-                self.day(date, class.grade, todays)
+                let mut day = self.day(date, class.grade, todays);
+                let minutes = lessons
+                    .iter()
+                    .filter(|l| l.date == date && !l.cancelled)
+                    .filter_map(|l| l.homework_minutes);
+                day.homework_minutes = minutes.clone().next().map(|_| minutes.sum());
+                day
             })
             .collect();
         WeekView {
@@ -254,6 +262,7 @@ impl Inputs<'_> {
             } else {
                 Vec::new()
             },
+            homework_minutes: homework.as_ref().and(l.homework_minutes),
             homework,
             due: index
                 .due

@@ -87,6 +87,10 @@ pub(crate) struct Day<L> {
     /// The holiday's name when the class is off that day (a day without lessons).
     pub holiday: Option<String>,
     pub lessons: Vec<L>,
+    /// The minutes of the homework set that day, when teachers estimated them (the
+    /// homework board's days only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homework_minutes: Option<i64>,
     /// Teachers' remarks about the child that day (a diary's days only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remarks: Vec<RemarkView>,
@@ -137,6 +141,7 @@ impl<'a> Inputs<'a> {
             today: date == self.today,
             holiday,
             lessons,
+            homework_minutes: None,
             remarks: Vec::new(),
         }
     }
