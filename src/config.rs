@@ -100,6 +100,10 @@ pub(crate) struct Grading {
     pub non_numeric: Vec<String>,
     /// Fewest numeric marks in a period needed to attest it.
     pub min_marks: usize,
+    /// The fewest marks by the subject's lessons a week (from the timetable), `{ "1" = 3,
+    /// "3" = 5 }`: a subject of N hours needs the value of the largest key not above N;
+    /// below every key (or with no timetable), `min_marks`.
+    pub min_marks_by_hours: BTreeMap<String, usize>,
     /// The average from which each mark is given, e.g. `{ "5" = 4.6, "4" = 3.6 }`.
     /// A mark not listed here is given from `mark - 0.5` (mathematical rounding).
     pub thresholds: BTreeMap<String, f64>,
@@ -114,9 +118,23 @@ impl Default for Grading {
             max: 5,
             non_numeric: ["зч", "нз", "н/а", "осв"].map(String::from).to_vec(),
             min_marks: 3,
+            min_marks_by_hours: BTreeMap::new(),
             thresholds: BTreeMap::new(),
             weights: BTreeMap::new(),
         }
+    }
+}
+
+impl Grading {
+    /// The fewest marks a subject taught `hours` lessons a week needs
+    /// ([`Grading::min_marks_by_hours`]; `min_marks` without a match).
+    pub(crate) fn min_marks_for(&self, hours: u32) -> usize {
+        self.min_marks_by_hours
+            .iter()
+            .filter_map(|(h, n)| Some((h.parse::<u32>().ok()?, *n)))
+            .filter(|(h, _)| *h <= hours)
+            .max_by_key(|(h, _)| *h)
+            .map_or(self.min_marks, |(_, n)| n)
     }
 }
 
@@ -539,6 +557,16 @@ impl Config {
         if g.min_marks == 0 {
             bail!("[grading] min_marks must be at least 1");
         }
+        for (hours, n) in &g.min_marks_by_hours {
+            if !hours.parse::<u32>().is_ok_and(|h| h >= 1) {
+                bail!(
+                    "[grading] min_marks_by_hours key {hours:?} is not a number of lessons a week (1, 2, …)"
+                );
+            }
+            if *n == 0 {
+                bail!("[grading] min_marks_by_hours: {hours:?} = 0 must be at least 1");
+            }
+        }
         for (mark, threshold) in &g.thresholds {
             let value: u8 = mark.parse().map_err(|_| {
                 anyhow::anyhow!("[grading.thresholds] key {mark:?} is not a mark of the scale")
@@ -661,6 +689,22 @@ pub(crate) const TEMPLATE: &str = include_str!("../site.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn min_marks_by_weekly_hours() {
+        let c = Config::parse(
+            "[grading]\nmin_marks = 2\nmin_marks_by_hours = { \"1\" = 3, \"3\" = 5 }\n",
+        )
+        .unwrap();
+        let g = &c.grading;
+        assert_eq!(
+            [0, 1, 2, 3, 6].map(|h| g.min_marks_for(h)),
+            [2, 3, 3, 5, 5],
+            "below every key: min_marks; else the largest key not above"
+        );
+        assert!(Config::parse("[grading]\nmin_marks_by_hours = { \"x\" = 3 }\n").is_err());
+        assert_eq!(Config::default().grading.min_marks_for(4), 3);
+    }
 
     #[test]
     fn empty_file_gives_defaults() {

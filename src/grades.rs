@@ -290,17 +290,38 @@ impl Attestation {
     }
 }
 
-/// Attests one pupil's subject in one period.
+/// Attests one pupil's subject in one period, needing `grading.min_marks` marks.
 ///
 /// `grade` is the class's grade; `marks` are the pupil's marks of the subject's lessons
 /// within the period (`&[Mark]` or `&[&Mark]`); `teacher_mark` is the pupil's
 /// `period_marks` row for the subject and period, if any (a blank one is ignored).
+#[cfg(test)]
 pub(crate) fn attest<M: Borrow<Mark>>(
     grade: i64,
     marks: &[M],
     weights: &Weights,
     grading: &Grading,
     teacher_mark: Option<&PeriodMark>,
+) -> Attestation {
+    attest_needing(
+        grade,
+        marks,
+        weights,
+        grading,
+        teacher_mark,
+        grading.min_marks,
+    )
+}
+
+/// Attests as [`attest`] does (there: `grading.min_marks`), with the fewest marks this
+/// subject needs (`Grading::min_marks_for` its weekly hours).
+pub(crate) fn attest_needing<M: Borrow<Mark>>(
+    grade: i64,
+    marks: &[M],
+    weights: &Weights,
+    grading: &Grading,
+    teacher_mark: Option<&PeriodMark>,
+    min_marks: usize,
 ) -> Attestation {
     if grade <= 1 {
         return Attestation::NoMarks;
@@ -319,14 +340,14 @@ pub(crate) fn attest<M: Borrow<Mark>>(
         };
     }
     match average {
-        Some(average) if count >= grading.min_marks => Attestation::Forecast {
+        Some(average) if count >= min_marks => Attestation::Forecast {
             average,
             mark: forecast(average, grading),
             count,
         },
         _ => Attestation::NotEnough {
             count,
-            needed: grading.min_marks,
+            needed: min_marks,
             average,
         },
     }
@@ -340,15 +361,16 @@ pub(crate) struct Summary {
     pub open_debts: usize,
 }
 
-/// [`attest`], plus the count of open debts.
+/// [`attest_needing`], plus the count of open debts.
 pub(crate) fn summarize<M: Borrow<Mark>>(
     grade: i64,
     marks: &[M],
     weights: &Weights,
     grading: &Grading,
     teacher_mark: Option<&PeriodMark>,
+    min_marks: usize,
 ) -> Summary {
-    let attestation = attest(grade, marks, weights, grading, teacher_mark);
+    let attestation = attest_needing(grade, marks, weights, grading, teacher_mark, min_marks);
     let open_debts = if attestation == Attestation::NoMarks {
         0
     } else {
@@ -843,7 +865,7 @@ mod tests {
             ..mark("4")
         };
         let ms = [open.clone(), open, closed, mark("5"), mark("5")];
-        let s = summarize(6, &ms, &w, &g, None);
+        let s = summarize(6, &ms, &w, &g, None, g.min_marks);
         assert_eq!(s.open_debts, 2);
         assert!(matches!(
             s.attestation,
@@ -853,7 +875,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(summarize(1, &ms, &w, &g, None).open_debts, 0);
+        assert_eq!(summarize(1, &ms, &w, &g, None, g.min_marks).open_debts, 0);
     }
 
     #[test]

@@ -571,3 +571,60 @@ fn homework_load_on_the_board_and_its_limit() {
     let out = diary().arg("-C").arg(&site).arg("check").output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains("homework set that day takes"));
 }
+
+/// `[grading] min_marks_by_hours`: a subject taught more lessons a week needs more marks,
+/// in the diary's "not enough marks".
+#[test]
+fn more_lessons_a_week_need_more_marks() {
+    let (_tmp, site) = common::demo_site(40);
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    let toml = toml.replacen(
+        "[grading]",
+        "[grading]\nmin_marks_by_hours = { \"1\" = 3, \"4\" = 6 }",
+        1,
+    );
+    assert!(
+        toml.contains("min_marks_by_hours"),
+        "site.toml has a [grading] table"
+    );
+    std::fs::write(site.join("site.toml"), toml).unwrap();
+    let hours = |subject: &str| -> i64 {
+        query(
+            &site,
+            &format!(
+                "SELECT count(DISTINCT t.weekday || '-' || t.number) FROM timetable t \
+                 JOIN classes c ON c.id = t.class_id JOIN subjects s ON s.id = t.subject_id \
+                 WHERE c.name = '5А' AND s.name = '{subject}'"
+            ),
+        )[0][0]
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        hours("Математика") >= 4 && hours("Музыка") < 4,
+        "the demo's weekly plan"
+    );
+    let id = &query(
+        &site,
+        "SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id \
+         WHERE c.name = '5А' ORDER BY s.id LIMIT 1",
+    )[0][0];
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "diaries", "--class", "5А"])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(site.join(format!("print/diaries-5a/{id}.html"))).unwrap();
+    // The third quarter has no marks yet: each subject shows what it needs.
+    let third = html.split("3 четверть").nth(1).unwrap();
+    let row = |subject: &str| -> &str {
+        third
+            .split(&format!("<th scope=row>{subject}</th>"))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("{subject} in the third quarter"))
+    };
+    assert!(row("Математика").contains("(0/6)"), "{}", row("Математика"));
+    assert!(row("Музыка").contains("(0/3)"), "{}", row("Музыка"));
+}

@@ -570,6 +570,17 @@ impl Journal {
     pub(crate) fn group(&self, id: Id) -> Option<&Group> {
         by_id(&self.groups, id, |r| r.id)
     }
+    /// Lessons a week of a subject in a class's timetable (a pair of groups at one time
+    /// counts once).
+    pub(crate) fn weekly_hours(&self, class: Id, subject: Id) -> u32 {
+        let slots: std::collections::BTreeSet<(i64, i64)> = self
+            .timetable
+            .iter()
+            .filter(|t| t.class_id == class && t.subject_id == subject)
+            .map(|t| (t.weekday, t.number))
+            .collect();
+        slots.len() as u32
+    }
     /// The holiday a grade has off on `date`, if any.
     pub(crate) fn holiday_on(&self, date: NaiveDate, grade: i64) -> Option<&Holiday> {
         self.holidays.iter().find(|h| h.covers(date, grade))

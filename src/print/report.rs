@@ -34,6 +34,8 @@ pub(super) struct ReportRow {
     pub state: &'static str,
     pub mark: Option<String>,
     pub count: usize,
+    /// The fewest marks this subject needs.
+    pub needed: usize,
     pub debts: Option<String>,
     pub lessons: usize,
     pub absent: usize,
@@ -60,7 +62,6 @@ pub(super) struct ReportDoc {
     pub is_year: bool,
     pub terms: Vec<String>,
     pub columns: Vec<Column>,
-    pub min_marks: usize,
     pub teacher: Teacher,
     pub cards: Vec<Card>,
 }
@@ -155,6 +156,7 @@ pub(super) fn report(
                 &ix.weights,
                 grading,
                 ix.period_mark(student.id, subject, period.id),
+                grading.min_marks_for(ix.j.weekly_hours(class.id, subject)),
             );
             let att = &summary.attestation;
             let state = match att {
@@ -171,12 +173,13 @@ pub(super) fn report(
                         .filter(|(_, d, s)| *s == subject && t.contains(*d))
                         .map(|(m, _, _)| *m)
                         .collect();
-                    let a = grades::attest(
+                    let a = grades::attest_needing(
                         class.grade,
                         &in_term,
                         &ix.weights,
                         grading,
                         ix.period_mark(student.id, subject, t.id),
+                        grading.min_marks_for(ix.j.weekly_hours(class.id, subject)),
                     );
                     a.mark().map(|value| TermMark {
                         value,
@@ -197,6 +200,10 @@ pub(super) fn report(
                 state,
                 mark: att.mark(),
                 count: att.count(),
+                needed: match att {
+                    Attestation::NotEnough { needed, .. } => *needed,
+                    _ => grading.min_marks,
+                },
                 debts: (summary.open_debts > 0)
                     .then(|| s.plural(summary.open_debts as i64, "debts")),
                 lessons: mine
@@ -234,7 +241,6 @@ pub(super) fn report(
         is_year,
         terms: terms.iter().map(|t| t.number.to_string()).collect(),
         columns,
-        min_marks: grading.min_marks,
         teacher,
         cards,
     })

@@ -522,8 +522,14 @@ impl Inputs<'_> {
                                 .period_mark(student.id, *subject_id, p.id)
                                 .filter(|pm| settled(pm));
                             let list: Vec<&Mark> = inside.iter().map(|(_, m)| *m).collect();
-                            let att =
-                                grades::attest(class.grade, &list, &ix.weights, grading, teacher);
+                            let att = grades::attest_needing(
+                                class.grade,
+                                &list,
+                                &ix.weights,
+                                grading,
+                                teacher,
+                                grading.min_marks_for(j.weekly_hours(class.id, *subject_id)),
+                            );
                             let (state, needed) = match &att {
                                 Attestation::NoMarks => ("none", 0),
                                 Attestation::NotEnough { needed, .. } => ("not_enough", *needed),
