@@ -496,6 +496,17 @@ pub(crate) struct ExternalId {
     pub external_id: String,
 }
 
+/// Lessons a week by (class, subject), from [`Journal::weekly_hours`].
+#[derive(Debug, Default)]
+pub(crate) struct WeeklyHours(std::collections::HashMap<(Id, Id), u32>);
+
+impl WeeklyHours {
+    /// The lessons a week of a subject in a class (0 when the timetable has none).
+    pub(crate) fn of(&self, class: Id, subject: Id) -> u32 {
+        self.0.get(&(class, subject)).copied().unwrap_or(0)
+    }
+}
+
 /// Finds a row by id in a table sorted by id.
 fn by_id<T>(rows: &[T], id: Id, key: impl Fn(&T) -> Id) -> Option<&T> {
     rows.binary_search_by_key(&id, key).ok().map(|i| &rows[i])
@@ -570,16 +581,19 @@ impl Journal {
     pub(crate) fn group(&self, id: Id) -> Option<&Group> {
         by_id(&self.groups, id, |r| r.id)
     }
-    /// Lessons a week of a subject in a class's timetable (a pair of groups at one time
-    /// counts once).
-    pub(crate) fn weekly_hours(&self, class: Id, subject: Id) -> u32 {
-        let slots: std::collections::BTreeSet<(i64, i64)> = self
+    /// Lessons a week of each subject in each class's timetable, by (class, subject): a
+    /// pair of groups at one time counts once. Built once per command.
+    pub(crate) fn weekly_hours(&self) -> WeeklyHours {
+        let slots: std::collections::HashSet<(Id, Id, i64, i64)> = self
             .timetable
             .iter()
-            .filter(|t| t.class_id == class && t.subject_id == subject)
-            .map(|t| (t.weekday, t.number))
+            .map(|t| (t.class_id, t.subject_id, t.weekday, t.number))
             .collect();
-        slots.len() as u32
+        let mut hours = std::collections::HashMap::new();
+        for (class, subject, _, _) in slots {
+            *hours.entry((class, subject)).or_insert(0) += 1;
+        }
+        WeeklyHours(hours)
     }
     /// The holiday a grade has off on `date`, if any.
     pub(crate) fn holiday_on(&self, date: NaiveDate, grade: i64) -> Option<&Holiday> {

@@ -13,7 +13,7 @@ use crate::grades::Weights;
 use crate::i18n::Strings;
 use crate::journal::{
     AcademicYear, Attendance, AttendanceStatus, ByPupil, Class, Id, Journal, Lesson, Mark, Period,
-    PeriodKind, PeriodMark, Student,
+    PeriodKind, PeriodMark, Student, WeeklyHours,
 };
 
 /// The journal with the indexes every printout needs, built once per command.
@@ -22,6 +22,8 @@ pub(super) struct Index<'a> {
     pub config: &'a Config,
     pub strings: &'a Strings,
     pub weights: Weights,
+    /// Lessons a week by class and subject.
+    pub hours: WeeklyHours,
     /// Lessons of each class, by date, number, group name, id.
     lessons: HashMap<Id, Vec<&'a Lesson>>,
     by_pupil: ByPupil<'a>,
@@ -59,6 +61,7 @@ impl<'a> Index<'a> {
             weights: Weights::new(&j.work_types, &config.grading),
             lessons,
             by_pupil: ByPupil::new(j),
+            hours: j.weekly_hours(),
             pupils,
         }
     }

@@ -156,7 +156,7 @@ pub(super) fn report(
                 &ix.weights,
                 grading,
                 ix.period_mark(student.id, subject, period.id),
-                grading.min_marks_for(ix.j.weekly_hours(class.id, subject)),
+                grading.min_marks_for(ix.hours.of(class.id, subject)),
             );
             let att = &summary.attestation;
             let state = match att {
@@ -179,7 +179,7 @@ pub(super) fn report(
                         &ix.weights,
                         grading,
                         ix.period_mark(student.id, subject, t.id),
-                        grading.min_marks_for(ix.j.weekly_hours(class.id, subject)),
+                        grading.min_marks_for(ix.hours.of(class.id, subject)),
                     );
                     a.mark().map(|value| TermMark {
                         value,

@@ -15,6 +15,7 @@ use super::{AnnouncementView, ClassRef, Common, EventView, Inputs, RemarkView, m
 use crate::grades::{self, Attestation, Weights};
 use crate::journal::{
     Attendance, AttendanceStatus, ByPupil, Id, Journal, Mark, PeriodKind, PeriodMark, Student,
+    WeeklyHours,
 };
 
 #[derive(Serialize)]
@@ -182,6 +183,7 @@ pub(crate) struct ChildPage {
 pub(crate) struct DiaryIndex<'a> {
     pupils: ByPupil<'a>,
     weights: Weights,
+    hours: WeeklyHours,
 }
 
 impl<'a> DiaryIndex<'a> {
@@ -189,6 +191,7 @@ impl<'a> DiaryIndex<'a> {
         DiaryIndex {
             pupils: ByPupil::new(j),
             weights: Weights::new(&j.work_types, grading),
+            hours: j.weekly_hours(),
         }
     }
 }
@@ -528,7 +531,7 @@ impl Inputs<'_> {
                                 &ix.weights,
                                 grading,
                                 teacher,
-                                grading.min_marks_for(j.weekly_hours(class.id, *subject_id)),
+                                grading.min_marks_for(ix.hours.of(class.id, *subject_id)),
                             );
                             let (state, needed) = match &att {
                                 Attestation::NoMarks => ("none", 0),
