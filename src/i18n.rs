@@ -127,7 +127,9 @@ impl Strings {
     /// A span of days: "23–29 ноября 2026", "30 ноября – 6 декабря 2026",
     /// "28 декабря 2026 – 3 января 2027".
     pub(crate) fn range(&self, a: NaiveDate, b: NaiveDate) -> String {
-        if a.year() != b.year() {
+        if a == b {
+            self.date(a)
+        } else if a.year() != b.year() {
             format!("{} – {}", self.date(a), self.date(b))
         } else if a.month() != b.month() {
             format!("{} – {} {}", self.day_month(a), self.day_month(b), b.year())

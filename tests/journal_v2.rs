@@ -628,3 +628,197 @@ fn more_lessons_a_week_need_more_marks() {
     assert!(row("Математика").contains("(0/6)"), "{}", row("Математика"));
     assert!(row("Музыка").contains("(0/3)"), "{}", row("Музыка"));
 }
+
+/// The family sheets carry the teachers' remarks of their span and the period marks that
+/// became final in it with their comments; the report card shows a final mark's comment;
+/// the year's report card and the summary sheet carry the exam and final marks once set.
+#[test]
+fn remarks_comments_and_exams_on_the_printouts() {
+    let (_tmp, site) = common::demo_site(40);
+    let pupil = query(
+        &site,
+        "SELECT s.id, c.year_id, s.last_name FROM students s JOIN classes c ON c.id = s.class_id \
+         WHERE c.name = '5А' ORDER BY s.last_name, s.first_name, s.id LIMIT 1",
+    )
+    .remove(0);
+    let (id, year) = (&pupil[0], &pupil[1]);
+    let subject = &query(
+        &site,
+        &format!(
+            "SELECT min(pm.subject_id) FROM period_marks pm JOIN periods p ON p.id = pm.period_id \
+             WHERE pm.student_id = {id} AND p.kind = 'quarter' AND p.number = 1"
+        ),
+    )[0][0];
+    let teacher = &query(&site, "SELECT min(id) FROM teachers")[0][0];
+    common::sql(
+        &site,
+        &format!(
+            "INSERT INTO remarks (student_id, date, teacher_id, subject_id, kind, text) VALUES
+                 ({id}, '2026-11-18', {teacher}, {subject}, 'achievement', 'Лучший доклад в классе'),
+                 ({id}, '2026-11-10', NULL, NULL, 'behaviour', 'Запись другой недели');
+             UPDATE period_marks SET comment = 'Заметный рост к концу четверти', set_on = '2026-11-17'
+                 WHERE student_id = {id} AND subject_id = {subject} AND period_id =
+                     (SELECT id FROM periods WHERE year_id = {year} AND kind = 'quarter' AND number = 1);
+             INSERT INTO periods (id, year_id, kind, number, name, starts_on, ends_on) VALUES
+                 (901, {year}, 'exam', 1, 'Экзамен', '2026-11-20', '2026-11-20'),
+                 (902, {year}, 'final', 1, 'Итоговая', '2026-11-20', '2026-11-20');
+             INSERT INTO period_marks (student_id, subject_id, period_id, value, set_on) VALUES
+                 ({id}, {subject}, 901, '5', '2026-11-20'),
+                 ({id}, {subject}, 902, '4', '2026-12-20');"
+        ),
+    );
+    // Prints into an empty folder and reads the one file printed.
+    let print = |args: &[&str]| -> String {
+        let _ = std::fs::remove_dir_all(site.join("print"));
+        let out = diary()
+            .arg("-C")
+            .arg(&site)
+            .arg("print")
+            .args(args)
+            .args(["--class", "5А", "--student", id])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {said}");
+        let files: Vec<_> = std::fs::read_dir(site.join("print"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        std::fs::read_to_string(&files[0]).unwrap()
+    };
+
+    let weekly = print(&["weekly", "--week", "2026-W47"]);
+    assert!(
+        weekly.contains("Лучший доклад в классе"),
+        "the week's remark"
+    );
+    assert!(
+        weekly.contains("<i>достижение</i>"),
+        "with what it is about"
+    );
+    assert!(
+        !weekly.contains("Запись другой недели"),
+        "only the week's remarks"
+    );
+    let finals = weekly
+        .split("Отметки за период, выставленные учителем")
+        .nth(1)
+        .expect("the period marks set this week");
+    assert!(
+        finals.contains("«Заметный рост к концу четверти»"),
+        "{finals}"
+    );
+    assert!(finals.contains("1 четверть"), "{finals}");
+    assert!(finals.contains("Экзамен: <b>5</b>"), "{finals}");
+    assert!(!finals.contains("Итоговая"), "set for a later day");
+
+    let monthly = print(&["monthly", "--month", "2026-11"]);
+    assert!(monthly.contains("Лучший доклад в классе"));
+    assert!(monthly.contains("Запись другой недели"));
+
+    let card = print(&["report", "--period", "1"]);
+    assert!(
+        card.contains("«Заметный рост к концу четверти»"),
+        "the final mark's comment on the report card"
+    );
+    let year_card = print(&["report", "--period", "year"]);
+    assert!(year_card.contains(">Экзамен</th>"), "an exam column");
+    assert!(year_card.contains(">Итоговая</th>"), "a final-mark column");
+    assert!(
+        year_card.contains(r#"<td class="n"><span class="mark">5</span></td>"#),
+        "the exam mark"
+    );
+    assert!(
+        !year_card.contains(r#"<td class="n"><span class="mark">4</span></td>"#),
+        "the final mark is not set until its day"
+    );
+
+    // The pupil's own diary, printed alone: the exam's mark once set, the final not yet.
+    let _ = std::fs::remove_dir_all(site.join("print"));
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "diaries", "--class", "5А", "--student", id])
+        .assert()
+        .success();
+    let folder = std::fs::read_dir(site.join("print"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut files: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, [format!("{id}.html"), "index.html".to_string()]);
+    let own = std::fs::read_to_string(folder.join(format!("{id}.html"))).unwrap();
+    let exam = own
+        .split("<summary>Экзамен <span class=muted>20 ноября 2026</span></summary>")
+        .nth(1)
+        .expect("the exam in the diary")
+        .split("</details>")
+        .next()
+        .unwrap();
+    assert!(exam.contains("<td><strong>5</strong></td>"), "{exam}");
+    assert!(
+        !exam.contains("Пропуски"),
+        "no attendance for an exam: {exam}"
+    );
+    assert!(!own.contains("<summary>Итоговая"), "no final marks yet");
+
+    // The summary sheet: an exam and a final-mark column under each subject.
+    let _ = std::fs::remove_dir_all(site.join("print"));
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "summary", "--class", "5А"])
+        .assert()
+        .success();
+    let summary = std::fs::read_dir(site.join("print"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .next()
+        .unwrap();
+    assert!(summary.contains("Э — Экзамен"), "the legend names the exam");
+    assert!(summary.contains("И — Итоговая"), "and the final mark");
+    let name = &query(
+        &site,
+        &format!("SELECT name FROM subjects WHERE id = {subject}"),
+    )[0][0];
+    let heads: Vec<&str> = summary
+        .split("title=\"")
+        .skip(1)
+        .map(|t| t.split('"').next().unwrap())
+        .collect();
+    let k = heads
+        .iter()
+        .position(|h| h == name)
+        .expect("the subject's column");
+    let per_subject = summary
+        .split("<th scope=\"col\"")
+        .filter(|t| !t.contains("rowspan"))
+        .count()
+        / heads.len();
+    let row = summary
+        .split("<tr><td>")
+        .find(|r| r.contains(pupil[2].as_str()))
+        .expect("the pupil's row");
+    let cells: Vec<&str> = row
+        .split("<td")
+        .skip(2)
+        .map(|c| c.split('>').nth(1).unwrap().trim_end_matches("</td"))
+        .collect();
+    assert_eq!(
+        per_subject, 7,
+        "4 quarters, the year, the exam, the final mark"
+    );
+    assert_eq!(cells[k * per_subject + 5], "5", "the exam mark: {row}");
+    assert_eq!(
+        cells[k * per_subject + 6],
+        "",
+        "the final mark, not yet set: {row}"
+    );
+}

@@ -383,6 +383,20 @@ pub(crate) struct PeriodMark {
     pub set_on: Option<NaiveDate>,
 }
 
+impl PeriodMark {
+    /// The first day the teacher's mark is final: its set date, or (set without a date)
+    /// the day after its period ends. Before that, pages show the forecast.
+    pub(crate) fn final_from(&self, period: &Period) -> NaiveDate {
+        self.set_on
+            .unwrap_or_else(|| period.ends_on.succ_opt().unwrap_or(period.ends_on))
+    }
+
+    /// Whether the teacher's mark is final on `today`.
+    pub(crate) fn is_final(&self, period: &Period, today: NaiveDate) -> bool {
+        self.final_from(period) <= today
+    }
+}
+
 /// What a teacher's remark about a pupil is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum RemarkKind {

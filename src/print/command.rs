@@ -79,8 +79,27 @@ pub(crate) enum PrintCommand {
         #[command(flatten)]
         class: ClassArg,
         #[command(flatten)]
+        who: Who,
+        #[command(flatten)]
         options: Options,
     },
+}
+
+impl PrintCommand {
+    /// The pupils the command prints for (every pupil of the classes unless narrowed).
+    fn who(&self) -> &Who {
+        static EVERYONE: Who = Who {
+            paper: false,
+            student: None,
+        };
+        match self {
+            PrintCommand::Weekly { who, .. }
+            | PrintCommand::Monthly { who, .. }
+            | PrintCommand::Report { who, .. }
+            | PrintCommand::Diaries { who, .. } => who,
+            PrintCommand::Summary { .. } => &EVERYONE,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -103,7 +122,25 @@ pub(crate) struct Who {
 }
 
 impl Who {
-    fn keeps(&self, j: &crate::journal::Journal, s: &crate::journal::Student) -> bool {
+    /// What the options narrow the pupils to, in words, if anything.
+    pub(super) fn narrowing(&self) -> Option<String> {
+        match (self.student, self.paper) {
+            (Some(id), true) => Some(format!("pupil id {id}, if the family is on paper")),
+            (Some(id), false) => Some(format!("pupil id {id}")),
+            (None, true) => Some("families that receive the diary on paper".into()),
+            (None, false) => None,
+        }
+    }
+
+    /// Why a class has nobody to print for.
+    pub(super) fn nobody(&self, class: &str) -> String {
+        match self.narrowing() {
+            Some(n) => format!("class {class} has no pupils to print for ({n})"),
+            None => format!("class {class} has no pupils: nothing to print"),
+        }
+    }
+
+    pub(super) fn keeps(&self, j: &crate::journal::Journal, s: &crate::journal::Student) -> bool {
         let on_paper = || {
             let guardians = j.guardians_of(s.id);
             !guardians.is_empty()
@@ -139,33 +176,22 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let started = Instant::now();
     let site = Site::load(root)?;
     check_private(&site)?;
-    let everyone = Who::default();
-    let (class_arg, options, year_arg, who) = match &cmd {
-        PrintCommand::Weekly {
-            class,
-            options,
-            who,
-            ..
-        }
-        | PrintCommand::Monthly {
-            class,
-            options,
-            who,
-            ..
-        } => (class, options, None, who),
-        PrintCommand::Diaries { class, options } => (class, options, None, &everyone),
+    let who = cmd.who();
+    let (class_arg, options, year_arg) = match &cmd {
+        PrintCommand::Weekly { class, options, .. }
+        | PrintCommand::Monthly { class, options, .. }
+        | PrintCommand::Diaries { class, options, .. } => (class, options, None),
         PrintCommand::Report {
             class,
             options,
             year,
-            who,
             ..
-        } => (class, options, year.as_deref(), who),
-        PrintCommand::Summary {
+        }
+        | PrintCommand::Summary {
             class,
             options,
             year,
-        } => (class, options, year.as_deref(), &everyone),
+        } => (class, options, year.as_deref()),
     };
     let today = Moment::or_now(options.today, site.config.tz()).date;
     let loaded = crate::check::load(&site)?;
@@ -212,6 +238,7 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             &theme,
             &renderer,
             &classes,
+            who,
             all,
             today,
             options.pdf,
@@ -294,6 +321,7 @@ fn print_diaries(
     theme: &Theme,
     renderer: &Renderer,
     classes: &[&Class],
+    who: &Who,
     all: bool,
     today: NaiveDate,
     pdf: bool,
@@ -302,7 +330,7 @@ fn print_diaries(
     let site = &loaded.site;
     let mut folders = Vec::new();
     let mut skipped = Vec::new();
-    for (class, result) in diaries::render(loaded, theme, renderer, classes, today) {
+    for (class, result) in diaries::render(loaded, theme, renderer, classes, who, today) {
         match result {
             Ok(d) => folders.push(d),
             Err(e) if all => skipped.push(format!("{}: {e:#}", class.name)),
@@ -406,7 +434,7 @@ fn printout(
 ) -> Result<Printout> {
     let class_slug = slug(&class.name);
     if ix.pupils(class.id).is_empty() {
-        bail!("class {} has no pupils to print for", class.name);
+        bail!("{}", cmd.who().nobody(&class.name));
     }
     match cmd {
         PrintCommand::Weekly { .. } => {

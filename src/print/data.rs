@@ -13,7 +13,7 @@ use crate::grades::Weights;
 use crate::i18n::Strings;
 use crate::journal::{
     AcademicYear, Attendance, AttendanceStatus, ByPupil, Class, Id, Journal, Lesson, Mark, Period,
-    PeriodKind, PeriodMark, Student, WeeklyHours,
+    PeriodKind, PeriodMark, Remark, Student, WeeklyHours,
 };
 
 /// The journal with the indexes every printout needs, built once per command.
@@ -107,6 +107,24 @@ impl<'a> Index<'a> {
         period: Id,
     ) -> Option<&'a PeriodMark> {
         self.by_pupil.period_mark(student, subject, period)
+    }
+
+    /// The teacher's mark of a pupil for a subject and period once it is final on `today`
+    /// (before that, printouts show the forecast, as the diary does).
+    pub(super) fn final_mark(
+        &self,
+        student: Id,
+        subject: Id,
+        period: &Period,
+        today: NaiveDate,
+    ) -> Option<&'a PeriodMark> {
+        self.period_mark(student, subject, period.id)
+            .filter(|pm| pm.is_final(period, today))
+    }
+
+    /// Teachers' remarks about a pupil, by date.
+    pub(super) fn remarks_of(&self, student: Id) -> &[&'a Remark] {
+        self.by_pupil.remarks_of(student)
     }
 
     pub(super) fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
@@ -413,6 +431,25 @@ pub(super) fn year_period<'j>(j: &'j Journal, class: &Class) -> Option<&'j Perio
         .find(|p| p.year_id == class.year_id && p.kind == PeriodKind::Year)
 }
 
+/// The exam and final-mark periods of a class's year in which any of `pupils` has a
+/// teacher's mark, in list order (exams, then the final marks).
+pub(super) fn exams_of<'j>(ix: &Index<'j>, class: &Class, pupils: &[&Student]) -> Vec<&'j Period> {
+    let mut out: Vec<&Period> =
+        ix.j.periods
+            .iter()
+            .filter(|p| p.year_id == class.year_id && p.kind.rank() >= PeriodKind::Exam.rank())
+            .filter(|p| {
+                pupils.iter().any(|s| {
+                    ix.period_marks_of(s.id)
+                        .iter()
+                        .any(|pm| pm.period_id == p.id)
+                })
+            })
+            .collect();
+    out.sort_by_key(|p| (p.kind.rank(), p.starts_on, p.id));
+    out
+}
+
 /// A period of a class's year by name ("2 четверть", any case), number ("2", among the
 /// terms the class is attested in) or `year`.
 pub(super) fn find_period<'j>(ix: &Index<'j>, class: &Class, text: &str) -> Result<&'j Period> {
@@ -487,4 +524,12 @@ mod tests {
         assert_eq!(default_month(d("2026-10-30"), 5), d("2026-10-01"));
         assert_eq!(default_month(d("2026-10-29"), 5), d("2026-09-01"));
     }
+}
+
+/// A journal text trimmed, if anything is left.
+pub(super) fn text(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
 }

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 
+use super::command::Who;
 use crate::check::Loaded;
 use crate::journal::{Class, Student};
 use crate::render::{Renderer, Theme, escape_html, minify_css, minify_html};
@@ -37,6 +38,7 @@ pub(super) fn render<'c>(
     theme: &Theme,
     renderer: &Renderer,
     classes: &[&'c Class],
+    who: &Who,
     today: chrono::NaiveDate,
 ) -> Vec<(&'c Class, Result<ClassDiaries>)> {
     let j = &loaded.journal;
@@ -55,7 +57,7 @@ pub(super) fn render<'c>(
         .par_iter()
         .map(|class| {
             let result = match refs.iter().find(|r| r.id == class.id) {
-                Some(r) => class_diaries(&inputs, renderer, &css, r, &hw, &ix),
+                Some(r) => class_diaries(&inputs, renderer, &css, r, (&hw, &ix), who),
                 None => Err(anyhow::anyhow!(
                     "class {} is not in the academic year of {today}: the diary shows the \
                      current year's classes only",
@@ -88,17 +90,17 @@ fn class_diaries(
     renderer: &Renderer,
     css: &str,
     class: &ClassRef,
-    hw: &HomeworkIndex,
-    ix: &DiaryIndex,
+    (hw, ix): (&HomeworkIndex, &DiaryIndex),
+    who: &Who,
 ) -> Result<ClassDiaries> {
-    let mut pupils: Vec<&Student> = inputs
-        .journal
+    let j = inputs.journal;
+    let mut pupils: Vec<&Student> = j
         .students
         .iter()
-        .filter(|s| s.class_id == class.id)
+        .filter(|s| s.class_id == class.id && who.keeps(j, s))
         .collect();
     if pupils.is_empty() {
-        bail!("class {} has no pupils: nothing to print", class.name);
+        bail!("{}", who.nobody(&class.name));
     }
     pupils.sort_by(|a, b| {
         (&a.last_name, &a.first_name, &a.middle_name, a.id).cmp(&(

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
-use super::data::{self, Absences, EventLine, Index, Teacher};
+use super::data::{self, Absences, EventLine, Index, Teacher, text};
 use super::fit::{self, CELL_V_MM, PAGE_MM, line_mm, lines, row_mm};
 use crate::i18n::Strings;
 use crate::journal::{Attendance, Class, Id, Lesson, Mark, Student};
@@ -35,9 +35,23 @@ pub(super) struct SheetMark {
 #[derive(Serialize)]
 pub(super) struct Remark {
     pub date: String,
-    pub subject: String,
+    pub subject: Option<String>,
+    /// A comment on a mark: the mark.
     pub mark: Option<String>,
+    /// A teacher's remark about the pupil: what it is about ("похвала").
+    pub kind: Option<String>,
+    /// A teacher's remark: the teacher, as surname and initials.
+    pub by: Option<String>,
     pub text: String,
+}
+
+/// A teacher's period mark that became final within the sheet's span, with its comment.
+#[derive(Serialize)]
+pub(super) struct FinalMark {
+    pub subject: String,
+    pub period: String,
+    pub value: String,
+    pub comment: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -106,6 +120,7 @@ pub(super) struct FamilySheet {
     pub subjects: Vec<MonthSubject>,
     pub absences: Absences,
     pub remarks: Vec<Remark>,
+    pub final_marks: Vec<FinalMark>,
 }
 
 /// A class's sheets for one week or month: one HTML file.
@@ -170,8 +185,15 @@ impl<'a> Pupil<'a> {
             .collect()
     }
 
-    fn remarks(&self, ix: &Index, lessons: &[&&Lesson]) -> Vec<Remark> {
-        let mut out = Vec::new();
+    /// The comments on the pupil's marks of `lessons` and the teachers' remarks about the
+    /// pupil within `from..=to`, by date.
+    fn remarks(
+        &self,
+        ix: &Index,
+        lessons: &[&&Lesson],
+        (from, to): (NaiveDate, NaiveDate),
+    ) -> Vec<Remark> {
+        let mut out: Vec<(NaiveDate, Remark)> = Vec::new();
         for l in lessons {
             for m in self.marks.get(&l.id).into_iter().flatten() {
                 if let Some(text) = m
@@ -180,16 +202,73 @@ impl<'a> Pupil<'a> {
                     .map(str::trim)
                     .filter(|c| !c.is_empty())
                 {
-                    out.push(Remark {
-                        date: ix.strings.date_short_weekday(l.date),
-                        subject: ix.subject_name(l.subject_id),
-                        mark: m.value.clone(),
-                        text: text.to_string(),
-                    });
+                    out.push((
+                        l.date,
+                        Remark {
+                            date: ix.strings.date_short_weekday(l.date),
+                            subject: Some(ix.subject_name(l.subject_id)),
+                            mark: m.value.clone(),
+                            kind: None,
+                            by: None,
+                            text: text.to_string(),
+                        },
+                    ));
                 }
             }
         }
-        out
+        let s = ix.strings;
+        for r in ix.remarks_of(self.student.id) {
+            if r.date < from || r.date > to {
+                continue;
+            }
+            out.push((
+                r.date,
+                Remark {
+                    date: s.date_short_weekday(r.date),
+                    subject: r.subject_id.map(|id| ix.subject_name(id)),
+                    mark: None,
+                    kind: Some(s.get(&format!("remark_{}", r.kind.as_str())).to_string()),
+                    by: r
+                        .teacher_id
+                        .and_then(|t| ix.j.teacher(t))
+                        .map(|t| t.short_name()),
+                    text: r.text.trim().to_string(),
+                },
+            ));
+        }
+        out.sort_by_key(|(d, _)| *d);
+        out.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// The pupil's period marks that became final within `from..=to` (and by `today`).
+    fn final_marks(
+        &self,
+        ix: &Index,
+        (from, to): (NaiveDate, NaiveDate),
+        today: NaiveDate,
+    ) -> Vec<FinalMark> {
+        let mut out: Vec<(NaiveDate, i64, FinalMark)> = ix
+            .period_marks_of(self.student.id)
+            .iter()
+            .filter_map(|pm| {
+                let p = ix.j.period(pm.period_id)?;
+                let day = pm.final_from(p);
+                (day >= from && day <= to && day <= today).then(|| {
+                    (
+                        day,
+                        p.kind.rank().into(),
+                        FinalMark {
+                            subject: ix.subject_name(pm.subject_id),
+                            period: p.name.clone(),
+                            value: pm.value.trim().to_string(),
+                            comment: text(&pm.comment),
+                        },
+                    )
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| (a.0, a.1, &a.2.subject).cmp(&(b.0, b.1, &b.2.subject)));
+        out.into_iter().map(|(_, _, m)| m).collect()
     }
 
     fn absences(&self, ix: &Index) -> Absences {
@@ -205,13 +284,6 @@ fn sheet_mark(ix: &Index, m: &Mark) -> SheetMark {
         work_type: ix.work_type_name(m.work_type_id),
         debt: m.is_debt,
     }
-}
-
-fn text(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(String::from)
 }
 
 /// The weekly sheets of a class for the week starting on `monday`.
@@ -310,7 +382,12 @@ pub(super) fn weekly(
             days,
             subjects: Vec::new(),
             absences: pupil.absences(ix),
-            remarks: pupil.remarks(ix, &mine),
+            remarks: pupil.remarks(ix, &mine, (monday, sunday)),
+            final_marks: if no_marks {
+                Vec::new()
+            } else {
+                pupil.final_marks(ix, (monday, sunday), today)
+            },
         };
         fit_weekly(&mut sheet, &frame);
         sheets.push(sheet);
@@ -420,15 +497,30 @@ fn tail_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
         sheet.absences.late
     );
     let mut h = gap + line_mm(pt, lines(&abs, w, pt));
-    if !no_marks {
+    if !sheet.final_marks.is_empty() {
+        h += gap + line_mm(pt, 1);
+        for m in &sheet.final_marks {
+            let t = format!(
+                "• {}, {}: {} «{}»",
+                m.subject,
+                m.period,
+                m.value,
+                m.comment.as_deref().unwrap_or("")
+            );
+            h += line_mm(pt, lines(&t, w, pt));
+        }
+    }
+    if !no_marks || !sheet.remarks.is_empty() {
         h += gap + line_mm(pt, 1);
         for r in &sheet.remarks {
             let t = format!(
-                "• {} {} {} «{}»",
+                "• {} {} {} {} «{}» — {}",
                 r.date,
-                r.subject,
+                r.kind.as_deref().unwrap_or(""),
+                r.subject.as_deref().unwrap_or(""),
                 r.mark.as_deref().unwrap_or(""),
-                r.text
+                r.text,
+                r.by.as_deref().unwrap_or("")
             );
             h += line_mm(pt, lines(&t, w, pt));
         }
@@ -696,7 +788,12 @@ pub(super) fn monthly(
             days: Vec::new(),
             subjects,
             absences: pupil.absences(ix),
-            remarks: pupil.remarks(ix, &mine),
+            remarks: pupil.remarks(ix, &mine, (first, last)),
+            final_marks: if no_marks {
+                Vec::new()
+            } else {
+                pupil.final_marks(ix, (first, last), today)
+            },
         };
         fit_monthly(&mut sheet, &frame);
         sheets.push(sheet);

@@ -9,7 +9,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::data::{self, Absences, Index, Teacher};
+use super::data::{self, Absences, Index, Teacher, text};
 use super::family::Column;
 use super::fit::{self, PAGE_MM, line_mm, lines, row_mm};
 use crate::grades::{self, Attestation};
@@ -33,6 +33,10 @@ pub(super) struct ReportRow {
     /// `final`, `forecast`, `not_enough` or `none` (grade 1).
     pub state: &'static str,
     pub mark: Option<String>,
+    /// The teacher's comment on the final mark.
+    pub comment: Option<String>,
+    /// On the year's card: the exam and final marks, one per column of `ReportDoc::exams`.
+    pub exams: Vec<Option<String>>,
     pub count: usize,
     /// The fewest marks this subject needs.
     pub needed: usize,
@@ -61,6 +65,8 @@ pub(super) struct ReportDoc {
     pub no_marks: bool,
     pub is_year: bool,
     pub terms: Vec<String>,
+    /// On the year's card: the exams and final marks the class has, by name.
+    pub exams: Vec<String>,
     pub columns: Vec<Column>,
     pub teacher: Teacher,
     pub cards: Vec<Card>,
@@ -81,19 +87,23 @@ pub(super) fn report(
     } else {
         Vec::new()
     };
+    let exams: Vec<&Period> = if is_year && !no_marks {
+        data::exams_of(ix, class, ix.pupils(class.id))
+    } else {
+        Vec::new()
+    };
     let c = |key, width| Column { key, width };
     let columns = if no_marks {
         vec![c("subject", 90.0), c("lessons", 50.0), c("absent", 50.0)]
     } else if is_year {
         let term_w = 12.0;
-        let rest = fit::WIDTH_MM - term_w * terms.len() as f32;
+        let exam_w = 16.0;
+        let rest = fit::WIDTH_MM - term_w * terms.len() as f32 - exam_w * exams.len() as f32;
         let mut cols = vec![c("subject", rest - 22.0 - 38.0 - 24.0)];
         cols.extend(terms.iter().map(|_| c("term", term_w)));
-        cols.extend([
-            c("average", 22.0),
-            c("period_mark", 38.0),
-            c("absent", 24.0),
-        ]);
+        cols.extend([c("average", 22.0), c("period_mark", 38.0)]);
+        cols.extend(exams.iter().map(|_| c("exam", exam_w)));
+        cols.push(c("absent", 24.0));
         cols
     } else {
         vec![
@@ -155,10 +165,11 @@ pub(super) fn report(
                 &list,
                 &ix.weights,
                 grading,
-                ix.period_mark(student.id, subject, period.id),
+                ix.final_mark(student.id, subject, period, today),
                 grading.min_marks_for(ix.hours.of(class.id, subject)),
             );
             let att = &summary.attestation;
+            let teacher = ix.final_mark(student.id, subject, period, today);
             let state = match att {
                 Attestation::NoMarks => "none",
                 Attestation::NotEnough { .. } => "not_enough",
@@ -178,7 +189,7 @@ pub(super) fn report(
                         &in_term,
                         &ix.weights,
                         grading,
-                        ix.period_mark(student.id, subject, t.id),
+                        ix.final_mark(student.id, subject, t, today),
                         grading.min_marks_for(ix.hours.of(class.id, subject)),
                     );
                     a.mark().map(|value| TermMark {
@@ -199,6 +210,16 @@ pub(super) fn report(
                 average: att.average().map(grades::format_average),
                 state,
                 mark: att.mark(),
+                comment: teacher
+                    .and_then(|pm| text(&pm.comment))
+                    .filter(|_| state == "final"),
+                exams: exams
+                    .iter()
+                    .map(|e| {
+                        ix.final_mark(student.id, subject, e, today)
+                            .map(|pm| pm.value.trim().to_string())
+                    })
+                    .collect(),
                 count: att.count(),
                 needed: match att {
                     Attestation::NotEnough { needed, .. } => *needed,
@@ -240,6 +261,7 @@ pub(super) fn report(
         no_marks,
         is_year,
         terms: terms.iter().map(|t| t.number.to_string()).collect(),
+        exams: exams.iter().map(|e| e.name.clone()).collect(),
         columns,
         teacher,
         cards,
@@ -251,7 +273,7 @@ fn card_mm(pt: f32, card: &Card, cols: &[Column], s: &Strings, heading_rows: usi
     let headings: Vec<(String, f32)> = cols
         .iter()
         .map(|c| match c.key {
-            "term" => ("4".to_string(), c.width),
+            "term" | "exam" => ("4".to_string(), c.width),
             key => (s.get(&format!("print_col_{key}")).to_string(), c.width),
         })
         .collect();
@@ -292,6 +314,9 @@ fn card_mm(pt: f32, card: &Card, cols: &[Column], s: &Strings, heading_rows: usi
             ),
             _ => r.mark.clone().unwrap_or_default(),
         };
+        if let Some(c) = &r.comment {
+            mark.push_str(&format!("\n«{c}»"));
+        }
         if let Some(d) = &r.debts {
             mark.push_str(&format!("\n{}: {d}", s.get("print_debts")));
         }

@@ -69,6 +69,7 @@ pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<Sum
         bail!("the academic year {} has no periods", year.name);
     }
     let pupils = ix.pupils(class.id);
+    periods.extend(data::exams_of(ix, class, pupils));
     let period_ids: Vec<Id> = periods.iter().map(|p| p.id).collect();
     let mut subjects: BTreeSet<Id> = ix
         .lessons(class.id, year.starts_on, year.ends_on)
@@ -92,7 +93,7 @@ pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<Sum
                 .iter()
                 .flat_map(|&subject| {
                     periods.iter().map(move |period| {
-                        ix.period_mark(p.id, subject, period.id)
+                        ix.final_mark(p.id, subject, period, today)
                             .map(|pm| pm.value.trim().to_string())
                             .unwrap_or_default()
                     })
@@ -110,12 +111,11 @@ pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<Sum
         .collect();
     let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     let (font, name_mm, cell) = layout(&names, &heads, periods.len());
-    let period_label = |p: &Period| {
-        if p.kind == PeriodKind::Year {
-            s.get("print_year_short").to_string()
-        } else {
-            p.number.to_string()
-        }
+    let period_label = |p: &Period| match p.kind {
+        PeriodKind::Year => s.get("print_year_short").to_string(),
+        PeriodKind::Exam => s.get("print_exam_short").to_string(),
+        PeriodKind::Final => s.get("print_final_short").to_string(),
+        _ => p.number.to_string(),
     };
     Ok(SummaryDoc {
         school: ix.j.school.name.clone(),

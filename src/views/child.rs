@@ -140,6 +140,8 @@ pub(crate) struct PeriodView {
     pub dates: String,
     pub current: bool,
     pub is_year: bool,
+    /// An exam or the final marks: only the teacher's marks, shown once set.
+    pub exam: bool,
     pub subjects: Vec<SubjectRow>,
     pub attendance: AttendanceTotals,
 }
@@ -489,11 +491,9 @@ impl Inputs<'_> {
         }
         // A teacher's period mark is final once its set date has passed, or (set without
         // a date) once its period has ended; before that the diary shows the forecast.
-        let settled = |pm: &PeriodMark| match pm.set_on {
-            Some(day) => day <= self.today,
-            None => j
-                .period(pm.period_id)
-                .is_some_and(|p| p.ends_on < self.today),
+        let settled = |pm: &PeriodMark| {
+            j.period(pm.period_id)
+                .is_some_and(|p| pm.is_final(p, self.today))
         };
         for pm in ix
             .pupils
@@ -592,10 +592,12 @@ impl Inputs<'_> {
                     dates: self.strings.range(p.starts_on, p.ends_on),
                     current: Some(p.id) == current,
                     is_year: !p.kind.is_term(),
+                    exam: p.kind.rank() >= PeriodKind::Exam.rank(),
                     subjects,
                     attendance: totals,
                 }
             })
+            .filter(|v| !v.exam || !v.subjects.is_empty())
             .collect()
     }
 }
