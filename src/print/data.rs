@@ -487,6 +487,14 @@ pub(super) fn find_period<'j>(ix: &Index<'j>, class: &Class, text: &str) -> Resu
     )
 }
 
+/// A journal text trimmed, if anything is left.
+pub(super) fn text(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,12 +532,4 @@ mod tests {
         assert_eq!(default_month(d("2026-10-30"), 5), d("2026-10-01"));
         assert_eq!(default_month(d("2026-10-29"), 5), d("2026-09-01"));
     }
-}
-
-/// A journal text trimmed, if anything is left.
-pub(super) fn text(s: &Option<String>) -> Option<String> {
-    s.as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(String::from)
 }
