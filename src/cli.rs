@@ -512,14 +512,16 @@ fn make_demo_journal(path: &Path, size: &DemoSize) -> Result<()> {
     std::fs::rename(&tmp, path)
         .with_context(|| format!("cannot move the new journal to {}", path.display()))?;
     eprintln!(
-        "demo journal {}: {} pupils in {} classes, {} teachers, {} lessons, {} marks, {} attendance rows ({:.1} s)",
+        "demo journal {}: {} pupils in {} classes ({} in the second shift), {} teachers, {} lessons, {} marks, {} attendance rows, {} remarks ({:.1} s)",
         path.display(),
         summary.students,
         summary.classes,
+        summary.second_shift,
         summary.teachers,
         summary.lessons,
         summary.marks,
         summary.attendance,
+        summary.remarks,
         started.elapsed().as_secs_f64()
     );
     Ok(())

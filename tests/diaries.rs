@@ -482,7 +482,8 @@ fn a_journal_with_new_ids_for_the_same_people_keeps_every_code() {
          UPDATE group_students SET student_id = student_id + 100000; \
          UPDATE marks SET student_id = student_id + 100000; \
          UPDATE attendance SET student_id = student_id + 100000; \
-         UPDATE period_marks SET student_id = student_id + 100000;",
+         UPDATE period_marks SET student_id = student_id + 100000; \
+         UPDATE remarks SET student_id = student_id + 100000;",
     );
     let out = build_at(&site, "2026-11-23 16:00");
     assert!(!out.contains("new keys"), "{out}");

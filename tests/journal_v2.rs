@@ -244,10 +244,11 @@ fn bad_values_of_the_new_columns_are_findings() {
     common::sql(
         &site,
         "INSERT INTO remarks (id, student_id, date, kind, text) \
-             VALUES (7, 1, '2026-11-20', 'rudeness', 'Грубил');
+             VALUES (100007, 1, '2026-11-20', 'rudeness', 'Грубил');
          UPDATE lessons SET homework_minutes = -5 WHERE id = 100;
          UPDATE lessons SET homework_minutes = 601 WHERE id = 101;
-         UPDATE classes SET shift = 2 WHERE id = 1;
+         DELETE FROM bells WHERE shift = 2;
+         UPDATE classes SET shift = CASE id WHEN 1 THEN 2 ELSE 1 END;
          UPDATE marks SET entered_at = '2020-01-01 10:00' WHERE id = 1;
          UPDATE guardians SET delivery = 'pigeon' WHERE id = 1;",
     );
@@ -255,7 +256,7 @@ fn bad_values_of_the_new_columns_are_findings() {
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stdout).into_owned();
     for needle in [
-        "remarks id 7, column kind: 'rudeness' is not one of behaviour, achievement, concern, praise",
+        "remarks id 100007, column kind: 'rudeness' is not one of behaviour, achievement, concern, praise",
         "lessons id 100, column homework_minutes: -5 is not 0–600 minutes",
         "lessons id 101, column homework_minutes: 601 is not 0–600 minutes",
         "column shift: class 1А studies in shift 2, but bells has no rows for shift 2",
@@ -280,7 +281,8 @@ fn second_shift_bells_and_grade_1_homework() {
     let (_tmp, site) = common::demo_site(24);
     common::sql(
         &site,
-        "INSERT INTO bells (shift, number, starts_at, ends_at) \
+        "DELETE FROM bells WHERE shift = 2;
+         INSERT INTO bells (shift, number, starts_at, ends_at) \
              SELECT 2, number, time(starts_at, '+5 hours'), time(ends_at, '+5 hours') FROM bells;
          UPDATE classes SET shift = 2 WHERE grade = 6;
          UPDATE lessons SET homework = 'Прочитать сказку' \
@@ -313,8 +315,17 @@ fn paper_families_get_no_code() {
         .unwrap();
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
+    // The demo's own families on paper, and these two.
+    let paper = &query(
+        &site,
+        "SELECT count(*) FROM guardians WHERE delivery = 'paper'",
+    )[0][0];
     assert!(
-        said.contains("2 guardian(s) receive the diary on paper"),
+        paper.parse::<usize>().unwrap() > 2,
+        "the demo has families on paper"
+    );
+    assert!(
+        said.contains(&format!("{paper} guardian(s) receive the diary on paper")),
         "{said}"
     );
     let list = diary()
@@ -535,7 +546,9 @@ fn homework_load_on_the_board_and_its_limit() {
     common::sql(
         &site,
         &format!(
-            "UPDATE lessons SET homework_minutes = 70 WHERE id = {};
+            "UPDATE lessons SET homework_minutes = NULL WHERE date = '2026-11-23' \
+                 AND class_id = (SELECT id FROM classes WHERE name = '5А');
+             UPDATE lessons SET homework_minutes = 70 WHERE id = {};
              UPDATE lessons SET homework_minutes = 60 WHERE id = {};",
             lessons[0][0], lessons[1][0]
         ),
@@ -821,4 +834,48 @@ fn remarks_comments_and_exams_on_the_printouts() {
         "",
         "the final mark, not yet set: {row}"
     );
+}
+
+/// The demo's exam session and final marks: in the diary of a pupil of grade 9 once the
+/// session is over (the results have no set date), never before it, never in grade 5.
+#[test]
+fn exam_and_final_marks_in_the_leavers_diaries_only() {
+    let (_tmp, site) = common::demo_site(40);
+    let diary_of = |class: &str, today: &str| -> String {
+        let id = &query(
+            &site,
+            &format!(
+                "SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id \
+                 WHERE c.name = '{class}' ORDER BY s.id LIMIT 1"
+            ),
+        )[0][0];
+        let _ = std::fs::remove_dir_all(site.join("print"));
+        diary()
+            .env("DIARY_TODAY", today)
+            .arg("-C")
+            .arg(&site)
+            .args(["print", "diaries", "--class", class])
+            .assert()
+            .success();
+        let folder = std::fs::read_dir(site.join("print"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.is_dir())
+            .unwrap();
+        std::fs::read_to_string(folder.join(format!("{id}.html"))).unwrap()
+    };
+    let after = diary_of("9А", "2027-05-28");
+    for needle in [
+        "ГИА (ОГЭ, ЕГЭ)",
+        "ОГЭ по русскому языку",
+        "ОГЭ по математике",
+        "Итоговая отметка",
+    ] {
+        assert!(after.contains(needle), "{needle}");
+    }
+    let before = diary_of("9А", "2026-11-23");
+    assert!(!before.contains("ГИА") && !before.contains("Итоговая отметка"));
+    let fifth = diary_of("5А", "2027-05-28");
+    assert!(fifth.contains("Год"), "the year is there");
+    assert!(!fifth.contains("ГИА") && !fifth.contains("Итоговая отметка"));
 }

@@ -150,8 +150,9 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        // Periods: inside their year; of one kind, neither overlapping nor leaving school
-        // days uncovered between them (holidays and weekends may lie between).
+        // Periods: inside their year; of one kind, never overlapping; the terms and the year
+        // leave no school day uncovered (holidays and weekends may lie between), while an
+        // exam session or the final mark has only its own days.
         let mut by_kind: HashMap<(Id, PeriodKind), Vec<usize>> = HashMap::new();
         for (i, p) in j.periods.iter().enumerate() {
             let Some(year) = j.year(p.year_id) else {
@@ -189,11 +190,14 @@ impl<'a> Checker<'a> {
         }
         let mut groups: Vec<_> = by_kind.into_iter().collect();
         groups.sort_by_key(|(k, _)| *k);
-        for ((year_id, _), mut idx) in groups {
+        for ((year_id, kind), mut idx) in groups {
             idx.sort_by_key(|&i| (j.periods[i].starts_on, j.periods[i].id));
             let year = j.year(year_id).expect("checked above").clone();
+            let covers_year = kind.is_term() || kind == PeriodKind::Year;
             let first = &j.periods[idx[0]];
-            if let Some(day) = self.first_school_day(year.starts_on, first.starts_on.pred_opt()) {
+            if covers_year
+                && let Some(day) = self.first_school_day(year.starts_on, first.starts_on.pred_opt())
+            {
                 self.warning(
                     "periods",
                     id(first.id),
@@ -216,18 +220,22 @@ impl<'a> Checker<'a> {
                             b.name, b.starts_on, b.ends_on, a.name, a.starts_on, a.ends_on
                         ),
                     );
-                } else if let Some(day) = self.first_school_day(
-                    a.ends_on.succ_opt().unwrap_or(a.ends_on),
-                    b.starts_on.pred_opt(),
-                ) {
+                } else if covers_year
+                    && let Some(day) = self.first_school_day(
+                        a.ends_on.succ_opt().unwrap_or(a.ends_on),
+                        b.starts_on.pred_opt(),
+                    )
+                {
                     self.warning("periods", id(b.id), "starts_on", format!("gap between {} and {}: school day {day} is in no period and no holiday", a.name, b.name));
                 }
             }
             let last = &j.periods[*idx.last().expect("non-empty")];
-            if let Some(day) = self.first_school_day(
-                last.ends_on.succ_opt().unwrap_or(last.ends_on),
-                Some(year.ends_on),
-            ) {
+            if covers_year
+                && let Some(day) = self.first_school_day(
+                    last.ends_on.succ_opt().unwrap_or(last.ends_on),
+                    Some(year.ends_on),
+                )
+            {
                 self.warning(
                     "periods",
                     id(last.id),

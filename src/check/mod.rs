@@ -130,4 +130,27 @@ mod tests {
         assert!(loaded.findings[0].is_error());
         assert_eq!(summary(&loaded.findings).0, loaded.errors());
     }
+
+    #[test]
+    fn terms_cover_the_year_and_an_exam_session_only_its_days() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let conn = rusqlite::Connection::open(site.journal_path()).unwrap();
+        conn.execute_batch(
+            "DELETE FROM period_marks WHERE period_id = 2;
+             DELETE FROM periods WHERE id = 2;
+             INSERT INTO periods (id, year_id, kind, number, name, starts_on, ends_on)
+                 VALUES (100, 1, 'exam', 2, 'Пробный экзамен', '2027-02-01', '2027-02-05');",
+        )
+        .unwrap();
+        drop(conn);
+        let loaded = load(&site).unwrap();
+        let text: Vec<String> = loaded.findings.iter().map(|f| f.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.contains("gap between 1 четверть and 3 четверть")),
+            "{text:?}"
+        );
+        assert!(!text.iter().any(|t| t.contains("in no exam")), "{text:?}");
+        assert_eq!(loaded.errors(), 0, "{text:?}");
+    }
 }

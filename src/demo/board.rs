@@ -249,7 +249,7 @@ pub(super) fn write(
         pinned: true,
         ..Notice::new(
             "school",
-            "Расписание звонков",
+            BELLS_TITLE,
             bells_markdown(),
             "2026-08-31 12:00",
             ADMINISTRATION,
@@ -333,12 +333,23 @@ pub(super) fn write(
     Ok((notices.len(), events as usize))
 }
 
+/// The title of the school's pinned announcement of the bell schedule.
+pub(super) const BELLS_TITLE: &str = "Расписание звонков";
+
 fn bells_markdown() -> String {
-    let mut body = String::from("Уроки начинаются в **8:30**, перемены — 10–20 минут.\n\n");
-    for (i, (from, to)) in BELLS.iter().enumerate() {
-        body.push_str(&format!("{}. {from}–{to}\n", i + 1));
-    }
-    body
+    format!(
+        "Уроки начинаются в **8:30**, перемены — 10–20 минут.\n\n{}",
+        bell_list(&BELLS)
+    )
+}
+
+/// A bell schedule as a numbered Markdown list, one lesson a line.
+pub(super) fn bell_list(bells: &[(&str, &str)]) -> String {
+    bells
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to))| format!("{}. {from}–{to}\n", i + 1))
+        .collect()
 }
 
 /// The `i`-th class announcement, from the class teacher.
@@ -451,8 +462,11 @@ struct ClassEvent {
     description: Option<&'static str>,
 }
 
-fn stamp(t: NaiveDateTime) -> String {
-    t.format("%Y-%m-%d %H:%M").to_string()
+/// The format of the journal's datetimes, `YYYY-MM-DD HH:MM`.
+pub(super) const STAMP: &str = "%Y-%m-%d %H:%M";
+
+pub(super) fn stamp(t: NaiveDateTime) -> String {
+    t.format(STAMP).to_string()
 }
 
 /// A class teacher's plan for the year: each month a class hour, a parent meeting once

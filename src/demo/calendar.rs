@@ -1,5 +1,5 @@
-//! The demo school's year: quarters, holidays, the bell schedule, and the school days
-//! that follow from them (Monday to Friday, not on a holiday).
+//! The demo school's year: quarters, holidays, the bell schedules of both shifts, the exam
+//! session, and the school days that follow from them (Monday to Friday, not on a holiday).
 
 use chrono::{Datelike, NaiveDate};
 
@@ -49,6 +49,22 @@ pub(super) const BELLS: [(&str, &str); 8] = [
     ("14:20", "15:05"),
     ("15:15", "16:00"),
 ];
+
+/// The second shift's bell schedule, for the primary classes that study in the afternoon
+/// (five lessons at most): lesson n starts and ends at SECOND_SHIFT_BELLS[n - 1]. It starts
+/// after the first shift's sixth lesson and ends before 19:00.
+pub(super) const SECOND_SHIFT_BELLS: [(&str, &str); 5] = [
+    ("14:15", "15:00"),
+    ("15:10", "15:55"),
+    ("16:15", "17:00"),
+    ("17:10", "17:55"),
+    ("18:05", "18:50"),
+];
+
+/// The state exams (ГИА: ОГЭ in grade 9, ЕГЭ in grade 11): the session's name and days
+/// within the school year, and the name of the final (итоговая) mark's period.
+pub(super) const EXAM_SESSION: (&str, &str, &str) = ("ГИА (ОГЭ, ЕГЭ)", "2027-05-20", YEAR_END);
+pub(super) const FINAL_MARKS: &str = "Итоговая отметка";
 
 /// Parses one of the dates above; they are constants, so a typo is a bug.
 pub(super) fn date(s: &str) -> NaiveDate {

@@ -64,6 +64,40 @@ impl Subject {
         self as i64 + 1
     }
 
+    /// The subject of a `subjects` row id.
+    pub(super) fn from_id(id: i64) -> Option<Subject> {
+        SUBJECTS.get(usize::try_from(id - 1).ok()?).copied()
+    }
+
+    /// The name after «по» (dative): «олимпиада по математике».
+    pub(super) fn dative(self) -> &'static str {
+        match self {
+            Russian => "русскому языку",
+            Reading => "литературному чтению",
+            Literature => "литературе",
+            English => "английскому языку",
+            Maths => "математике",
+            Algebra => "алгебре",
+            Geometry => "геометрии",
+            Probability => "вероятности и статистике",
+            Informatics => "информатике",
+            World => "окружающему миру",
+            History => "истории",
+            Social => "обществознанию",
+            Geography => "географии",
+            Biology => "биологии",
+            Physics => "физике",
+            Chemistry => "химии",
+            Orkse => "основам религиозных культур и светской этики",
+            Music => "музыке",
+            Art => "изобразительному искусству",
+            Crafts => "труду (технологии)",
+            Pe => "физической культуре",
+            Obzr => "основам безопасности и защиты Родины",
+            Project => "индивидуальному проекту",
+        }
+    }
+
     /// Full name and the short name used in timetables.
     pub(super) fn names(self) -> (&'static str, &'static str) {
         match self {
@@ -389,6 +423,20 @@ pub(super) enum HomeworkStyle {
     None,
 }
 
+impl HomeworkStyle {
+    /// The minutes homework of this kind usually takes a pupil of grades 7–8.
+    pub(super) fn minutes(self) -> f64 {
+        match self {
+            HomeworkStyle::Russian | HomeworkStyle::Maths => 25.0,
+            HomeworkStyle::Literature | HomeworkStyle::Project => 25.0,
+            HomeworkStyle::English | HomeworkStyle::Science => 20.0,
+            HomeworkStyle::Textbook => 15.0,
+            HomeworkStyle::Creative => 15.0,
+            HomeworkStyle::None => 0.0,
+        }
+    }
+}
+
 /// A kind of graded work (`work_types`); id = position in [`WORK_TYPES`] + 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum WorkType {
@@ -424,6 +472,18 @@ impl WorkType {
 
     pub(super) fn weight(self) -> f64 {
         WORK_TYPES[self as usize].2
+    }
+
+    /// Written work the teacher takes home to check: its marks are entered days later.
+    pub(super) fn written(self) -> bool {
+        matches!(
+            self,
+            WorkType::Independent
+                | WorkType::Check
+                | WorkType::Lab
+                | WorkType::Dictation
+                | WorkType::Control
+        )
     }
 
     /// How the topic of a lesson of this kind reads, around the topic stem.

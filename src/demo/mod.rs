@@ -6,18 +6,26 @@
 //! the same database. Each part of the school draws from its own ChaCha stream (people,
 //! timetable, board, one per class), so a change in one part does not reshuffle the rest.
 //!
-//! The parts: `calendar` (year, holidays, bells), `curriculum` (subjects and hours),
-//! `names`, `people` (classes, pupils, families), `timetable` (staff and the weekly
-//! plan), `topics` (lesson topics, homework, comments), `journal` (a class's year of
-//! lessons, attendance and marks, written class by class) and `board` (announcements and
-//! events). The data tables live apart from the logic: names, curriculum, topics, board.
+//! The parts: `calendar` (year, holidays, bells of both shifts, the exam session),
+//! `curriculum` (subjects and hours), `names`, `people` (classes, pupils, families),
+//! `timetable` (staff and the weekly plan), `topics` (lesson topics, homework, comments),
+//! `journal` (a class's year of lessons, attendance and marks, written class by class) and
+//! `board` (announcements and events). Then `records` fills in what journal schema v2
+//! added, reading the school back and drawing from streams of its own: `shifts` (a second
+//! shift), homework minutes, when marks were entered and period marks set, `exams` (state
+//! exams and final marks), how families receive the diary, and `remarks`. The data tables
+//! live apart from the logic: names, curriculum, topics, board, remarks.
 
 mod board;
 mod calendar;
 mod curriculum;
+mod exams;
 mod journal;
 mod names;
 mod people;
+mod records;
+mod remarks;
+mod shifts;
 mod timetable;
 mod topics;
 
@@ -62,9 +70,13 @@ pub(crate) struct DemoSummary {
     pub lessons: usize,
     pub marks: usize,
     pub attendance: usize,
+    /// Classes that study in the second shift.
+    pub second_shift: usize,
+    pub remarks: usize,
 }
 
-/// Random streams of the parts of the school (classes use `CLASS_STREAMS + index`).
+/// Random streams of the parts of the school (classes use `CLASS_STREAMS + index`; the
+/// v2 records theirs, in `records`).
 const PEOPLE_STREAM: u64 = 1;
 const TIMETABLE_STREAM: u64 = 2;
 const BOARD_STREAM: u64 = 3;
@@ -102,15 +114,25 @@ pub(crate) fn generate(conn: &mut Connection, opts: &DemoOptions) -> Result<Demo
     if rows > 0 {
         bail!("the journal is not empty; the demo school is written only into an empty one");
     }
+    let mut summary = write_year(&tx, opts)?;
+    let records = records::write(&tx, opts.seed).context("the demo school's v2 records")?;
+    tx.commit()?;
+    summary.second_shift = records.second_shift;
+    summary.remarks = records.remarks;
+    Ok(summary)
+}
 
+/// The school and its year as journal schema v1 has it: people, timetable, lessons,
+/// marks, attendance, period marks, announcements and events.
+fn write_year(tx: &Connection, opts: &DemoOptions) -> Result<DemoSummary> {
     let classes = people::plan_classes(opts.students);
     let people = people::populate(&classes, &mut rng_for(opts.seed, PEOPLE_STREAM));
     let plan = timetable::plan(&classes, &mut rng_for(opts.seed, TIMETABLE_STREAM));
 
     let staff = teacher_names(&plan, opts.seed);
-    write_school(&tx)?;
-    write_staff(&tx, &staff)?;
-    write_classes(&tx, &classes, &plan, &people)?;
+    write_school(tx)?;
+    write_staff(tx, &staff)?;
+    write_classes(tx, &classes, &plan, &people)?;
 
     let mut school = journal::School {
         teachers: &plan.teachers,
@@ -132,7 +154,7 @@ pub(crate) fn generate(conn: &mut Connection, opts: &DemoOptions) -> Result<Demo
             days: &days_of_grade[class.grade as usize - 1],
         };
         let mut rng = rng_for(opts.seed, CLASS_STREAMS + c as u64);
-        school.write_class(&tx, &input, &mut rng)?;
+        school.write_class(tx, &input, &mut rng)?;
     }
     let counters = school.counters;
 
@@ -150,9 +172,7 @@ pub(crate) fn generate(conn: &mut Connection, opts: &DemoOptions) -> Result<Demo
             }
         })
         .collect();
-    board::write(&tx, &board_classes, &mut rng_for(opts.seed, BOARD_STREAM))?;
-
-    tx.commit()?;
+    board::write(tx, &board_classes, &mut rng_for(opts.seed, BOARD_STREAM))?;
     Ok(DemoSummary {
         classes: classes.len(),
         students: people.pupils.len(),
@@ -160,6 +180,8 @@ pub(crate) fn generate(conn: &mut Connection, opts: &DemoOptions) -> Result<Demo
         lessons: counters.lessons as usize,
         marks: counters.marks as usize,
         attendance: counters.attendance,
+        second_shift: 0,
+        remarks: 0,
     })
 }
 
@@ -353,4 +375,18 @@ pub(crate) fn test_site(students: usize) -> (tempfile::TempDir, crate::config::S
     let mut conn = crate::journal::open_for_writing(&site.journal_path()).expect("a journal");
     generate(&mut conn, &DemoOptions { students, seed: 7 }).expect("the demo school");
     (tmp, site)
+}
+
+/// The pupils of a journal with a guardian online: in the demo, everyone but the children
+/// of its few families on paper only, who get no code and so no diary.
+#[cfg(test)]
+pub(crate) fn pupils_online(j: &crate::journal::Journal) -> BTreeSet<crate::journal::Id> {
+    j.student_guardians
+        .iter()
+        .filter(|sg| {
+            j.guardian(sg.guardian_id)
+                .is_some_and(|g| g.delivery != crate::journal::Delivery::Paper)
+        })
+        .map(|sg| sg.student_id)
+        .collect()
 }

@@ -508,8 +508,17 @@ impl Inputs<'_> {
             }
         }
         let grading = &self.config.grading;
+        // An exam session or the final mark only for a pupil with a teacher's mark in it.
+        let own_marks = ix.pupils.period_marks_of(student.id);
         periods
             .into_iter()
+            .filter(|p| {
+                p.kind.is_term()
+                    || p.kind == PeriodKind::Year
+                    || own_marks
+                        .iter()
+                        .any(|pm| pm.period_id == p.id && settled(pm))
+            })
             .map(|p| {
                 let subjects = if no_marks {
                     Vec::new()
@@ -597,7 +606,6 @@ impl Inputs<'_> {
                     attendance: totals,
                 }
             })
-            .filter(|v| !v.exam || !v.subjects.is_empty())
             .collect()
     }
 }
