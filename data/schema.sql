@@ -12,7 +12,8 @@
 --
 -- Columns whose values come from a fixed list but carry no CHECK here (remarks.kind,
 -- guardians.delivery, lessons.homework_minutes) are checked by `diary check`, which names
--- the row, so one wrong row of a school's export is a finding rather than a failed import.
+-- the row, so a tool writing the journal directly is not stopped by one wrong row;
+-- `diary import csv` refuses such a value before writing, naming file, line and column.
 
 PRAGMA user_version = 2;
 

@@ -228,9 +228,43 @@ pub(crate) struct OneRosterImport {
     /// What an `exempt` result becomes: a word of `[grading] non_numeric`. Unset: `осв`
     /// when that word is in the list, else exempt results are skipped.
     pub exempt: Option<String>,
+    /// Phrases whose presence in a category's or line item's title makes its results exam
+    /// marks, and a session's title an exam session. Unset: [`DEFAULT_EXAM_TITLES`].
+    pub exam_titles: Option<Vec<String>>,
+    /// Phrases that make a line item's results final (итоговые) marks. Unset:
+    /// [`DEFAULT_FINAL_TITLES`].
+    pub final_titles: Option<Vec<String>>,
 }
 
+/// `exam_titles` when unset: each word of a phrase matches the start of a word of the
+/// title, in any case (`экзамен` matches "Экзамены", "экзаменационная").
+pub(crate) const DEFAULT_EXAM_TITLES: [&str; 2] = ["экзамен", "exam"];
+
+/// `final_titles` when unset ("Итоговая отметка", "итоговые оценки", "Final grades").
+pub(crate) const DEFAULT_FINAL_TITLES: [&str; 4] =
+    ["итогов отметк", "итогов оценк", "final grade", "final mark"];
+
 impl OneRosterImport {
+    /// Every phrase of `exam_titles` and `final_titles` has a word to match.
+    fn validate_titles(&self) -> Result<()> {
+        for (key, phrases) in [
+            ("exam_titles", &self.exam_titles),
+            ("final_titles", &self.final_titles),
+        ] {
+            if let Some(empty) = phrases
+                .iter()
+                .flatten()
+                .find(|p| !p.chars().any(char::is_alphanumeric))
+            {
+                bail!(
+                    "[import.oneroster] {key}: {empty:?} has no word to match (write words such \
+                     as \"экзамен\", or an empty list to match nothing)"
+                );
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self, g: &Grading) -> Result<()> {
         let is_word = |w: &str| {
             g.non_numeric
@@ -266,6 +300,7 @@ impl OneRosterImport {
                 );
             }
         }
+        self.validate_titles()?;
         if let Some(word) = &self.exempt
             && !is_word(word)
         {
@@ -863,6 +898,14 @@ mod tests {
         .unwrap();
         assert_eq!(c.imports.oneroster.thresholds["4"], 65.0);
         assert_eq!(c.imports.oneroster.text_scores["A"], "5");
+        assert_eq!(c.imports.oneroster.exam_titles, None);
+        let c = Config::parse("[import.oneroster]\nexam_titles = []\nfinal_titles = [\"годов\"]\n")
+            .unwrap();
+        assert_eq!(c.imports.oneroster.exam_titles, Some(vec![]));
+        assert_eq!(
+            c.imports.oneroster.final_titles,
+            Some(vec!["годов".to_string()])
+        );
         for (bad, expected) in [
             (
                 "[import.oneroster.thresholds]\n\"6\" = 90",
@@ -877,6 +920,10 @@ mod tests {
                 "neither a mark",
             ),
             ("[import.oneroster]\nexempt = \"free\"", "non_numeric"),
+            (
+                "[import.oneroster]\nexam_titles = [\"экзамен\", \" - \"]",
+                "exam_titles: \" - \" has no word",
+            ),
             ("[import.oneroster]\nscale = 5", "line 2"),
         ] {
             let err = format!("{:#}", Config::parse(bad).unwrap_err());

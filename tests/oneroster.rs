@@ -734,6 +734,410 @@ fn score_conversion_follows_site_toml() {
     check_passes(&site);
 }
 
+// --- Schema v2: entry times, exams and final marks, and what OneRoster does not carry.
+
+/// Copies the gradebook's bulk export into `dir/name`, with rows appended to the files
+/// they name.
+fn bulk_with(dir: &Path, name: &str, rows: &[(&str, &str)]) -> PathBuf {
+    let out = dir.join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    for entry in std::fs::read_dir(gradebook("bulk")).unwrap() {
+        let p = entry.unwrap().path();
+        let file = p.file_name().unwrap().to_str().unwrap().to_string();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        for (_, row) in rows.iter().filter(|(f, _)| *f == file) {
+            text.push_str(row);
+            text.push('\n');
+        }
+        std::fs::write(out.join(&file), text).unwrap();
+    }
+    out
+}
+
+/// A delta export in `dir/name` of `files` (name, text), each `delta` in its manifest.
+fn delta_of(dir: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let out = dir.join(name);
+    std::fs::create_dir_all(&out).unwrap();
+    let mut manifest =
+        "propertyName,value\nmanifest.version,1.0\noneroster.version,1.2\n".to_string();
+    for (file, text) in files {
+        manifest.push_str(&format!("file.{},delta\n", file.trim_end_matches(".csv")));
+        std::fs::write(out.join(file), text).unwrap();
+    }
+    std::fs::write(out.join("manifest.csv"), manifest).unwrap();
+    out
+}
+
+/// When a result's mark was entered, by the sourcedId of the result (∅: not known).
+fn entered_at(site: &Path, result: &str) -> String {
+    let id = local(site, "marks", result).unwrap_or_else(|| panic!("no mark of {result}"));
+    rows(
+        site,
+        &format!("SELECT entered_at FROM marks WHERE id = {id}"),
+    )
+    .remove(0)
+}
+
+const RESULTS_HEADER: &str = "sourcedId,status,dateLastModified,lineItemSourcedId,studentSourcedId,scoreStatus,score,\
+     scoreDate,comment";
+
+/// `scoreDate` is when the teacher recorded the score: it becomes `marks.entered_at` (a
+/// date, or a local date and time); `dateLastModified` is not; a delta that changes it
+/// updates the mark.
+#[test]
+fn score_date_becomes_entered_at_and_a_delta_updates_it() {
+    let (tmp, site) = new_site();
+    let export = bulk_with(
+        tmp.path(),
+        "bulk",
+        // A date and time in UTC, on the lesson's day in Moscow.
+        &[(
+            "results.csv",
+            "RES-19,,2026-12-01T10:00:00Z,LI-M1,a2,fully graded,,2026-10-15T20:30:00Z,,4,MATH-5A,,,,",
+        )],
+    );
+    let summary = import(&site, &export);
+    assert!(summary.contains("marks: 13 new"), "{summary}");
+    assert_eq!(entered_at(&site, "RES-1"), "2026-10-16");
+    assert_eq!(entered_at(&site, "RES-4"), "2026-10-20");
+    assert_eq!(entered_at(&site, "RES-11"), "2026-11-18");
+    assert_eq!(entered_at(&site, "RES-19"), "2026-10-15 23:30");
+    check_passes(&site);
+
+    let delta = delta_of(
+        tmp.path(),
+        "delta",
+        &[(
+            "results.csv",
+            &format!(
+                "{RESULTS_HEADER}\n\
+                 RES-1,active,2026-11-25T08:00:00Z,LI-M1,a1,fully graded,18,2026-10-17T07:45:00Z,\n\
+                 RES-2,active,2026-11-25T08:00:00Z,LI-M1,a2,fully graded,13,2026-10-01,\n"
+            ),
+        )],
+    );
+    let summary = import(&site, &delta);
+    assert!(
+        summary.contains("marks: 0 new, 2 updated, 0 deleted"),
+        "{summary}"
+    );
+    // Only the entry time changed; dateLastModified is not taken for it.
+    assert_eq!(mark(&site, "RES-1").as_deref(), Some("5|0|∅|5А"));
+    assert_eq!(entered_at(&site, "RES-1"), "2026-10-17 10:45");
+    // Recorded before the lesson's day (15 October): no entry time rather than a wrong one.
+    assert_eq!(entered_at(&site, "RES-2"), "∅");
+    assert!(
+        summary.contains(
+            "note: 1 result(s) have a scoreDate before the date of their line item's lesson \
+             (first: results.csv line 3: RES-2): their marks are written without entered_at"
+        ),
+        "{summary}"
+    );
+    check_passes(&site);
+    let again = import(&site, &delta);
+    assert!(
+        again.contains("marks: 0 new, 0 updated, 0 deleted, 2 unchanged"),
+        "{again}"
+    );
+
+    // A scoreDate that is no date is an error naming file, line and column.
+    let bad = delta_of(
+        tmp.path(),
+        "bad",
+        &[(
+            "results.csv",
+            &format!("{RESULTS_HEADER}\nRES-1,active,,LI-M1,a1,fully graded,18,17.10.2026,\n"),
+        )],
+    );
+    let err = import_fails(&site, &bad);
+    assert!(
+        err.contains("results.csv line 2, column scoreDate: '17.10.2026' is not a date"),
+        "{err}"
+    );
+}
+
+/// Categories, line items and results of an exam and a final mark, on the gradebook.
+const EXAM_ROWS: &[(&str, &str)] = &[
+    ("categories.csv", "CAT-EXAM,active,,Экзамен,1"),
+    ("categories.csv", "CAT-FIN,active,,Итоговые отметки,1"),
+    // An exam by its category, a second one of the same subject, an exam by its own
+    // title, a final mark, and ordinary work whose title comes close.
+    (
+        "lineItems.csv",
+        "LI-EX-M,active,,Письменная часть,,2027-05-20,2027-05-20,MATH-5A,CAT-EXAM,,0,20,S39",
+    ),
+    (
+        "lineItems.csv",
+        "LI-EX-M2,active,,Устная часть,,2027-05-21,2027-05-21,MATH-5A,CAT-EXAM,,0,5,S39",
+    ),
+    (
+        "lineItems.csv",
+        "LI-EX-R,active,,Переводной экзамен,,2027-05-24,2027-05-24,RUS-5B,CAT-TEST,,2,5,S39",
+    ),
+    (
+        "lineItems.csv",
+        "LI-FIN-M,active,,Математика,,2027-05-28,2027-05-28,MATH-5A,CAT-FIN,,2,5,S39",
+    ),
+    (
+        "lineItems.csv",
+        "LI-M9,active,,Итоговая контрольная работа,,2027-05-14,2027-05-14,MATH-5A,CAT-TEST,Q4,0,20,S39",
+    ),
+    (
+        "results.csv",
+        "RES-E1,,,LI-EX-M,a1,fully graded,19,2027-05-22,Отлично,,MATH-5A,,,,",
+    ),
+    (
+        "results.csv",
+        "RES-E2,,,LI-EX-M,a2,fully graded,9,2027-05-22,,,MATH-5A,,,,",
+    ),
+    (
+        "results.csv",
+        "RES-E3,,,LI-EX-M,a3,not submitted,,2027-05-22,,,MATH-5A,,,,true",
+    ),
+    (
+        "results.csv",
+        "RES-E5,,,LI-EX-M2,a1,fully graded,5,2027-05-23,,,MATH-5A,,,,",
+    ),
+    (
+        "results.csv",
+        "RES-E4,,,LI-EX-R,b2,fully graded,,2027-05-25,,4,RUS-5B,,,,",
+    ),
+    (
+        "results.csv",
+        "RES-F1,,,LI-FIN-M,a1,fully graded,5,2027-05-29,,,MATH-5A,,,,",
+    ),
+    (
+        "results.csv",
+        "RES-M9,,,LI-M9,a1,fully graded,16,2027-05-15,,,MATH-5A,,,,",
+    ),
+];
+
+/// The exam and final period marks: "pupil|subject|kind|period|value|comment|set_on".
+fn exam_marks(site: &Path) -> Vec<String> {
+    rows(
+        site,
+        "SELECT s.last_name, j.name, p.kind, p.name, pm.value, pm.comment, pm.set_on FROM \
+         period_marks pm JOIN students s ON s.id = pm.student_id JOIN subjects j ON j.id = \
+         pm.subject_id JOIN periods p ON p.id = pm.period_id ORDER BY p.kind, s.last_name",
+    )
+}
+
+/// A line item whose category's (or own) title names an exam or the final mark makes no
+/// lesson: its results are period marks of an exam period (made from the exam days when
+/// the export has no exam session) or of the year's final mark, set on their scoreDate.
+#[test]
+fn exam_and_final_line_items_become_period_marks() {
+    let (tmp, site) = new_site();
+    let summary = import(&site, &bulk_with(tmp.path(), "exams", EXAM_ROWS));
+    for line in [
+        "periods: 9 new",
+        "lessons: 9 new",
+        "marks: 13 new",
+        "period_marks: 4 new",
+        "skipped 1 result: an exam or final mark needs a score or textScore (a missing, late \
+         or incomplete result without one makes no period mark) (first: results.csv line 21: \
+         RES-E3)",
+        "skipped 1 result: its pupil's mark for this subject and exam or final period is given \
+         by result RES-E1 already (first: results.csv line 22: RES-E5)",
+    ] {
+        assert!(summary.contains(line), "{line}\n{summary}");
+    }
+    assert_eq!(
+        rows(
+            &site,
+            "SELECT kind, number, name, starts_on, ends_on FROM periods WHERE kind IN ('exam', \
+             'final') ORDER BY kind"
+        ),
+        [
+            "exam|1|Экзамены|2027-05-20|2027-05-24",
+            "final|1|Итоговая отметка|2026-09-01|2027-05-31"
+        ]
+    );
+    assert_eq!(
+        exam_marks(&site),
+        [
+            "Белова|Русский язык|exam|Экзамены|4|∅|2027-05-25",
+            "Иванова|Математика|exam|Экзамены|5|Отлично|2027-05-22",
+            "Петров|Математика|exam|Экзамены|3|∅|2027-05-22",
+            "Иванова|Математика|final|Итоговая отметка|5|∅|2027-05-29",
+        ]
+    );
+    for item in ["LI-EX-M|HR-5A", "LI-EX-R|HR-5B", "LI-FIN-M|HR-5A"] {
+        assert_eq!(local(&site, "lessons", item), None, "{item}");
+    }
+    for result in ["RES-E1", "RES-E4", "RES-F1"] {
+        assert_eq!(mark(&site, result), None, "{result}");
+    }
+    // "Итоговая контрольная работа" is ordinary work: a lesson and a mark.
+    assert_eq!(mark(&site, "RES-M9").as_deref(), Some("4|0|∅|5А"));
+    check_passes(&site);
+
+    let again = import(&site, &bulk_with(tmp.path(), "exams-again", EXAM_ROWS));
+    assert!(
+        again.contains("period_marks: 0 new, 0 updated, 0 deleted, 4 unchanged"),
+        "{again}"
+    );
+    assert!(
+        again.contains("total: 0 new, 0 updated, 0 deleted"),
+        "{again}"
+    );
+}
+
+/// A delta that withdraws an exam result removes its period mark; one that regrades a
+/// result on another day updates the value, comment and set date.
+#[test]
+fn a_delta_withdraws_and_regrades_exam_marks() {
+    let (tmp, site) = new_site();
+    import(&site, &bulk_with(tmp.path(), "exams", EXAM_ROWS));
+    let delta = delta_of(
+        tmp.path(),
+        "exam-delta",
+        &[(
+            "results.csv",
+            &format!(
+                "{RESULTS_HEADER}\nRES-E1,tobedeleted,,,,,,,\n\
+                 RES-E2,active,,LI-EX-M,a2,fully graded,14,2027-05-26,Пересдача\n"
+            ),
+        )],
+    );
+    let summary = import(&site, &delta);
+    assert!(
+        summary.contains("period_marks: 0 new, 1 updated, 1 deleted"),
+        "{summary}"
+    );
+    assert_eq!(
+        exam_marks(&site),
+        [
+            "Белова|Русский язык|exam|Экзамены|4|∅|2027-05-25",
+            "Петров|Математика|exam|Экзамены|4|Пересдача|2027-05-26",
+            "Иванова|Математика|final|Итоговая отметка|5|∅|2027-05-29",
+        ]
+    );
+}
+
+/// An exam session in academicSessions.csv (by its title) becomes the year's exam period,
+/// not a fifth grading period; exam line items are marked in the session they fall in, and
+/// one in no session is skipped. Replacing a made-up exam period moves the marks.
+#[test]
+fn exam_sessions_are_exam_periods() {
+    let (tmp, site) = new_site();
+    import(&site, &bulk_with(tmp.path(), "no-session", EXAM_ROWS));
+    let mut with_session = EXAM_ROWS.to_vec();
+    with_session.extend([
+        (
+            "academicSessions.csv",
+            "EX27,active,,Экзаменационная сессия,gradingPeriod,2027-05-18,2027-05-31,Y2027,2027",
+        ),
+        (
+            "lineItems.csv",
+            "LI-EX-OLD,active,,Экзамен (досрочно),,2027-04-10,2027-04-10,MATH-5A,CAT-TEST,,0,20,S39",
+        ),
+    ]);
+    let summary = import(&site, &bulk_with(tmp.path(), "session", &with_session));
+    for line in [
+        "periods: 1 new, 0 updated, 1 deleted",
+        "period_marks: 3 new, 0 updated, 3 deleted, 1 unchanged",
+        "skipped 1 line item: an exam dated 2027-04-10, in none of the exam sessions (EX27: \
+         2027-05-18 – 2027-05-31) (first: lineItems.csv line 15: LI-EX-OLD)",
+    ] {
+        assert!(summary.contains(line), "{line}\n{summary}");
+    }
+    assert!(
+        !summary.contains("skipped 5 academic sessions"),
+        "{summary}"
+    );
+    assert_eq!(
+        rows(
+            &site,
+            "SELECT kind, count(*) FROM periods GROUP BY kind ORDER BY kind"
+        ),
+        ["exam|1", "final|1", "half|2", "quarter|4", "year|1"]
+    );
+    assert_eq!(
+        exam_marks(&site)[..3],
+        [
+            "Белова|Русский язык|exam|Экзаменационная сессия|4|∅|2027-05-25",
+            "Иванова|Математика|exam|Экзаменационная сессия|5|Отлично|2027-05-22",
+            "Петров|Математика|exam|Экзаменационная сессия|3|∅|2027-05-22",
+        ]
+    );
+    check_passes(&site);
+}
+
+/// What OneRoster cannot carry is filled in the journal by other means, and later imports
+/// keep it: the import writes only the columns it carries. Remarks imported from CSV go
+/// with their pupil when the export removes the pupil.
+#[test]
+fn columns_oneroster_does_not_carry_are_kept() {
+    let (tmp, site) = new_site();
+    import(&site, &gradebook("bulk"));
+    let (a1, b3) = (
+        local(&site, "students", "a1").unwrap(),
+        local(&site, "students", "b3").unwrap(),
+    );
+    let (class, guardian, lesson) = (
+        local(&site, "classes", "HR-5B").unwrap(),
+        local(&site, "guardians", "p1").unwrap(),
+        local(&site, "lessons", "LI-R1|HR-5B").unwrap(),
+    );
+    common::sql(
+        &site,
+        &format!(
+            "UPDATE classes SET shift = 2 WHERE id = {class};
+             UPDATE guardians SET delivery = 'paper', consent_on = '2026-09-01' WHERE id = \
+             {guardian};
+             UPDATE lessons SET homework_minutes = 30 WHERE id = {lesson};"
+        ),
+    );
+    let remarks = tmp.path().join("remarks");
+    std::fs::create_dir_all(&remarks).unwrap();
+    std::fs::write(
+        remarks.join("remarks.csv"),
+        format!(
+            "id,student_id,date,kind,text\n1,{a1},2026-11-20,praise,Помогла однокласснику\n\
+             2,{b3},2026-11-20,concern,Опаздывает\n"
+        ),
+    )
+    .unwrap();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["import", "csv"])
+        .arg(&remarks)
+        .assert()
+        .success();
+
+    let again = import(&site, &gradebook("bulk"));
+    assert!(
+        again.contains("total: 0 new, 0 updated, 0 deleted"),
+        "{again}"
+    );
+    let kept = |sql: &str| rows(&site, sql);
+    assert_eq!(
+        kept(&format!("SELECT shift FROM classes WHERE id = {class}")),
+        ["2"]
+    );
+    assert_eq!(
+        kept(&format!(
+            "SELECT delivery, consent_on FROM guardians WHERE id = {guardian}"
+        )),
+        ["paper|2026-09-01"]
+    );
+    assert_eq!(
+        kept(&format!(
+            "SELECT homework_minutes FROM lessons WHERE id = {lesson}"
+        )),
+        ["30"]
+    );
+    // The delta removes b3: their remark goes with them; a1's stays.
+    let summary = import(&site, &gradebook("delta"));
+    assert!(
+        summary.contains("remarks: 0 new, 0 updated, 1 deleted"),
+        "{summary}"
+    );
+    assert_eq!(kept("SELECT student_id FROM remarks"), [a1.to_string()]);
+}
+
 // --- A 2000-pupil school: generate an export from the demo journal and time its import.
 
 /// Writes a OneRoster 1.2 bulk export of the journal at `journal_path` into `out`: homerooms

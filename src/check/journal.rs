@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use super::Finding;
 use crate::config::Config;
 use crate::grades;
-use crate::journal::{Audience, Class, Id, Journal, Lesson, PeriodKind};
+use crate::journal::{Audience, Class, Id, Journal, Lesson, MAX_HOMEWORK_MINUTES, PeriodKind};
 
 /// Checks a loaded journal against itself and the site's settings.
 pub(crate) fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -55,9 +55,6 @@ fn id(id: Id) -> String {
 fn bell_row(b: &crate::journal::Bell) -> String {
     format!("shift {}, number {}", b.shift, b.number)
 }
-
-/// The most minutes of homework a lesson may estimate.
-const MAX_HOMEWORK_MINUTES: i64 = 600;
 
 impl<'a> Checker<'a> {
     fn error(&mut self, table: &str, row: String, column: &str, message: String) {

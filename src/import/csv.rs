@@ -3,9 +3,9 @@
 //! One file per journal table, named exactly as the table (`students.csv`). Files are read
 //! as UTF-8 (a BOM is fine), with `,` or `;` as the delimiter (detected from the header
 //! row), and a header row naming the table's columns in any order. Every value is checked
-//! against its column before anything is written: whole numbers, decimals (`1.5` or
-//! `1,5`), strict ISO dates, datetimes, bell times, yes/no flags and the allowed words of
-//! the enumerated columns. Rows are upserted by primary key; links of a lesson (a table
+//! against its column before anything is written: whole numbers (`homework_minutes` within
+//! 0–600), decimals (`1.5` or `1,5`), strict ISO dates, datetimes, bell times, yes/no flags
+//! and the allowed words of the enumerated columns. Rows are upserted by primary key; links of a lesson (a table
 //! without a key) are replaced per lesson. The whole folder is one transaction: on the
 //! first bad row nothing is written and the journal is left byte for byte as it was.
 //!
@@ -20,11 +20,11 @@ use anyhow::{Context, Result, anyhow, bail};
 use rusqlite::types::Value;
 use rusqlite::{Connection, ffi, params_from_iter};
 
-use crate::journal::{parse_date, parse_datetime, parse_time};
+use crate::journal::{MAX_HOMEWORK_MINUTES, parse_date, parse_datetime, parse_time};
 
 /// The tables a folder may hold, in the order they are imported (parents before the rows
 /// that refer to them). `external_ids` is left to importers that track their sources.
-pub(crate) const TABLES: [&str; 22] = [
+pub(crate) const TABLES: [&str; 23] = [
     "school",
     "academic_years",
     "periods",
@@ -45,6 +45,7 @@ pub(crate) const TABLES: [&str; 22] = [
     "marks",
     "attendance",
     "period_marks",
+    "remarks",
     "announcements",
     "events",
 ];
@@ -53,15 +54,29 @@ pub(crate) const TABLES: [&str; 22] = [
 const FLAGS: [&str; 4] = ["is_demo", "cancelled", "pinned", "is_debt"];
 
 /// Text columns limited to a few words: `(table, column, allowed)`.
-const ENUMS: [(&str, &str, &[&str]); 3] = [
-    ("periods", "kind", &["quarter", "trimester", "half", "year"]),
+const ENUMS: [(&str, &str, &[&str]); 5] = [
+    (
+        "periods",
+        "kind",
+        &["quarter", "trimester", "half", "year", "exam", "final"],
+    ),
+    ("guardians", "delivery", &["online", "paper"]),
     (
         "attendance",
         "status",
         &["absent", "ill", "excused", "unexcused", "late"],
     ),
+    (
+        "remarks",
+        "kind",
+        &["behaviour", "achievement", "concern", "praise"],
+    ),
     ("announcements", "audience", &["school", "grade", "class"]),
 ];
+
+/// Whole-number columns limited to a range: `(table, column, lowest, highest)`.
+const RANGES: [(&str, &str, i64, i64); 1] =
+    [("lessons", "homework_minutes", 0, MAX_HOMEWORK_MINUTES)];
 
 /// What an import wrote: rows per table, in import order, and the files read.
 #[derive(Debug, Default)]
@@ -243,6 +258,8 @@ fn detect_delimiter(text: &str) -> u8 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
     Integer,
+    /// A whole number from the first to the second, both included.
+    Range(i64, i64),
     Real,
     Flag,
     Date,
@@ -357,6 +374,11 @@ fn column_kind(table: &str, column: &str, declared: &str) -> Kind {
     if declared.contains("INT") {
         if FLAGS.contains(&column) {
             Kind::Flag
+        } else if let Some((_, _, lo, hi)) = RANGES
+            .iter()
+            .find(|(t, c, _, _)| *t == table && *c == column)
+        {
+            Kind::Range(*lo, *hi)
         } else {
             Kind::Integer
         }
@@ -388,11 +410,16 @@ fn convert(column: &Column, raw: &str) -> Result<Value, String> {
         }
         return Ok(column.default.clone().unwrap_or(Value::Null));
     }
+    let whole = || {
+        t.parse::<i64>()
+            .map_err(|_| format!("'{t}' is not a whole number"))
+    };
     match column.kind {
-        Kind::Integer => t
-            .parse::<i64>()
-            .map(Value::Integer)
-            .map_err(|_| format!("'{t}' is not a whole number")),
+        Kind::Integer => whole().map(Value::Integer),
+        Kind::Range(lo, hi) => match whole()? {
+            n if (lo..=hi).contains(&n) => Ok(Value::Integer(n)),
+            _ => Err(format!("'{t}' is not between {lo} and {hi}")),
+        },
         Kind::Real => t
             .replace(',', ".")
             .parse::<f64>()
@@ -1030,21 +1057,292 @@ mod tests {
                 vec!["holds no table files"],
             ),
         ];
+        refused_unchanged(tmp.path(), &journal, &before, &cases);
+        assert_eq!(count(&journal, "students"), 3);
+        assert_eq!(count(&journal, "marks"), 3);
+    }
+
+    /// Imports each case's folder into `journal`, expecting a failure whose message holds
+    /// every expected part and a journal still byte for byte `before`.
+    fn refused_unchanged(root: &Path, journal: &Path, before: &[u8], cases: &[Case]) {
         for (i, (what, files, expected)) in cases.iter().enumerate() {
-            let dir = folder(tmp.path(), &format!("bad{i}"), files);
-            let err = import_dir(&journal, &dir).expect_err(what);
+            let dir = folder(root, &format!("bad-{}-{i}", what.replace(' ', "-")), files);
+            let err = import_dir(journal, &dir).expect_err(what);
             let text = format!("{err:#}");
             for part in expected {
                 assert!(text.contains(part), "{what}: {text}");
             }
             assert_eq!(
-                fs::read(&journal).unwrap(),
+                fs::read(journal).unwrap(),
                 before,
                 "{what}: journal changed"
             );
         }
-        assert_eq!(count(&journal, "students"), 3);
-        assert_eq!(count(&journal, "marks"), 3);
+    }
+
+    /// The schema-v2 files of a small school on top of [`school_files`]: every new column
+    /// and remarks.csv, values written as spreadsheets do (upper case words, empty fields).
+    fn v2_files() -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "periods.csv",
+                "id,year_id,kind,number,name,starts_on,ends_on\n\
+                 3,1,Exam,1,Экзамены,2026-05-18,2026-05-29\n\
+                 4,1,final,1,Итоговая отметка,2025-09-01,2026-05-31\n",
+            ),
+            (
+                "classes.csv",
+                "id,year_id,grade,letter,name,shift\n1,1,5,А,5А,1\n2,1,5,Б,5Б,2\n",
+            ),
+            (
+                "guardians.csv",
+                "id,last_name,first_name,delivery,consent_on\n\
+                 1,Иванова,Ольга,Paper,2025-08-30\n\
+                 2,Петров,Илья,,\n",
+            ),
+            (
+                "bells.csv",
+                "shift,number,starts_at,ends_at\n1,1,8:30,9:15\n2,1,13:30,14:15\n,2,09:25,10:10\n",
+            ),
+            (
+                "lessons.csv",
+                "id,class_id,subject_id,date,number,homework,homework_minutes\n\
+                 1,1,1,2025-09-01,1,№ 12,25\n\
+                 2,1,2,2025-09-02,2,,\n\
+                 3,2,1,2025-09-02,1,Читать,0\n",
+            ),
+            (
+                "marks.csv",
+                "id,student_id,lesson_id,value,entered_at\n\
+                 1,1,1,5,2025-09-01 14:05\n\
+                 2,2,1,4,2025-09-03T08:10:30\n\
+                 3,1,2,3,\n",
+            ),
+            (
+                "period_marks.csv",
+                "student_id;subject_id;period_id;value;set_on\n1;1;3;5;2026-05-25\n2;1;4;4;\n",
+            ),
+            (
+                "remarks.csv",
+                "id,student_id,date,teacher_id,subject_id,kind,text\n\
+                 1,1,2025-09-01,1,1,Praise,Решила задачу у доски\n\
+                 2,3,2025-09-02,,,concern,\"Забывает тетрадь; просим проверить\"\n",
+            ),
+        ]
+    }
+
+    fn query(path: &Path, sql: &str) -> Vec<String> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| show(&r.get::<_, Value>(i).unwrap()))
+                .collect::<Vec<_>>()
+                .join("|"))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
+    #[test]
+    fn schema_v2_columns_and_remarks_import() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_school(tmp.path());
+        for (file, text) in v2_files() {
+            fs::write(dir.join(file), text).unwrap();
+        }
+        let journal = tmp.path().join("journal.sqlite");
+        let summary = import_dir(&journal, &dir).unwrap().to_string();
+        assert!(summary.contains("\nremarks: 2 rows\n"), "{summary}");
+        let rows = |sql: &str| query(&journal, sql);
+        assert_eq!(
+            rows("SELECT id, kind, number FROM periods WHERE id > 2 ORDER BY id"),
+            ["3|'exam'|1", "4|'final'|1"]
+        );
+        assert_eq!(rows("SELECT id, shift FROM classes"), ["1|1", "2|2"]);
+        assert_eq!(
+            rows("SELECT id, delivery, consent_on FROM guardians ORDER BY id"),
+            ["1|'paper'|'2025-08-30'", "2|'online'|NULL"]
+        );
+        assert_eq!(
+            rows("SELECT shift, number, starts_at FROM bells ORDER BY shift, number"),
+            ["1|1|'08:30'", "1|2|'09:25'", "2|1|'13:30'"]
+        );
+        assert_eq!(
+            rows("SELECT id, homework_minutes FROM lessons ORDER BY id"),
+            ["1|25", "2|NULL", "3|0"]
+        );
+        assert_eq!(
+            rows("SELECT id, entered_at FROM marks ORDER BY id"),
+            ["1|'2025-09-01 14:05'", "2|'2025-09-03T08:10:30'", "3|NULL"]
+        );
+        assert_eq!(
+            rows("SELECT student_id, period_id, set_on FROM period_marks ORDER BY 1"),
+            ["1|3|'2026-05-25'", "2|4|NULL"]
+        );
+        assert_eq!(
+            rows("SELECT * FROM remarks ORDER BY id"),
+            [
+                "1|1|'2025-09-01'|1|1|'praise'|'Решила задачу у доски'",
+                "2|3|'2025-09-02'|NULL|NULL|'concern'|'Забывает тетрадь; просим проверить'"
+            ]
+        );
+        let conn = open_read_only(&journal).unwrap();
+        let (j, findings) = Journal::load(&conn).unwrap();
+        assert!(findings.is_empty(), "{findings:?}");
+        assert_eq!(j.remarks.len(), 2);
+    }
+
+    /// Files written before schema v2 (no new column, no remarks.csv) import as before:
+    /// the new columns are empty or take their defaults.
+    #[test]
+    fn files_without_v2_columns_take_the_defaults() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_school(tmp.path());
+        fs::write(
+            dir.join("guardians.csv"),
+            "id,last_name,first_name\n1,Иванова,Ольга\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("bells.csv"),
+            "number,starts_at,ends_at\n1,8:30,9:15\n",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("period_marks.csv"),
+            "student_id,subject_id,period_id,value\n1,1,1,5\n",
+        )
+        .unwrap();
+        let journal = tmp.path().join("journal.sqlite");
+        import_dir(&journal, &dir).unwrap();
+        let rows = |sql: &str| query(&journal, sql);
+        assert_eq!(rows("SELECT DISTINCT shift FROM classes"), ["1"]);
+        assert_eq!(rows("SELECT shift, number FROM bells"), ["1|1"]);
+        assert_eq!(
+            rows("SELECT delivery, consent_on FROM guardians"),
+            ["'online'|NULL"]
+        );
+        assert_eq!(
+            rows("SELECT count(*) FROM lessons WHERE homework_minutes IS NULL"),
+            ["2"]
+        );
+        assert_eq!(
+            rows("SELECT count(*) FROM marks WHERE entered_at IS NULL"),
+            ["3"]
+        );
+        assert_eq!(rows("SELECT set_on FROM period_marks"), ["NULL"]);
+        assert_eq!(count(&journal, "remarks"), 0);
+    }
+
+    /// Bad values of the schema-v2 columns and of remarks.csv: (what, file, its text, the
+    /// message).
+    const V2_BAD: &[(&str, &str, &str, &str)] = &[
+        (
+            "remark kind",
+            "remarks.csv",
+            "id,student_id,date,kind,text\n1,1,2025-09-01,rudeness,Грубил\n",
+            "remarks.csv line 2, column kind: 'rudeness' is not an allowed value (allowed: \
+             behaviour, achievement, concern, praise)",
+        ),
+        (
+            "remark date",
+            "remarks.csv",
+            "id,student_id,date,kind,text\n1,1,2025-02-30,praise,Молодец\n",
+            "remarks.csv line 2, column date: '2025-02-30' is not a valid date",
+        ),
+        (
+            "remark of a missing pupil",
+            "remarks.csv",
+            "id,student_id,date,kind,text\n1,99,2025-09-01,praise,Молодец\n",
+            "remarks.csv line 2: student_id = 99 refers to no row of students",
+        ),
+        (
+            "minutes not a whole number",
+            "lessons.csv",
+            "id,class_id,subject_id,date,number,homework_minutes\n3,1,1,2025-09-03,1,20 мин\n",
+            "lessons.csv line 2, column homework_minutes: '20 мин' is not a whole number",
+        ),
+        (
+            "minutes above 600",
+            "lessons.csv",
+            "id,class_id,subject_id,date,number,homework_minutes\n3,1,1,2025-09-03,1,601\n",
+            "lessons.csv line 2, column homework_minutes: '601' is not between 0 and 600",
+        ),
+        (
+            "negative minutes",
+            "lessons.csv",
+            "id,class_id,subject_id,date,number,homework_minutes\n3,1,1,2025-09-03,1,-5\n",
+            "lessons.csv line 2, column homework_minutes: '-5' is not between 0 and 600",
+        ),
+        (
+            "delivery",
+            "guardians.csv",
+            "id,last_name,first_name,delivery\n1,Иванова,Ольга,online\n2,Петров,Илья,email\n",
+            "guardians.csv line 3, column delivery: 'email' is not an allowed value (allowed: \
+             online, paper)",
+        ),
+        (
+            "consent date",
+            "guardians.csv",
+            "id,last_name,first_name,consent_on\n1,Иванова,Ольга,01.09.2025\n",
+            "guardians.csv line 2, column consent_on: '01.09.2025' is not a valid date",
+        ),
+        (
+            "entry time",
+            "marks.csv",
+            "id,student_id,lesson_id,value,entered_at\n4,1,1,5,2025-09-01 25:00\n",
+            "marks.csv line 2, column entered_at: '2025-09-01 25:00' is not a valid date and time",
+        ),
+        (
+            "set date",
+            "period_marks.csv",
+            "student_id,subject_id,period_id,value,set_on\n1,1,1,5,2025-10-32\n",
+            "period_marks.csv line 2, column set_on: '2025-10-32' is not a valid date",
+        ),
+        (
+            "period kind",
+            "periods.csv",
+            "id,year_id,kind,number,name,starts_on,ends_on\n3,1,exams,1,Э,2026-05-18,2026-05-29\n",
+            "periods.csv line 2, column kind: 'exams' is not an allowed value (allowed: quarter, \
+             trimester, half, year, exam, final)",
+        ),
+        (
+            "class shift",
+            "classes.csv",
+            "id,year_id,grade,letter,name,shift\n3,1,6,В,6В,3\n",
+            "classes.csv line 2, column shift: 3 breaks the rule `shift IN (1, 2)`",
+        ),
+        (
+            "bell shift",
+            "bells.csv",
+            "shift,number,starts_at,ends_at\n0,1,8:30,9:15\n",
+            "bells.csv line 2, column shift: 0 breaks the rule `shift IN (1, 2)`",
+        ),
+        (
+            "bell twice in a shift",
+            "bells.csv",
+            "shift,number,starts_at,ends_at\n2,1,8:30,9:15\n2,1,13:30,14:15\n",
+            "bells.csv line 3: shift 2, number 1 is already on line 2",
+        ),
+    ];
+
+    /// Each bad value of a schema-v2 column or of remarks.csv is refused with its file,
+    /// line and column, and changes nothing.
+    #[test]
+    fn bad_v2_values_name_file_line_and_column() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = write_school(tmp.path());
+        let journal = tmp.path().join("journal.sqlite");
+        import_dir(&journal, &dir).unwrap();
+        let before = fs::read(&journal).unwrap();
+        let cases: Vec<Case> = V2_BAD
+            .iter()
+            .map(|(what, file, text, message)| (*what, vec![(*file, *text)], vec![*message]))
+            .collect();
+        refused_unchanged(tmp.path(), &journal, &before, &cases);
     }
 
     #[test]

@@ -301,6 +301,10 @@ pub(crate) struct Lesson {
     pub homework_minutes: Option<i64>,
 }
 
+/// The most minutes of homework a lesson may estimate (`lessons.homework_minutes` is
+/// 0–600).
+pub(crate) const MAX_HOMEWORK_MINUTES: i64 = 600;
+
 #[derive(Debug, Clone)]
 pub(crate) struct HomeworkLink {
     pub lesson_id: Id,

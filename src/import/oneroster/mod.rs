@@ -9,15 +9,20 @@
 //!    marks.
 //! 2. [`state`] applies the files to what earlier imports left (`bulk` replaces a file's
 //!    rows, `delta` adds, replaces and removes `tobedeleted` rows) and checks references.
-//! 3. [`project`] works out the journal the whole picture makes; [`score`] turns results
-//!    into marks.
+//! 3. [`project`] works out the journal the whole picture makes ([`exams`] tells exam
+//!    sessions and exam and final line items by their titles); [`marking`] turns results
+//!    into marks, and those of exams and final marks into period marks, with [`score`]
+//!    giving each its value; [`period_marks`] writes the latter.
 //! 4. [`sync`] writes it, keyed by `external_ids`: unchanged rows stay as they are, so
 //!    importing the same export again changes nothing.
 //!
 //! The mapping and its choices are documented for school admins in
 //! docs/import-oneroster.md.
 
+mod exams;
 mod hash;
+mod marking;
+mod period_marks;
 mod project;
 mod records;
 mod score;
@@ -26,27 +31,23 @@ mod state;
 mod sync;
 mod table;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
-use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
-use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::config::Config;
-use hash::{Map, Set, Strings};
-use project::{MARKS, Projection, lesson_key};
+use project::{Projection, lesson_key};
 use records::{Parsed, References};
-use score::Converter;
 pub(crate) use source::Mode;
 use state::State;
 pub(crate) use sync::Counts;
-use sync::{Row, SOURCE, Sync};
+use sync::{SOURCE, Sync};
 
 /// The journal tables the import writes, in the order they are reported.
-const WRITTEN: [&str; 14] = [
+const WRITTEN: [&str; 15] = [
     "school",
     "academic_years",
     "periods",
@@ -61,6 +62,7 @@ const WRITTEN: [&str; 14] = [
     "work_types",
     "lessons",
     "marks",
+    "period_marks",
 ];
 
 /// What was skipped and why, and other things worth knowing, gathered while importing.
@@ -325,7 +327,7 @@ fn run(
     let stale = write_journal(&tx, &mut sync, &mut proj)?;
     let mut written_marks = Vec::new();
     if let Some(file) = export.file("results") {
-        written_marks = marks(
+        written_marks = marking::marks(
             &mut sync,
             &state,
             &proj,
@@ -350,7 +352,7 @@ fn run(
     }
     let keyed: Vec<&str> = WRITTEN
         .into_iter()
-        .filter(|t| !matches!(*t, "student_guardians" | "group_students"))
+        .filter(|t| !matches!(*t, "student_guardians" | "group_students" | "period_marks"))
         .collect();
     sync.purge(&keyed)?;
     let sync_counts = std::mem::take(&mut sync.counts);
@@ -528,278 +530,6 @@ fn counts(sync_counts: &BTreeMap<&'static str, Counts>) -> Vec<(String, Counts)>
     counts
 }
 
-/// A mark made from a result, until it is written.
-struct Mark {
-    /// The result's sourcedId: `text[key.0..key.1]`.
-    key: (u32, u32),
-    /// The comment: `text[comment.0..comment.1]` (`comment.0` [`NONE`]: none).
-    comment: (u32, u32),
-    /// The value: `words[value]` ([`NONE`]: none).
-    value: u32,
-    debt: bool,
-    /// Whether `work_type` is given.
-    typed: bool,
-    student: i64,
-    lesson: i64,
-    work_type: i64,
-}
-
-const NONE: u32 = u32::MAX;
-
-/// A mark with the texts and values marks take, as written.
-struct MarkRow<'m> {
-    mark: &'m Mark,
-    text: &'m str,
-    words: &'m Strings,
-}
-
-impl Row for MarkRow<'_> {
-    fn values<'a>(&'a self, _: &Sync<'_>, out: &mut [ValueRef<'a>]) -> Result<()> {
-        let m = self.mark;
-        let text = |t: &'a str| ValueRef::Text(t.as_bytes());
-        out.copy_from_slice(&[
-            ValueRef::Integer(m.student),
-            ValueRef::Integer(m.lesson),
-            match m.typed {
-                true => ValueRef::Integer(m.work_type),
-                false => ValueRef::Null,
-            },
-            match m.value {
-                NONE => ValueRef::Null,
-                i => text(self.words.get(i)),
-            },
-            match m.comment {
-                (NONE, _) => ValueRef::Null,
-                (start, end) => text(&self.text[start as usize..end as usize]),
-            },
-            ValueRef::Integer(i64::from(m.debt)),
-        ]);
-        Ok(())
-    }
-}
-
-/// Results → marks. `bulk`: the marks of results not in the file go; `delta`: results
-/// `tobedeleted`, and results that no longer make a mark, take their mark with them.
-/// Returns the ids of the marks written, sorted.
-fn marks(
-    sync: &mut Sync,
-    state: &State,
-    proj: &Projection,
-    config: &Config,
-    log: &mut Log,
-    (file, mode, rows): (&source::File, Mode, usize),
-    result_scales: Vec<Parsed<records::ScaleLink>>,
-) -> Result<Vec<i64>> {
-    let conv = Converter {
-        grading: &config.grading,
-        settings: &config.imports.oneroster,
-    };
-    let scales = Scales::new(state, result_scales);
-    // The results read a second time (they were checked before the journal was opened),
-    // one row at a time, into compact marks.
-    let mut desired: Vec<Mark> = Vec::with_capacity(rows);
-    // The marks' keys and comments.
-    let mut text = String::new();
-    let mut add = |s: &str| -> Result<(u32, u32)> {
-        let start = u32::try_from(text.len()).context("results.csv is too large")?;
-        text.push_str(s);
-        let end = u32::try_from(text.len())
-            .ok()
-            .filter(|e| *e != NONE)
-            .context("results.csv is too large")?;
-        Ok((start, end))
-    };
-    let mut drop: Set<Box<str>> = Set::default();
-    // The values marks take (`5`, `зч`, …), each kept once.
-    let mut words = Strings::default();
-    let mut lesson = String::new();
-    // Pupils, lessons and work types are written already: their ids are known.
-    let (students, lessons, work_types) = (
-        sync.ids("students"),
-        sync.ids("lessons"),
-        sync.ids("work_types"),
-    );
-    let id = |ids: &Map<Rc<str>, i64>, table: &str, key: &str| {
-        ids.get(key)
-            .copied()
-            .with_context(|| format!("internal: {table} row {key} was not written"))
-    };
-    records::results(file.parts(), |result, line, o| {
-        let place = || format!("{} line {line}: {result}", file.name);
-        let mut skip = |reason: String, log: &mut Log| {
-            log.skip("result", reason, place());
-            if mode != Mode::Bulk {
-                drop.insert(result.into());
-            }
-        };
-        let Some(o) = o else {
-            if mode != Mode::Bulk {
-                drop.insert(result.into());
-            }
-            return Ok(());
-        };
-        let Some(item) = proj.items.get(o.line_item) else {
-            let why = proj
-                .item_skips
-                .get(o.line_item)
-                .cloned()
-                .unwrap_or_else(|| "not imported".into());
-            skip(format!("its line item is skipped: {why}"), log);
-            return Ok(());
-        };
-        let Some(&grade) = proj.pupils.get(o.student) else {
-            skip("its student is not an imported pupil".into(), log);
-            return Ok(());
-        };
-        let Some(class_key) = proj.part(item.section(), o.student) else {
-            skip(
-                "its student is not enrolled in the line item's class".into(),
-                log,
-            );
-            return Ok(());
-        };
-        if grade == 1 {
-            skip("first grade gets no marks".into(), log);
-            return Ok(());
-        }
-        let matching = scales.of(result, &o, item);
-        match conv.convert(&o, item.min(), item.max(), &matching) {
-            Ok((value, debt)) => {
-                lesson.clear();
-                lesson.push_str(o.line_item);
-                lesson.push('|');
-                lesson.push_str(class_key);
-                let student = id(students, "students", o.student)?;
-                let lesson = id(lessons, "lessons", &lesson)?;
-                let work_type = match item.category() {
-                    Some(c) => Some(id(work_types, "work_types", c)?),
-                    None => None,
-                };
-                let value = match value {
-                    None => NONE,
-                    Some(v) => match words.add(&v) {
-                        (NONE, _) => bail!("too many mark values"),
-                        (i, _) => i,
-                    },
-                };
-                desired.push(Mark {
-                    key: add(result)?,
-                    comment: match o.comment {
-                        Some(c) => add(c)?,
-                        None => (NONE, 0),
-                    },
-                    value,
-                    debt,
-                    typed: work_type.is_some(),
-                    student,
-                    lesson,
-                    work_type: work_type.unwrap_or_default(),
-                });
-            }
-            Err(reason) => skip(reason, log),
-        }
-        Ok(())
-    })?;
-    let key = |m: &Mark| &text[m.key.0 as usize..m.key.1 as usize];
-    desired.sort_unstable_by(|a, b| key(a).cmp(key(b)));
-    let done = sync.upsert(
-        "marks",
-        MARKS,
-        desired.iter().map(|mark| {
-            (
-                key(mark),
-                MarkRow {
-                    mark,
-                    text: &text,
-                    words: &words,
-                },
-            )
-        }),
-        false,
-    )?;
-    drop_marks(sync, mode, &drop, done.stale)?;
-    let mut written = done.written;
-    written.sort_unstable();
-    Ok(written)
-}
-
-/// The score scales results are marked by.
-struct Scales<'s> {
-    state: &'s State,
-    /// Result → the scale resultScoreScales.csv gives it.
-    of_result: Map<String, String>,
-    /// Line item → the scales lineItemScoreScales.csv gives it.
-    of_item: HashMap<&'s str, Vec<&'s str>>,
-}
-
-impl<'s> Scales<'s> {
-    fn new(state: &'s State, result_scales: Vec<Parsed<records::ScaleLink>>) -> Scales<'s> {
-        let mut of_result: Map<String, String> = Map::default();
-        for link in result_scales {
-            if let Some(l) = link.record {
-                of_result.insert(l.owner, l.scale);
-            }
-        }
-        let mut of_item: HashMap<&str, Vec<&str>> = HashMap::new();
-        for link in state.line_item_scales.values() {
-            of_item.entry(&link.owner).or_default().push(&link.scale);
-        }
-        Scales {
-            state,
-            of_result,
-            of_item,
-        }
-    }
-
-    /// The score scales that apply to a result, most specific first.
-    fn of(
-        &self,
-        result: &str,
-        o: &records::Outcome<'_>,
-        item: &project::Item<'_>,
-    ) -> Vec<&'s records::ScoreScale> {
-        let state = self.state;
-        let mut scales: Vec<&records::ScoreScale> = Vec::new();
-        let named = o.scale.or(self.of_result.get(result).map(String::as_str));
-        for id in named
-            .into_iter()
-            .chain(self.of_item.get(o.line_item).into_iter().flatten().copied())
-        {
-            if let Some(s) = state.scales.get(id) {
-                scales.push(s);
-            }
-        }
-        scales.extend(
-            state
-                .scales
-                .values()
-                .filter(|s| s.class.as_deref() == Some(item.section())),
-        );
-        scales.extend(
-            state
-                .scales
-                .values()
-                .filter(|s| s.class.is_none() && s.course.as_deref() == Some(item.course)),
-        );
-        scales
-    }
-}
-
-/// Deletes the marks of results no longer in the export (`bulk`) or dropped from it.
-fn drop_marks(
-    sync: &mut Sync,
-    mode: Mode,
-    dropped: &Set<Box<str>>,
-    stale: Vec<(String, i64)>,
-) -> Result<()> {
-    let gone: Vec<i64> = stale
-        .into_iter()
-        .filter(|(key, _)| mode == Mode::Bulk || dropped.contains(key.as_str()))
-        .map(|(_, id)| id)
-        .collect();
-    sync.delete("marks", &gone)
-}
-
 /// Marks of earlier imports follow their pupil: when the pupil now sits in another class
 /// (or group) of the line item's class, the mark moves to that lesson; when the pupil is
 /// no longer taught it, the mark goes. `written` (sorted) are the marks of this import.
@@ -841,11 +571,13 @@ fn relocate(
         else {
             continue;
         };
-        // Marks of line items without lessons now go with those lessons.
+        // Marks of line items without lessons now (skipped, or exams) go with those
+        // lessons.
         let Some((item, i)) = lesson_keys
             .get(&lesson)
             .and_then(|k| item_of(state, k))
             .and_then(|item| Some((item, proj.items.get(item)?)))
+            .filter(|(_, i)| i.attests.is_none())
         else {
             continue;
         };

@@ -14,12 +14,13 @@ use chrono::NaiveDate;
 use rusqlite::types::ValueRef;
 
 use super::Log;
+use super::exams::{Attested, Titles};
 use super::hash::Map;
 use super::records::*;
 use super::state::State;
 use super::sync::{Row, Sync};
 use super::table::day_of;
-use crate::config::Config;
+use crate::config::{Config, Language};
 use crate::journal::parse_date;
 
 /// A value of a projected row: plain, or a reference to another projected row by key.
@@ -92,15 +93,23 @@ pub(super) const MARKS: &[&str] = &[
     "value",
     "comment",
     "is_debt",
+    "entered_at",
 ];
 
-/// A line item that became lessons: what its results need.
+/// A line item that became lessons, or exam or final marks: what its results need.
 pub(super) struct Item<'s> {
     line_item: &'s LineItem,
     /// The course of its class.
     pub course: &'s str,
     /// Whether its category became a work type.
     typed: bool,
+    /// The day of its lessons: its dueDate, else its assignDate, in the school's timezone.
+    pub day: NaiveDate,
+    /// An exam or final line item (by its category's or its own title): no lessons.
+    attested: Option<Attested>,
+    /// The key of the exam or final period its results are period marks of; `None` for
+    /// an ordinary line item, whose results are marks on its lessons.
+    pub attests: Option<Rc<str>>,
 }
 
 impl<'s> Item<'s> {
@@ -196,7 +205,17 @@ type Part = (Rc<str>, Option<Rc<str>>);
 
 /// The key of a line item's lesson for one class.
 pub(super) fn lesson_key(item: &str, class_key: &str) -> String {
-    format!("{item}|{class_key}")
+    let mut key = String::new();
+    lesson_key_into(&mut key, item, class_key);
+    key
+}
+
+/// [`lesson_key`] into `key` (cleared first), reusing its memory.
+pub(super) fn lesson_key_into(key: &mut String, item: &str, class_key: &str) {
+    key.clear();
+    key.push_str(item);
+    key.push('|');
+    key.push_str(class_key);
 }
 
 /// A journal grade from OneRoster grade codes (`09` → 9): `Ok(None)` for none given, an
@@ -228,6 +247,7 @@ fn grade_of(codes: &[String]) -> Result<Option<i64>, String> {
     Ok(grades.into_iter().next())
 }
 
+#[derive(Clone)]
 struct Year {
     name: String,
     start: NaiveDate,
@@ -257,9 +277,9 @@ pub(super) fn project<'s>(
     log: &mut Log,
 ) -> Result<Projection<'s>> {
     let (school_id, school_rows) = school(state)?;
-    let mut p = Projector::new(state, config.tz(), log, school_id);
+    let mut p = Projector::new(state, config, log, school_id);
     let year_rows = p.academic_years();
-    let period_rows = p.periods();
+    let mut period_rows = p.periods();
     let school_sections = p.school_sections();
     p.roles();
     p.current_sections(school_sections)?;
@@ -271,10 +291,18 @@ pub(super) fn project<'s>(
     let (mut subject_rows, group_rows) = p.subjects_and_groups();
     let work_rows = p.work_types();
     let lessons = p.lessons(&teacher_rows, &work_rows);
-    // Subjects only of the lessons and groups made (not of homerooms' own courses).
+    p.attested_periods(&mut period_rows);
+    // Subjects only of the lessons, groups and period marks made (not of homerooms' own
+    // courses).
     let used: BTreeSet<&str> = lessons
         .iter()
         .map(|l| l.subject)
+        .chain(
+            p.items
+                .values()
+                .filter(|i| i.attests.is_some())
+                .map(|i| i.course),
+        )
         .chain(group_rows.rows.values().flat_map(|row| {
             row.iter().filter_map(|v| match v {
                 V::Ref("subjects", k) => Some(&**k),
@@ -391,23 +419,52 @@ fn period_problem(
                 "the {}s of {} come from its {other} sessions already",
                 k, y.name
             )),
-            None => {
-                let outside = list
-                    .iter()
-                    .find(|(_, s)| date(&s.start) < y.start || date(&s.end) > y.end);
-                let overlap = list.windows(2).find(|w| w[1].1.start <= w[0].1.end);
-                match (outside, overlap) {
-                    (Some((_, s)), _) => Some(format!(
-                        "{} ({} – {}) is not inside the school year {} ({} – {})",
-                        s.title, s.start, s.end, y.name, y.start, y.end
-                    )),
-                    (_, Some(w)) => Some(format!("{} and {} overlap", w[0].1.title, w[1].1.title)),
-                    _ => None,
-                }
-            }
+            None => span_problem(y, list),
         },
     }
 }
+
+/// Why sessions of one kind (sorted by start) cannot be periods of year `y`, if they
+/// cannot: one sticks out of the year, or two overlap.
+fn span_problem(y: &Year, list: &[(&String, &Session)]) -> Option<String> {
+    let outside = list
+        .iter()
+        .find(|(_, s)| date(&s.start) < y.start || date(&s.end) > y.end);
+    let overlap = list.windows(2).find(|w| w[1].1.start <= w[0].1.end);
+    match (outside, overlap) {
+        (Some((_, s)), _) => Some(format!(
+            "{} ({} – {}) is not inside the school year {} ({} – {})",
+            s.title, s.start, s.end, y.name, y.start, y.end
+        )),
+        (_, Some(w)) => Some(format!("{} and {} overlap", w[0].1.title, w[1].1.title)),
+        _ => None,
+    }
+}
+
+/// The values of a period row.
+fn period_row(
+    year: &str,
+    kind: &str,
+    number: i64,
+    name: &str,
+    start: impl ToString,
+    end: impl ToString,
+) -> Vec<V> {
+    vec![
+        V::Ref("academic_years", year.into()),
+        V::text(kind),
+        V::Int(number),
+        V::text(name),
+        V::text(start.to_string()),
+        V::text(end.to_string()),
+    ]
+}
+
+/// The grouping key of exam sessions in [`SessionsByYear`] (no OneRoster session type).
+const EXAM_SESSIONS: &str = "exam";
+
+/// Sessions by (year key, session type).
+type SessionsByYear<'s> = BTreeMap<(String, &'s str), Vec<(&'s String, &'s Session)>>;
 
 /// Pupils per journal class.
 fn class_sizes<'a>(pupil_class: &'a BTreeMap<&str, String>) -> HashMap<&'a str, usize> {
@@ -434,6 +491,9 @@ fn letter(name: &str) -> &str {
 struct Projector<'s, 'l> {
     state: &'s State,
     tz: chrono_tz::Tz,
+    language: Language,
+    /// Which titles denote exams and final marks.
+    titles: Titles,
     log: &'l mut Log,
     school_id: &'s str,
     /// The `schoolYear` column → the schoolYear session that has it.
@@ -447,6 +507,8 @@ struct Projector<'s, 'l> {
     roles: HashMap<&'s str, Option<String>>,
     /// Academic years by key.
     years: BTreeMap<String, Year>,
+    /// Year key → its exam sessions that are periods: (key, start, end), by start.
+    exam_sessions: BTreeMap<String, Vec<(String, NaiveDate, NaiveDate)>>,
     /// The sections of the school that have a school year, of any year.
     school_section_ids: BTreeSet<&'s str>,
     /// The key of the year the journal's classes are made for.
@@ -476,7 +538,7 @@ struct Projector<'s, 'l> {
 impl<'s, 'l> Projector<'s, 'l> {
     fn new(
         state: &'s State,
-        tz: chrono_tz::Tz,
+        config: &Config,
         log: &'l mut Log,
         school_id: &'s str,
     ) -> Projector<'s, 'l> {
@@ -498,7 +560,9 @@ impl<'s, 'l> Projector<'s, 'l> {
         }
         Projector {
             state,
-            tz,
+            tz: config.tz(),
+            language: config.language,
+            titles: Titles::new(&config.imports.oneroster),
             log,
             school_id,
             year_by_column,
@@ -507,6 +571,7 @@ impl<'s, 'l> Projector<'s, 'l> {
             roles_of,
             roles: HashMap::new(),
             years: BTreeMap::new(),
+            exam_sessions: BTreeMap::new(),
             school_section_ids: BTreeSet::new(),
             current: String::new(),
             sections: BTreeMap::new(),
@@ -607,11 +672,34 @@ impl<'s, 'l> Projector<'s, 'l> {
         year_rows
     }
 
-    /// Periods.
+    /// Periods (docs: "Years and periods"): the year, its terms and its exam sessions.
     fn periods(&mut self) -> Rows {
-        let state = self.state;
+        let mut by_year = self.sessions_by_year();
         let mut period_rows = Rows::new("periods", PERIODS);
-        let mut by_year: BTreeMap<(String, &str), Vec<(&String, &Session)>> = BTreeMap::new();
+        let years: Vec<(String, Year)> = self
+            .years
+            .iter()
+            .map(|(k, y)| (k.clone(), y.clone()))
+            .collect();
+        for (key, y) in &years {
+            period_rows.rows.insert(
+                format!("year:{key}"),
+                period_row(key, "year", 1, &y.name, y.start, y.end),
+            );
+            self.term_periods(key, y, &mut by_year, &mut period_rows);
+            if let Some(list) = by_year.get_mut(&(key.clone(), EXAM_SESSIONS)) {
+                self.exam_periods(key, y, list, &mut period_rows);
+            }
+        }
+        period_rows
+    }
+
+    /// The sessions that may be periods, by year and type; exam sessions (by their title)
+    /// under [`EXAM_SESSIONS`] whatever their type. Sessions of `ext:` types and sessions of
+    /// no year are skipped.
+    fn sessions_by_year(&mut self) -> SessionsByYear<'s> {
+        let state = self.state;
+        let mut by_year: SessionsByYear<'s> = BTreeMap::new();
         for (id, s) in &state.sessions {
             if s.kind == "schoolYear" {
                 continue;
@@ -624,10 +712,13 @@ impl<'s, 'l> Projector<'s, 'l> {
                         state.place("academicSessions", id),
                     );
                 }
-                Some(y) => by_year
-                    .entry((y, s.kind.as_str()))
-                    .or_default()
-                    .push((id, s)),
+                Some(y) => {
+                    let kind = match self.titles.is_exam(&s.title) {
+                        true => EXAM_SESSIONS,
+                        false => s.kind.as_str(),
+                    };
+                    by_year.entry((y, kind)).or_default().push((id, s));
+                }
                 None => self.log.skip(
                     "academic session",
                     "no school year: neither parentSourcedId nor the schoolYear column leads to \
@@ -636,52 +727,74 @@ impl<'s, 'l> Projector<'s, 'l> {
                 ),
             }
         }
-        for (key, y) in &self.years {
-            period_rows.rows.insert(
-                format!("year:{key}"),
-                vec![
-                    V::Ref("academic_years", key.as_str().into()),
-                    V::text("year"),
-                    V::Int(1),
-                    V::text(&y.name),
-                    V::text(y.start.to_string()),
-                    V::text(y.end.to_string()),
-                ],
-            );
-            let mut taken: HashMap<&str, &str> = HashMap::new();
-            for kind in ["semester", "term", "gradingPeriod"] {
-                let Some(list) = by_year.get_mut(&(key.clone(), kind)) else {
-                    continue;
-                };
-                list.sort_by(|a, b| (&a.1.start, a.0).cmp(&(&b.1.start, b.0)));
-                if let Some(reason) = period_problem(y, kind, list, &taken) {
-                    for (id, _) in list.iter() {
-                        self.log.skip(
-                            "academic session",
-                            reason.clone(),
-                            state.place("academicSessions", id),
-                        );
-                    }
-                    continue;
-                }
-                let k = journal_kind(kind, list.len()).expect("checked");
-                taken.insert(k, kind);
-                for (i, (id, s)) in list.iter().enumerate() {
-                    period_rows.rows.insert(
-                        (*id).clone(),
-                        vec![
-                            V::Ref("academic_years", key.as_str().into()),
-                            V::text(k),
-                            V::Int(i as i64 + 1),
-                            V::text(&s.title),
-                            V::text(&s.start),
-                            V::text(&s.end),
-                        ],
+        by_year
+    }
+
+    /// The quarters, trimesters or halves of year `key` from its semester, term and
+    /// gradingPeriod sessions.
+    fn term_periods(
+        &mut self,
+        key: &str,
+        y: &Year,
+        by_year: &mut SessionsByYear<'s>,
+        period_rows: &mut Rows,
+    ) {
+        let state = self.state;
+        let mut taken: HashMap<&str, &str> = HashMap::new();
+        for kind in ["semester", "term", "gradingPeriod"] {
+            let Some(list) = by_year.get_mut(&(key.to_string(), kind)) else {
+                continue;
+            };
+            list.sort_by(|a, b| (&a.1.start, a.0).cmp(&(&b.1.start, b.0)));
+            if let Some(reason) = period_problem(y, kind, list, &taken) {
+                for (id, _) in list.iter() {
+                    self.log.skip(
+                        "academic session",
+                        reason.clone(),
+                        state.place("academicSessions", id),
                     );
                 }
+                continue;
+            }
+            let k = journal_kind(kind, list.len()).expect("checked");
+            taken.insert(k, kind);
+            for (i, (id, s)) in list.iter().enumerate() {
+                period_rows.rows.insert(
+                    (*id).clone(),
+                    period_row(key, k, i as i64 + 1, &s.title, &s.start, &s.end),
+                );
             }
         }
-        period_rows
+    }
+
+    /// The exam periods of year `key` from its exam sessions (sorted here by start).
+    fn exam_periods(
+        &mut self,
+        key: &str,
+        y: &Year,
+        list: &mut [(&'s String, &'s Session)],
+        period_rows: &mut Rows,
+    ) {
+        let state = self.state;
+        list.sort_by(|a, b| (&a.1.start, a.0).cmp(&(&b.1.start, b.0)));
+        if let Some(reason) = span_problem(y, list) {
+            for (id, _) in list.iter() {
+                self.log.skip(
+                    "academic session",
+                    format!("an exam session, but {reason}"),
+                    state.place("academicSessions", id),
+                );
+            }
+            return;
+        }
+        let sessions = self.exam_sessions.entry(key.to_string()).or_default();
+        for (i, (id, s)) in list.iter().enumerate() {
+            period_rows.rows.insert(
+                (*id).clone(),
+                period_row(key, "exam", i as i64 + 1, &s.title, &s.start, &s.end),
+            );
+            sessions.push(((*id).clone(), date(&s.start), date(&s.end)));
+        }
     }
 
     /// Sections and the year the journal's classes are made for (docs: "Classes"): the
@@ -1294,10 +1407,22 @@ impl<'s, 'l> Projector<'s, 'l> {
         (subject_rows, group_rows)
     }
 
-    /// Work types.
+    /// Work types: of every category but those of exams and final marks, whose line items
+    /// give period marks, which have no work type.
     fn work_types(&mut self) -> Rows {
         let mut work_rows = Rows::new("work_types", WORK_TYPES);
         for (id, c) in &self.state.categories {
+            if let Some(kind) = self.titles.of(&c.title) {
+                self.log.skip(
+                    "category",
+                    format!(
+                        "its line items give {} marks (period marks), which have no work type",
+                        kind.kind()
+                    ),
+                    self.state.place("categories", id),
+                );
+                continue;
+            }
             let weight = match c.weight {
                 Some(w) if w > 0.0 => w,
                 Some(w) => {
@@ -1317,8 +1442,8 @@ impl<'s, 'l> Projector<'s, 'l> {
         work_rows
     }
 
-    /// Lessons: one per line item and class (docs: "Line items → lessons"). In key order;
-    /// fills `items` and `item_skips`.
+    /// Lessons: one per line item and class (docs: "Line items → lessons"), but none of an
+    /// exam or final line item. In key order; fills `items` and `item_skips`.
     fn lessons(&mut self, teachers: &Rows, work_types: &Rows) -> Vec<Lesson<'s>> {
         let state = self.state;
         let mut lessons: Vec<Lesson<'s>> = Vec::new();
@@ -1341,62 +1466,101 @@ impl<'s, 'l> Projector<'s, 'l> {
             {
                 outside_period += 1;
             }
-            let number = s
-                .class
-                .periods
-                .iter()
-                .find_map(|p| p.parse::<i64>().ok().filter(|n| (0..=20).contains(n)))
-                .unwrap_or(1);
-            let teacher = *section_teacher
-                .entry(s.id)
-                .or_insert_with(|| self.imported_teacher_of(s.id, teachers));
-            let date = dates
-                .entry(day)
-                .or_insert_with(|| day.to_string().into())
-                .clone();
-            for (class_key, group) in class_parts {
-                lessons.push(Lesson {
-                    key: lesson_key(id, class_key).into(),
-                    class: class_key.clone(),
-                    group: group.clone(),
-                    subject: s.course,
-                    teacher,
-                    date: date.clone(),
-                    number,
-                    room: s.class.location.as_deref(),
-                    topic: &li.title,
-                });
+            let attested = self.attested(li);
+            if attested.is_none() {
+                let teacher = *section_teacher
+                    .entry(s.id)
+                    .or_insert_with(|| self.imported_teacher_of(s.id, teachers));
+                let date = dates
+                    .entry(day)
+                    .or_insert_with(|| day.to_string().into())
+                    .clone();
+                lessons.extend(lessons_of(id, li, s, class_parts, teacher, date));
             }
+            let typed = li
+                .category
+                .as_deref()
+                .is_some_and(|c| work_types.rows.contains_key(c));
             items.insert(
                 id.as_str(),
                 Item {
                     line_item: li,
                     course: s.course,
-                    typed: li
-                        .category
-                        .as_deref()
-                        .is_some_and(|c| work_types.rows.contains_key(c)),
+                    typed,
+                    day,
+                    attested,
+                    attests: None,
                 },
             );
         }
         self.items = items;
-        // In key order; of two lessons with one key (an item id holding `|`), the later
-        // stays.
-        lessons.sort_by(|a, b| a.key.cmp(&b.key));
-        lessons.dedup_by(|later, earlier| {
-            let same = later.key == earlier.key;
-            if same {
-                std::mem::swap(later, earlier);
-            }
-            same
-        });
         if outside_period > 0 {
             self.log.note(format!(
                 "{outside_period} line item(s) are dated outside their grading period; their \
                  marks count in the period of their date"
             ));
         }
-        lessons
+        sorted_lessons(lessons)
+    }
+
+    /// Whether a line item's results are exam or final marks: by its category's title,
+    /// else by its own (docs: "Exams and final marks").
+    fn attested(&self, li: &LineItem) -> Option<Attested> {
+        let category = li
+            .category
+            .as_deref()
+            .and_then(|c| self.state.categories.get(c));
+        category
+            .and_then(|c| self.titles.of(&c.title))
+            .or_else(|| self.titles.of(&li.title))
+    }
+
+    /// The periods the results of exam and final line items are period marks of (docs:
+    /// "Exams and final marks"): an exam session of the year, else an exam period made
+    /// from the exam line items' days; the year's final mark. Adds the periods made to
+    /// `period_rows`; skips exam line items outside every exam session.
+    fn attested_periods(&mut self, period_rows: &mut Rows) {
+        let state = self.state;
+        let current = self.current.clone();
+        let year = self.current_year().clone();
+        let sessions = self.exam_sessions.remove(&current).unwrap_or_default();
+        let mut made: BTreeMap<Attested, (NaiveDate, NaiveDate)> = BTreeMap::new();
+        let mut skipped = Vec::new();
+        for (id, item) in self.items.iter_mut() {
+            let Some(kind) = item.attested else { continue };
+            let key = match kind {
+                Attested::Exam if !sessions.is_empty() => match exam_session_of(&sessions, item) {
+                    Ok(key) => key,
+                    Err(reason) => {
+                        skipped.push((*id, reason));
+                        continue;
+                    }
+                },
+                Attested::Exam => {
+                    let span = made.entry(kind).or_insert((item.day, item.day));
+                    *span = (span.0.min(item.day), span.1.max(item.day));
+                    format!("{}:{current}", kind.kind())
+                }
+                Attested::Final => {
+                    made.insert(kind, (year.start, year.end));
+                    format!("{}:{current}", kind.kind())
+                }
+            };
+            item.attests = Some(key.into());
+        }
+        for (id, reason) in skipped {
+            self.items.remove(id);
+            self.log
+                .skip("line item", reason.clone(), state.place("lineItems", id));
+            self.item_skips.insert(id, reason);
+        }
+        for (kind, (start, end)) in made {
+            let name = kind.period_name(self.language);
+            period_rows.rows.insert(
+                format!("{}:{current}", kind.kind()),
+                period_row(&current, kind.kind(), 1, name, start, end),
+            );
+        }
     }
 
     /// Where and when a line item is taught: its section, the parts of it, and the day of
@@ -1435,6 +1599,78 @@ impl<'s, 'l> Projector<'s, 'l> {
         }
         Ok((s, class_parts, day))
     }
+}
+
+/// The lessons of a line item: one per part of its section (a class, or a group of it).
+fn lessons_of<'s>(
+    id: &str,
+    li: &'s LineItem,
+    s: &Section<'s>,
+    parts: &[Part],
+    teacher: Option<&'s str>,
+    date: Rc<str>,
+) -> impl Iterator<Item = Lesson<'s>> {
+    let number = s
+        .class
+        .periods
+        .iter()
+        .find_map(|p| p.parse::<i64>().ok().filter(|n| (0..=20).contains(n)))
+        .unwrap_or(1);
+    let (subject, room) = (s.course, s.class.location.as_deref());
+    parts.iter().map(move |(class_key, group)| Lesson {
+        key: lesson_key(id, class_key).into(),
+        class: class_key.clone(),
+        group: group.clone(),
+        subject,
+        teacher,
+        date: date.clone(),
+        number,
+        room,
+        topic: &li.title,
+    })
+}
+
+/// Lessons in key order; of two lessons with one key (an item id holding `|`), the later
+/// stays.
+fn sorted_lessons(mut lessons: Vec<Lesson<'_>>) -> Vec<Lesson<'_>> {
+    lessons.sort_by(|a, b| a.key.cmp(&b.key));
+    lessons.dedup_by(|later, earlier| {
+        let same = later.key == earlier.key;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+    lessons
+}
+
+/// The exam session (of `sessions`: key, start, end) an exam line item's results belong
+/// to: the one its academicSessionSourcedId names, else the one its day falls in.
+fn exam_session_of(
+    sessions: &[(String, NaiveDate, NaiveDate)],
+    item: &Item<'_>,
+) -> Result<String, String> {
+    let named = item.line_item.period.as_deref();
+    sessions
+        .iter()
+        .find(|(key, _, _)| Some(key.as_str()) == named)
+        .or_else(|| {
+            sessions
+                .iter()
+                .find(|(_, start, end)| (*start..=*end).contains(&item.day))
+        })
+        .map(|(key, _, _)| key.clone())
+        .ok_or_else(|| {
+            format!(
+                "an exam dated {}, in none of the exam sessions ({})",
+                item.day,
+                sessions
+                    .iter()
+                    .map(|(key, start, end)| format!("{key}: {start} – {end}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }
 
 #[cfg(test)]

@@ -136,6 +136,8 @@ pub(super) struct Outcome<'a> {
     pub missing: bool,
     pub incomplete: bool,
     pub scale: Option<&'a str>,
+    /// `scoreDate`: when the score was recorded (a date, or a date and time).
+    pub score_date: Option<&'a str>,
 }
 
 /// A row of a file: its sourcedId and line, and its record (`None`: `tobedeleted`).
@@ -766,6 +768,7 @@ fn outcome<'a>(t: &'a Table, r: &'a Row, refs: &mut References) -> Result<Outcom
         missing: t.cell(r, "missing").flag()?.unwrap_or(false),
         incomplete: t.cell(r, "incomplete").flag()?.unwrap_or(false),
         scale: scale.opt(),
+        score_date: t.cell(r, "scoreDate").stamp()?,
     })
 }
 

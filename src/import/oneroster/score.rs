@@ -192,6 +192,7 @@ mod tests {
             missing: false,
             incomplete: false,
             scale: None,
+            score_date: None,
         }
     }
 

@@ -188,6 +188,11 @@ impl<'c> Sync<'c> {
         })
     }
 
+    /// The journal being written.
+    pub(super) fn conn(&self) -> &'c Connection {
+        self.conn
+    }
+
     pub(super) fn count(&mut self, table: &'static str) -> &mut Counts {
         self.counts.entry(table).or_default()
     }
@@ -581,8 +586,9 @@ impl<'c> Sync<'c> {
     }
 
     /// Deletes rows of `table` by id, and first what refers to them: rows of tables that
-    /// depend on them are deleted too, except that a teacher's lessons and classes keep
-    /// going without the teacher, and a mark keeps its value without its work type.
+    /// depend on them are deleted too, except that a teacher's lessons, classes and
+    /// remarks keep going without the teacher, a mark keeps its value without its work
+    /// type, and a remark its text without its subject.
     pub(super) fn delete(&mut self, table: &'static str, ids: &[i64]) -> Result<()> {
         if ids.is_empty() {
             return Ok(());
@@ -607,7 +613,11 @@ impl<'c> Sync<'c> {
             .collect();
         for (child, column) in children {
             let child: &'static str = leak_table(&child);
-            if table == "teachers" || (child == "marks" && column == "work_type_id") {
+            let optional = matches!(
+                (child, column.as_str()),
+                ("marks", "work_type_id") | ("remarks", "subject_id")
+            );
+            if table == "teachers" || optional {
                 self.conn.execute(
                     &format!(
                         "UPDATE \"{child}\" SET \"{column}\" = NULL WHERE \"{column}\" IN \

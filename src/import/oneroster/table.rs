@@ -325,11 +325,11 @@ impl<'a> Cell<'a> {
     }
 
     /// A date or a date and time, kept as written once checked (see [`Stamp`]).
-    pub(super) fn stamp(&self) -> Result<Option<String>> {
+    pub(super) fn stamp(&self) -> Result<Option<&'a str>> {
         match self.opt() {
             None => Ok(None),
             Some(s) => match Stamp::parse(s) {
-                Some(_) => Ok(Some(s.to_string())),
+                Some(_) => Ok(Some(s)),
                 None => Err(self.error(format!(
                     "'{s}' is not a date (YYYY-MM-DD) or a date and time \
                      (YYYY-MM-DDTHH:MM:SS, with Z or an offset)"
@@ -405,6 +405,20 @@ pub(super) fn day_of(stamp: &str, tz: chrono_tz::Tz) -> Option<NaiveDate> {
     Stamp::parse(stamp).map(|s| s.day(tz))
 }
 
+/// A stamp already checked by [`Cell::stamp`] as a journal datetime in the school's
+/// timezone: a date stays a date (`2026-10-16`: the time is not known), a date and time
+/// becomes `YYYY-MM-DD HH:MM` (`2026-10-16T06:30:00Z` is `2026-10-16 09:30` in Moscow).
+pub(super) fn local_stamp(stamp: &str, tz: chrono_tz::Tz) -> Option<String> {
+    if let Some(d) = parse_date(stamp.trim()) {
+        return Some(d.to_string());
+    }
+    let local = match Stamp::parse(stamp)? {
+        Stamp::Local(dt) => dt,
+        Stamp::Instant(dt) => dt.with_timezone(&tz).naive_local(),
+    };
+    Some(local.format("%Y-%m-%d %H:%M").to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,13 +460,28 @@ mod tests {
         assert_eq!(t.cell(r1, "ids").list().unwrap(), ["a", "b"]);
         let due = t.cell(r1, "due").stamp().unwrap().unwrap();
         assert_eq!(
-            day_of(&due, chrono_tz::Europe::Moscow).unwrap().to_string(),
+            day_of(due, chrono_tz::Europe::Moscow).unwrap().to_string(),
             "2023-10-03"
         );
         let e = t.cell(r2, "score").number().unwrap_err().to_string();
         assert_eq!(e, "results.csv line 3, column score: 'x' is not a number");
         assert!(t.cell(r2, "late").flag().is_err());
         assert!(t.cell(r2, "due").stamp().is_err());
+    }
+
+    #[test]
+    fn stamps_as_journal_datetimes() {
+        let tz = chrono_tz::Europe::Moscow;
+        for (stamp, want) in [
+            ("2026-10-16", "2026-10-16"),
+            ("2026-10-16T06:30:00Z", "2026-10-16 09:30"),
+            ("2026-10-16T22:15:00.000Z", "2026-10-17 01:15"),
+            ("2026-10-16T09:30:59+03:00", "2026-10-16 09:30"),
+            ("2026-10-16 14:05", "2026-10-16 14:05"),
+        ] {
+            assert_eq!(local_stamp(stamp, tz).as_deref(), Some(want), "{stamp}");
+        }
+        assert_eq!(local_stamp("16.10.2026", tz), None);
     }
 
     #[test]
