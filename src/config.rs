@@ -42,6 +42,7 @@ pub(crate) struct Config {
     pub school_days: u8,
     pub grading: Grading,
     pub homework: Homework,
+    pub entry: Entry,
     pub access: Access,
     /// `[import.oneroster]`: how `diary import oneroster` turns scores into marks.
     #[serde(rename = "import")]
@@ -66,6 +67,7 @@ impl Default for Config {
             school_days: 5,
             grading: Grading::default(),
             homework: Homework::default(),
+            entry: Entry::default(),
             access: Access::default(),
             imports: Imports::default(),
             publish: BTreeMap::new(),
@@ -135,6 +137,82 @@ impl Grading {
             .filter(|(h, _)| *h <= hours)
             .max_by_key(|(h, _)| *h)
             .map_or(self.min_marks, |(_, n)| n)
+    }
+}
+
+/// `[entry]`: how soon after its lesson a mark must be in the journal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Entry {
+    /// Days after the lesson a mark may be entered: 0 means on the lesson's day.
+    pub days: u32,
+    /// The same by work-type name (any case), for works that take time to mark: written
+    /// works within a week by default.
+    pub days_by_work_type: BTreeMap<String, u32>,
+    /// The time of day by shift ("1", "2") by which the last allowed day's marks are in:
+    /// 15:00 for the first shift and 20:00 for the second by default; a shift not listed
+    /// has the whole day.
+    pub until_by_shift: BTreeMap<String, String>,
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        let written = [
+            "Контрольная работа",
+            "Самостоятельная работа",
+            "Проверочная работа",
+            "Практическая работа",
+            "Лабораторная работа",
+            "Диктант",
+            "Сочинение",
+            "Изложение",
+            "Тест",
+            "Зачёт",
+        ];
+        Entry {
+            days: 0,
+            days_by_work_type: written.iter().map(|w| (w.to_string(), 7)).collect(),
+            until_by_shift: BTreeMap::from([
+                ("1".to_string(), "15:00".to_string()),
+                ("2".to_string(), "20:00".to_string()),
+            ]),
+        }
+    }
+}
+
+impl Entry {
+    /// The days a mark of this work type may be entered after its lesson.
+    pub(crate) fn days_for(&self, work_type: Option<&str>) -> u32 {
+        work_type
+            .and_then(|w| {
+                let w = w.trim().to_lowercase();
+                self.days_by_work_type
+                    .iter()
+                    .find(|(name, _)| name.trim().to_lowercase() == w)
+                    .map(|(_, d)| *d)
+            })
+            .unwrap_or(self.days)
+    }
+
+    /// When a mark of this work type is due for a lesson on `date` of a class in `shift`
+    /// that ends at `ends`: on the last allowed day by the shift's time, or, for a lesson
+    /// that ends after that time, by the end of that day.
+    pub(crate) fn due(
+        &self,
+        date: chrono::NaiveDate,
+        shift: i64,
+        ends: Option<chrono::NaiveTime>,
+        work_type: Option<&str>,
+    ) -> chrono::NaiveDateTime {
+        let day = date + chrono::Duration::days(i64::from(self.days_for(work_type)));
+        let end_of_day = chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default();
+        let time = self
+            .until_by_shift
+            .get(&shift.to_string())
+            .and_then(|t| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok())
+            .filter(|t| ends.is_none_or(|e| e < *t))
+            .unwrap_or(end_of_day);
+        day.and_time(time)
     }
 }
 
@@ -584,6 +662,24 @@ impl Config {
                 "journal_wait = {:?} is not a duration (for example \"30s\" or \"2m\")",
                 self.journal_wait
             );
+        }
+        for (shift, t) in &self.entry.until_by_shift {
+            if shift != "1" && shift != "2" {
+                bail!("[entry] until_by_shift key {shift:?} is not a shift (\"1\" or \"2\")");
+            }
+            if chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").is_err() {
+                bail!(
+                    "[entry] until_by_shift: {shift:?} = {t:?} is not a time of day such as \"15:00\""
+                );
+            }
+        }
+        if self
+            .entry
+            .days_by_work_type
+            .keys()
+            .any(|w| w.trim().is_empty())
+        {
+            bail!("[entry] days_by_work_type has an empty work-type name");
         }
         let g = &self.grading;
         if g.min >= g.max {

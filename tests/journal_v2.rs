@@ -669,6 +669,9 @@ fn remarks_comments_and_exams_on_the_printouts() {
             "INSERT INTO remarks (student_id, date, teacher_id, subject_id, kind, text) VALUES
                  ({id}, '2026-11-18', {teacher}, {subject}, 'achievement', 'Лучший доклад в классе'),
                  ({id}, '2026-11-10', NULL, NULL, 'behaviour', 'Запись другой недели');
+             DELETE FROM period_marks WHERE period_id IN
+                 (SELECT id FROM periods WHERE kind IN ('exam', 'final'));
+             DELETE FROM periods WHERE kind IN ('exam', 'final');
              UPDATE period_marks SET comment = 'Заметный рост к концу четверти', set_on = '2026-11-17'
                  WHERE student_id = {id} AND subject_id = {subject} AND period_id =
                      (SELECT id FROM periods WHERE year_id = {year} AND kind = 'quarter' AND number = 1);

@@ -5,6 +5,7 @@
 //! what only the whole journal can tell: references, scales, calendars and memberships.
 //! Every finding names table, row and column. Errors stop a build; warnings do not.
 
+mod diligence;
 mod journal;
 
 use anyhow::Result;
@@ -13,6 +14,7 @@ use crate::config::Site;
 use crate::content::{self, Post, PostAudience};
 pub(crate) use crate::finding::Finding;
 use crate::journal::Journal;
+pub(crate) use diligence::check_diligence;
 pub(crate) use journal::check_journal;
 
 /// A site with its journal and content loaded and checked.
@@ -44,6 +46,7 @@ pub(crate) fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Resul
     lap("load");
     findings.extend(journal_findings);
     findings.extend(check_journal(&journal, &site.config));
+    findings.extend(check_diligence(&journal, &site.config));
     findings.extend(check_posts(&posts, &journal));
     for message in crate::files::exposure(&site.store_path()) {
         findings.push(Finding::warning(

@@ -1,0 +1,243 @@
+//! What the school's rules ask of the teachers' marks, checked against the journal as
+//! warnings for the deputy head: marks entered on time (`[entry]`), period marks set in
+//! their period's last week, and enough marks in each closed term for each pupil
+//! (`[grading] min_marks`, by the subject's weekly hours). Each finding sums up one class
+//! and subject, so a busy journal gives a short list, not one line per mark.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+
+use crate::config::Config;
+use crate::finding::Finding;
+use crate::grades::{self, Attestation, Weights};
+use crate::journal::{ByPupil, Class, Id, Journal, Lesson, Mark, Period};
+
+/// All the findings of this module.
+pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
+    let mut out = late_entries(j, config);
+    out.extend(early_period_marks(j));
+    out.extend(too_few_marks(j, config));
+    out
+}
+
+/// "class 5А, Алгебра": the row of a finding about one class and subject.
+fn class_subject(j: &Journal, class: Id, subject: Id) -> String {
+    format!(
+        "class {}, {}",
+        j.class(class).map_or("?", |c| c.name.as_str()),
+        j.subject(subject).map_or("?", |s| s.name.as_str())
+    )
+}
+
+/// Marks entered after they were due (`[entry]`), summed up by class and subject.
+fn late_entries(j: &Journal, config: &Config) -> Vec<Finding> {
+    struct Late {
+        count: usize,
+        /// The latest of them: how late, the mark, its lesson's date, when it was due and
+        /// when it was entered.
+        worst: (Duration, Id, NaiveDate, NaiveDateTime, NaiveDateTime),
+    }
+    let mut late: BTreeMap<(Id, Id), Late> = BTreeMap::new();
+    for m in &j.marks {
+        let (Some(at), Some(l)) = (m.entered_at, j.lesson(m.lesson_id)) else {
+            continue;
+        };
+        let work_type = m.work_type_id.and_then(|w| j.work_type(w));
+        let shift = j.shift_of(l.class_id);
+        let ends = j
+            .bell(shift, l.number)
+            .and_then(|b| NaiveTime::parse_from_str(b.ends_at.trim(), "%H:%M").ok());
+        let due = config
+            .entry
+            .due(l.date, shift, ends, work_type.map(|w| w.name.as_str()));
+        if at > due {
+            let this = (at - due, m.id, l.date, due, at);
+            let e = late.entry((l.class_id, l.subject_id)).or_insert(Late {
+                count: 0,
+                worst: this,
+            });
+            e.count += 1;
+            if this.0 > e.worst.0 {
+                e.worst = this;
+            }
+        }
+    }
+    late.into_iter()
+        .map(|((class, subject), l)| {
+            let (_, mark, lesson, due, at) = l.worst;
+            Finding::warning(
+                "marks",
+                class_subject(j, class, subject),
+                Some("entered_at"),
+                format!(
+                    "{} mark(s) entered after they were due; the latest, mark id {mark} for \
+                     the lesson of {lesson}, was due by {} and entered {} ([entry] in site.toml)",
+                    l.count,
+                    due.format("%Y-%m-%d %H:%M"),
+                    at.format("%Y-%m-%d %H:%M"),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Teachers' period marks set before their period's last week, by class and subject.
+fn early_period_marks(j: &Journal) -> Vec<Finding> {
+    let class_of: HashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
+    let mut early: BTreeMap<(Id, Id, Id), (usize, NaiveDate)> = BTreeMap::new();
+    for pm in &j.period_marks {
+        let (Some(day), Some(p), Some(&class)) = (
+            pm.set_on,
+            j.period(pm.period_id),
+            class_of.get(&pm.student_id),
+        ) else {
+            continue;
+        };
+        if p.kind.is_term() && day < last_week(p) {
+            let e = early
+                .entry((class, pm.subject_id, p.id))
+                .or_insert((0, day));
+            e.0 += 1;
+            e.1 = e.1.min(day);
+        }
+    }
+    early
+        .into_iter()
+        .map(|((class, subject, period), (n, first))| {
+            let p = j.period(period).map_or("?", |p| p.name.as_str());
+            Finding::warning(
+                "period_marks",
+                class_subject(j, class, subject),
+                Some("set_on"),
+                format!(
+                    "{n} mark(s) for {p} set before the period's last week (the first on \
+                     {first}): marks of its last days would not count"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The first day of a period's last week.
+fn last_week(p: &Period) -> NaiveDate {
+    (p.ends_on - Duration::days(6)).max(p.starts_on)
+}
+
+/// Pupils with fewer marks than their subject needs in a term that is over (the class has
+/// marks after it: a journal may plan lessons ahead, but not mark them), by class, subject
+/// and term.
+fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
+    let by_pupil = ByPupil::new(j);
+    let weights = Weights::new(&j.work_types, &config.grading);
+    let hours = j.weekly_hours();
+    let grading = &config.grading;
+    let mut lessons: HashMap<Id, Vec<&Lesson>> = HashMap::new();
+    for l in j.lessons.iter().filter(|l| !l.cancelled) {
+        lessons.entry(l.class_id).or_default().push(l);
+    }
+    let mut last_marked: HashMap<Id, NaiveDate> = HashMap::new();
+    for l in j.marks.iter().filter_map(|m| j.lesson(m.lesson_id)) {
+        let last = last_marked.entry(l.class_id).or_insert(l.date);
+        *last = (*last).max(l.date);
+    }
+    let mut out = Vec::new();
+    for class in j.classes.iter().filter(|c| c.grade > 1) {
+        let (Some(lessons), Some(&last)) = (lessons.get(&class.id), last_marked.get(&class.id))
+        else {
+            continue;
+        };
+        let terms: Vec<&Period> = j
+            .periods
+            .iter()
+            .filter(|p| p.year_id == class.year_id && p.kind.is_term() && p.ends_on < last)
+            .collect();
+        let term_of = |d: NaiveDate| terms.iter().position(|p| p.contains(d));
+        // (term, subject) → pupil → their marks there; a pupil taught a subject in a term
+        // has an entry even without marks.
+        let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
+        for s in j.students.iter().filter(|s| s.class_id == class.id) {
+            for l in lessons {
+                if let Some(t) = term_of(l.date)
+                    && by_pupil.attends(s.id, l)
+                {
+                    cells
+                        .entry((t, l.subject_id))
+                        .or_default()
+                        .entry(s.id)
+                        .or_default();
+                }
+            }
+            for m in by_pupil.marks_of(s.id) {
+                if let Some(l) = j.lesson(m.lesson_id).filter(|l| l.class_id == class.id)
+                    && let Some(t) = term_of(l.date)
+                {
+                    cells
+                        .entry((t, l.subject_id))
+                        .or_default()
+                        .entry(s.id)
+                        .or_default()
+                        .push(m);
+                }
+            }
+        }
+        for ((t, subject), pupils) in cells {
+            let needed = grading.min_marks_for(hours.of(class.id, subject));
+            let attested: Vec<(Id, Attestation)> = pupils
+                .iter()
+                .map(|(id, marks)| {
+                    let a =
+                        grades::attest_needing(class.grade, marks, &weights, grading, None, needed);
+                    (*id, a)
+                })
+                .collect();
+            // A subject marked in words only (or not at all) is not attested by numbers.
+            if !attested.iter().any(|(_, a)| a.average().is_some()) {
+                continue;
+            }
+            let short: Vec<(Id, usize)> = attested
+                .into_iter()
+                .filter_map(|(id, a)| match a {
+                    Attestation::NotEnough { count, .. } => Some((id, count)),
+                    _ => None,
+                })
+                .collect();
+            if !short.is_empty() {
+                out.push(short_finding(j, class, subject, terms[t], needed, &short));
+            }
+        }
+    }
+    out
+}
+
+fn short_finding(
+    j: &Journal,
+    class: &Class,
+    subject: Id,
+    term: &Period,
+    needed: usize,
+    short: &[(Id, usize)],
+) -> Finding {
+    const LISTED: usize = 10;
+    let list: Vec<String> = short
+        .iter()
+        .take(LISTED)
+        .map(|(id, n)| format!("id {id} ({n})"))
+        .collect();
+    let more = match short.len().saturating_sub(LISTED) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    Finding::warning(
+        "marks",
+        class_subject(j, class.id, subject),
+        None,
+        format!(
+            "{} pupil(s) have fewer than the {needed} marks needed in {}: pupil {}{more} \
+             ([grading] min_marks, min_marks_by_hours)",
+            short.len(),
+            term.name,
+            list.join(", "),
+        ),
+    )
+}
