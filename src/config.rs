@@ -838,6 +838,42 @@ mod tests {
     }
 
     #[test]
+    fn marks_are_due_by_the_shift_hour_and_written_works_within_a_week() {
+        let e = Config::default().entry;
+        let d = |s: &str| crate::journal::parse_date(s).unwrap();
+        let t = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap();
+        let at = |day: &str, time: &str| d(day).and_time(t(time));
+        let day = d("2026-11-23");
+        assert_eq!(
+            e.due(day, 1, Some(t("12:20")), None),
+            at("2026-11-23", "15:00")
+        );
+        assert_eq!(
+            e.due(day, 2, Some(t("16:00")), None),
+            at("2026-11-23", "20:00")
+        );
+        assert_eq!(
+            e.due(day, 1, Some(t("15:05")), Some("Устный ответ")),
+            d("2026-11-23").and_hms_opt(23, 59, 59).unwrap(),
+            "a lesson ending after the hour: by the end of its day"
+        );
+        assert_eq!(
+            e.due(day, 1, None, Some("контрольная РАБОТА")),
+            at("2026-11-30", "15:00"),
+            "written works: a week, any case"
+        );
+        let c = Config::parse("[entry]\ndays = 1\nuntil_by_shift = {}\ndays_by_work_type = {}\n")
+            .unwrap();
+        assert_eq!(
+            c.entry.due(day, 1, None, Some("Диктант")),
+            d("2026-11-24").and_hms_opt(23, 59, 59).unwrap(),
+            "a school's own rule replaces the defaults"
+        );
+        assert!(Config::parse("[entry]\nuntil_by_shift = { \"1\" = \"3pm\" }\n").is_err());
+        assert!(Config::parse("[entry]\nuntil_by_shift = { \"0\" = \"15:00\" }\n").is_err());
+    }
+
+    #[test]
     fn empty_file_gives_defaults() {
         let c = Config::parse("").unwrap();
         assert_eq!(c.language, Language::Ru);

@@ -882,3 +882,122 @@ fn exam_and_final_marks_in_the_leavers_diaries_only() {
     assert!(fifth.contains("Год"), "the year is there");
     assert!(!fifth.contains("ГИА") && !fifth.contains("Итоговая отметка"));
 }
+
+/// `check` warns, by class and subject, about marks entered after they were due (the
+/// lesson's day by the shift's hour, written works within a week, as `[entry]` says),
+/// about period marks set before their period's last week, and about pupils short of
+/// marks in a term that is over.
+#[test]
+fn late_marks_early_period_marks_and_too_few_marks_are_warnings() {
+    let (_tmp, site) = common::demo_site(40);
+    let class = &query(&site, "SELECT id FROM classes WHERE name = '5А'")[0][0];
+    let pupil = &query(
+        &site,
+        &format!("SELECT min(id) FROM students WHERE class_id = {class}"),
+    )[0][0];
+    let subject = &query(&site, "SELECT id FROM subjects WHERE name = 'Математика'")[0][0];
+    // A mark of an oral answer and one of a test in mathematics, both at lessons that end
+    // before 15:00, of another pupil than the one whose marks are taken away below.
+    let mark_of = |work_type: &str| -> (String, String) {
+        let row = query(
+            &site,
+            &format!(
+                "SELECT m.id, l.date FROM marks m JOIN lessons l ON l.id = m.lesson_id \
+                 JOIN work_types w ON w.id = m.work_type_id \
+                 WHERE l.class_id = {class} AND l.subject_id = {subject} \
+                   AND w.name = '{work_type}' AND l.number <= 5 \
+                   AND l.date < '2026-11-01' AND m.value IS NOT NULL AND m.student_id != {pupil} \
+                 ORDER BY m.id LIMIT 1"
+            ),
+        )
+        .remove(0);
+        (row[0].clone(), row[1].clone())
+    };
+    let (oral, oral_day) = mark_of("Устный ответ");
+    let (test, test_day) = mark_of("Контрольная работа");
+    common::sql(
+        &site,
+        &format!(
+            "UPDATE marks SET entered_at = NULL;
+             UPDATE period_marks SET set_on = NULL;
+             UPDATE marks SET entered_at = '{oral_day} 16:30' WHERE id = {oral};
+             UPDATE marks SET entered_at = date('{test_day}', '+6 days') || ' 21:00' WHERE id = {test};
+             UPDATE period_marks SET set_on = '2026-10-05' WHERE student_id = {pupil}
+                 AND subject_id = {subject} AND period_id = (SELECT id FROM periods
+                     WHERE kind = 'quarter' AND number = 1);
+             DELETE FROM marks WHERE student_id = {pupil} AND lesson_id IN (SELECT id FROM lessons
+                 WHERE subject_id = {subject} AND date BETWEEN '2026-09-01' AND '2026-10-25');"
+        ),
+    );
+    let check = |site: &Path| -> String {
+        let out = diary()
+            .arg("-C")
+            .arg(site)
+            .args(["check", "--all"])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "warnings, not errors: {said}");
+        said
+    };
+    let said = check(&site);
+    let late: Vec<&str> = said.lines().filter(|l| l.contains("entered_at")).collect();
+    assert_eq!(late.len(), 1, "one late mark, the oral answer: {late:?}");
+    assert!(
+        late[0].contains(&format!(
+            "warning: marks class 5А, Математика, column entered_at: 1 mark(s) entered after \
+             they were due; the latest, mark id {oral} for the lesson of {oral_day}, was due by \
+             {oral_day} 15:00 and entered {oral_day} 16:30 ([entry] in site.toml)"
+        )),
+        "{late:?}"
+    );
+    assert!(
+        said.contains(
+            "warning: period_marks class 5А, Математика, column set_on: 1 mark(s) for 1 четверть \
+             set before the period's last week (the first on 2026-10-05)"
+        ),
+        "{said}"
+    );
+    let short = said
+        .lines()
+        .find(|l| l.starts_with("warning: marks class 5А, Математика:") && l.contains("1 четверть"))
+        .unwrap_or_else(|| panic!("a pupil short of marks:\n{said}"));
+    assert!(
+        short.contains(&format!("id {pupil} (0)")),
+        "the pupil with no marks, and how many they have: {short}"
+    );
+    assert!(
+        !said
+            .lines()
+            .any(|l| l.starts_with("warning: marks class 5А, Математика:")
+                && l.contains("3 четверть")),
+        "a term not over yet is not judged: {said}"
+    );
+
+    // A school that gives its teachers until 17:00, and three days for tests, says so.
+    let toml = std::fs::read_to_string(site.join("site.toml")).unwrap();
+    std::fs::write(
+        site.join("site.toml"),
+        format!(
+            "{toml}\n[entry]\nuntil_by_shift = {{ \"1\" = \"17:00\" }}\n\
+             days_by_work_type = {{ \"контрольная работа\" = 3 }}\n"
+        ),
+    )
+    .unwrap();
+    let said = check(&site);
+    let late: Vec<&str> = said.lines().filter(|l| l.contains("entered_at")).collect();
+    assert_eq!(late.len(), 1, "now the test is late instead: {late:?}");
+    assert!(late[0].contains(&format!("mark id {test} ")), "{late:?}");
+    assert!(late[0].contains(" 17:00 and entered "), "{late:?}");
+
+    std::fs::write(
+        site.join("site.toml"),
+        format!("{toml}\n[entry]\nuntil_by_shift = {{ \"3\" = \"17:00\" }}\n"),
+    )
+    .unwrap();
+    refused(
+        &site,
+        &["check"],
+        &["[entry] until_by_shift key \"3\" is not a shift"],
+    );
+}
