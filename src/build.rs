@@ -388,7 +388,7 @@ mod tests {
         let (_tmp, site) = crate::demo::test_site(25);
         let today = Moment::parse("2026-11-24").unwrap().date;
         let j = crate::check::load(&site).unwrap().journal;
-        codes::issue(&site, &j, &Scope::default(), today).unwrap();
+        codes::issue(&site, &j, &Scope::default(), codes::PupilCodes::None, today).unwrap();
 
         let first = at(&site, "2026-11-24 15:10", false);
         assert!(!first.up_to_date);

@@ -146,10 +146,17 @@ enum Command {
 #[derive(Subcommand)]
 enum CodesCommand {
     /// Issue a code to every holder in scope who has none: each guardian listed in the
-    /// journal (one code for all their children), else the pupil.
+    /// journal (one code for all their children), else the pupil. Guardians who receive
+    /// the diary on paper get none.
     Issue {
         #[command(flatten)]
         scope: ScopeArgs,
+        /// Give each pupil a code of their own as well (their slip says it is the pupil's).
+        #[arg(long)]
+        pupils: bool,
+        /// With --pupils: only pupils from this grade on (e.g. 5).
+        #[arg(long, value_name = "GRADE", requires = "pupils", value_parser = clap::value_parser!(i64).range(1..=11))]
+        from_grade: Option<i64>,
     },
     /// List issued codes (they are shown: keep the output private).
     List {
@@ -638,18 +645,41 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
     let j = load_journal(&site)?;
     let today = Moment::now(site.config.tz()).date;
     match cmd {
-        CodesCommand::Issue { scope } => {
+        CodesCommand::Issue {
+            scope,
+            pupils,
+            from_grade,
+        } => {
             let started = Instant::now();
             let scope = codes::Scope {
                 class: scope.class,
                 student: scope.student,
             };
-            let issued = codes::issue(&site, &j, &scope, today)?;
+            let pupils = if pupils {
+                codes::PupilCodes::FromGrade(from_grade.unwrap_or(1))
+            } else {
+                codes::PupilCodes::None
+            };
+            let issued = codes::issue(&site, &j, &scope, pupils, today)?;
             if issued.paper > 0 {
                 eprintln!(
                     "{} guardian(s) receive the diary on paper (guardians.delivery = 'paper'): \
                      no code for them; print their sheets with `diary print weekly --class all --paper`",
                     issued.paper
+                );
+            }
+            if issued.paper_pupils > 0 {
+                eprintln!(
+                    "{} pupil(s) of families who receive the diary on paper: no code of their own",
+                    issued.paper_pupils
+                );
+            }
+            if issued.no_consent > 0 {
+                eprintln!(
+                    "{} guardian(s) with a code have no consent on record (guardians.consent_on): \
+                     the school needs their consent to inform them online; record its date in \
+                     the journal",
+                    issued.no_consent
                 );
             }
             eprintln!(
@@ -676,6 +706,7 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                         "student_name",
                         "class",
                         "holder",
+                        "holder_kind",
                         "issued_at",
                         "status",
                     ])?;
@@ -686,6 +717,7 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                             &r.student_name,
                             &r.class,
                             &r.holder,
+                            r.holder_kind,
                             &r.issued_at,
                             &r.status,
                         ])?;
@@ -694,9 +726,13 @@ fn codes_command(root: &Path, cmd: CodesCommand) -> Result<ExitCode> {
                 }
                 ListFormat::Table => {
                     for r in &rows {
+                        let holder = match r.holder_kind {
+                            "pupil" => format!("pupil {}", r.holder),
+                            _ => r.holder.clone(),
+                        };
                         println!(
                             "{}  {:<6} {:<32} {:<32} {}  {}",
-                            r.code, r.class, r.student_name, r.holder, r.issued_at, r.status
+                            r.code, r.class, r.student_name, holder, r.issued_at, r.status
                         );
                     }
                     eprintln!("{} row(s)", rows.len());

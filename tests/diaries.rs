@@ -37,6 +37,7 @@ fn codes(site: &Path) -> Vec<BTreeMap<String, String>> {
             "student_name",
             "class",
             "holder",
+            "holder_kind",
             "issued_at",
             "status"
         ]
@@ -937,4 +938,169 @@ fn the_demo_gives_demo_codes_that_open_diaries_and_never_a_real_journal() {
     std::fs::remove_dir_all(site.join(".diary")).unwrap();
     std::fs::remove_dir_all(site.join("public/diary")).unwrap();
     issue_codes(&site, None);
+}
+
+/// `codes issue --pupils --from-grade 5`: each pupil from grade 5 on gets a code of their
+/// own that opens their diary and nobody else's, besides their parents' codes; pupils of
+/// families on paper get none; the slip says whose code it is.
+#[test]
+fn pupils_get_codes_of_their_own_from_a_grade_on() {
+    let (_tmp, site) = site_with_codes(40);
+    let public = site.join("public");
+    // One family of 5А on paper.
+    let paper_pupil = query(
+        &site,
+        "SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id \
+         WHERE c.name = '5А' AND EXISTS (SELECT 1 FROM student_guardians sg \
+             WHERE sg.student_id = s.id) ORDER BY s.id DESC LIMIT 1",
+    )[0][0]
+        .clone();
+    sql(
+        &site,
+        &format!(
+            "UPDATE guardians SET delivery = 'paper' WHERE id IN \
+                 (SELECT guardian_id FROM student_guardians WHERE student_id = {paper_pupil})"
+        ),
+    );
+    let before = codes(&site).len();
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue", "--pupils", "--from-grade", "5"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("pupil(s) of families who receive the diary on paper: no code of their own"),
+        "{said}"
+    );
+    build_at(&site, "2026-11-23 16:00");
+
+    let rows = codes(&site);
+    assert!(rows.len() > before, "new rows for the pupils' codes");
+    let own: Vec<&BTreeMap<String, String>> = rows
+        .iter()
+        .filter(|r| r["holder_kind"] == "pupil" && r["status"] == "active")
+        .collect();
+    let grade_of = |id: &str| -> i64 {
+        query(
+            &site,
+            &format!(
+                "SELECT c.grade FROM students s JOIN classes c ON c.id = s.class_id \
+                 WHERE s.id = {id}"
+            ),
+        )[0][0]
+            .parse()
+            .unwrap()
+    };
+    let has_guardians = |id: &str| -> bool {
+        query(
+            &site,
+            &format!("SELECT count(*) FROM student_guardians WHERE student_id = {id}"),
+        )[0][0]
+            != "0"
+    };
+    // Every pupil from grade 5 on (not on paper) has one; below it only pupils without
+    // guardians, whose code has always been their own.
+    let from_five = query(
+        &site,
+        &format!(
+            "SELECT count(*) FROM students s JOIN classes c ON c.id = s.class_id \
+             WHERE c.grade >= 5 AND s.id != {paper_pupil}"
+        ),
+    )[0][0]
+        .parse::<usize>()
+        .unwrap();
+    let with_guardians_own: Vec<_> = own
+        .iter()
+        .filter(|r| has_guardians(&r["student_id"]))
+        .collect();
+    assert_eq!(with_guardians_own.len(), from_five, "one code per pupil");
+    for r in &with_guardians_own {
+        assert!(grade_of(&r["student_id"]) >= 5, "{r:?}");
+        assert_ne!(r["student_id"], paper_pupil, "a family on paper");
+    }
+
+    // A pupil's code opens their own diary only; their parent's code still opens it.
+    let pupil = &with_guardians_own[0];
+    let names = pupil_names(&site);
+    assert_eq!(
+        opened_names(&public, &pupil["code"], &names),
+        BTreeSet::from([pupil["student_name"].clone()])
+    );
+    let parent = rows
+        .iter()
+        .find(|r| {
+            r["holder_kind"] == "guardian"
+                && r["student_id"] == pupil["student_id"]
+                && r["status"] == "active"
+        })
+        .expect("the parent's code");
+    assert!(opened_names(&public, &parent["code"], &names).contains(&pupil["student_name"]));
+
+    // Running it again issues nothing new.
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue", "--pupils", "--from-grade", "5"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("issued 0 new code(s)"));
+
+    // The slips of 5А: the pupil's own says so.
+    let class = query(
+        &site,
+        &format!(
+            "SELECT c.name FROM students s JOIN classes c ON c.id = s.class_id \
+             WHERE s.id = {}",
+            pupil["student_id"]
+        ),
+    )[0][0]
+        .clone();
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "print", "--class", &class])
+        .assert()
+        .success();
+    let slips = std::fs::read_dir(site.join("print"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("codes-"))
+        .unwrap();
+    let html = std::fs::read_to_string(slips).unwrap();
+    let slip = html
+        .split("<section class=\"slip\">")
+        .find(|s| s.contains(&pupil["code"]))
+        .expect("the pupil's slip");
+    assert!(slip.contains("Код ученика"), "{slip}");
+    assert!(
+        slip.contains("Это личный код самого ученика: он открывает только его дневник. У родителей — свой код."),
+        "{slip}"
+    );
+    let parents = html
+        .split("<section class=\"slip\">")
+        .find(|s| s.contains(&parent["code"]))
+        .expect("the parent's slip");
+    assert!(parents.contains("Код родителя (законного представителя)"));
+    assert!(!parents.contains("личный код самого ученика"));
+
+    // --from-grade needs --pupils, and a grade 1–11 (usage errors).
+    for (args, needle) in [
+        (&["--from-grade", "5"][..], "--pupils"),
+        (
+            &["--pupils", "--from-grade", "12"][..],
+            "12 is not in 1..=11",
+        ),
+    ] {
+        diary()
+            .arg("-C")
+            .arg(&site)
+            .args(["codes", "issue"])
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(needle));
+    }
 }

@@ -298,14 +298,17 @@ fn second_shift_bells_and_grade_1_homework() {
     );
 }
 
-/// `codes issue` skips guardians who receive the diary on paper, and says how many.
+/// `codes issue` skips guardians who receive the diary on paper, and says how many; it
+/// counts those given a code without a consent date on record.
 #[test]
 fn paper_families_get_no_code() {
     let (_tmp, site) = common::demo_site(24);
     common::cheap_codes(&site);
     common::sql(
         &site,
-        "UPDATE guardians SET delivery = 'paper' WHERE id IN (1, 2)",
+        "UPDATE guardians SET delivery = 'paper' WHERE id IN (1, 2);
+         UPDATE guardians SET consent_on = NULL WHERE id = \
+             (SELECT min(id) FROM guardians WHERE delivery = 'online');",
     );
     let out = diary()
         .arg("-C")
@@ -327,6 +330,10 @@ fn paper_families_get_no_code() {
     assert!(
         said.contains(&format!("{paper} guardian(s) receive the diary on paper")),
         "{said}"
+    );
+    assert!(
+        said.contains("1 guardian(s) with a code have no consent on record (guardians.consent_on)"),
+        "the one online guardian without a consent date: {said}"
     );
     let list = diary()
         .arg("-C")

@@ -103,13 +103,34 @@ pub(crate) struct Issued {
     pub pupils: usize,
     /// Guardians skipped because their family receives the diary on paper.
     pub paper: usize,
+    /// Pupils given no code of their own because their family receives the diary on paper.
+    pub paper_pupils: usize,
+    /// Guardians with a code (new or not) and no consent date in the journal.
+    pub no_consent: usize,
 }
 
-/// Issues a code to every holder in scope that has none. Creates the store if there is none
+/// Which pupils `codes issue --pupils` gives a code of their own.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PupilCodes {
+    /// Only pupils with no guardian in the journal (their code is their family's).
+    #[default]
+    None,
+    /// Every pupil in scope from this grade on, besides their guardians.
+    FromGrade(i64),
+}
+
+/// Issues a code to every holder in scope that has none: each guardian who receives the
+/// diary online, and pupils as `pupils` says. Creates the store if there is none
 /// (refusing when the published site shows a store existed: see [`open_for_issue`]).
 /// Refuses, like a build, when codes no longer match the journal.
-pub(crate) fn issue(site: &Site, j: &Journal, scope: &Scope, today: NaiveDate) -> Result<Issued> {
-    issue_with(site, j, scope, today, false)
+pub(crate) fn issue(
+    site: &Site,
+    j: &Journal,
+    scope: &Scope,
+    pupils: PupilCodes,
+    today: NaiveDate,
+) -> Result<Issued> {
+    issue_with(site, j, scope, pupils, today, false)
 }
 
 /// Issues demo codes (for `diary demo`): a new store is a demo store, at the lowest
@@ -119,13 +140,24 @@ pub(crate) fn issue_demo(site: &Site, j: &Journal, today: NaiveDate) -> Result<I
     if !j.school.is_demo {
         bail!("demo codes are only for a demo journal (school.is_demo = 1)");
     }
-    issue_with(site, j, &Scope::default(), today, true)
+    issue_with(site, j, &Scope::default(), PupilCodes::None, today, true)
+}
+
+/// A family that receives the diary on paper: guardians in the journal, none of them online.
+fn family_on_paper(j: &Journal, student: Id) -> bool {
+    let guardians = j.guardians_of(student);
+    !guardians.is_empty()
+        && guardians.iter().all(|g| {
+            j.guardian(*g)
+                .is_some_and(|g| g.delivery == Delivery::Paper)
+        })
 }
 
 fn issue_with(
     site: &Site,
     j: &Journal,
     scope: &Scope,
+    pupils: PupilCodes,
     today: NaiveDate,
     demo: bool,
 ) -> Result<Issued> {
@@ -146,9 +178,19 @@ fn issue_with(
     let year = super::pupils_of_year(j, today);
     let mut holders = BTreeSet::new();
     let mut paper = BTreeSet::new();
+    let mut paper_pupils = 0;
     let mut pupils_in_year = 0;
     for s in students.iter().filter(|s| year.contains(&s.id)) {
         pupils_in_year += 1;
+        if let PupilCodes::FromGrade(from) = pupils
+            && j.class(s.class_id).is_some_and(|c| c.grade >= from)
+        {
+            if family_on_paper(j, s.id) {
+                paper_pupils += 1;
+            } else {
+                holders.insert((Kind::Student, s.id));
+            }
+        }
         for (kind, row) in holders_of(j, s.id) {
             let on_paper = kind == Kind::Guardian
                 && j.guardian(row)
@@ -163,6 +205,12 @@ fn issue_with(
     if pupils_in_year == 0 {
         bail!("no pupils of the current academic year in scope");
     }
+    let no_consent = holders
+        .iter()
+        .filter(|(kind, row)| {
+            *kind == Kind::Guardian && j.guardian(*row).is_some_and(|g| g.consent_on.is_none())
+        })
+        .count();
     let store = &mut session.store;
     let mut places = Places::locate(store, &session.roster);
     let mut have = 0;
@@ -204,6 +252,8 @@ fn issue_with(
         already: have,
         pupils: session.store.pages.len() - pages_before,
         paper: paper.len(),
+        paper_pupils,
+        no_consent,
     };
     session.save()?;
     Ok(issued)
@@ -401,6 +451,8 @@ pub(crate) struct ListRow {
     pub student_name: String,
     pub class: String,
     pub holder: String,
+    /// "guardian", or "pupil" for a pupil's own code.
+    pub holder_kind: &'static str,
     pub issued_at: String,
     pub status: String,
 }
@@ -431,6 +483,7 @@ pub(crate) fn list(
             Place::At(row) => super::binding::label(j, store.people[&c.holder].kind, row),
             _ => store.people[&c.holder].label.clone(),
         };
+        let holder_kind = store.people[&c.holder].kind.noun();
         let mut listed = 0;
         for pid in children {
             let row = match places.get(*pid) {
@@ -454,6 +507,7 @@ pub(crate) fn list(
                     .map(|c| c.name.clone())
                     .unwrap_or_default(),
                 holder: holder.clone(),
+                holder_kind,
                 issued_at: c.issued_at.clone(),
                 status: status.clone(),
             });
@@ -465,6 +519,7 @@ pub(crate) fn list(
                 student_name: String::new(),
                 class: String::new(),
                 holder,
+                holder_kind,
                 issued_at: c.issued_at.clone(),
                 status,
             });
@@ -516,7 +571,7 @@ mod tests {
     fn issue_list_revoke_and_confirm_on_a_demo_school() {
         let (_tmp, site) = crate::demo::test_site(20);
         let j = crate::check::load(&site).unwrap().journal;
-        let issued = issue(&site, &j, &Scope::default(), day()).unwrap();
+        let issued = issue(&site, &j, &Scope::default(), PupilCodes::None, day()).unwrap();
         assert!(issued.new_codes > 0);
         // The demo has a few families on paper only: their children get no code.
         let online = crate::demo::pupils_online(&j);
@@ -527,7 +582,7 @@ mod tests {
             "every pupil with a guardian online gets page keys"
         );
         // Again: everyone has a code already.
-        let again = issue(&site, &j, &Scope::default(), day()).unwrap();
+        let again = issue(&site, &j, &Scope::default(), PupilCodes::None, day()).unwrap();
         assert_eq!((again.new_codes, again.already), (0, issued.new_codes));
 
         let rows = list(&site, &j, &Scope::default(), day()).unwrap();

@@ -1,5 +1,6 @@
 //! Code slips: one per holder, with the school, the child, the class, the diary address,
-//! the code and a QR code that opens the diary with the code filled in.
+//! the code and a QR code that opens the diary with the code filled in. A pupil's own code
+//! says it is the pupil's.
 
 use anyhow::{Result, bail};
 use serde::Serialize;
@@ -7,15 +8,20 @@ use serde::Serialize;
 use crate::access::Session;
 use crate::access::binding::{Place, Places, label};
 use crate::access::codes::{Scope, find_class};
+use crate::access::identity::Kind;
 use crate::clock::Moment;
 use crate::config::Site;
-use crate::journal::Journal;
+use crate::journal::{Delivery, Journal};
 use crate::render::{Renderer, Theme};
 use crate::seal;
 
 #[derive(Serialize)]
 struct Slip {
     holder: String,
+    /// The code is the pupil's own, not a guardian's.
+    pupil: bool,
+    /// A pupil's code whose guardians (online) have codes of their own.
+    parents_too: bool,
     children: Vec<String>,
     class: String,
     code: String,
@@ -68,7 +74,16 @@ pub(crate) fn code_slips(
             continue;
         }
         let url = format!("{diary_url}#c={}", seal::format_code(&code.code));
+        let holder = &store.people[&code.holder];
+        let pupil = holder.kind == Kind::Student;
+        let parents_too = pupil
+            && matches!(places.get(code.holder), Place::At(row) if j
+                .guardians_of(row)
+                .iter()
+                .any(|g| j.guardian(*g).is_some_and(|g| g.delivery != Delivery::Paper)));
         slips.push(Slip {
+            pupil,
+            parents_too,
             holder: match places.get(code.holder) {
                 Place::At(row) => label(j, store.people[&code.holder].kind, row),
                 _ => store.people[&code.holder].label.clone(),

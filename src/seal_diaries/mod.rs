@@ -512,7 +512,8 @@ mod tests {
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let loaded = crate::check::load(&site).unwrap();
         let j = &loaded.journal;
-        crate::access::codes::issue(&site, j, &Default::default(), today).unwrap();
+        crate::access::codes::issue(&site, j, &Default::default(), Default::default(), today)
+            .unwrap();
         let mut session = Session::open(&site.store_path(), j, today)
             .unwrap()
             .unwrap();
