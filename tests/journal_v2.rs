@@ -275,7 +275,8 @@ fn bad_values_of_the_new_columns_are_findings() {
     assert!(!site.join("public").exists(), "the build published nothing");
 }
 
-/// A second-shift class with its own bells is fine; homework in grade 1 is a warning.
+/// A second-shift class with its own bells is fine and its pages show its own times;
+/// homework in grade 1 is a warning.
 #[test]
 fn second_shift_bells_and_grade_1_homework() {
     let (_tmp, site) = common::demo_site(24);
@@ -296,6 +297,43 @@ fn second_shift_bells_and_grade_1_homework() {
         said.contains("column homework: homework is set in grade 1, which gets none"),
         "{said}"
     );
+    // The second shift's bell times on its classes' homework board and timetable; the
+    // first shift keeps its own.
+    diary().arg("-C").arg(&site).arg("build").assert().success();
+    let page = |class: &str, page: &str| -> String {
+        std::fs::read_to_string(site.join(format!("public/classes/{class}/{page}/index.html")))
+            .unwrap()
+    };
+    for p in ["homework", "timetable"] {
+        let sixth = page("6a", p);
+        assert!(
+            sixth.contains("13:30–14:15"),
+            "6А {p}: the second shift's first lesson"
+        );
+        assert!(
+            !sixth.contains("08:30–09:15"),
+            "6А {p}: no first-shift times"
+        );
+        let fifth = page("5a", p);
+        assert!(
+            fifth.contains("08:30–09:15"),
+            "5А {p}: the first shift's times"
+        );
+        assert!(!fifth.contains("13:30–14:15"), "5А {p}");
+    }
+    // And in a pupil's diary.
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["print", "diaries", "--class", "6А"])
+        .assert()
+        .success();
+    let id = &query(
+        &site,
+        "SELECT min(s.id) FROM students s JOIN classes c ON c.id = s.class_id WHERE c.name = '6А'",
+    )[0][0];
+    let own = std::fs::read_to_string(site.join(format!("print/diaries-6a/{id}.html"))).unwrap();
+    assert!(own.contains("13:30–14:15") && !own.contains("08:30–09:15"));
 }
 
 /// `codes issue` skips guardians who receive the diary on paper, and says how many; it
