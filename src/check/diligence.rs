@@ -195,8 +195,15 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
             if !attested.iter().any(|(_, a)| a.average().is_some()) {
                 continue;
             }
+            // A pupil marked only in words there (exempt: "осв") is attested in words.
+            let in_words = |id: &Id| {
+                pupils
+                    .get(id)
+                    .is_some_and(|ms| !ms.is_empty() && ms.iter().all(|m| !has_number(m)))
+            };
             let short: Vec<(Id, usize)> = attested
                 .into_iter()
+                .filter(|(id, _)| !in_words(id))
                 .filter_map(|(id, a)| match a {
                     Attestation::NotEnough { count, .. } => Some((id, count)),
                     _ => None,
@@ -208,6 +215,13 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether a mark's value is a number (a debt without a value is not).
+fn has_number(m: &Mark) -> bool {
+    m.value
+        .as_deref()
+        .is_some_and(|v| v.trim().parse::<u8>().is_ok())
 }
 
 fn short_finding(

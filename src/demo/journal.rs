@@ -32,6 +32,8 @@ const UNEXCUSED_PER_DAY: f64 = 0.001;
 const UNKNOWN_PER_DAY: f64 = 0.001;
 /// Chances, per pupil and lesson, of coming late or skipping just that lesson.
 const LATE: f64 = 0.01;
+/// The marks a term needs (site.toml's `[grading] min_marks`), which teachers make sure of.
+const MIN_MARKS: u32 = 3;
 const SKIPPED: f64 = 0.001;
 
 /// Why a pupil is away for a whole day; every lesson of the day gets the same row.
@@ -212,6 +214,22 @@ impl School<'_> {
             .map(|_| normal(rng, 0.0, 0.3))
             .collect();
         let mut tallies = vec![[Tally::default(); 5]; class.pupils.len() * n_lines];
+        // For each stream and each of its lessons: the lessons it has left in that quarter,
+        // this one included, so a teacher can make up a pupil's missing marks in time.
+        let left_in_quarter: Vec<Vec<usize>> = streams
+            .iter()
+            .map(|st| {
+                let quarter = |k: usize| class.days[st.dates[k]].quarter;
+                let mut left = vec![0; st.dates.len()];
+                for k in (0..st.dates.len()).rev() {
+                    left[k] = 1 + match left.get(k + 1) {
+                        Some(next) if quarter(k + 1) == quarter(k) => *next,
+                        _ => 0,
+                    };
+                }
+                left
+            })
+            .collect();
 
         for (d, day) in class.days.iter().enumerate() {
             for &(number, s) in &week[day.weekday] {
@@ -220,6 +238,7 @@ impl School<'_> {
                 else {
                     continue;
                 };
+                let left = left_in_quarter[s][stream.done - 1];
                 for p in stream.members.clone() {
                     let student_id = class.first_pupil_id + p as i64;
                     let present = self.write_attendance(
@@ -236,7 +255,15 @@ impl School<'_> {
                     let exempt = pupil.pe_exempt && stream.subject == Subject::Pe;
                     let at = p * n_lines + stream.line;
                     let mean = pupil.ability + knack[at];
-                    let Some(mark) = mark_for(stream, &lesson, present, exempt, mean, rng) else {
+                    // A pupil short of the term's marks is asked at the last lessons.
+                    let short = MIN_MARKS.saturating_sub(tallies[at][day.quarter].count);
+                    let chance = if short > 0 && left <= short as usize + 1 {
+                        0.95
+                    } else {
+                        stream.mark_chance
+                    };
+                    let Some(mark) = mark_for(stream, &lesson, present, exempt, mean, chance, rng)
+                    else {
                         continue;
                     };
                     self.counters.marks += 1;
@@ -482,13 +509,14 @@ fn streams_of<'a>(
 
 /// What a pupil gets at a lesson. At a control lesson everyone there is marked and
 /// everyone away owes the work (a debt, made up later by about a third); at other
-/// lessons some of those there are asked.
+/// lessons some of those there are asked, each with `chance`.
 fn mark_for(
     stream: &Stream,
     lesson: &Held,
     present: bool,
     exempt_from_pe: bool,
     mean: f64,
+    chance: f64,
     rng: &mut impl Rng,
 ) -> Option<Mark> {
     let numeric = |rng: &mut _, mean| Some(MARKS[sample(mean, rng)]);
@@ -504,7 +532,7 @@ fn mark_for(
         }
         Some(work) if rng.random_bool(1.0 / 3.0) => (work, numeric(&mut *rng, mean - 0.15), true),
         Some(work) => (work, None, true),
-        None if present && !exempt_from_pe && rng.random_bool(stream.mark_chance) => {
+        None if present && !exempt_from_pe && rng.random_bool(chance) => {
             let everyday = stream.subject.everyday_work();
             let work = *everyday.choose(rng).unwrap_or(&WorkType::Classwork);
             (work, numeric(&mut *rng, mean), false)
