@@ -407,10 +407,9 @@ fn stats(
     } else {
         match format {
             ListFormat::Csv => print!("{}", crate::stats::csv(&report)?),
-            ListFormat::Table => print!(
-                "{}",
-                crate::stats::table(&report, options.class.is_some())
-            ),
+            ListFormat::Table => {
+                print!("{}", crate::stats::table(&report, options.class.is_some()))
+            }
         }
     }
     eprintln!(

@@ -130,7 +130,11 @@ fn fixture() -> Fixture {
     .unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(fill(&text).as_bytes()).unwrap();
-    std::fs::write(logs.join("E2EXAMPLE.2026-11-22-09.a1b2c3d4"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        logs.join("E2EXAMPLE.2026-11-22-09.a1b2c3d4"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
     Fixture {
         _tmp: tmp,
         site,
@@ -303,10 +307,7 @@ fn visits_per_family_from_three_formats() {
         "{table}"
     );
     assert_eq!(line[10], never.to_string(), "{table}");
-    assert!(
-        table.lines().any(|l| l.starts_with("school ")),
-        "{table}"
-    );
+    assert!(table.lines().any(|l| l.starts_with("school ")), "{table}");
     // Lines that fit no format are counted and skipped: the cut line and the one with
     // 25:61 in nginx-combined.log; the truncated last line of the CloudFront log.
     let nginx = f.logs.join("nginx-combined.log");
@@ -347,7 +348,10 @@ fn since_today_and_class() {
         .lines()
         .find(|l| l.trim_start().starts_with(&f.a.holder))
         .unwrap_or_else(|| panic!("A listed: {table}"));
-    assert!(a.contains("2026-11-23 19:02") && a.ends_with("visited"), "{a}");
+    assert!(
+        a.contains("2026-11-23 19:02") && a.ends_with("visited"),
+        "{a}"
+    );
 }
 
 /// `--never`: the families who never opened the diary, with their children's ids and the
@@ -358,7 +362,12 @@ fn never_lists_families_to_print_for() {
     let (out, _) = f.stats(&["--never"]);
     let c = out
         .lines()
-        .position(|l| l.starts_with(&format!("{}  {}  never opened the diary", f.class, f.c.holder)))
+        .position(|l| {
+            l.starts_with(&format!(
+                "{}  {}  never opened the diary",
+                f.class, f.c.holder
+            ))
+        })
         .unwrap_or_else(|| panic!("C listed: {out}"));
     let ids = query(
         &f.site,
@@ -371,9 +380,15 @@ fn never_lists_families_to_print_for() {
     );
     for id in &ids {
         let command = format!("diary print weekly --class {} --student {}", f.class, id[0]);
-        assert!(out.lines().skip(c).any(|l| l.trim() == command), "{command}: {out}");
+        assert!(
+            out.lines().skip(c).any(|l| l.trim() == command),
+            "{command}: {out}"
+        );
     }
-    assert!(!out.contains(&f.a.holder) && !out.contains(&f.d.holder), "{out}");
+    assert!(
+        !out.contains(&f.a.holder) && !out.contains(&f.d.holder),
+        "{out}"
+    );
     let paper = query(
         &f.site,
         "SELECT last_name || ' ' || first_name FROM guardians WHERE delivery = 'paper'",
@@ -383,7 +398,8 @@ fn never_lists_families_to_print_for() {
     for p in paper {
         assert!(on_paper.contains(&p[0]), "{} on paper: {out}", p[0]);
         assert!(
-            !out.lines().any(|l| l.contains(&p[0]) && l.contains("never opened")),
+            !out.lines()
+                .any(|l| l.contains(&p[0]) && l.contains("never opened")),
             "{out}"
         );
     }

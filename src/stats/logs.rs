@@ -355,12 +355,18 @@ mod tests {
     fn slot_paths_match_on_their_tail() {
         let slot = u128::from_str_radix(SLOT, 16).unwrap();
         assert_eq!(slot_of(&format!("/diary/k/{SLOT}.bin")), Some(slot));
-        assert_eq!(slot_of(&format!("/school/diary/k/{SLOT}.bin?x=1")), Some(slot));
+        assert_eq!(
+            slot_of(&format!("/school/diary/k/{SLOT}.bin?x=1")),
+            Some(slot)
+        );
         assert_eq!(slot_of(&format!("diary/k/{SLOT}.bin")), Some(slot));
         assert_eq!(slot_of(&format!("/mydiary/k/{SLOT}.bin")), None);
         assert_eq!(slot_of(&format!("/diary/p/{SLOT}.bin")), None);
         assert_eq!(slot_of("/diary/k/6985a51f.bin"), None);
-        assert_eq!(slot_of(&format!("/diary/k/{}.bin", SLOT.to_uppercase())), None);
+        assert_eq!(
+            slot_of(&format!("/diary/k/{}.bin", SLOT.to_uppercase())),
+            None
+        );
     }
 
     #[test]

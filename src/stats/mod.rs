@@ -270,9 +270,14 @@ pub(crate) fn report(site: &Site, j: &Journal, options: &Options) -> Result<Repo
     };
     let mut out = Vec::new();
     for class in classes {
-        let mut students: Vec<&crate::journal::Student> =
-            j.students.iter().filter(|s| s.class_id == class.id).collect();
-        students.sort_by(|a, b| (&a.last_name, &a.first_name, a.id).cmp(&(&b.last_name, &b.first_name, b.id)));
+        let mut students: Vec<&crate::journal::Student> = j
+            .students
+            .iter()
+            .filter(|s| s.class_id == class.id)
+            .collect();
+        students.sort_by(|a, b| {
+            (&a.last_name, &a.first_name, a.id).cmp(&(&b.last_name, &b.first_name, b.id))
+        });
         let mut families: BTreeMap<(Kind, Id), Family> = BTreeMap::new();
         let mut pupils = Vec::new();
         for s in students {
@@ -384,7 +389,16 @@ pub(crate) fn table(report: &Report, families: bool) -> String {
     }
     if families {
         for c in &report.classes {
-            let _ = writeln!(out, "\n{}: families (days with a visit in the last 7 and 30 days)", c.name);
+            let _ = writeln!(
+                out,
+                "\n{}: families (7d, 30d: days with a visit in the last 7 and 30 days)",
+                c.name
+            );
+            let _ = writeln!(
+                out,
+                "  {:<34} {:<40} {:<16} {:>3} {:>3}  status",
+                "holder", "children", "last visit", "7d", "30d"
+            );
             let rows = c
                 .families
                 .iter()
