@@ -443,3 +443,99 @@ fn refusals() {
         &["no class named \"9Я\"; the journal has: "],
     );
 }
+
+/// A pupil's own code (`codes issue --pupils`) counts for the pupil, apart from the
+/// families: the guardians of that pupil stay `never`.
+#[test]
+fn pupils_own_codes_are_counted_apart() {
+    let (tmp, site) = common::demo_site(24);
+    common::cheap_codes(&site);
+    common::issue_codes(&site, None);
+    diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "issue", "--pupils"])
+        .assert()
+        .success();
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["codes", "list", "--format", "csv"])
+        .output()
+        .unwrap();
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let with_guardians: Vec<String> =
+        query(&site, "SELECT DISTINCT student_id FROM student_guardians")
+            .into_iter()
+            .map(|r| r[0].clone())
+            .collect();
+    // (code, student name, class) of the first own code of a pupil who has guardians.
+    let (code, pupil, class) = r
+        .records()
+        .map(Result::unwrap)
+        .find(|r| {
+            &r[5] == "pupil" && &r[7] == "active" && with_guardians.contains(&r[1].to_string())
+        })
+        .map(|r| (r[0].replace('-', ""), r[2].to_string(), r[3].to_string()))
+        .expect("a pupil's own code");
+    let slot = slots(&site)[&code].clone();
+    let log = tmp.path().join("access.log");
+    std::fs::write(
+        &log,
+        format!(
+            "203.0.113.9 - - [22/Nov/2026:15:30:00 +0300] \"GET /diary/k/{slot}.bin HTTP/2.0\" 200 2076 \"-\" \"Mozilla/5.0\"\n"
+        ),
+    )
+    .unwrap();
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .args([
+            "stats",
+            "--format",
+            "csv",
+            "--class",
+            &class,
+            "--access-log",
+        ])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let own: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[2] == "pupil").collect();
+    let visited: Vec<&csv::StringRecord> =
+        own.iter().copied().filter(|r| &r[7] == "visited").collect();
+    assert_eq!(visited.len(), 1, "{rows:?}");
+    assert_eq!(&visited[0][1], pupil.as_str());
+    assert_eq!(
+        (&visited[0][4], &visited[0][5], &visited[0][6]),
+        ("2026-11-22 15:30", "1", "1")
+    );
+    // No family of the class opened the diary: the pupil's visit is not theirs.
+    assert!(
+        rows.iter()
+            .filter(|r| &r[2] == "family")
+            .all(|r| &r[7] != "visited"),
+        "{rows:?}"
+    );
+    // The class line: pupils who opened it in 30 days, of those with a code of their own.
+    let out = diary()
+        .arg("-C")
+        .arg(&site)
+        .args(["stats", "--class", &class, "--access-log"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    let line = table.lines().nth(1).unwrap();
+    assert!(
+        line.starts_with(&class) && line.ends_with(&format!(" 1/{}", own.len())),
+        "{table}"
+    );
+}
