@@ -137,6 +137,29 @@ enum Command {
     /// Access codes that open the children's diaries.
     #[command(subcommand)]
     Codes(CodesCommand),
+    /// How regularly families open the diary, from the host's access logs: per class,
+    /// families who opened it in the last 7 and 30 days, last visits, who never did.
+    /// Shows people's names: private terminal output; nothing is written.
+    Stats {
+        /// The host's access logs (nginx/Apache combined, S3 server access logs, CloudFront
+        /// standard logs; gzip-compressed or not).
+        #[arg(long = "access-log", value_name = "FILE", num_args = 1.., required = true)]
+        access_log: Vec<PathBuf>,
+        /// Ignore log lines before this day (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        since: Option<NaiveDate>,
+        /// Only this class (e.g. 5Б or 5b): also lists its families one by one.
+        #[arg(long)]
+        class: Option<String>,
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Only the families who never opened the diary, with their children's ids and the
+        /// command that prints their weekly sheets.
+        #[arg(long, conflicts_with = "format")]
+        never: bool,
+        #[command(flatten)]
+        day: Day,
+    },
     /// Printouts for families and the archive, into the private print folder: weekly and
     /// monthly sheets, period report cards, the class summary sheet.
     #[command(subcommand)]
@@ -312,6 +335,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Upgrade => upgrade_journal(&Site::load(&cli.site)?),
         Command::Codes(cmd) => codes_command(&cli.site, cmd),
         Command::Print(cmd) => crate::print::run(&cli.site, cmd),
+        Command::Stats {
+            access_log,
+            since,
+            class,
+            format,
+            never,
+            day,
+        } => {
+            let site = Site::load(&cli.site)?;
+            let j = load_journal(&site)?;
+            let options = crate::stats::Options {
+                logs: access_log,
+                since,
+                class,
+                today: day.resolve(&site),
+            };
+            stats(&site, &j, &options, format, never)
+        }
         Command::Import(ImportCommand::Csv { dir }) => run_import(&cli.site, &dir, |site| {
             Ok(import::csv::import_dir(&site.journal_path(), &dir)?.to_string())
         }),
@@ -324,6 +365,62 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })
         }
     }
+}
+
+/// `YYYY-MM-DD`.
+fn parse_day(text: &str) -> Result<NaiveDate, String> {
+    journal::parse_date(text.trim()).ok_or_else(|| format!("{text:?} is not a day (YYYY-MM-DD)"))
+}
+
+/// `diary stats`: the report on standard output, what was read on standard error.
+fn stats(
+    site: &Site,
+    j: &journal::Journal,
+    options: &crate::stats::Options,
+    format: ListFormat,
+    never: bool,
+) -> Result<ExitCode> {
+    let report = crate::stats::report(site, j, options)?;
+    for f in &report.files {
+        eprintln!(
+            "read {} ({}): {} diary opening(s)",
+            f.path.display(),
+            f.format.name(),
+            f.fetches
+        );
+        if f.malformed > 0 {
+            eprintln!(
+                "skipped {} malformed line(s) in {}",
+                f.malformed,
+                f.path.display()
+            );
+        }
+    }
+    if report.departed > 0 {
+        eprintln!(
+            "{} opening(s) by holders no longer in this year's journal were not counted",
+            report.departed
+        );
+    }
+    if never {
+        print!("{}", crate::stats::never(&report));
+    } else {
+        match format {
+            ListFormat::Csv => print!("{}", crate::stats::csv(&report)?),
+            ListFormat::Table => {
+                print!("{}", crate::stats::table(&report, options.class.is_some()))
+            }
+        }
+    }
+    eprintln!(
+        "as of {}{} (private: this shows people's names)",
+        report.today,
+        options
+            .since
+            .map(|d| format!(", log lines since {d}"))
+            .unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `diary upgrade`: the site's journal converted to the current schema version.

@@ -33,5 +33,6 @@ pub(crate) mod seal;
 pub(crate) mod seal_diaries;
 pub(crate) mod serve;
 pub(crate) mod stamp;
+pub(crate) mod stats;
 pub(crate) mod text;
 pub(crate) mod views;
