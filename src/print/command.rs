@@ -623,7 +623,7 @@ fn printout(
             Ok(Printout {
                 name: format!("summary-{class_slug}-{}.html", slug(&year.name)),
                 html: render(renderer, "print/summary.html", &doc)?,
-                sheets: 1,
+                sheets: 2,
             })
         }
         PrintCommand::Diaries { .. } => unreachable!("diaries are printed by print_diaries"),
