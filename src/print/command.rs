@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::data::{self, Index};
-use super::{diaries, family, pdf, report, summary, write_private, write_private_folder};
+use super::{
+    class_report, diaries, family, pdf, report, summary, write_private, write_private_folder,
+};
 use crate::clock::Moment;
 use crate::config::Site;
 use crate::journal::Class;
@@ -63,6 +65,24 @@ pub(crate) enum PrintCommand {
         #[command(flatten)]
         options: Options,
     },
+    /// The class report for a period: успеваемость, качество, the average mark, pupils
+    /// with no marks or one mark, lessons and days missed by reason, by subject and for the
+    /// class; with `--class all` also the school page (one line a class and the total).
+    ClassReport {
+        #[command(flatten)]
+        class: ClassArg,
+        /// The period: its name ("2 четверть"), a term's number (2) or `year`.
+        #[arg(long)]
+        period: String,
+        /// The academic year (2026/2027, or 2026). Default: the class's latest.
+        #[arg(long, value_name = "YEAR")]
+        year: Option<String>,
+        /// `html` (A4 landscape pages) or `csv` (one table for a spreadsheet).
+        #[arg(long, value_enum, default_value = "html")]
+        format: ReportFormat,
+        #[command(flatten)]
+        options: Options,
+    },
     /// The class summary sheet of period and year marks (landscape), for the archive.
     Summary {
         #[command(flatten)]
@@ -97,9 +117,16 @@ impl PrintCommand {
             | PrintCommand::Monthly { who, .. }
             | PrintCommand::Report { who, .. }
             | PrintCommand::Diaries { who, .. } => who,
-            PrintCommand::Summary { .. } => &EVERYONE,
+            PrintCommand::Summary { .. } | PrintCommand::ClassReport { .. } => &EVERYONE,
         }
     }
+}
+
+/// What `diary print class-report` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum ReportFormat {
+    Html,
+    Csv,
 }
 
 #[derive(clap::Args)]
@@ -191,6 +218,12 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             class,
             options,
             year,
+        }
+        | PrintCommand::ClassReport {
+            class,
+            options,
+            year,
+            ..
         } => (class, options, year.as_deref()),
     };
     let today = Moment::or_now(options.today, site.config.tz()).date;
@@ -231,6 +264,20 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         && let Some(c) = classes.iter().find(|c| c.year_id != y.id)
     {
         bail!("class {} is not in the academic year {name}", c.name);
+    }
+    if let PrintCommand::ClassReport { period, format, .. } = &cmd {
+        return print_class_report(
+            &site,
+            &ix,
+            &renderer,
+            &classes,
+            period,
+            *format,
+            all,
+            today,
+            options.pdf,
+            started,
+        );
     }
     if let PrintCommand::Diaries { .. } = cmd {
         return print_diaries(
@@ -385,6 +432,107 @@ fn print_diaries(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `diary print class-report`: a page per class (and with `all` the school page), or one
+/// CSV table. Everything is computed before anything is written.
+#[allow(clippy::too_many_arguments)]
+fn print_class_report(
+    site: &Site,
+    ix: &Index,
+    renderer: &Renderer,
+    classes: &[&Class],
+    period: &str,
+    format: ReportFormat,
+    all: bool,
+    today: NaiveDate,
+    pdf: bool,
+    started: Instant,
+) -> Result<ExitCode> {
+    if pdf && format == ReportFormat::Csv {
+        bail!("--pdf makes a PDF of the HTML pages: use it without --format csv");
+    }
+    let computed: Vec<(&Class, Result<class_report::ClassReport>)> = classes
+        .par_iter()
+        .map(|class| (*class, class_report::class_report(ix, class, period, today)))
+        .collect();
+    let mut reports = Vec::new();
+    let mut skipped = Vec::new();
+    for (class, result) in computed {
+        match result.and_then(|r| class_report::require_marks(&r).map(|()| r)) {
+            Ok(r) => reports.push(r),
+            Err(e) if all => skipped.push(format!("{}: {e:#}", class.name)),
+            Err(e) => return Err(e),
+        }
+    }
+    if reports.is_empty() {
+        nothing_to_print(&skipped)?;
+    }
+    let school = all.then(|| class_report::school(ix, &reports, today));
+    let first = &reports[0];
+    let tail = format!("{}-{}", slug(&first.year), slug(&first.period));
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    match format {
+        ReportFormat::Csv => {
+            let who = if all {
+                "all".to_string()
+            } else {
+                slug(&first.class)
+            };
+            files.push((
+                format!("class-report-{who}-{tail}.csv"),
+                class_report::csv(ix, &reports, school.as_ref())?,
+            ));
+        }
+        ReportFormat::Html => {
+            if let Some(sc) = &school {
+                files.push((
+                    format!("school-report-{tail}.html"),
+                    render(renderer, "print/school_report.html", sc)?.into_bytes(),
+                ));
+            }
+            for r in &reports {
+                files.push((
+                    format!("class-report-{}-{tail}.html", slug(&r.class)),
+                    render(renderer, "print/class_report.html", r)?.into_bytes(),
+                ));
+            }
+        }
+    }
+    let dir = site.print_path();
+    let mut written = Vec::new();
+    for (name, bytes) in &files {
+        written.push(write_private(&dir, name, bytes)?);
+    }
+    for s in &skipped {
+        eprintln!("skipped {s}");
+    }
+    let what = if written.len() == 1 {
+        written[0].display().to_string()
+    } else {
+        format!("{} files in {}", written.len(), dir.display())
+    };
+    eprintln!(
+        "wrote the report of {} class(es) to {what} in {:.2} s (private: keep it out of the public site)",
+        reports.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if pdf {
+        let pdf_started = Instant::now();
+        let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
+            e.context(format!(
+                "the HTML was written ({what}), but no PDF could be made"
+            ))
+        })?;
+        make_pdfs(&chromium, &written)?;
+        eprintln!(
+            "wrote {} PDF(s) with {} in {:.1} s",
+            written.len(),
+            chromium.display(),
+            pdf_started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Printouts hold children's data: the print folder must not be inside the public site.
 fn check_private(site: &Site) -> Result<()> {
     let print = normalize(&site.print_path());
@@ -475,10 +623,13 @@ fn printout(
             Ok(Printout {
                 name: format!("summary-{class_slug}-{}.html", slug(&year.name)),
                 html: render(renderer, "print/summary.html", &doc)?,
-                sheets: 1,
+                sheets: 2,
             })
         }
         PrintCommand::Diaries { .. } => unreachable!("diaries are printed by print_diaries"),
+        PrintCommand::ClassReport { .. } => {
+            unreachable!("class reports are printed by print_class_report")
+        }
     }
 }
 

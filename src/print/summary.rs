@@ -1,5 +1,7 @@
 //! The class summary sheet for the archive: pupils by subjects × periods (the terms and the
-//! year), the marks the teachers set, on landscape A4 with signature lines.
+//! year), the marks the teachers set, and the lessons each pupil missed per period (of
+//! them for illness, for a valid reason, without one), on landscape A4 with the lines the
+//! director and the class teacher sign and the seal's place.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +11,7 @@ use serde::Serialize;
 
 use super::data::{self, Index, Teacher};
 use super::fit::{MM_PER_PT, line_mm, lines, text_em};
-use crate::journal::{Class, Id, Period, PeriodKind};
+use crate::journal::{AttendanceStatus, Class, Id, Period, PeriodKind};
 
 #[derive(Serialize)]
 pub(super) struct SubjectHead {
@@ -23,6 +25,23 @@ pub(super) struct PupilRow {
     pub name: String,
     /// Subject by subject, period by period: the teacher's mark, or empty.
     pub marks: Vec<String>,
+}
+
+/// A pupil's lessons missed in one period.
+#[derive(Serialize, Default, Clone, Copy)]
+pub(super) struct MissedCell {
+    pub all: usize,
+    pub ill: usize,
+    pub excused: usize,
+    pub unexcused: usize,
+}
+
+#[derive(Serialize)]
+pub(super) struct AttendanceRow {
+    pub number: usize,
+    pub name: String,
+    /// Period by period (the terms, then the year).
+    pub periods: Vec<MissedCell>,
 }
 
 #[derive(Serialize)]
@@ -42,6 +61,9 @@ pub(super) struct SummaryDoc {
     pub subjects: Vec<SubjectHead>,
     pub rows: Vec<PupilRow>,
     pub teacher: Teacher,
+    /// Headings of the attendance table: the terms and the year.
+    pub attendance_periods: Vec<String>,
+    pub attendance: Vec<AttendanceRow>,
 }
 
 /// Width of the landscape page's printable area, mm.
@@ -68,6 +90,7 @@ pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<Sum
     if periods.is_empty() {
         bail!("the academic year {} has no periods", year.name);
     }
+    let attendance_periods = periods.clone();
     let pupils = ix.pupils(class.id);
     periods.extend(data::exams_of(ix, class, pupils));
     let period_ids: Vec<Id> = periods.iter().map(|p| p.id).collect();
@@ -117,6 +140,38 @@ pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<Sum
         PeriodKind::Final => s.get("print_final_short").to_string(),
         _ => p.number.to_string(),
     };
+    let attendance = pupils
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut cells = vec![MissedCell::default(); attendance_periods.len()];
+            for a in ix.attendance_of(p.id) {
+                let Some(l) = ix.j.lesson(a.lesson_id) else {
+                    continue;
+                };
+                if l.class_id != class.id || l.cancelled || a.status == AttendanceStatus::Late {
+                    continue;
+                }
+                for (k, period) in attendance_periods.iter().enumerate() {
+                    if period.contains(l.date) {
+                        let c = &mut cells[k];
+                        c.all += 1;
+                        match a.status {
+                            AttendanceStatus::Ill => c.ill += 1,
+                            AttendanceStatus::Excused => c.excused += 1,
+                            AttendanceStatus::Unexcused => c.unexcused += 1,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            AttendanceRow {
+                number: i + 1,
+                name: p.full_name(),
+                periods: cells,
+            }
+        })
+        .collect();
     Ok(SummaryDoc {
         school: ix.j.school.name.clone(),
         class: class.name.clone(),
@@ -134,6 +189,8 @@ pub(super) fn summary(ix: &Index, class: &Class, today: NaiveDate) -> Result<Sum
         subjects: heads,
         rows,
         teacher: ix.class_teacher(class),
+        attendance_periods: attendance_periods.iter().map(|p| period_label(p)).collect(),
+        attendance,
     })
 }
 

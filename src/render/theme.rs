@@ -33,6 +33,8 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/print/family_tail.html",
     "templates/print/report.html",
     "templates/print/summary.html",
+    "templates/print/class_report.html",
+    "templates/print/school_report.html",
     "templates/partials/announcement.html",
     "templates/partials/event.html",
     "templates/partials/week.html",
