@@ -374,7 +374,8 @@ pub(super) fn journal(
             .collect::<Vec<_>>()
             .join(", "),
         subjects: sections,
-        summary: if marks_given {
+        // The summary sheet needs the year's terms or the year itself.
+        summary: if marks_given && periods.iter().any(|p| p.kind.is_term() || p.kind == PeriodKind::Year) {
             Some(summary::summary(ix, class, today)?)
         } else {
             None
