@@ -284,7 +284,7 @@ pub(super) fn journal(
                             Some(format!("{} {}", day(l.date), letter(ix, a.status)))
                         })
                         .collect();
-                    (!days.is_empty()).then(|| (p, days))
+                    (!days.is_empty()).then_some((p, days))
                 })
                 .enumerate()
                 .map(|(n, (p, days))| PupilAbsences {
@@ -375,7 +375,11 @@ pub(super) fn journal(
             .join(", "),
         subjects: sections,
         // The summary sheet needs the year's terms or the year itself.
-        summary: if marks_given && periods.iter().any(|p| p.kind.is_term() || p.kind == PeriodKind::Year) {
+        summary: if marks_given
+            && periods
+                .iter()
+                .any(|p| p.kind.is_term() || p.kind == PeriodKind::Year)
+        {
             Some(summary::summary(ix, class, today)?)
         } else {
             None
