@@ -1,6 +1,6 @@
 //! `diary print …`: weekly and monthly sheets for families, period report cards, the
-//! class summary sheet and each pupil's diary as a standalone page, written as HTML (and PDF
-//! with `--pdf`) into the private print folder.
+//! class summary sheet, the class journal for the archive and each pupil's diary as a
+//! standalone page, written as HTML (and PDF with `--pdf`) into the private print folder.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use super::data::{self, Index};
 use super::{
-    class_report, diaries, family, pdf, report, summary, write_private, write_private_folder,
+    class_report, diaries, family, journal, pdf, report, summary, write_private,
+    write_private_folder,
 };
 use crate::clock::Moment;
 use crate::config::Site;
@@ -93,6 +94,19 @@ pub(crate) enum PrintCommand {
         #[command(flatten)]
         options: Options,
     },
+    /// The class journal of a whole academic year for the archive (landscape): title page
+    /// with the count of sheets, contents, each subject's lessons, marks grid and
+    /// absences, and a final page of period marks and absences. The count of sheets is the
+    /// count of pages Chromium prints (one-sided); without Chromium it is left blank.
+    Journal {
+        #[command(flatten)]
+        class: ClassArg,
+        /// The academic year (2026/2027, or 2026). Default: the class's latest.
+        #[arg(long, value_name = "YEAR")]
+        year: Option<String>,
+        #[command(flatten)]
+        options: Options,
+    },
     /// Each pupil's diary as a standalone HTML page (what the online diary shows, without
     /// a code), one file per pupil named by the pupil's id, in `diaries-<class>/`.
     Diaries {
@@ -117,7 +131,9 @@ impl PrintCommand {
             | PrintCommand::Monthly { who, .. }
             | PrintCommand::Report { who, .. }
             | PrintCommand::Diaries { who, .. } => who,
-            PrintCommand::Summary { .. } | PrintCommand::ClassReport { .. } => &EVERYONE,
+            PrintCommand::Summary { .. }
+            | PrintCommand::ClassReport { .. }
+            | PrintCommand::Journal { .. } => &EVERYONE,
         }
     }
 }
@@ -224,6 +240,11 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             options,
             year,
             ..
+        }
+        | PrintCommand::Journal {
+            class,
+            options,
+            year,
         } => (class, options, year.as_deref()),
     };
     let today = Moment::or_now(options.today, site.config.tz()).date;
@@ -258,6 +279,9 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             .find(|y| y.starts_on <= start && start <= y.ends_on),
         _ => None,
     };
+    if matches!(cmd, PrintCommand::Journal { .. }) && data::is_all(&class_arg.class) {
+        bail!("diary print journal prints one class at a time: name it with --class (5А)");
+    }
     let classes = data::classes(j, &class_arg.class, year, today)?;
     let all = data::is_all(&class_arg.class);
     if let (Some(name), Some(y)) = (year_arg, year)
@@ -274,6 +298,17 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             period,
             *format,
             all,
+            today,
+            options.pdf,
+            started,
+        );
+    }
+    if let PrintCommand::Journal { .. } = cmd {
+        return print_journal(
+            &site,
+            &ix,
+            &renderer,
+            classes[0],
             today,
             options.pdf,
             started,
@@ -342,6 +377,55 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
             chromium.display(),
             pdf_started.elapsed().as_secs_f64()
         );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `diary print journal`: one class's journal, its sheets counted through Chromium.
+fn print_journal(
+    site: &Site,
+    ix: &Index,
+    renderer: &Renderer,
+    class: &Class,
+    today: NaiveDate,
+    want_pdf: bool,
+    started: Instant,
+) -> Result<ExitCode> {
+    let chromium = pdf::find_chromium(&site.config.chromium, &site.root);
+    let w = journal::write(
+        ix,
+        renderer,
+        class,
+        today,
+        chromium,
+        want_pdf,
+        &site.print_path(),
+    )?;
+    let secs = started.elapsed().as_secs_f64();
+    match (&w.pdf, w.sheets) {
+        (Some(pdf), Some(n)) => eprintln!(
+            "wrote the journal of class {}: {} and {} ({n} sheet(s), one-sided) in {secs:.1} s \
+             (private: keep them out of the public site)",
+            class.name,
+            w.html.display(),
+            pdf.display()
+        ),
+        (None, Some(n)) => eprintln!(
+            "wrote the journal of class {} to {} ({n} sheet(s) when printed one-sided from \
+             Chromium) in {secs:.1} s (private: keep it out of the public site)",
+            class.name,
+            w.html.display()
+        ),
+        _ => eprintln!(
+            "wrote the journal of class {} to {} in {secs:.1} s with the count of sheets left \
+             blank (write it in by hand after printing): {} (private: keep it out of the \
+             public site)",
+            class.name,
+            w.html.display(),
+            w.blank_because
+                .as_deref()
+                .unwrap_or("it could not be counted")
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -630,6 +714,7 @@ fn printout(
         PrintCommand::ClassReport { .. } => {
             unreachable!("class reports are printed by print_class_report")
         }
+        PrintCommand::Journal { .. } => unreachable!("journals are printed by print_journal"),
     }
 }
 

@@ -7,6 +7,7 @@ mod data;
 mod diaries;
 mod family;
 mod fit;
+mod journal;
 mod pdf;
 mod report;
 mod slips;

@@ -192,6 +192,47 @@ fn run_chromium(chromium: &Path, html: &Path, out: &Path, profile: &Path) -> Res
     Ok(())
 }
 
+/// The number of pages of a PDF Chromium printed: the `/Count` of its page tree's root,
+/// the largest of the page-tree nodes (`/Type /Pages`). Chromium writes these dictionaries
+/// uncompressed; a PDF without one is an error, never a guess.
+pub(super) fn page_count(pdf: &Path) -> Result<usize> {
+    let bytes = std::fs::read(pdf).with_context(|| format!("cannot read {}", pdf.display()))?;
+    count_pages(&bytes).with_context(|| {
+        format!(
+            "cannot count the pages of {}: it has no page tree in the form Chromium writes",
+            pdf.display()
+        )
+    })
+}
+
+fn count_pages(bytes: &[u8]) -> Option<usize> {
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let rfind = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).rposition(|w| w == needle);
+    let mut best: Option<usize> = None;
+    let mut at = 0;
+    while let Some(i) = find(&bytes[at..], b"/Type /Pages") {
+        let i = at + i;
+        at = i + 1;
+        // The dictionary around it: from the last `<<` before to the first `>>` after.
+        let start = rfind(&bytes[..i], b"<<").unwrap_or(0);
+        let end = find(&bytes[i..], b">>").map_or(bytes.len(), |e| i + e);
+        let dict = &bytes[start..end];
+        let Some(c) = find(dict, b"/Count") else {
+            continue;
+        };
+        let digits: String = dict[c + 6..]
+            .iter()
+            .skip_while(|b| b.is_ascii_whitespace())
+            .take_while(|b| b.is_ascii_digit())
+            .map(|b| char::from(*b))
+            .collect();
+        if let Ok(n) = digits.parse::<usize>() {
+            best = Some(best.map_or(n, |b: usize| b.max(n)));
+        }
+    }
+    best.filter(|n| *n > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,5 +243,20 @@ mod tests {
             file_url(Path::new("/tmp/a b/школа/x.html")),
             "file:///tmp/a%20b/%D1%88%D0%BA%D0%BE%D0%BB%D0%B0/x.html"
         );
+    }
+
+    #[test]
+    fn pages_are_counted_from_the_page_tree_root() {
+        // A root with 12 pages over two nodes of 8 and 4; a page's /Type /Page does not count.
+        let pdf = b"%PDF-1.4\n1 0 obj\n<</Type /Pages\n/Count 12\n/Kids [2 0 R 3 0 R]>>\nendobj\n\
+            2 0 obj\n<</Type /Pages /Parent 1 0 R /Count 8 /Kids []>>\nendobj\n\
+            3 0 obj\n<</Count 4 /Type /Pages /Parent 1 0 R>>\nendobj\n\
+            4 0 obj\n<</Type /Page /Parent 2 0 R>>\nendobj\n";
+        assert_eq!(count_pages(pdf), Some(12));
+        assert_eq!(
+            count_pages(b"%PDF-1.4\n4 0 obj\n<</Type /Page>>\nendobj\n"),
+            None
+        );
+        assert_eq!(count_pages(b"<</Type /Pages /Count 0>>"), None);
     }
 }

@@ -35,6 +35,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/print/summary.html",
     "templates/print/class_report.html",
     "templates/print/school_report.html",
+    "templates/print/journal.html",
     "templates/partials/announcement.html",
     "templates/partials/event.html",
     "templates/partials/week.html",
