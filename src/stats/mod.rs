@@ -467,6 +467,16 @@ pub(crate) fn never(report: &Report) -> String {
     use std::fmt::Write;
     let mut out = String::new();
     let mut paper = Vec::new();
+    // A child another guardian opens the diary for needs no sheet; a child of two
+    // guardians who never did gets one command line, not two.
+    let read_for: BTreeSet<Id> = report
+        .classes
+        .iter()
+        .flat_map(|c| &c.families)
+        .filter(|f| f.status == Status::Visited)
+        .flat_map(|f| f.children.iter().map(|(id, _)| *id))
+        .collect();
+    let mut listed = BTreeSet::new();
     for c in &report.classes {
         for f in &c.families {
             match f.status {
@@ -478,11 +488,18 @@ pub(crate) fn never(report: &Report) -> String {
                     };
                     let _ = writeln!(out, "{}  {}  {why}: {}", c.name, f.holder, children(f));
                     for (id, _) in &f.children {
-                        let _ = writeln!(
-                            out,
-                            "    diary print weekly --class {} --student {id}",
-                            c.name
-                        );
+                        if read_for.contains(id) {
+                            let _ = writeln!(
+                                out,
+                                "    (pupil {id}: another guardian opens the diary)"
+                            );
+                        } else if listed.insert(*id) {
+                            let _ = writeln!(
+                                out,
+                                "    diary print weekly --class {} --student {id}",
+                                c.name
+                            );
+                        }
                     }
                 }
                 Status::Paper => paper.push((c.name.as_str(), f)),
