@@ -1,5 +1,5 @@
 //! `diary print …`: weekly and monthly sheets for families, period report cards, the
-//! class summary sheet and each pupil's diary as a standalone page, written as HTML (and PDF
+//! class summary sheet, the attention list and each pupil's diary as a standalone page, written as HTML (and PDF
 //! with `--pdf`) into the private print folder.
 
 use std::path::{Component, Path, PathBuf};
@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::data::{self, Index};
-use super::{diaries, family, pdf, report, summary, write_private, write_private_folder};
+use super::{
+    attention, diaries, family, pdf, report, summary, write_private, write_private_folder,
+};
 use crate::clock::Moment;
 use crate::config::Site;
 use crate::journal::Class;
@@ -73,6 +75,15 @@ pub(crate) enum PrintCommand {
         #[command(flatten)]
         options: Options,
     },
+    /// The attention list of a class: pupils who are failing or short of marks near a
+    /// term's end, miss lessons without a valid reason or without a reason, or owe work,
+    /// with their guardians' contacts (one file per class).
+    Attention {
+        #[command(flatten)]
+        class: ClassArg,
+        #[command(flatten)]
+        options: Options,
+    },
     /// Each pupil's diary as a standalone HTML page (what the online diary shows, without
     /// a code), one file per pupil named by the pupil's id, in `diaries-<class>/`.
     Diaries {
@@ -97,7 +108,7 @@ impl PrintCommand {
             | PrintCommand::Monthly { who, .. }
             | PrintCommand::Report { who, .. }
             | PrintCommand::Diaries { who, .. } => who,
-            PrintCommand::Summary { .. } => &EVERYONE,
+            PrintCommand::Summary { .. } | PrintCommand::Attention { .. } => &EVERYONE,
         }
     }
 }
@@ -180,7 +191,8 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let (class_arg, options, year_arg) = match &cmd {
         PrintCommand::Weekly { class, options, .. }
         | PrintCommand::Monthly { class, options, .. }
-        | PrintCommand::Diaries { class, options, .. } => (class, options, None),
+        | PrintCommand::Diaries { class, options, .. }
+        | PrintCommand::Attention { class, options } => (class, options, None),
         PrintCommand::Report {
             class,
             options,
@@ -247,10 +259,24 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     }
 
     // Everything is rendered in memory first: a bad class, week or period writes nothing.
-    let rendered: Vec<(&Class, Result<Printout>)> = classes
-        .par_iter()
-        .map(|class| (*class, printout(&ix, &renderer, &cmd, class, start, today)))
-        .collect();
+    let rendered: Vec<(&Class, Result<Printout>)> = if let PrintCommand::Attention { .. } = cmd {
+        attention::documents(&loaded, &renderer, &classes, today)
+            .into_iter()
+            .map(|(class, doc)| {
+                let html = attention::render(&renderer, &doc).map(|html| Printout {
+                    name: attention::file_name(class, today),
+                    html,
+                    sheets: 1,
+                });
+                (class, html)
+            })
+            .collect()
+    } else {
+        classes
+            .par_iter()
+            .map(|class| (*class, printout(&ix, &renderer, &cmd, class, start, today)))
+            .collect()
+    };
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for (class, result) in rendered {
@@ -478,7 +504,9 @@ fn printout(
                 sheets: 1,
             })
         }
-        PrintCommand::Diaries { .. } => unreachable!("diaries are printed by print_diaries"),
+        PrintCommand::Diaries { .. } | PrintCommand::Attention { .. } => {
+            unreachable!("diaries and attention lists are printed apart")
+        }
     }
 }
 

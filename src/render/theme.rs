@@ -33,6 +33,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/print/family_tail.html",
     "templates/print/report.html",
     "templates/print/summary.html",
+    "templates/print/attention.html",
     "templates/partials/announcement.html",
     "templates/partials/event.html",
     "templates/partials/week.html",
