@@ -79,7 +79,7 @@ fn document(inputs: &Inputs, hw: &HomeworkIndex, ix: &DiaryIndex, class: &Class)
         .iter()
         .filter_map(|s| {
             let warnings = inputs.warnings(s, class, hw, ix);
-            (!warnings.is_empty()).then(|| (s, warnings))
+            (!warnings.is_empty()).then_some((s, warnings))
         })
         .enumerate()
         .map(|(i, (s, warnings))| PupilItem {
