@@ -43,6 +43,7 @@ pub(crate) struct Config {
     pub grading: Grading,
     pub homework: Homework,
     pub entry: Entry,
+    pub attention: Attention,
     pub access: Access,
     /// `[import.oneroster]`: how `diary import oneroster` turns scores into marks.
     #[serde(rename = "import")]
@@ -68,6 +69,7 @@ impl Default for Config {
             grading: Grading::default(),
             homework: Homework::default(),
             entry: Entry::default(),
+            attention: Attention::default(),
             access: Access::default(),
             imports: Imports::default(),
             publish: BTreeMap::new(),
@@ -213,6 +215,34 @@ impl Entry {
             .filter(|t| ends.is_none_or(|e| e < *t))
             .unwrap_or(end_of_day);
         day.and_time(time)
+    }
+}
+
+/// `[attention]`: when a pupil goes on the attention list (`diary print attention`) and
+/// their diary shows a warning at the top.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Attention {
+    /// A failing forecast or too few marks in a term is shown from this many weeks before
+    /// the term's last day.
+    pub last_weeks: u32,
+    /// More unexcused absences than this in the current term are shown (0: any).
+    pub unexcused_over: usize,
+    /// An absence with no reason is shown once more than this many days have passed since
+    /// the lesson.
+    pub reason_within_days: u32,
+    /// A forecast (or the teacher's period mark) of this mark or lower is failing.
+    pub failing_at_most: u8,
+}
+
+impl Default for Attention {
+    fn default() -> Self {
+        Attention {
+            last_weeks: 2,
+            unexcused_over: 3,
+            reason_within_days: 3,
+            failing_at_most: 2,
+        }
     }
 }
 
@@ -722,6 +752,27 @@ impl Config {
                 bail!("[grading.weights] {name:?} = {weight} must be a positive number");
             }
         }
+        let a = &self.attention;
+        if !(1..=8).contains(&a.last_weeks) {
+            bail!(
+                "[attention] last_weeks = {} must be from 1 to 8 (weeks before a term's end)",
+                a.last_weeks
+            );
+        }
+        if a.reason_within_days > 30 {
+            bail!(
+                "[attention] reason_within_days = {} must be at most 30 (days after the lesson)",
+                a.reason_within_days
+            );
+        }
+        if a.failing_at_most < g.min || a.failing_at_most >= g.max {
+            bail!(
+                "[attention] failing_at_most = {} must be a mark of the scale below its top ({}..{})",
+                a.failing_at_most,
+                g.min,
+                g.max - 1
+            );
+        }
         self.imports.oneroster.validate(g)?;
         if self.access.iterations < MIN_KDF_ITERATIONS {
             bail!(
@@ -820,6 +871,31 @@ pub(crate) const TEMPLATE: &str = include_str!("../site.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attention_settings() {
+        let a = Config::default().attention;
+        assert_eq!(
+            (
+                a.last_weeks,
+                a.unexcused_over,
+                a.reason_within_days,
+                a.failing_at_most
+            ),
+            (2, 3, 3, 2)
+        );
+        let c = Config::parse("[attention]\nlast_weeks = 3\nunexcused_over = 0\n").unwrap();
+        assert_eq!((c.attention.last_weeks, c.attention.unexcused_over), (3, 0));
+        let err = |text: &str| format!("{:#}", Config::parse(text).unwrap_err());
+        assert!(err("[attention]\nlast_week = 2\n").contains("last_week"));
+        assert!(err("[attention]\nlast_weeks = 0\n").contains("last_weeks = 0"));
+        assert!(err("[attention]\nreason_within_days = 31\n").contains("at most 30"));
+        assert!(err("[attention]\nfailing_at_most = 5\n").contains("1..4"));
+        assert!(
+            Config::parse("[grading]\nmin = 1\nmax = 10\n[attention]\nfailing_at_most = 4\n")
+                .is_ok()
+        );
+    }
 
     #[test]
     fn min_marks_by_weekly_hours() {

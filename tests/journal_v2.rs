@@ -849,7 +849,9 @@ fn remarks_comments_and_exams_on_the_printouts() {
         &site,
         &format!("SELECT name FROM subjects WHERE id = {subject}"),
     )[0][0];
-    let heads: Vec<&str> = summary
+    // The marks table (the second page is attendance).
+    let marks = summary.split("</table>").next().unwrap();
+    let heads: Vec<&str> = marks
         .split("title=\"")
         .skip(1)
         .map(|t| t.split('"').next().unwrap())
@@ -858,12 +860,12 @@ fn remarks_comments_and_exams_on_the_printouts() {
         .iter()
         .position(|h| h == name)
         .expect("the subject's column");
-    let per_subject = summary
+    let per_subject = marks
         .split("<th scope=\"col\"")
         .filter(|t| !t.contains("rowspan"))
         .count()
         / heads.len();
-    let row = summary
+    let row = marks
         .split("<tr><td>")
         .find(|r| r.contains(pupil[2].as_str()))
         .expect("the pupil's row");

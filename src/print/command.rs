@@ -1,6 +1,7 @@
 //! `diary print …`: weekly and monthly sheets for families, period report cards, the
-//! class summary sheet, the class journal for the archive and each pupil's diary as a
-//! standalone page, written as HTML (and PDF with `--pdf`) into the private print folder.
+//! class summary sheet, the class and school reports, the class journal for the archive,
+//! the attention list and each pupil's diary as a standalone page, written as HTML (and
+//! PDF with `--pdf`) into the private print folder.
 
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 use super::data::{self, Index};
 use super::{
-    class_report, diaries, family, journal, pdf, report, summary, write_private,
+    attention, class_report, diaries, family, journal, pdf, report, summary, write_private,
     write_private_folder,
 };
 use crate::clock::Moment;
@@ -107,6 +108,15 @@ pub(crate) enum PrintCommand {
         #[command(flatten)]
         options: Options,
     },
+    /// The attention list of a class: pupils who are failing or short of marks near a
+    /// term's end, miss lessons without a valid reason or without a reason, or owe work,
+    /// with their guardians' contacts (one file per class).
+    Attention {
+        #[command(flatten)]
+        class: ClassArg,
+        #[command(flatten)]
+        options: Options,
+    },
     /// Each pupil's diary as a standalone HTML page (what the online diary shows, without
     /// a code), one file per pupil named by the pupil's id, in `diaries-<class>/`.
     Diaries {
@@ -133,7 +143,8 @@ impl PrintCommand {
             | PrintCommand::Diaries { who, .. } => who,
             PrintCommand::Summary { .. }
             | PrintCommand::ClassReport { .. }
-            | PrintCommand::Journal { .. } => &EVERYONE,
+            | PrintCommand::Journal { .. }
+            | PrintCommand::Attention { .. } => &EVERYONE,
         }
     }
 }
@@ -223,7 +234,8 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let (class_arg, options, year_arg) = match &cmd {
         PrintCommand::Weekly { class, options, .. }
         | PrintCommand::Monthly { class, options, .. }
-        | PrintCommand::Diaries { class, options, .. } => (class, options, None),
+        | PrintCommand::Diaries { class, options, .. }
+        | PrintCommand::Attention { class, options } => (class, options, None),
         PrintCommand::Report {
             class,
             options,
@@ -329,10 +341,24 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     }
 
     // Everything is rendered in memory first: a bad class, week or period writes nothing.
-    let rendered: Vec<(&Class, Result<Printout>)> = classes
-        .par_iter()
-        .map(|class| (*class, printout(&ix, &renderer, &cmd, class, start, today)))
-        .collect();
+    let rendered: Vec<(&Class, Result<Printout>)> = if let PrintCommand::Attention { .. } = cmd {
+        attention::documents(&loaded, &renderer, &classes, today)
+            .into_iter()
+            .map(|(class, doc)| {
+                let html = attention::render(&renderer, &doc).map(|html| Printout {
+                    name: attention::file_name(class, today),
+                    html,
+                    sheets: 1,
+                });
+                (class, html)
+            })
+            .collect()
+    } else {
+        classes
+            .par_iter()
+            .map(|class| (*class, printout(&ix, &renderer, &cmd, class, start, today)))
+            .collect()
+    };
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     for (class, result) in rendered {
@@ -715,6 +741,7 @@ fn printout(
             unreachable!("class reports are printed by print_class_report")
         }
         PrintCommand::Journal { .. } => unreachable!("journals are printed by print_journal"),
+        PrintCommand::Attention { .. } => unreachable!("attention lists are printed apart"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Printouts. They hold children's data, so they go to the private `print/` folder (never
 //! into the output) through [`write_private`], which writes the whole file or nothing.
 
+mod attention;
 mod class_report;
 mod command;
 mod data;

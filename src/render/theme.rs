@@ -36,6 +36,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/print/class_report.html",
     "templates/print/school_report.html",
     "templates/print/journal.html",
+    "templates/print/attention.html",
     "templates/partials/announcement.html",
     "templates/partials/event.html",
     "templates/partials/week.html",

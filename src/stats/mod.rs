@@ -489,10 +489,8 @@ pub(crate) fn never(report: &Report) -> String {
                     let _ = writeln!(out, "{}  {}  {why}: {}", c.name, f.holder, children(f));
                     for (id, _) in &f.children {
                         if read_for.contains(id) {
-                            let _ = writeln!(
-                                out,
-                                "    (pupil {id}: another guardian opens the diary)"
-                            );
+                            let _ =
+                                writeln!(out, "    (pupil {id}: another guardian opens the diary)");
                         } else if listed.insert(*id) {
                             let _ = writeln!(
                                 out,

@@ -171,6 +171,9 @@ pub(crate) struct ChildPage {
     /// The day it was built for (YYYY-MM-DD): the unlock page opens on the week of the
     /// device's day when a diary built a day or two before falls in the week before.
     pub built_for: String,
+    /// What the class teacher would tell the family about (failing, too few marks,
+    /// absences, debts), in plain words, shown at the top.
+    pub attention: Vec<super::Warning>,
     pub weeks: Vec<ChildWeek>,
     pub periods: Vec<PeriodView>,
     pub debts: Vec<DebtView>,
@@ -183,9 +186,9 @@ pub(crate) struct ChildPage {
 /// Per-pupil indexes of marks, attendance and groups, and the work types' weights, built
 /// once per build.
 pub(crate) struct DiaryIndex<'a> {
-    pupils: ByPupil<'a>,
-    weights: Weights,
-    hours: WeeklyHours,
+    pub(super) pupils: ByPupil<'a>,
+    pub(super) weights: Weights,
+    pub(super) hours: WeeklyHours,
 }
 
 impl<'a> DiaryIndex<'a> {
@@ -394,6 +397,10 @@ impl Inputs<'_> {
             no_marks,
             as_of: self.strings.date(self.today),
             built_for: self.today.to_string(),
+            attention: j
+                .class(class.id)
+                .map(|c| self.warnings(student, c, hw, ix))
+                .unwrap_or_default(),
             weeks,
             periods: self.period_views(student, class, marks, attendance, ix, no_marks),
             debts: if no_marks {

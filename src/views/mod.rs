@@ -4,12 +4,14 @@
 //! Public pages never name a child: boards show lessons, homework, teachers, announcements
 //! and events.
 
+mod attention;
 mod boards;
 mod child;
 mod events;
 mod homework;
 mod timetable;
 
+pub(crate) use attention::Warning;
 pub(crate) use boards::AnnouncementView;
 pub(crate) use child::{ClassParts, DiaryIndex};
 pub(crate) use events::EventView;
