@@ -256,13 +256,13 @@ fn parse_md(file: &Path, text: &str) -> Result<FileEvent, Failed> {
         (None, Some(g)) => return Err(at("grade", anyhow!("grade = {g} is not a grade (1–11)"))),
         (None, None) => PostAudience::School,
     };
-    let fits = match (fm.audience.as_deref(), &audience) {
-        (None, _) => true,
-        (Some("class"), PostAudience::Class(_))
-        | (Some("grade"), PostAudience::Grade(_))
-        | (Some("school"), PostAudience::School) => true,
-        _ => false,
-    };
+    let fits = matches!(
+        (fm.audience.as_deref(), &audience),
+        (None, _)
+            | (Some("class"), PostAudience::Class(_))
+            | (Some("grade"), PostAudience::Grade(_))
+            | (Some("school"), PostAudience::School)
+    );
     if !fits {
         return Err(at(
             "audience",
