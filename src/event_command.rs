@@ -6,7 +6,6 @@ use std::io::Write;
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{NaiveDate, NaiveTime};
 
-use crate::check;
 use crate::config::Site;
 use crate::content::PostAudience;
 use crate::event_files;
@@ -27,6 +26,19 @@ pub(crate) struct NewEvent<'a> {
 fn parse_date(text: &str, what: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| anyhow!("{what} {text:?} is not a date (YYYY-MM-DD, e.g. 2026-12-12)"))
+}
+
+/// The journal with the events of content/events merged in; refuses when an event file
+/// has an error (the journal's own checks are `diary check`'s, not needed to list events).
+fn events_of(site: &Site) -> Result<crate::journal::Journal> {
+    let (events, mut findings) = event_files::load(&site.root, site.config.tz())?;
+    let (mut journal, _) =
+        crate::journal::load_journal(&site.journal_path(), site.config.journal_wait())?;
+    findings.extend(event_files::merge(&mut journal, &events));
+    if let Some(f) = findings.iter().find(|f| f.is_error()) {
+        bail!("{f}\n(fix content/events first: `diary check` lists every finding)");
+    }
+    Ok(journal)
 }
 
 /// Writes the event's Markdown file (a new name; never over an existing file) and returns
@@ -60,7 +72,7 @@ pub(crate) fn add(site: &Site, ev: &NewEvent) -> Result<String> {
             }
         }
     }
-    let journal = check::load(site)?.journal;
+    let journal = events_of(site)?;
     let audience = match (ev.class, ev.grade) {
         (Some(c), _) => {
             let class = crate::access::codes::find_class(&journal, c)?;
@@ -118,15 +130,8 @@ pub(crate) fn list(site: &Site, class: &str, month: &str) -> Result<String> {
     let first = NaiveDate::parse_from_str(&format!("{}-01", month.trim()), "%Y-%m-%d")
         .map_err(|_| anyhow!("--month {month:?} is not a month (YYYY-MM, e.g. 2026-12)"))?;
     let next = first + chrono::Months::new(1);
-    let loaded = check::load(site)?;
-    if let Some(f) = loaded
-        .findings
-        .iter()
-        .find(|f| f.is_error() && f.place.starts_with(event_files::DIR))
-    {
-        bail!("{f}\n(fix content/events first: `diary check` lists every finding)");
-    }
-    let j = &loaded.journal;
+    let journal = events_of(site)?;
+    let j = &journal;
     let class = crate::access::codes::find_class(j, class)?;
     let theme = crate::render::Theme::load(site)?;
     let strings = theme.strings(site.config.language)?;

@@ -298,6 +298,15 @@ fn check_names_the_file_and_line_of_each_bad_event() {
     let f = finding("calendar.ics");
     assert!(f.contains("school.ics"), "{f}");
 
+    // Listing refuses too, naming the first bad file.
+    let (code, out, err) = run(
+        &site,
+        &["events", "list", "--class", "5А", "--month", "2026-12"],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("content/events/"), "{err}");
+    assert!(out.is_empty(), "{out}");
+
     // The build stops and writes nothing.
     let (code, _, err) = run(&site, &["build"]);
     assert_eq!(code, 1, "{err}");
