@@ -164,6 +164,49 @@ enum Command {
     /// monthly sheets, period report cards, the class summary sheet.
     #[command(subcommand)]
     Print(crate::print::PrintCommand),
+    /// Events the class teacher publishes in content/events (beside the journal's).
+    #[command(subcommand)]
+    Events(EventsCommand),
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Write a new event file into content/events (never over an existing one) and say
+    /// where. Without --class or --grade the event is the whole school's.
+    Add {
+        /// The class (e.g. 5А or 5a).
+        #[arg(long, conflicts_with = "grade")]
+        class: Option<String>,
+        /// Every class of a grade (e.g. 5).
+        #[arg(long, value_parser = clap::value_parser!(i64).range(1..=11))]
+        grade: Option<i64>,
+        /// The day (YYYY-MM-DD).
+        #[arg(long)]
+        date: String,
+        /// When it starts (HH:MM); none: an all-day event.
+        #[arg(long)]
+        time: Option<String>,
+        /// When it ends: a time (HH:MM) the same day, or the last day (YYYY-MM-DD).
+        #[arg(long)]
+        ends: Option<String>,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        place: Option<String>,
+        /// A line for families (what to bring, whom to ask).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Print a class's events of a month (with the school's), from the journal and
+    /// content/events: date, time, title, place.
+    List {
+        /// The class (e.g. 5А or 5a).
+        #[arg(long)]
+        class: String,
+        /// The month (YYYY-MM).
+        #[arg(long)]
+        month: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -353,6 +396,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             stats(&site, &j, &options, format, never)
         }
+        Command::Events(cmd) => events_command(&cli.site, cmd),
         Command::Import(ImportCommand::Csv { dir }) => run_import(&cli.site, &dir, |site| {
             Ok(import::csv::import_dir(&site.journal_path(), &dir)?.to_string())
         }),
@@ -441,6 +485,41 @@ fn upgrade_journal(site: &Site) -> Result<ExitCode> {
             done.rows,
             done.backup.display()
         ),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn events_command(root: &Path, cmd: EventsCommand) -> Result<ExitCode> {
+    let site = Site::load(root)?;
+    match cmd {
+        EventsCommand::Add {
+            class,
+            grade,
+            date,
+            time,
+            ends,
+            title,
+            place,
+            note,
+        } => {
+            let path = crate::event_command::add(
+                &site,
+                &crate::event_command::NewEvent {
+                    class: class.as_deref(),
+                    grade,
+                    date: &date,
+                    time: time.as_deref(),
+                    ends: ends.as_deref(),
+                    title: &title,
+                    place: place.as_deref(),
+                    note: note.as_deref(),
+                },
+            )?;
+            println!("wrote {path}; it shows after the next `diary build`");
+        }
+        EventsCommand::List { class, month } => {
+            print!("{}", crate::event_command::list(&site, &class, &month)?);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

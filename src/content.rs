@@ -119,6 +119,10 @@ fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let path = entry?.path();
         if path.is_dir() {
+            // content/events holds events, not announcements (crate::event_files).
+            if path.file_name().is_some_and(|n| n == "events") && path.parent() == Some(dir) {
+                continue;
+            }
             collect_md(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "md") {
             out.push(path);

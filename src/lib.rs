@@ -16,6 +16,8 @@ pub(crate) mod clock;
 pub(crate) mod config;
 pub(crate) mod content;
 pub(crate) mod demo;
+pub(crate) mod event_command;
+pub(crate) mod event_files;
 pub(crate) mod feeds;
 pub(crate) mod files;
 pub(crate) mod finding;

@@ -52,10 +52,9 @@ fn class_board() {
     insta::assert_snapshot!(lines(&html));
     assert!(html.contains("Собрание 5Б"));
     assert!(html.contains("Родительское собрание"));
-    assert!(
-        !html.contains("Каникулы"),
-        "school news stays on the front page"
-    );
+    // The school's news reaches every class board, marked as the whole school's.
+    assert!(html.contains("<h3>Каникулы</h3>"));
+    assert!(html.contains("20 ноября 2026</time> · для всей школы"));
 }
 
 #[test]

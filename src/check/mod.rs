@@ -41,8 +41,11 @@ pub(crate) fn load(site: &Site) -> Result<Loaded> {
 /// [`load`], calling `lap` as each phase ends ("load", "check"), for `diary build --timings`.
 pub(crate) fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Result<Loaded> {
     let (posts, mut findings) = content::load(&site.root)?;
-    let (journal, journal_findings) =
+    let (events, event_findings) = crate::event_files::load(&site.root, site.config.tz())?;
+    let (mut journal, journal_findings) =
         crate::journal::load_journal(&site.journal_path(), site.config.journal_wait())?;
+    findings.extend(event_findings);
+    findings.extend(crate::event_files::merge(&mut journal, &events));
     lap("load");
     findings.extend(journal_findings);
     findings.extend(check_journal(&journal, &site.config));

@@ -973,6 +973,7 @@ fn load_news(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result
             ends_at: c.opt_datetime("ends_at")?,
             place: c.opt_text("place")?,
             description: c.opt_text("description")?,
+            uid: None,
         })
     })?;
     Ok(())

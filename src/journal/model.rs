@@ -472,6 +472,8 @@ pub(crate) struct Event {
     pub ends_at: Option<NaiveDateTime>,
     pub place: Option<String>,
     pub description: Option<String>,
+    /// The calendar UID of an event from content/events (None: a journal row).
+    pub uid: Option<String>,
 }
 
 /// The whole journal in memory, each table sorted by its key.

@@ -273,6 +273,7 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
     let theme = Theme::load(&site)?;
     let renderer = Renderer::new(&theme, site.config.language)?;
     let mut ix = Index::new(j, &site.config, &renderer.strings);
+    ix.posts = &loaded.posts;
     ix.keep_pupils(|s| who.keeps(j, s));
     let days = site.config.school_days;
     let start = match &cmd {

@@ -28,6 +28,8 @@ pub(super) struct Index<'a> {
     lessons: HashMap<Id, Vec<&'a Lesson>>,
     by_pupil: ByPupil<'a>,
     pupils: HashMap<Id, Vec<&'a Student>>,
+    /// The announcements of content/ (the journal's are in `j`).
+    pub posts: &'a [crate::content::Post],
 }
 
 impl<'a> Index<'a> {
@@ -63,6 +65,7 @@ impl<'a> Index<'a> {
             by_pupil: ByPupil::new(j),
             hours: j.weekly_hours(),
             pupils,
+            posts: &[],
         }
     }
 
@@ -198,6 +201,44 @@ impl<'a> Index<'a> {
             .collect()
     }
 
+    /// The announcements for a class (the school's, its grade's, its own; from the journal
+    /// and content/) published within `from..=to`, oldest first.
+    pub(super) fn news(&self, class: &Class, from: NaiveDate, to: NaiveDate) -> Vec<NewsLine> {
+        use crate::content::PostAudience;
+        use crate::journal::Audience;
+        let school = self.strings.get("audience_school");
+        let grade = format!("{} {}", class.grade, self.strings.get("grade_plural"));
+        let mut items: Vec<(chrono::NaiveDateTime, String, Option<String>)> = Vec::new();
+        for a in &self.j.announcements {
+            let audience = match a.audience {
+                Audience::School => Some(school.to_string()),
+                Audience::Grade(g) if g == class.grade => Some(grade.clone()),
+                Audience::Class(c) if c == class.id => None,
+                _ => continue,
+            };
+            items.push((a.published_at, a.title.clone(), audience));
+        }
+        for p in self.posts {
+            let audience = match &p.audience {
+                PostAudience::School => Some(school.to_string()),
+                PostAudience::Grade(g) if *g == class.grade => Some(grade.clone()),
+                PostAudience::Class(n) if *n == class.name => None,
+                _ => continue,
+            };
+            items.push((p.date, p.title.clone(), audience));
+        }
+        items.retain(|(at, ..)| from <= at.date() && at.date() <= to);
+        items.sort();
+        items
+            .into_iter()
+            .map(|(at, title, audience)| NewsLine {
+                date: self.strings.date_short_weekday(at.date()),
+                title,
+                audience,
+            })
+            .collect()
+    }
+
     /// Absences (not lateness) and lateness counted from attendance rows, in words.
     pub(super) fn absence_totals<'r>(
         &self,
@@ -244,6 +285,14 @@ impl<'a> Index<'a> {
 pub(super) struct Teacher {
     pub name: Option<String>,
     pub contact: Option<String>,
+}
+
+/// An announcement on a sheet: when, what, and for whom when not for the class alone.
+#[derive(Serialize, Clone)]
+pub(super) struct NewsLine {
+    pub date: String,
+    pub title: String,
+    pub audience: Option<String>,
 }
 
 #[derive(Serialize, Clone)]

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
-use super::data::{self, Absences, EventLine, Index, Teacher, text};
+use super::data::{self, Absences, EventLine, Index, NewsLine, Teacher, text};
 use super::fit::{self, CELL_V_MM, PAGE_MM, line_mm, lines, row_mm};
 use crate::i18n::Strings;
 use crate::journal::{Attendance, Class, Id, Lesson, Mark, Student};
@@ -136,6 +136,8 @@ pub(super) struct FamilyDoc {
     pub teacher: Teacher,
     pub events_title: String,
     pub events: Vec<EventLine>,
+    /// The school's, the grade's and the class's announcements published in the span.
+    pub news: Vec<NewsLine>,
     pub sheets: Vec<FamilySheet>,
 }
 
@@ -333,6 +335,7 @@ pub(super) fn weekly(
         &columns,
         no_marks,
         (next, next + Duration::days(6)),
+        (monday, sunday),
     );
     let mut sheets = Vec::new();
     for student in ix.pupils(class.id) {
@@ -393,7 +396,10 @@ pub(super) fn weekly(
         sheets.push(sheet);
     }
     let Frame {
-        teacher, events, ..
+        teacher,
+        events,
+        news,
+        ..
     } = frame;
     Ok(FamilyDoc {
         kind: "weekly",
@@ -406,6 +412,7 @@ pub(super) fn weekly(
         teacher,
         events_title: s.get("print_events_next_week").to_string(),
         events,
+        news,
         sheets,
     })
 }
@@ -485,6 +492,7 @@ fn heading_mm(pt: f32) -> f32 {
 /// teacher and the signature line.
 fn tail_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
     let (s, no_marks, events, teacher) = (f.s, f.no_marks, &f.events, &f.teacher);
+    let news = &f.news;
     let w = fit::WIDTH_MM;
     let gap = 2.0;
     let abs = format!(
@@ -525,6 +533,18 @@ fn tail_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
             h += line_mm(pt, lines(&t, w, pt));
         }
     }
+    if !news.is_empty() {
+        h += gap + line_mm(pt, 1);
+        for n in news {
+            let t = format!(
+                "{} — {} ({})",
+                n.date,
+                n.title,
+                n.audience.as_deref().unwrap_or("")
+            );
+            h += line_mm(pt, lines(&t, w, pt));
+        }
+    }
     h += gap + line_mm(pt, 1);
     if events.is_empty() {
         h += line_mm(pt, 1);
@@ -558,17 +578,20 @@ struct Frame<'a> {
     headings: Vec<(String, f32)>,
     no_marks: bool,
     events: Vec<EventLine>,
+    news: Vec<NewsLine>,
     teacher: Teacher,
 }
 
 impl<'a> Frame<'a> {
-    /// The frame of a class's sheets: events from `from` to `to`, the class teacher.
+    /// The frame of a class's sheets: events from `from` to `to`, the announcements
+    /// published within `news_span`, the class teacher.
     fn new(
         ix: &'a Index,
         class: &Class,
         cols: &'a [Column],
         no_marks: bool,
         (from, to): (NaiveDate, NaiveDate),
+        news_span: (NaiveDate, NaiveDate),
     ) -> Frame<'a> {
         Frame {
             s: ix.strings,
@@ -576,6 +599,7 @@ impl<'a> Frame<'a> {
             headings: headings(ix.strings, cols),
             no_marks,
             events: ix.events(class.id, from, to),
+            news: ix.news(class, news_span.0, news_span.1),
             teacher: ix.class_teacher(class),
         }
     }
@@ -715,7 +739,14 @@ pub(super) fn monthly(
         ]
     };
     let next = last + Duration::days(1);
-    let frame = Frame::new(ix, class, &columns, no_marks, (next, data::month_end(next)));
+    let frame = Frame::new(
+        ix,
+        class,
+        &columns,
+        no_marks,
+        (next, data::month_end(next)),
+        (first, last),
+    );
     let mut sheets = Vec::new();
     for student in ix.pupils(class.id) {
         let pupil = Pupil::new(ix, student, lessons, no_marks);
@@ -799,7 +830,10 @@ pub(super) fn monthly(
         sheets.push(sheet);
     }
     let Frame {
-        teacher, events, ..
+        teacher,
+        events,
+        news,
+        ..
     } = frame;
     Ok(FamilyDoc {
         kind: "monthly",
@@ -812,6 +846,7 @@ pub(super) fn monthly(
         teacher,
         events_title: s.get("print_events_next_month").to_string(),
         events,
+        news,
         sheets,
     })
 }

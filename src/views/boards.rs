@@ -1,5 +1,5 @@
-//! Announcement boards: the school's (front page) and each class's (class, grade and
-//! content/ announcements for it). Pinned first, then newest; expired ones leave.
+//! Announcement boards: the school's (front page) and each class's (the school's, its
+//! grade's and its own, from the journal and content/). Pinned first, then newest; expired ones leave.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -103,10 +103,13 @@ impl Inputs<'_> {
 
     fn board(&self, board: Board) -> Vec<AnnouncementView> {
         let grade_label = |g: i64| format!("{g} {}", self.strings.get("grade_plural"));
+        // A class board carries the school's news too, marked as the whole school's.
+        let school_label = self.strings.get("audience_school").to_string();
         let mut items: Vec<(bool, NaiveDateTime, AnnouncementDraft)> = Vec::new();
         for a in &self.journal.announcements {
             let audience = match (a.audience, board) {
                 (Audience::School, Board::School) => None,
+                (Audience::School, Board::Class { .. }) => Some(school_label.clone()),
                 (Audience::Grade(g), Board::Class { grade, .. }) if g == grade => {
                     Some(grade_label(g))
                 }
@@ -131,6 +134,7 @@ impl Inputs<'_> {
         for p in self.posts {
             let audience = match (&p.audience, board) {
                 (PostAudience::School, Board::School) => None,
+                (PostAudience::School, Board::Class { .. }) => Some(school_label.clone()),
                 (PostAudience::Grade(g), Board::Class { grade, .. }) if *g == grade => {
                     Some(grade_label(*g))
                 }

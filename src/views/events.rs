@@ -120,7 +120,7 @@ impl Inputs<'_> {
         let items: Vec<CalendarEvent> = events
             .iter()
             .map(|e| CalendarEvent {
-                uid: format!("event-{}", e.id),
+                uid: e.uid.clone().unwrap_or_else(|| format!("event-{}", e.id)),
                 title: &e.title,
                 starts_at: e.starts_at,
                 ends_at: e.ends_at,
