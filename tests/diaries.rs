@@ -1104,3 +1104,37 @@ fn pupils_get_codes_of_their_own_from_a_grade_on() {
             .stderr(predicate::str::contains(needle));
     }
 }
+
+/// A school-wide announcement (a parent meeting) reaches every family: it is inside a
+/// child's sealed diary page, read back with the independent decryption.
+#[test]
+fn a_school_announcement_is_in_the_sealed_diary() {
+    let (_tmp, site) = site_with_codes(24);
+    std::fs::write(
+        site.join("content/2026-11-23-parent-meeting.md"),
+        "+++\ntitle = \"Общешкольное родительское собрание 27 ноября\"\n\
+         date = \"2026-11-23 09:00\"\naudience = \"school\"\nauthor = \"Администрация\"\n+++\n\
+         Собрание в актовом зале в 18:00.\n",
+    )
+    .unwrap();
+    // At once, not at the next diary batch.
+    diary()
+        .env("DIARY_TODAY", "2026-11-23 16:00")
+        .arg("-C")
+        .arg(&site)
+        .args(["build", "--now"])
+        .assert()
+        .success();
+    let public = site.join("public");
+    let code = &codes(&site)
+        .into_iter()
+        .find(|r| r["status"] == "active" && !r["student_id"].is_empty())
+        .expect("an active code")["code"];
+    let (_, slot) = independent::open_slot(&public, code);
+    let child = &slot["children"][0];
+    let (html, _) = independent::open_page(&public, child);
+    assert!(
+        html.contains("Общешкольное родительское собрание 27 ноября"),
+        "the school's announcement in the child's diary"
+    );
+}
