@@ -125,25 +125,24 @@ fn content_events_show_on_the_board_feed_diary_and_sheet_and_a_duplicate_once() 
     assert!(diary_page.contains("Общешкольное собрание родителей"));
 
     // The weekly sheet of 23–29 November: next week's events, this week's news.
-    let (code, _, err) = run(
-        &site,
-        &[
-            "print",
-            "weekly",
-            "--class",
-            "5А",
-            "--student",
-            &student,
-            "--week",
-            "2026-W48",
-        ],
-    );
-    assert_eq!(code, 0, "{err}");
+    let print_for_student = |kind: &str, span: &[&str]| {
+        let mut args = vec!["print", kind, "--class", "5А", "--student", &student];
+        args.extend_from_slice(span);
+        let (code, _, err) = run(&site, &args);
+        assert_eq!(code, 0, "{kind}: {err}");
+    };
+    print_for_student("weekly", &["--week", "2026-W48"]);
     let sheet = read(site.join("print/weekly-5a-2026-W48.html"));
     assert!(sheet.contains("Экскурсия в музей"));
     assert!(sheet.contains("Шахматный турнир"));
     assert!(sheet.contains("Объявления"));
     assert!(sheet.contains("Общешкольное собрание родителей (для всей школы)"));
+
+    // The monthly sheet of November: the month's news too.
+    print_for_student("monthly", &["--month", "2026-11"]);
+    let month = read(site.join("print/monthly-5a-2026-11.html"));
+    assert!(month.contains("Объявления"), "a news block");
+    assert!(month.contains("Общешкольное собрание родителей (для всей школы)"));
 }
 
 #[test]
