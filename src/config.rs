@@ -196,22 +196,25 @@ impl Entry {
             .unwrap_or(self.days)
     }
 
-    /// When a mark of this work type is due for a lesson on `date` of a class in `shift`
-    /// that ends at `ends`: on the last allowed day by the shift's time, or, for a lesson
-    /// that ends after that time, by the end of that day.
-    pub(crate) fn due(
-        &self,
-        date: chrono::NaiveDate,
-        shift: i64,
-        ends: Option<chrono::NaiveTime>,
-        work_type: Option<&str>,
-    ) -> chrono::NaiveDateTime {
-        let day = date + chrono::Duration::days(i64::from(self.days_for(work_type)));
-        let end_of_day = chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default();
-        let time = self
-            .until_by_shift
+    /// The shift's hour (`until_by_shift`), if it has one.
+    pub(crate) fn until(&self, shift: i64) -> Option<chrono::NaiveTime> {
+        self.until_by_shift
             .get(&shift.to_string())
             .and_then(|t| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok())
+    }
+
+    /// When a mark is due for a lesson on `date` that ends at `ends`, given the days its
+    /// work type has (`days_for`) and its class's shift's hour (`until`): on the last
+    /// allowed day by that hour, or, for a lesson that ends after it, by the end of that day.
+    pub(crate) fn due_by(
+        date: chrono::NaiveDate,
+        days: u32,
+        until: Option<chrono::NaiveTime>,
+        ends: Option<chrono::NaiveTime>,
+    ) -> chrono::NaiveDateTime {
+        let day = date + chrono::Duration::days(i64::from(days));
+        let end_of_day = chrono::NaiveTime::from_hms_opt(23, 59, 59).unwrap_or_default();
+        let time = until
             .filter(|t| ends.is_none_or(|e| e < *t))
             .unwrap_or(end_of_day);
         day.and_time(time)
@@ -916,32 +919,35 @@ mod tests {
     #[test]
     fn marks_are_due_by_the_shift_hour_and_written_works_within_a_week() {
         let e = Config::default().entry;
+        let due = |e: &Entry, day, shift, ends, work_type| {
+            Entry::due_by(day, e.days_for(work_type), e.until(shift), ends)
+        };
         let d = |s: &str| crate::journal::parse_date(s).unwrap();
         let t = |s: &str| chrono::NaiveTime::parse_from_str(s, "%H:%M").unwrap();
         let at = |day: &str, time: &str| d(day).and_time(t(time));
         let day = d("2026-11-23");
         assert_eq!(
-            e.due(day, 1, Some(t("12:20")), None),
+            due(&e, day, 1, Some(t("12:20")), None),
             at("2026-11-23", "15:00")
         );
         assert_eq!(
-            e.due(day, 2, Some(t("16:00")), None),
+            due(&e, day, 2, Some(t("16:00")), None),
             at("2026-11-23", "20:00")
         );
         assert_eq!(
-            e.due(day, 1, Some(t("15:05")), Some("Устный ответ")),
+            due(&e, day, 1, Some(t("15:05")), Some("Устный ответ")),
             d("2026-11-23").and_hms_opt(23, 59, 59).unwrap(),
             "a lesson ending after the hour: by the end of its day"
         );
         assert_eq!(
-            e.due(day, 1, None, Some("контрольная РАБОТА")),
+            due(&e, day, 1, None, Some("контрольная РАБОТА")),
             at("2026-11-30", "15:00"),
             "written works: a week, any case"
         );
         let c = Config::parse("[entry]\ndays = 1\nuntil_by_shift = {}\ndays_by_work_type = {}\n")
             .unwrap();
         assert_eq!(
-            c.entry.due(day, 1, None, Some("Диктант")),
+            due(&c.entry, day, 1, None, Some("Диктант")),
             d("2026-11-24").and_hms_opt(23, 59, 59).unwrap(),
             "a school's own rule replaces the defaults"
         );

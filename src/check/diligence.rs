@@ -39,18 +39,41 @@ fn late_entries(j: &Journal, config: &Config) -> Vec<Finding> {
         worst: (Duration, Id, NaiveDate, NaiveDateTime, NaiveDateTime),
     }
     let mut late: BTreeMap<(Id, Id), Late> = BTreeMap::new();
+    // Looked up once, not per mark: days by work type, each shift's hour, bell ends.
+    let days: HashMap<Option<Id>, u32> = std::iter::once((None, config.entry.days_for(None)))
+        .chain(
+            j.work_types
+                .iter()
+                .map(|w| (Some(w.id), config.entry.days_for(Some(&w.name)))),
+        )
+        .collect();
+    let until: HashMap<i64, Option<NaiveTime>> = [1, 2]
+        .into_iter()
+        .map(|shift| (shift, config.entry.until(shift)))
+        .collect();
+    let ends: HashMap<(i64, i64), NaiveTime> = j
+        .bells
+        .iter()
+        .filter_map(|b| {
+            let t = NaiveTime::parse_from_str(b.ends_at.trim(), "%H:%M").ok()?;
+            Some(((b.shift, b.number), t))
+        })
+        .collect();
     for m in &j.marks {
         let (Some(at), Some(l)) = (m.entered_at, j.lesson(m.lesson_id)) else {
             continue;
         };
-        let work_type = m.work_type_id.and_then(|w| j.work_type(w));
         let shift = j.shift_of(l.class_id);
-        let ends = j
-            .bell(shift, l.number)
-            .and_then(|b| NaiveTime::parse_from_str(b.ends_at.trim(), "%H:%M").ok());
-        let due = config
-            .entry
-            .due(l.date, shift, ends, work_type.map(|w| w.name.as_str()));
+        let allowed = days
+            .get(&m.work_type_id)
+            .copied()
+            .unwrap_or(config.entry.days);
+        let due = crate::config::Entry::due_by(
+            l.date,
+            allowed,
+            until.get(&shift).copied().flatten(),
+            ends.get(&(shift, l.number)).copied(),
+        );
         if at > due {
             let this = (at - due, m.id, l.date, due, at);
             let e = late.entry((l.class_id, l.subject_id)).or_insert(Late {
