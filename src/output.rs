@@ -10,6 +10,7 @@ use std::fs;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use rayon::prelude::*;
 
 /// The Cache-Control header a published file is served with. File names are not
 /// content-hashed, so nothing may be cached as immutable: the theme's static files for a
@@ -144,27 +145,43 @@ impl Output {
         Ok(stats)
     }
 
+    /// Writes every file into `staging`, hard-linking the files `target` already holds
+    /// byte for byte; the files are compared and written in parallel.
     fn stage(&self, target: &Path, staging: &Path) -> Result<CommitStats> {
         fs::create_dir_all(staging)
             .with_context(|| format!("cannot create {}", staging.display()))?;
-        let mut stats = CommitStats::default();
-        for (rel, bytes) in &self.files {
-            let dest = staging.join(rel);
-            if let Some(parent) = dest.parent() {
-                fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-            let previous = target.join(rel);
-            let unchanged = fs::metadata(&previous).is_ok_and(|m| m.len() == bytes.len() as u64)
-                && fs::read(&previous).is_ok_and(|old| old == *bytes);
-            if !(unchanged && fs::hard_link(&previous, &dest).is_ok()) {
+        let folders: std::collections::BTreeSet<PathBuf> = self
+            .files
+            .keys()
+            .filter_map(|rel| staging.join(rel).parent().map(Path::to_path_buf))
+            .collect();
+        for folder in &folders {
+            fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+        }
+        let written: Vec<bool> = self
+            .files
+            .par_iter()
+            .map(|(rel, bytes)| -> Result<bool> {
+                let dest = staging.join(rel);
+                let previous = target.join(rel);
+                let unchanged = fs::metadata(&previous)
+                    .is_ok_and(|m| m.len() == bytes.len() as u64)
+                    && fs::read(&previous).is_ok_and(|old| old == *bytes);
+                if unchanged && fs::hard_link(&previous, &dest).is_ok() {
+                    return Ok(false);
+                }
                 fs::write(&dest, bytes)
                     .with_context(|| format!("cannot write {}", dest.display()))?;
-                stats.written += 1;
-            }
-            stats.files += 1;
-            stats.bytes += bytes.len() as u64;
-        }
+                Ok(true)
+            })
+            .collect::<Result<_>>()?;
+        let mut stats = CommitStats {
+            files: self.files.len(),
+            bytes: self.files.values().map(|b| b.len() as u64).sum(),
+            written: written.iter().filter(|w| **w).count(),
+            ..CommitStats::default()
+        };
         if target.is_dir() {
             stats.removed = count_files(target)?
                 .into_iter()
