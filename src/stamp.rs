@@ -7,7 +7,7 @@
 //! and keys, and the day it builds for. The stamp is kept beside the output folder
 //! (`public.stamp` for `public/`), never inside it; it holds digests only, no data.
 //!
-//! The journal is not read whole (1.5 GB at 20000 pupils): SQLite's own change markers
+//! The journal is not read whole (some 700 MB at 20000 pupils): SQLite's own change markers
 //! stand for its content, a few hundred bytes in all.
 //!
 //! - **The main file**: its first 100 bytes (the database header) and its size, modification
