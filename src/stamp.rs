@@ -6,9 +6,45 @@
 //! the theme as loaded (built-in files and the site's overrides), the private store's codes
 //! and keys, and the day it builds for. The stamp is kept beside the output folder
 //! (`public.stamp` for `public/`), never inside it; it holds digests only, no data.
+//!
+//! The journal is not read whole (some 700 MB at 20000 pupils): SQLite's own change markers
+//! stand for its content, a few hundred bytes in all.
+//!
+//! - **The main file**: its first 100 bytes (the database header) and its size, modification
+//!   and status-change times (nanoseconds), inode and device. In the header, the *file change
+//!   counter* (offset 24, 4 bytes big-endian) is incremented by every committed transaction
+//!   in rollback-journal mode; the *database size in pages* (offset 28) and the
+//!   *version-valid-for number* (offset 92, the change counter the size is valid for) follow
+//!   it; the schema cookie (offset 40) changes with the schema. A checkpoint writes pages
+//!   into the main file, which moves its times (and its header when the file grows). A file
+//!   put in place of the journal (a backup restored with `cp` or `mv`) has another inode, or
+//!   new times, and its own counter.
+//! - **The WAL** (`-wal`): in WAL mode a commit appends frames to the WAL and leaves the main
+//!   file alone until a checkpoint. Read: its size, modification time and inode (not its
+//!   status-change time, which SQLite running as root moves on every open), its 32-byte header
+//!   (magic, format version, page size, checkpoint sequence number, salt-1, salt-2, the
+//!   header's checksums), and the 24-byte header of its last valid frame (page number,
+//!   database size after a commit, salt-1, salt-2, the running checksums), with the number
+//!   of valid frames. Within one WAL generation a commit only appends frames (SQLite rewrites
+//!   a frame only inside the transaction that wrote it), so every commit adds a frame and
+//!   moves the running checksum; a writer that starts the WAL over after a checkpoint writes
+//!   a new header (checkpoint sequence + 1, salt-1 + 1, a random salt-2). The file is not shrunk then, so frames of the old generation can follow
+//!   the new ones: a frame is valid while its salts are the header's, and the frames are
+//!   scanned (24 bytes each) only when the last one in the file is not. An empty or absent
+//!   WAL holds no frame: both mean the content is the main file's (a read-only open may
+//!   leave an empty WAL behind).
+//! - **Anything unexpected** (a main file without the SQLite header, a WAL whose header
+//!   does not parse, a rollback journal `-journal` that is not empty, so possibly hot) means
+//!   the main file, the journal and the WAL are hashed whole, as safe as it is slow.
+//!
+//! Reading does not change these bytes: a reader writes nothing but the WAL index (`-shm`),
+//! which is not read here. An `UPDATE` that sets a value to what it already is writes no
+//! page, so SQLite commits nothing and the digest stays (nothing to build either). One gap: in `PRAGMA locking_mode=EXCLUSIVE` SQLite may skip the
+//! change counter after the first transaction, and then only the file's times tell a write;
+//! `diary import` does not use that mode, and `diary build --force` always builds.
 
 use std::fs;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -101,12 +137,7 @@ pub(crate) fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Resul
         "store",
         &fs::read(site.store_path().join("store.json")).unwrap_or_default(),
     );
-    let journal = site.journal_path();
-    for suffix in ["", "-wal"] {
-        let mut p = journal.clone().into_os_string();
-        p.push(suffix);
-        hash_file(&mut h, Path::new(&p))?;
-    }
+    hash_journal(&mut h, &site.journal_path())?;
     let mut files = Vec::new();
     walk(&site.root.join("content"), &mut files)?;
     files.sort();
@@ -153,6 +184,167 @@ pub(crate) fn output_digest(dir: &Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// Hashes what identifies the committed content of the SQLite journal at `journal` (see the
+/// module doc), or the files whole when something is unexpected.
+fn hash_journal(h: &mut Sha256, journal: &Path) -> Result<()> {
+    let wal = with_suffix(journal, "-wal");
+    let rollback = with_suffix(journal, "-journal");
+    let hot = match fs::metadata(&rollback) {
+        Ok(meta) => meta.len() > 0,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", rollback.display())),
+    };
+    let marks = if hot {
+        None
+    } else {
+        match (main_marks(journal)?, wal_marks(&wal)?) {
+            (Some(main), Some(wal)) => Some((main, wal)),
+            _ => None,
+        }
+    };
+    match marks {
+        Some((main, wal)) => {
+            h.update(b"markers");
+            h.update((main.len() as u64).to_be_bytes());
+            h.update(&main);
+            h.update((wal.len() as u64).to_be_bytes());
+            h.update(&wal);
+        }
+        None => {
+            h.update(b"whole");
+            for path in [journal, &rollback, &wal] {
+                hash_file(h, path)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The main file's markers, `None` if it is not an SQLite database.
+fn main_marks(path: &Path) -> Result<Option<Vec<u8>>> {
+    let cannot = || format!("cannot read {}", path.display());
+    let mut file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(b"absent".to_vec())),
+        Err(e) => return Err(e).with_context(cannot),
+    };
+    let meta = file.metadata().with_context(cannot)?;
+    let mut header = [0u8; 100];
+    if meta.len() < header.len() as u64 {
+        return Ok(None);
+    }
+    file.read_exact(&mut header).with_context(cannot)?;
+    if &header[..16] != b"SQLite format 3\0" {
+        return Ok(None);
+    }
+    let mut out = b"sqlite".to_vec();
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&file_marks(&meta, true));
+    Ok(Some(out))
+}
+
+/// The WAL's markers, `None` if its header does not parse.
+fn wal_marks(path: &Path) -> Result<Option<Vec<u8>>> {
+    let cannot = || format!("cannot read {}", path.display());
+    let mut file = match fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(b"no wal".to_vec())),
+        Err(e) => return Err(e).with_context(cannot),
+    };
+    let meta = file.metadata().with_context(cannot)?;
+    let len = meta.len();
+    if len == 0 {
+        return Ok(Some(b"no wal".to_vec()));
+    }
+    let mut header = [0u8; 32];
+    if len < header.len() as u64 {
+        return Ok(None);
+    }
+    file.read_exact(&mut header).with_context(cannot)?;
+    let word = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let page_size = word(&header, 8);
+    if !matches!(word(&header, 0), 0x377f_0682 | 0x377f_0683)
+        || word(&header, 4) != 3_007_000
+        || !(512..=65536).contains(&page_size)
+        || !page_size.is_power_of_two()
+    {
+        return Ok(None);
+    }
+    let salts = &header[16..24];
+    let frame = 24 + u64::from(page_size);
+    let frames = (len - 32) / frame;
+    let mut frame_header = |index: u64| -> Result<[u8; 24]> {
+        let mut bytes = [0u8; 24];
+        file.seek(SeekFrom::Start(32 + index * frame))
+            .and_then(|_| file.read_exact(&mut bytes))
+            .with_context(cannot)?;
+        Ok(bytes)
+    };
+    // The valid frames and the last of them: the whole file when its last frame is of
+    // this generation, else the frames up to the first of an older one.
+    let mut valid = 0;
+    let mut last = None;
+    if frames > 0 {
+        let tail = frame_header(frames - 1)?;
+        if &tail[8..16] == salts {
+            valid = frames;
+            last = Some(tail);
+        } else {
+            while valid < frames {
+                let next = frame_header(valid)?;
+                if &next[8..16] != salts {
+                    break;
+                }
+                valid += 1;
+                last = Some(next);
+            }
+        }
+    }
+    let mut out = b"wal".to_vec();
+    out.extend_from_slice(&header);
+    // Not its status-change time: SQLite running as root gives the WAL its owner again
+    // whenever a connection opens it, a read-only one too.
+    out.extend_from_slice(&file_marks(&meta, false));
+    out.extend_from_slice(&valid.to_be_bytes());
+    if let Some(last) = last {
+        out.extend_from_slice(&last);
+    }
+    Ok(Some(out))
+}
+
+/// A file's size, modification time (nanoseconds), inode and device, and its status-change
+/// time when `changed`.
+fn file_marks(meta: &fs::Metadata, changed: bool) -> Vec<u8> {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos());
+    #[cfg(not(unix))]
+    let _ = changed;
+    let mut out = Vec::with_capacity(64);
+    out.extend_from_slice(&meta.len().to_be_bytes());
+    out.extend_from_slice(&modified.to_be_bytes());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if changed {
+            out.extend_from_slice(&meta.ctime().to_be_bytes());
+            out.extend_from_slice(&meta.ctime_nsec().to_be_bytes());
+        }
+        out.extend_from_slice(&meta.ino().to_be_bytes());
+        out.extend_from_slice(&meta.dev().to_be_bytes());
+    }
+    out
+}
+
+/// `path` with `suffix` appended to its file name (`journal.sqlite-wal`).
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_os_string();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
 fn hash_file(h: &mut Sha256, path: &Path) -> Result<()> {
     let mut file = match fs::File::open(path) {
         Ok(f) => f,
@@ -196,6 +388,256 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::{Connection, OpenFlags};
+
+    /// The journal's part of the inputs digest.
+    fn digest(journal: &Path) -> String {
+        let mut h = Sha256::new();
+        hash_journal(&mut h, journal).unwrap();
+        hex::encode(h.finalize())
+    }
+
+    /// The file change counter of the database header.
+    fn counter(journal: &Path) -> u32 {
+        let bytes = fs::read(journal).unwrap();
+        u32::from_be_bytes(bytes[24..28].try_into().unwrap())
+    }
+
+    fn wal_len(journal: &Path) -> u64 {
+        fs::metadata(with_suffix(journal, "-wal")).map_or(0, |m| m.len())
+    }
+
+    /// A journal with one table of one row, in `mode` (`delete` or `wal`), its connection open.
+    fn journal(dir: &Path, mode: &str) -> (PathBuf, Connection) {
+        let path = dir.join("journal.sqlite");
+        let db = Connection::open(&path).unwrap();
+        db.pragma_update(None, "journal_mode", mode).unwrap();
+        // No automatic checkpoint: the tests say when.
+        db.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        db.execute_batch(
+            "CREATE TABLE marks (id INTEGER PRIMARY KEY, mark INTEGER, note TEXT);
+             INSERT INTO marks VALUES (1, 4, 'aaaa');",
+        )
+        .unwrap();
+        (path, db)
+    }
+
+    /// Reads as a build does: read-only, a query, closed.
+    fn read_only(journal: &Path) {
+        let db = Connection::open_with_flags(journal, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let n: i64 = db
+            .query_row("SELECT count(*) FROM marks", [], |r| r.get(0))
+            .unwrap();
+        assert!(n >= 1);
+    }
+
+    #[test]
+    fn rollback_mode_commits_change_the_digest_and_reads_do_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, db) = journal(tmp.path(), "delete");
+        // The markers stand for the file: it is not hashed whole.
+        assert!(main_marks(&path).unwrap().is_some());
+        let before = digest(&path);
+        let count = counter(&path);
+        let size = fs::metadata(&path).unwrap().len();
+        // Reading changes nothing.
+        let _: i64 = db
+            .query_row("SELECT mark FROM marks", [], |r| r.get(0))
+            .unwrap();
+        read_only(&path);
+        assert_eq!(digest(&path), before);
+        // One commit, same size, same page: the counter moves by one.
+        db.execute("UPDATE marks SET note = 'bbbb'", []).unwrap();
+        assert_eq!(counter(&path), count + 1);
+        assert_eq!(fs::metadata(&path).unwrap().len(), size);
+        let written = digest(&path);
+        assert_ne!(written, before);
+        // Setting a value to what it was still commits, and counts.
+        // Setting a value to what it already is: SQLite writes no page and commits nothing,
+        // so there is nothing to see (and nothing to build).
+        let bytes = fs::read(&path).unwrap();
+        db.execute("UPDATE marks SET note = 'bbbb'", []).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        assert_eq!(counter(&path), count + 1);
+        assert_eq!(digest(&path), written);
+        // VACUUM rewrites the file.
+        db.execute_batch("VACUUM").unwrap();
+        assert_eq!(counter(&path), count + 2);
+        assert_ne!(digest(&path), written);
+    }
+
+    #[test]
+    fn wal_commits_checkpoints_and_restarts_change_the_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, db) = journal(tmp.path(), "wal");
+        let main = fs::read(&path).unwrap();
+        let mut seen = std::collections::HashSet::new();
+        assert!(seen.insert(digest(&path)));
+        // Reading, on the writer's connection or read-only as a build does, changes nothing.
+        let _: i64 = db
+            .query_row("SELECT mark FROM marks", [], |r| r.get(0))
+            .unwrap();
+        assert!(!seen.insert(digest(&path)));
+        read_only(&path);
+        assert!(!seen.insert(digest(&path)));
+        // Commits of the same size to the same page: each appends one frame of
+        // 24 + 4096 bytes to the WAL and leaves the main file as it was.
+        for note in ["bbbb", "cccc", "dddd", "eeee"] {
+            let wal = wal_len(&path);
+            db.execute("UPDATE marks SET note = ?1", [note]).unwrap();
+            assert_eq!(wal_len(&path), wal + 4120);
+            assert_eq!(fs::read(&path).unwrap(), main);
+            assert!(seen.insert(digest(&path)), "commit {note} not seen");
+        }
+        // Setting a value to what it already is writes no frame: nothing changed.
+        let wal = wal_len(&path);
+        db.execute("UPDATE marks SET note = 'eeee'", []).unwrap();
+        assert_eq!(wal_len(&path), wal);
+        assert!(!seen.insert(digest(&path)));
+        // A commit that grows the database, then a checkpoint: the main file's header
+        // takes the new page count.
+        db.execute("INSERT INTO marks VALUES (2, 5, ?1)", [&"x".repeat(20_000)])
+            .unwrap();
+        assert!(seen.insert(digest(&path)));
+        let pages = |p: &Path| u32::from_be_bytes(fs::read(p).unwrap()[28..32].try_into().unwrap());
+        let small = pages(&path);
+        db.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .unwrap();
+        assert!(pages(&path) > small);
+        assert!(seen.insert(digest(&path)), "checkpoint not seen");
+        // The next writer starts the WAL over from its first frame: the file keeps its
+        // size, so the frames of the older generation follow the new ones.
+        let wal = wal_len(&path);
+        // Its time set back, only its valid frames tell one commit from the next.
+        let wal_path = with_suffix(&path, "-wal");
+        let wal_time = fs::metadata(&wal_path).unwrap().modified().unwrap();
+        for note in ["ffff", "gggg", "hhhh"] {
+            db.execute("UPDATE marks SET note = ?1 WHERE id = 1", [note])
+                .unwrap();
+            assert_eq!(wal_len(&path), wal, "the WAL grew");
+            fs::File::options()
+                .write(true)
+                .open(&wal_path)
+                .unwrap()
+                .set_modified(wal_time)
+                .unwrap();
+            assert!(
+                seen.insert(digest(&path)),
+                "commit {note} after a restart not seen"
+            );
+        }
+        read_only(&path);
+        assert!(!seen.insert(digest(&path)));
+        // A checkpoint that empties the WAL; VACUUM.
+        db.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        assert_eq!(wal_len(&path), 0);
+        assert!(seen.insert(digest(&path)), "truncating checkpoint not seen");
+        db.execute_batch("VACUUM").unwrap();
+        assert!(seen.insert(digest(&path)), "VACUUM not seen");
+        // The markers stood for the files all along.
+        assert!(main_marks(&path).unwrap().is_some());
+        assert!(wal_marks(&with_suffix(&path, "-wal")).unwrap().is_some());
+    }
+
+    #[test]
+    fn a_write_beside_an_open_read_transaction_changes_the_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, writer) = journal(tmp.path(), "wal");
+        let reader = Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT mark FROM marks", [], |r| r.get(0))
+            .unwrap();
+        let before = digest(&path);
+        writer.execute("UPDATE marks SET mark = 5", []).unwrap();
+        let after = digest(&path);
+        assert_ne!(after, before);
+        // The reader still sees its snapshot; ending it changes nothing on disk.
+        let mark: i64 = reader
+            .query_row("SELECT mark FROM marks", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mark, 4);
+        reader.execute_batch("COMMIT").unwrap();
+        assert_eq!(digest(&path), after);
+    }
+
+    #[test]
+    fn a_journal_put_back_from_a_backup_changes_the_digest() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (path, db) = journal(tmp.path(), "delete");
+        drop(db);
+        let backup = tmp.path().join("backup.sqlite");
+        fs::copy(&path, &backup).unwrap();
+        let db = Connection::open(&path).unwrap();
+        db.execute("UPDATE marks SET note = 'bbbb'", []).unwrap();
+        drop(db);
+        let written = digest(&path);
+        let modified = fs::metadata(&path).unwrap().modified().unwrap();
+        // `cp backup journal.sqlite`: the same file, rewritten with the same size; even with
+        // its time set back to what it was, its counter and status-change time differ.
+        fs::copy(&backup, &path).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_eq!(
+            fs::metadata(&path).unwrap().len(),
+            fs::metadata(&backup).unwrap().len()
+        );
+        let restored = digest(&path);
+        assert_ne!(restored, written);
+        // A copy moved into place: another inode.
+        let copy = tmp.path().join("copy.sqlite");
+        fs::copy(&path, &copy).unwrap();
+        fs::rename(&copy, &path).unwrap();
+        assert_ne!(digest(&path), restored);
+    }
+
+    #[test]
+    fn unexpected_files_are_hashed_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Not an SQLite file: its bytes count, even under the same size and time.
+        let path = tmp.path().join("journal.sqlite");
+        fs::write(&path, vec![b'a'; 4096]).unwrap();
+        assert!(main_marks(&path).unwrap().is_none());
+        let modified = fs::metadata(&path).unwrap().modified().unwrap();
+        let first = digest(&path);
+        let mut bytes = vec![b'a'; 4096];
+        bytes[4000] = b'b';
+        fs::write(&path, bytes).unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        assert_ne!(digest(&path), first);
+
+        // A rollback journal that is not empty (a write under way, or a crash) and a WAL
+        // whose header does not parse are hashed with the main file.
+        let hot_dir = tmp.path().join("hot");
+        fs::create_dir(&hot_dir).unwrap();
+        let (path, db) = journal(&hot_dir, "delete");
+        drop(db);
+        let markers = digest(&path);
+        let rollback = with_suffix(&path, "-journal");
+        fs::write(&rollback, [1u8; 512]).unwrap();
+        let hot = digest(&path);
+        assert_ne!(hot, markers);
+        fs::write(&rollback, [2u8; 512]).unwrap();
+        assert_ne!(digest(&path), hot);
+        fs::remove_file(&rollback).unwrap();
+        assert_eq!(digest(&path), markers);
+        let wal = with_suffix(&path, "-wal");
+        fs::write(&wal, [0u8; 64]).unwrap();
+        assert!(wal_marks(&wal).unwrap().is_none());
+        let broken = digest(&path);
+        fs::write(&wal, [1u8; 64]).unwrap();
+        assert_ne!(digest(&path), broken);
+    }
 
     #[test]
     fn output_digest_sees_changes() {

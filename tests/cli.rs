@@ -316,3 +316,76 @@ fn no_site_toml_says_so() {
         .stderr(predicate::str::contains("site.toml"))
         .stderr(predicate::str::contains("diary init"));
 }
+
+#[test]
+fn up_to_date_check_sees_every_journal_write() {
+    let (_tmp, site) = demo_site(30);
+    let build = || diary().arg("-C").arg(&site).arg("build").assert().success();
+    let up_to_date = || {
+        build().stderr(predicate::str::contains("public is up to date"));
+    };
+    let shows = |topic: &str| {
+        tree(&site.join("public"))
+            .values()
+            .any(|bytes| String::from_utf8_lossy(bytes).contains(topic))
+    };
+    let lesson = &query(
+        &site,
+        "SELECT id FROM lessons WHERE date = '2026-11-23' AND topic IS NOT NULL ORDER BY id LIMIT 1",
+    )[0][0];
+    build();
+    // Reading the journal is not a change.
+    assert!(!query(&site, "SELECT count(*) FROM lessons").is_empty());
+    up_to_date();
+
+    // Rollback-journal mode: a commit, then another of the same size.
+    for topic in ["Проверочная тема А", "Проверочная тема Б"] {
+        sql(
+            &site,
+            &format!("UPDATE lessons SET topic = '{topic}' WHERE id = {lesson}"),
+        );
+        build().stderr(predicate::str::contains("built "));
+        assert!(shows(topic), "{topic} not on a board");
+        up_to_date();
+    }
+
+    // WAL mode, a writer keeping the journal open (so the WAL stays, not checkpointed):
+    // each commit of the same size is seen; a read-only build in between changes nothing.
+    sql(&site, "PRAGMA journal_mode = WAL");
+    up_to_date_or_rebuilt(&site);
+    let writer = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
+    writer.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+    for topic in [
+        "Проверочная тема В",
+        "Проверочная тема Г",
+        "Проверочная тема Д",
+    ] {
+        writer
+            .execute(
+                &format!("UPDATE lessons SET topic = ?1 WHERE id = {lesson}"),
+                [topic],
+            )
+            .unwrap();
+        build().stderr(predicate::str::contains("built "));
+        assert!(shows(topic), "{topic} not on a board");
+        up_to_date();
+    }
+    // A checkpoint that empties the WAL rebuilds (and rewrites nothing).
+    writer
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    build().stderr(predicate::str::contains("(0 new or changed, 0 removed)"));
+    up_to_date();
+}
+
+/// One build after the journal changed mode: whichever it does, the next is up to date.
+fn up_to_date_or_rebuilt(site: &std::path::Path) {
+    diary().arg("-C").arg(site).arg("build").assert().success();
+    diary()
+        .arg("-C")
+        .arg(site)
+        .arg("build")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("public is up to date"));
+}
