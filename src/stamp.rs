@@ -28,8 +28,8 @@
 //!   of valid frames. Within one WAL generation a commit only appends frames (SQLite rewrites
 //!   a frame only inside the transaction that wrote it), so every commit adds a frame and
 //!   moves the running checksum; a writer that starts the WAL over after a checkpoint writes
-//!   a new header (checkpoint sequence + 1, salt-1 + 1, a random salt-2). The file is not shrunk then, so frames of the old generation can follow
-//!   the new ones: a frame is valid while its salts are the header's, and the frames are
+//!   a new header (checkpoint sequence + 1, salt-1 + 1, a random salt-2). The file is not
+//!   shrunk then, so frames of the old generation can follow the new ones: a frame is valid while its salts are the header's, and the frames are
 //!   scanned (24 bytes each) only when the last one in the file is not. An empty or absent
 //!   WAL holds no frame: both mean the content is the main file's (a read-only open may
 //!   leave an empty WAL behind).
@@ -39,8 +39,9 @@
 //!
 //! Reading does not change these bytes: a reader writes nothing but the WAL index (`-shm`),
 //! which is not read here. An `UPDATE` that sets a value to what it already is writes no
-//! page, so SQLite commits nothing and the digest stays (nothing to build either). One gap: in `PRAGMA locking_mode=EXCLUSIVE` SQLite may skip the
-//! change counter after the first transaction, and then only the file's times tell a write;
+//! page, so SQLite commits nothing and the digest stays (nothing to build either). One gap:
+//! in `PRAGMA locking_mode=EXCLUSIVE` SQLite may skip the change counter after the first
+//! transaction, and then only the file's times tell a write;
 //! `diary import` does not use that mode, and `diary build --force` always builds.
 
 use std::fs;
