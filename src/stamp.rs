@@ -31,8 +31,9 @@
 //!   a new header (checkpoint sequence + 1, salt-1 + 1, a random salt-2). The file is not
 //!   shrunk then, so frames of the old generation can follow the new ones: a frame is
 //!   valid while its salts are the header's, and the frames are scanned (24 bytes each)
-//!   only when the last one in the file is not. An empty or absent WAL holds no frame: both mean the content is the main file's (a read-only open may
-//!   leave an empty WAL behind).
+//!   only when the last one in the file is not. An empty or absent WAL holds no frame:
+//!   both mean the content is the main file's (a read-only open may leave an empty WAL
+//!   behind).
 //! - **Anything unexpected** (a main file without the SQLite header, a WAL whose header
 //!   does not parse, a rollback journal `-journal` that is not empty, so possibly hot) means
 //!   the main file, the journal and the WAL are hashed whole, as safe as it is slow.
