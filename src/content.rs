@@ -131,8 +131,11 @@ fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Parses one file; an error carries the line it is on when known.
-fn parse(file: &Path, text: &str) -> Result<Post, (Option<usize>, anyhow::Error)> {
+/// A failure in a content file: what is wrong, with its line when known.
+pub(crate) type Failed = (Option<usize>, anyhow::Error);
+
+/// Splits a content file into its TOML front matter (between `+++` lines) and its body.
+pub(crate) fn split_front_matter(text: &str) -> Result<(String, &str), Failed> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("").trim_end();
@@ -149,30 +152,34 @@ fn parse(file: &Path, text: &str) -> Result<Post, (Option<usize>, anyhow::Error)
         ));
     }
     let mut front = String::new();
-    let mut closed = false;
     let mut consumed = first.len() + 1;
-    for line in lines.by_ref() {
+    for line in lines {
         consumed += line.len();
         if line.trim_end() == "+++" {
-            closed = true;
-            break;
+            let body = text.get(consumed.min(text.len())..).unwrap_or("");
+            return Ok((front, body));
         }
         front.push_str(line);
     }
-    if !closed {
-        return Err((None, anyhow!("the front matter has no closing +++ line")));
-    }
-    let body = text
-        .get(consumed.min(text.len())..)
-        .unwrap_or("")
-        .to_string();
-    let fm: FrontMatter = toml::from_str(&front).map_err(|e| {
+    Err((None, anyhow!("the front matter has no closing +++ line")))
+}
+
+/// Reads front matter as TOML; an error names its line in the file (the front matter
+/// starts on line 2).
+pub(crate) fn parse_front_matter<T: serde::de::DeserializeOwned>(front: &str) -> Result<T, Failed> {
+    toml::from_str(front).map_err(|e| {
         let line = e
             .span()
             .map(|s| front[..s.start.min(front.len())].matches('\n').count() + 2);
         (line, anyhow!("{}", e.message().trim_end()))
-    })?;
-    to_post(file, fm, body).map_err(|e| (None, e))
+    })
+}
+
+/// Parses one file; an error carries the line it is on when known.
+fn parse(file: &Path, text: &str) -> Result<Post, Failed> {
+    let (front, body) = split_front_matter(text)?;
+    let fm: FrontMatter = parse_front_matter(&front)?;
+    to_post(file, fm, body.to_string()).map_err(|e| (None, e))
 }
 
 fn to_post(file: &Path, fm: FrontMatter, body_md: String) -> Result<Post> {

@@ -21,6 +21,7 @@
 //! Loaded events join the journal's in memory ([`merge`]): an event already in the journal
 //! (same audience, start and title) is shown once.
 
+use crate::content::Failed;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -100,8 +101,6 @@ pub(crate) fn load(site_root: &Path, tz: Tz) -> Result<(Vec<FileEvent>, Vec<Find
     Ok((events, findings))
 }
 
-type Failed = (Option<usize>, anyhow::Error);
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FrontMatter {
@@ -131,35 +130,9 @@ fn key_line(front: &str, key: &str) -> Option<usize> {
 }
 
 fn parse_md(file: &Path, text: &str) -> Result<FileEvent, Failed> {
-    let mut lines = text.split_inclusive('\n');
-    let first = lines.next().unwrap_or("").trim_end();
-    if first != "+++" {
-        return Err((
-            Some(1),
-            anyhow!("the file must start with +++ and TOML front matter (title, date, …)"),
-        ));
-    }
-    let mut front = String::new();
-    let mut closed = false;
-    let mut consumed = first.len() + 1;
-    for line in lines.by_ref() {
-        consumed += line.len();
-        if line.trim_end() == "+++" {
-            closed = true;
-            break;
-        }
-        front.push_str(line);
-    }
-    if !closed {
-        return Err((None, anyhow!("the front matter has no closing +++ line")));
-    }
-    let body = text.get(consumed.min(text.len())..).unwrap_or("").trim();
-    let fm: FrontMatter = toml::from_str(&front).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| front[..s.start.min(front.len())].matches('\n').count() + 2);
-        (line, anyhow!("{}", e.message().trim_end()))
-    })?;
+    let (front, body) = crate::content::split_front_matter(text)?;
+    let body = body.trim();
+    let fm: FrontMatter = crate::content::parse_front_matter(&front)?;
     let at = |key: &str, e: anyhow::Error| (key_line(&front, key), e);
 
     let title = fm.title.as_deref().map(str::trim).unwrap_or("");

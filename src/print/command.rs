@@ -391,19 +391,7 @@ pub(crate) fn run(root: &Path, cmd: PrintCommand) -> Result<ExitCode> {
         "wrote {sheets} sheet(s) to {what} in {html_secs:.2} s (private: keep them out of the public site)"
     );
     if options.pdf {
-        let pdf_started = Instant::now();
-        let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
-            e.context(format!(
-                "the HTML was written ({what}), but no PDF could be made"
-            ))
-        })?;
-        make_pdfs(&chromium, &written)?;
-        eprintln!(
-            "wrote {} PDF(s) with {} in {:.1} s",
-            written.len(),
-            chromium.display(),
-            pdf_started.elapsed().as_secs_f64()
-        );
+        pdfs_of(&site, &what, &written)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -526,19 +514,7 @@ fn print_diaries(
         started.elapsed().as_secs_f64()
     );
     if pdf {
-        let pdf_started = Instant::now();
-        let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
-            e.context(format!(
-                "the HTML was written ({what}), but no PDF could be made"
-            ))
-        })?;
-        make_pdfs(&chromium, &pages)?;
-        eprintln!(
-            "wrote {} PDF(s) with {} in {:.1} s",
-            pages.len(),
-            chromium.display(),
-            pdf_started.elapsed().as_secs_f64()
-        );
+        pdfs_of(&site, &what, &pages)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -627,19 +603,7 @@ fn print_class_report(
         started.elapsed().as_secs_f64()
     );
     if pdf {
-        let pdf_started = Instant::now();
-        let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
-            e.context(format!(
-                "the HTML was written ({what}), but no PDF could be made"
-            ))
-        })?;
-        make_pdfs(&chromium, &written)?;
-        eprintln!(
-            "wrote {} PDF(s) with {} in {:.1} s",
-            written.len(),
-            chromium.display(),
-            pdf_started.elapsed().as_secs_f64()
-        );
+        pdfs_of(&site, &what, &written)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -744,6 +708,24 @@ fn printout(
         PrintCommand::Journal { .. } => unreachable!("journals are printed by print_journal"),
         PrintCommand::Attention { .. } => unreachable!("attention lists are printed apart"),
     }
+}
+
+/// After the HTML (`what`) was written: a PDF beside each file, and what it took.
+fn pdfs_of(site: &Site, what: &str, html: &[PathBuf]) -> Result<()> {
+    let started = Instant::now();
+    let chromium = pdf::find_chromium(&site.config.chromium, &site.root).map_err(|e| {
+        e.context(format!(
+            "the HTML was written ({what}), but no PDF could be made"
+        ))
+    })?;
+    make_pdfs(&chromium, html)?;
+    eprintln!(
+        "wrote {} PDF(s) with {} in {:.1} s",
+        html.len(),
+        chromium.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 /// Prints every HTML file to a PDF beside it, a few browsers at a time.
