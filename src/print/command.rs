@@ -514,7 +514,7 @@ fn print_diaries(
         started.elapsed().as_secs_f64()
     );
     if pdf {
-        pdfs_of(&site, &what, &pages)?;
+        pdfs_of(site, &what, &pages)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -603,7 +603,7 @@ fn print_class_report(
         started.elapsed().as_secs_f64()
     );
     if pdf {
-        pdfs_of(&site, &what, &written)?;
+        pdfs_of(site, &what, &written)?;
     }
     Ok(ExitCode::SUCCESS)
 }
