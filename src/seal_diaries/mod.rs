@@ -510,7 +510,7 @@ impl Batch<'_> {
         let html = parts.expand(&self.renderer.render(template, "../", view)?);
         Ok(Payload {
             hash,
-            zipped: seal::gzip(crate::render::minify_html(&html)),
+            zipped: seal::gzip(crate::render::squeeze_html(&html)),
             chunk,
         })
     }
