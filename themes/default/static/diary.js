@@ -484,7 +484,9 @@
   }
 
   // ---- Earlier parts of the year (v2) ----------------------------------------------
-  /** The open child's diary ({ article, parts }), or null. */
+  /** A message with its {placeholders} filled in. */
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+  /** The open child's diary ({ article, parts, firstNow }), or null. */
   function openedDiary() {
     return session ? session.diaries.get(session.current) || null : null;
   }
@@ -514,7 +516,6 @@
     }
     updateWeekButtons();
   }
-  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
   function updateWeekButtons() {
     const list = weeks();
     const i = shownWeek(list);
@@ -637,10 +638,13 @@
     }
   }
 
-  /** The day after `monday` + 6, spelled in the page's language ("23 ноября"). */
-  function dayAfterWeek(monday) {
+  /** The Monday a week after `monday` (both YYYY-MM-DD), as a date at UTC midnight. */
+  function weekAfter(monday) {
     const [y, m, d] = monday.split('-').map(Number);
-    const day = new Date(Date.UTC(y, m - 1, d + 7));
+    return new Date(Date.UTC(y, m - 1, d + 7));
+  }
+  /** A day spelled in the page's language ("23 ноября"). */
+  function spell(day) {
     try {
       return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
         { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(day);
@@ -649,30 +653,25 @@
     }
   }
 
-  /** The list of earlier parts under the week bar; a part that runs on into the weeks the
-   *  diary opens with (the current term's beginning) says up to when. */
+  /** The list of earlier parts under the week bar; the part that runs on into the weeks
+   *  the diary opens with (the current term's beginning) says up to when. */
   function renderEarlier(diary) {
     earlierList.replaceChildren();
     showPartError('');
     const parts = diary ? diary.parts : [];
-    const firstNow = diary ? diary.firstNow : '';
     for (const part of parts) {
       const li = document.createElement('li');
       const b = document.createElement('button');
       b.type = 'button';
-      const until = dayAfterWeek(part.last);
-      b.textContent = firstNow && firstNow === isoDayAfterWeek(part.last)
-        ? fill(msg('part-until'), { part: part.label, date: until })
+      const next = weekAfter(part.last);
+      b.textContent = diary.firstNow === next.toISOString().slice(0, 10)
+        ? fill(msg('part-until'), { part: part.label, date: spell(next) })
         : part.label;
       b.addEventListener('click', () => jumpToPart(part));
       li.append(b);
       earlierList.append(li);
     }
     earlierNav.hidden = parts.length === 0;
-  }
-  function isoDayAfterWeek(monday) {
-    const [y, m, d] = monday.split('-').map(Number);
-    return new Date(Date.UTC(y, m - 1, d + 7)).toISOString().slice(0, 10);
   }
 
   function renderKids() {
