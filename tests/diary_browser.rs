@@ -440,7 +440,11 @@ fn diaries_unlock_in_a_real_browser() {
     assert_eq!(parts.len(), 2, "two earlier parts: {parts:?}");
     assert_eq!(chunks.len(), 3, "the now chunk and each earlier part, once");
     assert_eq!(earlier["jump"], "2026-08-31", "the list opens the 1st term");
-    assert_eq!(earlier["axe"], serde_json::json!([]), "axe with parts loaded");
+    assert_eq!(
+        earlier["axe"],
+        serde_json::json!([]),
+        "axe with parts loaded"
+    );
     let grade1 = scenarios.iter().find(|s| s["name"] == "grade 1").unwrap();
     assert_eq!(grade1["counts"]["after"]["marks"], 0);
 
