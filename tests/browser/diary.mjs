@@ -105,9 +105,21 @@ async function readChunk(pub, child, name) {
   return zlib.gunzipSync(p.subarray(4, 4 + p.readUInt32BE(0))).toString('utf8');
 }
 
+/** The `<ol class="dparts">` of a `now` chunk (the build may write attributes unquoted). */
+const DPARTS = /<ol\b[^>]*\bdparts\b[^>]*>[\s\S]*?<\/ol>/;
 /** The earlier parts a `now` chunk lists, oldest first. */
-const partsOf = (html) => Array.from(html.matchAll(/<li data-part="([^"]+)" data-first="([^"]+)" data-last="([^"]+)"[^>]*>([^<]*)<\/li>/g),
-  (m) => ({ name: m[1], first: m[2], last: m[3], label: m[4] }));
+function partsOf(html) {
+  const list = html.match(DPARTS);
+  if (!list) return [];
+  const attr = (attrs, name) => {
+    const m = attrs.match(new RegExp(`\\b${name}=(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`));
+    return m ? m[1] ?? m[2] ?? m[3] : null;
+  };
+  return Array.from(list[0].matchAll(/<li\b([^>]*)>([^<]*)<\/li>/g), (m) => ({
+    name: attr(m[1], 'data-part'), first: attr(m[1], 'data-first'), last: attr(m[1], 'data-last'),
+    label: m[2].trim(),
+  }));
+}
 
 function flipByte(file, at) {
   const bytes = fs.readFileSync(file);
@@ -142,7 +154,7 @@ async function makeV1(dir) {
   fs.cpSync(config.public, dir, { recursive: true });
   const { slot, kek, size, content } = await readSlot(dir, config.one.code);
   const child = content.children[0];
-  const html = (await readChunk(dir, child, 'now')).replace(/<ol class="dparts"[\s\S]*?<\/ol>/, '');
+  const html = (await readChunk(dir, child, 'now')).replace(DPARTS, '');
   const gz = zlib.gzipSync(Buffer.from(html, 'utf8'));
   const p = Buffer.alloc(Math.ceil((4 + gz.length) / 4096) * 4096);
   p.writeUInt32BE(gz.length, 0);
