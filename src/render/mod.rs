@@ -201,7 +201,11 @@ mod tests {
             squeeze_html("<ol>\n  <li>a  b</li>\n\n  <li>c</li> <b>d</b>\n</ol>\n"),
             "<ol>\n<li>a  b</li>\n<li>c</li> <b>d</b>\n</ol>\n"
         );
-        assert_eq!(squeeze_html("<p>x\n   y</p>"), "<p>x\n   y</p>", "text is kept");
+        assert_eq!(
+            squeeze_html("<p>x\n   y</p>"),
+            "<p>x\n   y</p>",
+            "text is kept"
+        );
     }
 
     #[test]
