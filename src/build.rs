@@ -43,6 +43,8 @@ pub(crate) struct BuildReport {
 pub(crate) struct Timings {
     last: Instant,
     pub phases: Vec<(&'static str, Duration)>,
+    /// The steps of a phase, shown in brackets after it.
+    pub steps: Vec<(&'static str, Vec<(&'static str, Duration)>)>,
 }
 
 impl Default for Timings {
@@ -50,6 +52,7 @@ impl Default for Timings {
         Timings {
             last: Instant::now(),
             phases: Vec::new(),
+            steps: Vec::new(),
         }
     }
 }
@@ -68,7 +71,17 @@ impl std::fmt::Display for Timings {
         let parts: Vec<String> = self
             .phases
             .iter()
-            .map(|(name, d)| format!("{name} {:.3} s", d.as_secs_f64()))
+            .map(|(name, d)| {
+                let mut text = format!("{name} {:.3} s", d.as_secs_f64());
+                if let Some((_, steps)) = self.steps.iter().find(|(phase, _)| phase == name) {
+                    let steps: Vec<String> = steps
+                        .iter()
+                        .map(|(step, d)| format!("{step} {:.3} s", d.as_secs_f64()))
+                        .collect();
+                    text.push_str(&format!(" ({})", steps.join(", ")));
+                }
+                text
+            })
             .collect();
         f.write_str(&parts.join(", "))
     }
@@ -309,6 +322,7 @@ pub(crate) fn render_site(
         &mut out,
     )?;
     timings.lap("diaries");
+    timings.steps.push(("diaries", sealed.steps.clone()));
     out.write_output("sitemap.xml", feeds::sitemap(&sitemap))?;
     out.write_output("robots.txt", feeds::robots(&loaded.site.config.base_url))?;
     out.write_output("_headers", crate::output::headers_file())?;

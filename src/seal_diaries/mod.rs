@@ -69,6 +69,8 @@ pub(crate) struct Sealed {
     pub store_changed: bool,
     /// The manifest to save once the output is committed.
     pub manifest: Manifest,
+    /// Where the time went: binding, slots, the `now` chunks, the earlier parts.
+    pub steps: Vec<(&'static str, std::time::Duration)>,
     pub store: Option<Store>,
 }
 
@@ -96,6 +98,13 @@ pub(crate) fn add_diaries(
     let Some(mut session) = open_store(loaded, inputs.today)? else {
         return Ok(Sealed::default());
     };
+    let mut clock = std::time::Instant::now();
+    let mut step = |steps: &mut Vec<_>, name: &'static str| {
+        let now = std::time::Instant::now();
+        steps.push((name, now - clock));
+        clock = now;
+    };
+    let mut steps = Vec::new();
     let bound = session.bind(j)?;
     if bound.changed {
         // New keys are kept before anything is published with them.
@@ -113,6 +122,7 @@ pub(crate) fn add_diaries(
     out.write_output("diary/index.html", unlock)?;
 
     let plan = Plan::new(j, refs, store, &bound, &hash_key)?;
+    step(&mut steps, "bind");
     guard_drop(
         previous,
         &old,
@@ -221,6 +231,7 @@ pub(crate) fn add_diaries(
     if reseal_slots {
         sealed.resealed += plan.slots.len();
     }
+    step(&mut steps, "slots");
 
     // The earlier parts each class's diaries have as of today.
     let classes: BTreeMap<Id, &ClassRef> =
@@ -233,6 +244,7 @@ pub(crate) fn add_diaries(
     // The `now` chunks.
     let now = batch.now_payloads(&classes, &earlier)?;
     sealed.resealed += batch.seal_group(NOW, now, String::new(), out, &mut manifest)?;
+    step(&mut steps, "now");
 
     // Each earlier part, rendered again only when the journal rows it shows changed.
     let school_days = i64::from(site.config.school_days);
@@ -267,6 +279,8 @@ pub(crate) fn add_diaries(
         let payloads = batch.part_payloads(&name, &pids, &classes, &earlier)?;
         sealed.resealed += batch.seal_group(&name, payloads, digest, out, &mut manifest)?;
     }
+    step(&mut steps, "earlier parts");
+    sealed.steps = steps;
     sealed.manifest = manifest;
     sealed.store = Some(session.store);
     Ok(sealed)
