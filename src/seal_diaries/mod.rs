@@ -187,8 +187,10 @@ pub(crate) fn add_diaries(
         plan: &plan,
         ix: DiaryIndex::new(j, &site.config.grading),
         context: {
-            // A chunk's HTML follows from its data, the theme, the language and the settings.
+            // A chunk's HTML follows from its data, the theme, the language, the settings and
+            // the version of this program.
             let mut context = theme_fingerprint.to_vec();
+            context.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
             context.extend_from_slice(site.config.language.code().as_bytes());
             context.extend_from_slice(format!("{:?}", site.config).as_bytes());
             context
