@@ -242,13 +242,15 @@ pub fn attr(tag: &str, name: &str) -> Option<String> {
     Some(tag[start..start + len].to_string())
 }
 
-/// The earlier parts listed in a `now` chunk, in order.
+/// The earlier parts listed in a `now` chunk, in order (none when it has no list: the
+/// first week of the year).
 pub fn parts(now: &str) -> Vec<Part> {
     let open = "<ol class=\"dparts\" hidden>";
-    let start = now
-        .find(open)
-        .unwrap_or_else(|| panic!("no {open} in the now chunk"))
-        + open.len();
+    let Some(at) = now.find(open) else {
+        assert!(!now.contains("dparts"), "the list of parts, as docs/access.md gives it");
+        return Vec::new();
+    };
+    let start = at + open.len();
     let list = &now[start..start + now[start..].find("</ol>").expect("</ol>")];
     list.split("<li")
         .skip(1)
@@ -407,4 +409,37 @@ pub fn chunk_owners(diaries: &BTreeMap<String, Diary>) -> BTreeMap<String, (Stri
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// Each `<section class="dweek" …>` of a fragment, whole (its nested sections balanced), by
+/// its `data-week` Monday, in order.
+pub fn week_sections(html: &str) -> Vec<(String, String)> {
+    let open = "<section class=\"dweek\"";
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = html[from..].find(open).map(|i| from + i) {
+        let mut depth = 0usize;
+        let mut i = at;
+        let end = loop {
+            let next_open = html[i..].find("<section").map(|k| i + k);
+            let next_close = html[i..].find("</section>").map(|k| i + k).expect("balanced");
+            match next_open {
+                Some(o) if o < next_close => {
+                    depth += 1;
+                    i = o + 1;
+                }
+                _ => {
+                    depth -= 1;
+                    i = next_close + "</section>".len();
+                    if depth == 0 {
+                        break i;
+                    }
+                }
+            }
+        };
+        let tag = &html[at..at + html[at..].find('>').unwrap()];
+        out.push((attr(tag, "data-week").expect("data-week"), html[at..end].to_string()));
+        from = end;
+    }
+    out
 }
