@@ -234,12 +234,16 @@ pub struct Part {
     pub label: String,
 }
 
-/// The value of attribute `name` in a start tag (quoted with `"`).
+/// The value of attribute `name` in a start tag (quoted with `"`, or unquoted as a
+/// minified page writes it).
 pub fn attr(tag: &str, name: &str) -> Option<String> {
-    let needle = format!(" {name}=\"");
+    let needle = format!(" {name}=");
     let start = tag.find(&needle)? + needle.len();
-    let len = tag[start..].find('"')?;
-    Some(tag[start..start + len].to_string())
+    let rest = &tag[start..];
+    Some(match rest.strip_prefix('"') {
+        Some(quoted) => quoted[..quoted.find('"')?].to_string(),
+        None => rest[..rest.find([' ', '>']).unwrap_or(rest.len())].to_string(),
+    })
 }
 
 /// The earlier parts listed in a `now` chunk, in order (none when it has no list: the
@@ -411,13 +415,18 @@ pub fn chunk_owners(diaries: &BTreeMap<String, Diary>) -> BTreeMap<String, (Stri
         .collect()
 }
 
-/// Each `<section class="dweek" …>` of a fragment, whole (its nested sections balanced), by
-/// its `data-week` Monday, in order.
+/// Each `<section class="dweek" …>` of a fragment (or of a minified page, unquoted),
+/// whole (its nested sections balanced), by its `data-week` Monday, in order.
 pub fn week_sections(html: &str) -> Vec<(String, String)> {
-    let open = "<section class=\"dweek\"";
+    let next = |from: usize| -> Option<usize> {
+        ["<section class=\"dweek\"", "<section class=dweek "]
+            .iter()
+            .filter_map(|open| html[from..].find(open).map(|i| from + i))
+            .min()
+    };
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(at) = html[from..].find(open).map(|i| from + i) {
+    while let Some(at) = next(from) {
         let mut depth = 0usize;
         let mut i = at;
         let end = loop {
