@@ -140,8 +140,7 @@ pub fn chunk_key(dek: &[u8], page: &str, name: &str) -> ChunkKey {
 pub fn open_slot(public: &Path, typed: &str) -> (String, serde_json::Value) {
     let code = normalize(typed).unwrap_or_else(|| panic!("{typed:?} is not a code"));
     let params: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(public.join("diary/params.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(public.join("diary/params.json")).unwrap()).unwrap();
     assert_eq!(params["v"], 1);
     assert_eq!(params["kdf"], "PBKDF2-HMAC-SHA256");
     let salt = B64.decode(params["salt"].as_str().unwrap()).unwrap();
@@ -155,7 +154,10 @@ pub fn open_slot(public: &Path, typed: &str) -> (String, serde_json::Value) {
         .unwrap_or_else(|_| panic!("no slot file for code …{}", &code[12..]));
     let plain = open(&bits[16..], &format!("diary/slot/v1/{slot}"), &file)
         .expect("the slot's GCM tag verifies");
-    assert!(plain.len() >= 2048, "slots are padded to 2048 bytes at least");
+    assert!(
+        plain.len() >= 1024,
+        "slots are padded to 1024 bytes at least"
+    );
     assert_eq!(plain.len() % 1024, 0, "slot padding");
     let end = plain.iter().rposition(|b| *b != b' ').unwrap();
     assert_eq!(plain[end], b'}', "JSON, then spaces");
@@ -234,39 +236,148 @@ pub struct Part {
     pub label: String,
 }
 
-/// The value of attribute `name` in a start tag (quoted with `"`, or unquoted as a
-/// minified page writes it).
+/// A start tag of an HTML fragment: element, attributes, and where it is in the text. The
+/// build minifies its fragments (attribute values unquoted where HTML allows, attributes
+/// in any order), so they are read as HTML, not as fixed strings.
+#[derive(Debug, Clone)]
+pub struct Tag {
+    pub name: String,
+    pub attrs: Vec<(String, Option<String>)>,
+    /// The offset of its `<` and just after its `>`.
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Tag {
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_deref().unwrap_or(""))
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.attrs.iter().any(|(n, _)| n == name)
+    }
+
+    pub fn has_class(&self, class: &str) -> bool {
+        self.attr("class")
+            .is_some_and(|c| c.split_ascii_whitespace().any(|t| t == class))
+    }
+
+    pub fn is(&self, element: &str, class: &str) -> bool {
+        self.name == element && self.has_class(class)
+    }
+}
+
+/// Every start tag of a fragment, in order.
+pub fn start_tags(html: &str) -> Vec<Tag> {
+    let b = html.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'<' || !b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        let name_start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'-') {
+            i += 1;
+        }
+        let name = html[name_start..i].to_ascii_lowercase();
+        let mut attrs = Vec::new();
+        loop {
+            while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+                i += 1;
+            }
+            if i >= b.len() || b[i] == b'>' {
+                i += 1;
+                break;
+            }
+            let n0 = i;
+            while i < b.len() && !b[i].is_ascii_whitespace() && !b"=>/".contains(&b[i]) {
+                i += 1;
+            }
+            let attr = html[n0..i].to_ascii_lowercase();
+            let value = if b.get(i) == Some(&b'=') {
+                i += 1;
+                if b[i] == b'"' || b[i] == b'\'' {
+                    let q = b[i];
+                    let v0 = i + 1;
+                    i = v0 + b[v0..].iter().position(|c| *c == q).expect("closing quote");
+                    let v = &html[v0..i];
+                    i += 1;
+                    Some(v.to_string())
+                } else {
+                    let v0 = i;
+                    while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                        i += 1;
+                    }
+                    Some(html[v0..i].to_string())
+                }
+            } else {
+                None
+            };
+            attrs.push((attr, value));
+        }
+        out.push(Tag {
+            name,
+            attrs,
+            start,
+            end: i.min(b.len()),
+        });
+    }
+    out
+}
+
+/// The value of attribute `name` in the first start tag of `tag` (a tag, or a fragment
+/// starting with one).
 pub fn attr(tag: &str, name: &str) -> Option<String> {
-    let needle = format!(" {name}=");
-    let start = tag.find(&needle)? + needle.len();
-    let rest = &tag[start..];
-    Some(match rest.strip_prefix('"') {
-        Some(quoted) => quoted[..quoted.find('"')?].to_string(),
-        None => rest[..rest.find([' ', '>']).unwrap_or(rest.len())].to_string(),
-    })
+    start_tags(tag).first()?.attr(name).map(str::to_string)
+}
+
+/// The first `element.class` of a fragment.
+pub fn find(html: &str, element: &str, class: &str) -> Option<Tag> {
+    start_tags(html).into_iter().find(|t| t.is(element, class))
+}
+
+/// How many `element.class` a fragment has.
+pub fn count(html: &str, element: &str, class: &str) -> usize {
+    start_tags(html)
+        .iter()
+        .filter(|t| t.is(element, class))
+        .count()
+}
+
+/// The HTML of an element from its start tag to its end tag (the first `</element>` after
+/// it: for elements that do not nest in themselves).
+pub fn element(html: &str, tag: &Tag) -> String {
+    let close = format!("</{}>", tag.name);
+    let end = tag.end + html[tag.end..].find(&close).expect("end tag") + close.len();
+    html[tag.start..end].to_string()
 }
 
 /// The earlier parts listed in a `now` chunk, in order (none when it has no list: the
 /// first week of the year).
 pub fn parts(now: &str) -> Vec<Part> {
-    let open = "<ol class=\"dparts\" hidden>";
-    let Some(at) = now.find(open) else {
-        assert!(!now.contains("dparts"), "the list of parts, as docs/access.md gives it");
+    let Some(ol) = find(now, "ol", "dparts") else {
+        assert!(!now.contains("dparts"), "the list of parts is an ol.dparts");
         return Vec::new();
     };
-    let start = at + open.len();
-    let list = &now[start..start + now[start..].find("</ol>").expect("</ol>")];
-    list.split("<li")
-        .skip(1)
+    assert!(ol.has("hidden"), "the list of parts is hidden");
+    let list = element(now, &ol);
+    start_tags(&list)
+        .into_iter()
+        .filter(|t| t.name == "li")
         .map(|li| {
-            let tag_end = li.find('>').unwrap();
-            let tag = &li[..tag_end];
-            let label = li[tag_end + 1..li.find("</li>").unwrap()].trim().to_string();
+            let label = &list[li.end..li.end + list[li.end..].find("</li>").unwrap()];
             Part {
-                name: attr(tag, "data-part").expect("data-part"),
-                first: attr(tag, "data-first").expect("data-first"),
-                last: attr(tag, "data-last").expect("data-last"),
-                label,
+                name: li.attr("data-part").expect("data-part").to_string(),
+                first: li.attr("data-first").expect("data-first").to_string(),
+                last: li.attr("data-last").expect("data-last").to_string(),
+                label: label.trim().to_string(),
             }
         })
         .collect()
@@ -275,20 +386,27 @@ pub fn parts(now: &str) -> Vec<Part> {
 /// The `data-week` Mondays of the week sections of a fragment, in order, each with whether
 /// it is `data-current` (else it must be `hidden`).
 pub fn weeks(html: &str) -> Vec<(String, bool)> {
-    html.split("<section class=\"dweek\"")
-        .skip(1)
-        .map(|s| {
-            let tag = &s[..s.find('>').unwrap()];
-            let current = tag.contains(" data-current");
-            assert!(current != tag.contains(" hidden"), "{tag}");
-            (attr(tag, "data-week").expect("data-week"), current)
+    start_tags(html)
+        .into_iter()
+        .filter(|t| t.is("section", "dweek"))
+        .map(|t| {
+            let current = t.has("data-current");
+            assert!(current != t.has("hidden"), "{t:?}");
+            (t.attr("data-week").expect("data-week").to_string(), current)
         })
         .collect()
 }
 
 /// Marks shown as marks (one `span.mark` each, debts too), in lessons or in tables.
 pub fn marks(html: &str) -> usize {
-    html.matches("<span class=\"mark\"").count() + html.matches("<span class=\"mark debt\"").count()
+    count(html, "span", "mark")
+}
+
+/// The day a `now` chunk was built for (`data-built` of its article).
+pub fn built(now: &str) -> String {
+    find(now, "article", "child")
+        .and_then(|t| t.attr("data-built").map(str::to_string))
+        .expect("article.child[data-built]")
 }
 
 /// A child's diary: the `now` chunk and every earlier part it lists, opened.
@@ -316,22 +434,29 @@ impl Diary {
 /// Opens a child's diary as the unlock page would, checking each fragment's shape.
 pub fn try_open_diary(public: &Path, child: &Child) -> Option<Diary> {
     let now = try_open_chunk(public, child, "now")?;
+    let tags = start_tags(&now.html);
     assert!(
-        now.html.trim_start().starts_with("<article class=\"child\""),
+        now.html.trim_start().starts_with('<') && tags[0].is("article", "child"),
         "the now chunk is one article.child: {}",
-        &now.html[..now.html.len().min(200)]
+        now.html.chars().take(300).collect::<String>()
     );
-    assert_eq!(now.html.matches("<article").count(), 1);
+    assert_eq!(tags.iter().filter(|t| t.name == "article").count(), 1);
+    assert!(now.html.trim_end().ends_with("</article>"));
     let parts = parts(&now.html)
         .into_iter()
         .map(|part| {
-            assert!(part.name.starts_with("term-") && part.name.len() == 15, "{part:?}");
-            let chunk = open_chunk(public, child, &part.name);
-            let head = format!("<section class=\"dpart\" data-part=\"{}\">", part.name);
             assert!(
-                chunk.html.trim_start().starts_with(&head),
+                part.name.starts_with("term-") && part.name.len() == 15,
+                "{part:?}"
+            );
+            let chunk = open_chunk(public, child, &part.name);
+            let first = &start_tags(&chunk.html)[0];
+            assert!(
+                chunk.html.trim_start().starts_with('<')
+                    && first.is("section", "dpart")
+                    && first.attr("data-part") == Some(part.name.as_str()),
                 "a part is one section.dpart of its name: {}",
-                &chunk.html[..chunk.html.len().min(200)]
+                chunk.html.chars().take(300).collect::<String>()
             );
             (part, chunk)
         })
@@ -415,40 +540,34 @@ pub fn chunk_owners(diaries: &BTreeMap<String, Diary>) -> BTreeMap<String, (Stri
         .collect()
 }
 
-/// Each `<section class="dweek" …>` of a fragment (or of a minified page, unquoted),
-/// whole (its nested sections balanced), by its `data-week` Monday, in order.
+/// Each `section.dweek` of a fragment (or of a whole minified page), whole (its nested
+/// sections balanced), by its `data-week` Monday, in order.
 pub fn week_sections(html: &str) -> Vec<(String, String)> {
-    let next = |from: usize| -> Option<usize> {
-        ["<section class=\"dweek\"", "<section class=dweek "]
-            .iter()
-            .filter_map(|open| html[from..].find(open).map(|i| from + i))
-            .min()
-    };
-    let mut out = Vec::new();
-    let mut from = 0;
-    while let Some(at) = next(from) {
-        let mut depth = 0usize;
-        let mut i = at;
-        let end = loop {
-            let next_open = html[i..].find("<section").map(|k| i + k);
-            let next_close = html[i..].find("</section>").map(|k| i + k).expect("balanced");
-            match next_open {
-                Some(o) if o < next_close => {
-                    depth += 1;
-                    i = o + 1;
-                }
-                _ => {
-                    depth -= 1;
-                    i = next_close + "</section>".len();
-                    if depth == 0 {
-                        break i;
-                    }
+    let tags = start_tags(html);
+    let sections: Vec<usize> = tags
+        .iter()
+        .filter(|t| t.name == "section")
+        .map(|t| t.start)
+        .collect();
+    tags.iter()
+        .filter(|t| t.is("section", "dweek"))
+        .map(|t| {
+            let mut depth = 1usize;
+            let mut i = t.end;
+            loop {
+                let close = i + html[i..].find("</section>").expect("balanced");
+                let opens = sections.iter().filter(|s| **s >= i && **s < close).count();
+                depth += opens;
+                depth -= 1;
+                i = close + "</section>".len();
+                if depth == 0 {
+                    break;
                 }
             }
-        };
-        let tag = &html[at..at + html[at..].find('>').unwrap()];
-        out.push((attr(tag, "data-week").expect("data-week"), html[at..end].to_string()));
-        from = end;
-    }
-    out
+            (
+                t.attr("data-week").expect("data-week").to_string(),
+                html[t.start..i].to_string(),
+            )
+        })
+        .collect()
 }
