@@ -236,9 +236,9 @@ pub struct Part {
     pub label: String,
 }
 
-/// A start tag of an HTML fragment: element, attributes, and where it is in the text. The
-/// build minifies its fragments (attribute values unquoted where HTML allows, attributes
-/// in any order), so they are read as HTML, not as fixed strings.
+/// A start tag of an HTML fragment: element, attributes, and where it is in the text. Tags
+/// are read as HTML, not as fixed strings: values quoted or not, attributes in any order,
+/// so a chunk and a minified printed page read the same way.
 #[derive(Debug, Clone)]
 pub struct Tag {
     pub name: String,
