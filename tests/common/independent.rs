@@ -155,7 +155,7 @@ pub fn open_slot(public: &Path, typed: &str) -> (String, serde_json::Value) {
     let plain = open(&bits[16..], &format!("diary/slot/v1/{slot}"), &file)
         .expect("the slot's GCM tag verifies");
     assert!(
-        plain.len() == 512 || plain.len() % 1024 == 0,
+        plain.len() == 512 || plain.len().is_multiple_of(1024),
         "slots are padded to 512 bytes, or a multiple of 1024: {}",
         plain.len()
     );
