@@ -399,12 +399,9 @@ fn gradebook_becomes_lessons_marks_and_debts() {
     // Two guardians' codes, and a code of their own for the 4 pupils without one.
     assert_eq!(codes_and_build(&site, "2026-11-23"), 6);
     assert_eq!(
-        tree(&site.join("public/diary/p"))
-            .keys()
-            .filter(|k| k.ends_with(".bin"))
-            .count(),
+        common::independent::published_diaries(&site).len(),
         8,
-        "a diary page per pupil"
+        "a sealed diary per pupil"
     );
 }
 

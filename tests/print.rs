@@ -654,57 +654,6 @@ fn text_of(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// The sealed diary of the pupils a code opens, decrypted from public/ (docs/access.md).
-fn sealed_diaries(public: &Path, code: &str) -> Vec<String> {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    use base64::Engine;
-    use std::io::Read;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let open = |key: &[u8], aad: String, file: Vec<u8>| -> Vec<u8> {
-        aes_gcm::Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(
-                aes_gcm::Nonce::from_slice(&file[..12]),
-                Payload {
-                    msg: &file[12..],
-                    aad: aad.as_bytes(),
-                },
-            )
-            .unwrap()
-    };
-    let params: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(public.join("diary/params.json")).unwrap()).unwrap();
-    let salt = b64.decode(params["salt"].as_str().unwrap()).unwrap();
-    let mut bits = [0u8; 48];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
-        code.replace('-', "").as_bytes(),
-        &salt,
-        params["iterations"].as_u64().unwrap() as u32,
-        &mut bits,
-    );
-    let slot: String = bits[..16].iter().map(|b| format!("{b:02x}")).collect();
-    let file = std::fs::read(public.join(format!("diary/k/{slot}.bin"))).unwrap();
-    let slot: serde_json::Value =
-        serde_json::from_slice(&open(&bits[16..], format!("diary/slot/v1/{slot}"), file)).unwrap();
-    slot["children"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|child| {
-            let page = child["page"].as_str().unwrap();
-            let key = b64.decode(child["key"].as_str().unwrap()).unwrap();
-            let file = std::fs::read(public.join(format!("diary/p/{page}.bin"))).unwrap();
-            let p = open(&key, format!("diary/page/v1/{page}"), file);
-            let len = u32::from_be_bytes(p[..4].try_into().unwrap()) as usize;
-            let mut html = String::new();
-            flate2::read::GzDecoder::new(&p[4..4 + len])
-                .read_to_string(&mut html)
-                .unwrap();
-            html
-        })
-        .collect()
-}
-
 #[test]
 fn a_printed_diary_holds_what_the_sealed_diary_shows() {
     let (_tmp, site) = demo_site(40);
@@ -721,11 +670,55 @@ fn a_printed_diary_holds_what_the_sealed_diary_shows() {
     let mut rows = csv::Reader::from_reader(list.stdout.as_slice());
     let row = rows.records().next().unwrap().unwrap();
     let (code, id) = (&row[0], &row[1]);
-    let sealed = sealed_diaries(&site.join("public"), code);
+    // The sealed diary of the pupil, read with the independent reader: its now chunk and
+    // the earlier parts it lists.
+    let public = site.join("public");
+    let (_, slot) = common::independent::open_slot(&public, code);
+    let name = &row[2];
+    let child = common::independent::children(&slot)
+        .into_iter()
+        .find(|c| name.contains(c.name.as_str()))
+        .expect("the code opens the pupil");
+    let sealed = common::independent::open_diary(&public, &child);
     let printed = html(site.join(format!("print/diaries-5a/{id}.html")));
     let body = &printed[printed.find("<article").unwrap()..printed.find("</article>").unwrap()];
+    // The printed diary shows the current term's weeks up to next week: each is the week
+    // the sealed diary shows (in now, or in the current term's part).
+    let sealed_weeks: std::collections::BTreeMap<String, String> = sealed
+        .chunks()
+        .flat_map(|c| common::independent::week_sections(&c.html))
+        .collect();
+    let printed_weeks = common::independent::week_sections(body);
+    let mondays: Vec<&str> = printed_weeks.iter().map(|(w, _)| w.as_str()).collect();
+    assert_eq!(
+        mondays,
+        [
+            "2026-11-02",
+            "2026-11-09",
+            "2026-11-16",
+            "2026-11-23",
+            "2026-11-30"
+        ],
+        "term 2 up to next week"
+    );
+    for (week, section) in &printed_weeks {
+        assert_eq!(
+            text_of(section),
+            text_of(&sealed_weeks[week]),
+            "week {week} of pupil {id}: printed and sealed differ"
+        );
+    }
+    // The marks of the current term (the period the now chunk shows open) are on paper as
+    // online (paper opens every period).
+    let now = &sealed.now.html;
+    let open = common::independent::start_tags(now)
+        .into_iter()
+        .find(|t| t.is("details", "period") && t.has("open"))
+        .expect("the current period");
+    let current = text_of(&common::independent::element(now, &open));
+    assert!(current.len() > 40, "{current}");
     assert!(
-        sealed.iter().any(|s| text_of(s).contains(&text_of(body))),
-        "the printed diary of pupil {id} differs from the sealed one"
+        text_of(body).contains(&current),
+        "the printed diary of pupil {id} shows the term's marks: {current}"
     );
 }

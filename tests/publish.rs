@@ -539,8 +539,8 @@ fn s3_uploads_changes_only_with_the_right_headers() {
     diary().arg("-C").arg(&site).arg("build").assert().success();
     let public = tree(&site.join("public"));
     assert!(
-        public.keys().any(|k| k.starts_with("diary/p/")),
-        "payloads published"
+        public.keys().any(|k| k.starts_with("diary/c/")),
+        "diary chunks published"
     );
 
     // First publish: everything, with Content-Type and Cache-Control.
@@ -676,9 +676,9 @@ fn site_with_diaries(students: usize, publish: &str) -> (tempfile::TempDir, Path
     let (tmp, site) = fast_site(students, publish);
     issue_codes(&site, None);
     diary().arg("-C").arg(&site).arg("build").assert().success();
-    let (pages, slots) = diary_counts(&tree(&site.join("public")));
-    // A page for every child with a guardian online (the demo has a few families on
-    // paper only, whose children hold no code).
+    let (chunks, slots) = diary_counts(&tree(&site.join("public")));
+    // A diary for every child with a guardian online (the demo has a few families on
+    // paper only, whose children hold no code), each a now chunk and the earlier parts.
     let online: usize = query(
         &site,
         "SELECT count(DISTINCT sg.student_id) FROM student_guardians sg \
@@ -686,17 +686,21 @@ fn site_with_diaries(students: usize, publish: &str) -> (tempfile::TempDir, Path
     )[0][0]
         .parse()
         .unwrap();
+    let diaries = independent::published_diaries(&site);
+    let opened: usize = diaries.values().map(|d| d.chunks().count()).sum();
     assert!(
-        online < students && pages >= online && slots > 0,
-        "{pages} pages, {slots} slots"
+        online < students && diaries.len() >= online && slots > 0,
+        "{} diaries, {slots} slots",
+        diaries.len()
     );
+    assert_eq!(chunks, opened, "every chunk file is a chunk of a diary");
     (tmp, site)
 }
 
 /// `diary codes issue [--class CLASS]`.
-/// A diary page (`diary/p/*.bin`) or code slot (`diary/k/*.bin`) file.
+/// A diary chunk (`diary/c/*.bin`) or code slot (`diary/k/*.bin`) file.
 fn is_diary_file(path: &str) -> bool {
-    (path.starts_with("diary/p/") || path.starts_with("diary/k/")) && path.ends_with(".bin")
+    (path.starts_with("diary/c/") || path.starts_with("diary/k/")) && path.ends_with(".bin")
 }
 
 /// The numbers of diary pages and code slots among the paths of a tree.
@@ -906,7 +910,7 @@ fn s3_refuses_a_build_without_the_store_until_forced() {
     assert_eq!(moto.request("PUT", "/district", b""), 200);
     // Another school's diary under another prefix of the same bucket.
     assert_eq!(
-        moto.request("PUT", "/district/school40/diary/p/40.bin", b"40"),
+        moto.request("PUT", "/district/school40/diary/c/40.bin", b"40"),
         200
     );
     let (tmp, site) = site_with_diaries(
@@ -952,7 +956,7 @@ fn s3_refuses_a_build_without_the_store_until_forced() {
     );
     let after = bucket(&moto, "district");
     assert_eq!(ours(&after), bare);
-    assert_eq!(after["school40/diary/p/40.bin"].0, b"40");
+    assert_eq!(after["school40/diary/c/40.bin"].0, b"40");
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary on sites in temp folders.
 #![allow(dead_code)]
 
+pub mod independent;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
