@@ -1026,9 +1026,8 @@ fn every_chunk_kind_has_one_size_and_every_slot_another() {
         .collect();
     assert_eq!(slots.len(), 1, "slot sizes {slots:?}");
     // docs/access.md: 512 bytes while every slot's JSON fits (families here have one or two
-    // children). The build rounds each JSON up to 1024 before taking the 512 floor, so it
-    // pads to 1024: this pins what the build does until the two agree.
-    assert_eq!(*slots.first().unwrap(), 12 + 1024 + 16);
+    // children).
+    assert_eq!(*slots.first().unwrap(), 12 + 512 + 16);
     // The school has first-graders, families of one and of two children: all the same.
     let children: BTreeSet<usize> = codes(&site)
         .iter()

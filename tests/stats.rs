@@ -495,7 +495,7 @@ fn pupils_own_codes_are_counted_apart() {
     std::fs::write(
         &log,
         format!(
-            "203.0.113.9 - - [22/Nov/2026:15:30:00 +0300] \"GET /diary/k/{slot}.bin HTTP/2.0\" 200 1068 \"-\" \"Mozilla/5.0\"\n"
+            "203.0.113.9 - - [22/Nov/2026:15:30:00 +0300] \"GET /diary/k/{slot}.bin HTTP/2.0\" 200 540 \"-\" \"Mozilla/5.0\"\n"
         ),
     )
     .unwrap();

@@ -208,10 +208,12 @@ pub(crate) fn add_diaries(
     let slot_size = plan
         .slots
         .iter()
-        .map(|slot| slot.json.len().div_ceil(1024) * 1024)
+        .map(|slot| match slot.json.len() {
+            n if n <= SLOT_SIZE => SLOT_SIZE,
+            n => n.div_ceil(1024) * 1024,
+        })
         .max()
-        .unwrap_or(0)
-        .max(SLOT_SIZE)
+        .unwrap_or(SLOT_SIZE)
         // Never smaller than before, except at the move from version 1, which seals every
         // slot anew anyway.
         .max(if moving_from_v1 { 0 } else { old.slot_size });
