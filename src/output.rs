@@ -76,7 +76,17 @@ pub(crate) fn loses_a_tenth(before: usize, after: usize) -> bool {
 /// The files of one build, by path relative to the output folder.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
-    files: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Content>,
+}
+
+/// A file of the output: its bytes, or the previous output's file as it is.
+#[derive(Debug)]
+enum Content {
+    Bytes(Vec<u8>),
+    /// Kept from the previous output (hard-linked, never read): `len` bytes.
+    Previous {
+        len: u64,
+    },
 }
 
 /// What a commit did.
@@ -97,6 +107,20 @@ impl Output {
 
     /// Adds one file. The path is relative, with `/` separators and no `..`.
     pub(crate) fn write_output(&mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Result<()> {
+        self.add(path, Content::Bytes(bytes.into()))
+    }
+
+    /// Keeps the file `path` of the previous output `previous` as it is, without reading
+    /// it (a sealed diary file between two batches).
+    pub(crate) fn keep_output(&mut self, previous: &Path, path: &str) -> Result<()> {
+        let file = previous.join(path);
+        let len = fs::metadata(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?
+            .len();
+        self.add(path, Content::Previous { len })
+    }
+
+    fn add(&mut self, path: &str, content: Content) -> Result<()> {
         let p = Path::new(path);
         if path.is_empty()
             || path.contains('\\')
@@ -104,7 +128,7 @@ impl Output {
         {
             bail!("refusing to write {path:?}: output paths are relative, without `..`");
         }
-        if self.files.insert(path.to_string(), bytes.into()).is_some() {
+        if self.files.insert(path.to_string(), content).is_some() {
             bail!("two pages want the same output path {path:?}");
         }
         Ok(())
@@ -162,9 +186,20 @@ impl Output {
         let written: Vec<bool> = self
             .files
             .par_iter()
-            .map(|(rel, bytes)| -> Result<bool> {
+            .map(|(rel, content)| -> Result<bool> {
                 let dest = staging.join(rel);
                 let previous = target.join(rel);
+                let bytes = match content {
+                    Content::Bytes(bytes) => bytes,
+                    Content::Previous { .. } => {
+                        if fs::hard_link(&previous, &dest).is_err() {
+                            fs::copy(&previous, &dest).with_context(|| {
+                                format!("cannot copy {} into the new site", previous.display())
+                            })?;
+                        }
+                        return Ok(false);
+                    }
+                };
                 let unchanged = fs::metadata(&previous)
                     .is_ok_and(|m| m.len() == bytes.len() as u64)
                     && fs::read(&previous).is_ok_and(|old| old == *bytes);
@@ -178,7 +213,14 @@ impl Output {
             .collect::<Result<_>>()?;
         let mut stats = CommitStats {
             files: self.files.len(),
-            bytes: self.files.values().map(|b| b.len() as u64).sum(),
+            bytes: self
+                .files
+                .values()
+                .map(|c| match c {
+                    Content::Bytes(b) => b.len() as u64,
+                    Content::Previous { len } => *len,
+                })
+                .sum(),
             written: written.iter().filter(|w| **w).count(),
             ..CommitStats::default()
         };

@@ -1,4 +1,4 @@
-//! Access protocol v1 (docs/access.md): access codes, key derivation, slot and page
+//! Access protocol v2 (docs/access.md): access codes, key derivation, slot and chunk
 //! encryption. The browser (themes/default/static/diary.js) speaks the same protocol; both
 //! must agree byte for byte.
 //!
@@ -6,8 +6,12 @@
 //! - `bits = PBKDF2-HMAC-SHA256(code, salt, iterations, 48)`: `slot = hex(bits[..16])`,
 //!   `kek = bits[16..]`;
 //! - slot file `diary/k/<slot>.bin` = `nonce ‖ AES-256-GCM(kek, JSON, aad "diary/slot/v1/<slot>")`;
-//! - page file `diary/p/<page>.bin` = `nonce ‖ AES-256-GCM(dek, P, aad "diary/page/v1/<page>")`
-//!   with `P = u32be(L) ‖ gzip(html)[L] ‖ zeros`, `|P|` a multiple of 4096.
+//! - chunk `name` of a child's diary (page id `page`, data key `dek`):
+//!   `okm = HKDF-SHA256(dek, salt 0³², info "diary/chunk/v2/<page>/<name>", 48)`, file
+//!   `diary/c/<hex okm[..16]>.bin` = `nonce ‖ AES-256-GCM(okm[16..], P, aad = info)` with
+//!   `P = u32be(L) ‖ gzip(html)[L] ‖ zeros`, `|P|` a multiple of 1024;
+//! - version 1 page file `diary/p/<page>.bin` = `nonce ‖ AES-256-GCM(dek, P, aad
+//!   "diary/page/v1/<page>")`, `|P|` a multiple of 4096 (read by the browser during the move).
 
 use std::io::Write;
 
@@ -21,8 +25,10 @@ use serde::{Deserialize, Serialize};
 pub(crate) const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Symbols in a code.
 pub(crate) const CODE_LEN: usize = 16;
-/// Page plaintexts are padded to a multiple of this.
-pub(crate) const PAD: usize = 4096;
+/// Chunk plaintexts are padded to a multiple of this.
+pub(crate) const CHUNK_PAD: usize = 1024;
+/// The protocol version a slot's JSON names (its children's diaries are chunks).
+pub(crate) const SLOT_VERSION: u32 = 2;
 pub(crate) const NONCE_LEN: usize = 12;
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
@@ -154,8 +160,64 @@ pub(crate) fn slot_aad(slot: &str) -> String {
     format!("diary/slot/v1/{slot}")
 }
 
-pub(crate) fn page_aad(page: &str) -> String {
-    format!("diary/page/v1/{page}")
+/// One chunk of a child's diary: where it is published and the key that seals it.
+pub(crate) struct Chunk {
+    /// `diary/c/<id>.bin`.
+    pub path: String,
+    pub key: [u8; 32],
+    /// The HKDF info, which is also the AAD: `diary/chunk/v2/<page>/<name>`.
+    pub aad: String,
+}
+
+impl std::fmt::Debug for Chunk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Chunk")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file name and key of chunk `name` of the diary with page id `page` and data key
+/// `dek`: `HKDF-SHA256(dek, 32 zero bytes, "diary/chunk/v2/<page>/<name>")`, 48 bytes.
+pub(crate) fn chunk(dek: &[u8; 32], page: &str, name: &str) -> Chunk {
+    let aad = format!("diary/chunk/v2/{page}/{name}");
+    let mut okm = [0u8; 48];
+    hkdf::Hkdf::<sha2::Sha256>::new(Some(&[0u8; 32]), dek)
+        .expand(aad.as_bytes(), &mut okm)
+        .expect("48 bytes is a valid HKDF-SHA256 length");
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&okm[16..]);
+    Chunk {
+        path: format!("diary/c/{}.bin", hex::encode(&okm[..16])),
+        key,
+        aad,
+    }
+}
+
+/// The smallest chunk plaintext size that holds `zipped`: `4 + |zipped|` rounded up to a
+/// multiple of [`CHUNK_PAD`].
+pub(crate) fn chunk_size_for(zipped: &[u8]) -> usize {
+    (4 + zipped.len()).div_ceil(CHUNK_PAD) * CHUNK_PAD
+}
+
+/// `P = u32be(L) ‖ zipped ‖ zeros`, `size` bytes long (at least `4 + L`).
+pub(crate) fn pad_chunk(zipped: &[u8], size: usize) -> Vec<u8> {
+    let len = u32::try_from(zipped.len()).expect("a chunk under 4 GiB");
+    let mut p = Vec::with_capacity(size.max(zipped.len() + 4));
+    p.extend_from_slice(&len.to_be_bytes());
+    p.extend_from_slice(zipped);
+    p.resize(size.max(4 + zipped.len()), 0);
+    p
+}
+
+pub(crate) fn seal_chunk(chunk: &Chunk, plaintext: &[u8]) -> Vec<u8> {
+    seal(&chunk.key, &random(), &chunk.aad, plaintext)
+}
+
+/// The gzip bytes inside a published chunk file (`None` when it does not open).
+pub(crate) fn open_chunk(chunk: &Chunk, file: &[u8]) -> Option<Vec<u8>> {
+    let p = open(&chunk.key, &chunk.aad, file).ok()?;
+    unpad(&p).ok().map(<[u8]>::to_vec)
 }
 
 /// One child a slot opens.
@@ -200,65 +262,21 @@ pub(crate) fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotC
     Ok(serde_json::from_slice(&json)?)
 }
 
-/// gzip (RFC 1952) of a diary's HTML, as it goes into a page.
-pub(crate) fn gzip(html: &str) -> Vec<u8> {
+/// gzip (RFC 1952) of a diary's HTML, as it goes into a chunk.
+pub(crate) fn gzip(html: impl AsRef<[u8]>) -> Vec<u8> {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(html.as_bytes()).expect("in-memory gzip");
+    gz.write_all(html.as_ref()).expect("in-memory gzip");
     gz.finish().expect("in-memory gzip")
 }
 
-/// The smallest page plaintext size that holds `zipped`: `4 + |zipped|` rounded up to a
-/// multiple of [`PAD`].
-pub(crate) fn page_size_for(zipped: &[u8]) -> usize {
-    (4 + zipped.len()).div_ceil(PAD) * PAD
-}
-
-/// `P = u32be(L) ‖ zipped ‖ zeros`, `size` bytes long (at least [`page_size_for`]).
-pub(crate) fn pad_page(zipped: &[u8], size: usize) -> Vec<u8> {
-    let len = u32::try_from(zipped.len()).expect("a diary under 4 GiB");
-    let mut p = Vec::with_capacity(size.max(zipped.len() + 4));
-    p.extend_from_slice(&len.to_be_bytes());
-    p.extend_from_slice(zipped);
-    p.resize(size.max(page_size_for(zipped)), 0);
-    p
-}
-
-/// The gzip bytes inside a page plaintext `P`.
-pub(crate) fn unpad_page(p: &[u8]) -> Result<&[u8]> {
+/// The gzip bytes inside a padded plaintext `P = u32be(L) ‖ gzip ‖ zeros`.
+pub(crate) fn unpad(p: &[u8]) -> Result<&[u8]> {
     let len = u32::from_be_bytes(
         p.get(..4)
-            .ok_or_else(|| anyhow!("empty page"))?
+            .ok_or_else(|| anyhow!("empty chunk"))?
             .try_into()?,
     ) as usize;
     p.get(4..4 + len).ok_or_else(|| anyhow!("bad length"))
-}
-
-#[cfg(test)]
-/// `P` of an HTML fragment at its smallest size.
-pub(crate) fn page_plaintext(html: &str) -> Vec<u8> {
-    let zipped = gzip(html);
-    pad_page(&zipped, page_size_for(&zipped))
-}
-
-pub(crate) fn seal_page(dek: &[u8; 32], page: &str, plaintext: &[u8]) -> Vec<u8> {
-    seal(dek, &random(), &page_aad(page), plaintext)
-}
-
-/// Opens a page file back to its plaintext `P`.
-pub(crate) fn open_page_plaintext(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<Vec<u8>> {
-    open(dek, &page_aad(page), file)
-}
-
-#[cfg(test)]
-/// Opens a page file back to its HTML (for tests and tools).
-pub(crate) fn open_page(dek: &[u8; 32], page: &str, file: &[u8]) -> Result<String> {
-    let p = open_page_plaintext(dek, page, file)?;
-    let mut html = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(unpad_page(&p)?),
-        &mut html,
-    )?;
-    Ok(html)
 }
 
 /// A keyed hash of a plaintext, to tell whether it changed without keeping it (marks are
@@ -328,14 +346,15 @@ mod tests {
     #[test]
     fn padding_gives_one_size() {
         let a = gzip("<p>a</p>");
-        let b = gzip(&"<p>длинный дневник</p>".repeat(500));
-        let size = page_size_for(&a).max(page_size_for(&b));
-        let (pa, pb) = (pad_page(&a, size), pad_page(&b, size));
+        let b = gzip("<p>длинный дневник</p>".repeat(500));
+        let size = chunk_size_for(&a).max(chunk_size_for(&b));
+        let (pa, pb) = (pad_chunk(&a, size), pad_chunk(&b, size));
         assert_eq!(pa.len(), pb.len());
-        assert_eq!(pa.len() % PAD, 0);
-        assert_eq!(unpad_page(&pa).unwrap(), a.as_slice());
-        assert_eq!(unpad_page(&pb).unwrap(), b.as_slice());
-        let slot = pad_slot(br#"{"v":1,"children":[]}"#, 2048);
+        assert_eq!(pa.len() % CHUNK_PAD, 0);
+        assert_eq!(unpad(&pa).unwrap(), a.as_slice());
+        assert_eq!(unpad(&pb).unwrap(), b.as_slice());
+        assert!(pa[4 + a.len()..].iter().all(|b| *b == 0));
+        let slot = pad_slot(br#"{"v":2,"children":[]}"#, 2048);
         assert_eq!(slot.len(), 2048);
         let back: SlotContent = serde_json::from_slice(&slot).unwrap();
         assert!(back.children.is_empty());
@@ -343,6 +362,25 @@ mod tests {
             params_salt(params_json(&[1; 16], 100_000).as_bytes()).as_deref(),
             Some(b64(&[1; 16]).as_str())
         );
+    }
+
+    #[test]
+    fn chunk_names_and_keys_match_the_spec() {
+        // The test vector of docs/access.md ("Diary chunks").
+        let c = chunk(&[1u8; 32], "000102030405060708090a0b0c0d0e0f", "now");
+        assert_eq!(c.path, "diary/c/9ccb2f2b8ba5399b8538d49143fe39ed.bin");
+        assert_eq!(
+            hex::encode(c.key),
+            "466afa4aa63462f36e773fe28e77f972895f7ae1efa8f9d5ef1d39b2e4c93b26"
+        );
+        assert_eq!(c.aad, "diary/chunk/v2/000102030405060708090a0b0c0d0e0f/now");
+        let other = chunk(
+            &[1u8; 32],
+            "000102030405060708090a0b0c0d0e0f",
+            "term-2026-09-01",
+        );
+        assert_ne!(other.path, c.path);
+        assert_ne!(other.key, c.key);
     }
 
     #[test]
@@ -378,13 +416,13 @@ mod tests {
         *bad.last_mut().unwrap() ^= 1;
         assert!(open_slot(&kek, "s1", &bad).is_err());
 
-        let dek = [3u8; 32];
-        let p = page_plaintext("<p>дневник</p>");
-        assert_eq!(p.len() % PAD, 0);
-        let file = seal_page(&dek, "p1", &p);
-        assert_eq!(file.len(), NONCE_LEN + PAD + 16);
-        assert_eq!(open_page(&dek, "p1", &file).unwrap(), "<p>дневник</p>");
-        assert!(open_page(&dek, "p2", &file).is_err());
+        let c = chunk(&[3u8; 32], "p1", "now");
+        let zipped = gzip("<p>дневник</p>");
+        let file = seal_chunk(&c, &pad_chunk(&zipped, 2048));
+        assert_eq!(file.len(), NONCE_LEN + 2048 + 16);
+        assert_eq!(open_chunk(&c, &file).unwrap(), zipped);
+        assert!(open_chunk(&chunk(&[3u8; 32], "p2", "now"), &file).is_none());
+        assert!(open_chunk(&chunk(&[3u8; 32], "p1", "term-2026-09-01"), &file).is_none());
     }
 
     #[test]

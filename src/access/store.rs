@@ -173,22 +173,38 @@ impl Stored {
 }
 
 /// What the last build published of the diaries, kept beside the store: the keyed hash of
-/// every diary file's plaintext (never a plain hash: marks are guessable), the sizes all
-/// pages and slots were padded to, and the diary batch it belongs to.
+/// every diary file's plaintext (never a plain hash: marks are guessable), each group's
+/// padded size and inputs, and the diary batch it belongs to. A manifest of protocol v1
+/// reads too (its `page_size` is ignored; its page files are no longer published).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Manifest {
     /// The publication slot (`2026-11-23T15:00`) of the last diary batch.
     #[serde(default)]
     pub batch: String,
-    /// The plaintext size every page was padded to (a multiple of 4096).
-    #[serde(default)]
-    pub page_size: usize,
     /// The plaintext size every slot was padded to.
     #[serde(default)]
     pub slot_size: usize,
     /// Keyed hash of each diary file's content, by output path.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// Each group of chunks (`now`, `term-…`) as it was published.
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupState>,
+    /// How many children's diaries were published.
+    #[serde(default)]
+    pub diaries: usize,
+}
+
+/// One group of chunks as the last batch published it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct GroupState {
+    /// The plaintext size every chunk of the group was padded to.
+    pub size: usize,
+    /// How many chunks it had.
+    pub files: usize,
+    /// Keyed digest of the journal rows the group's chunks show (earlier parts only).
+    #[serde(default)]
+    pub inputs: String,
 }
 
 impl Store {

@@ -15,7 +15,7 @@ use super::command::Who;
 use crate::check::Loaded;
 use crate::journal::{Class, Student};
 use crate::render::{Renderer, Theme, escape_html, minify_css, minify_html};
-use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs};
+use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, PartSpec};
 
 /// The diaries of one class, rendered.
 pub(super) struct ClassDiaries {
@@ -110,11 +110,18 @@ fn class_diaries(
             b.id,
         ))
     });
-    let parts = renderer.diary_class_parts(inputs, class, hw)?;
+    // On paper: the current term's weeks so far, then this week and next.
+    let earlier = current_part(inputs, class);
+    let mondays: Vec<chrono::NaiveDate> = earlier
+        .iter()
+        .flat_map(|p| p.mondays.iter().copied())
+        .chain(inputs.now_mondays())
+        .collect();
+    let parts = renderer.diary_class_parts(inputs, class, hw, &mondays, true)?;
     let mut files: Vec<(String, String)> = pupils
         .par_iter()
         .map(|s| {
-            let html = pupil_page(inputs, renderer, css, s, class, &parts, hw, ix)
+            let html = pupil_page(inputs, renderer, css, s, class, &parts, hw, ix, &earlier)
                 .with_context(|| format!("rendering the diary of pupil id {}", s.id))?;
             Ok((format!("{}.html", s.id), html))
         })
@@ -130,6 +137,19 @@ fn class_diaries(
     })
 }
 
+/// The earlier part of the current term of a class (its weeks before this one), if any.
+fn current_part(inputs: &Inputs, class: &ClassRef) -> Option<PartSpec> {
+    let term = inputs
+        .journal
+        .class(class.id)
+        .and_then(|c| inputs.current_term(c))?;
+    let name = PartSpec::name_of(term.starts_on);
+    inputs
+        .diary_parts(class.id)
+        .into_iter()
+        .find(|p| p.name == name)
+}
+
 /// One pupil's standalone page.
 #[allow(clippy::too_many_arguments)]
 fn pupil_page(
@@ -141,8 +161,15 @@ fn pupil_page(
     parts: &ClassParts,
     hw: &HomeworkIndex,
     ix: &DiaryIndex,
+    earlier: &Option<PartSpec>,
 ) -> Result<String> {
-    let page = inputs.child_page(student, class, parts, hw, ix);
+    let mut page = inputs.child_page(student, class, parts, hw, ix, &[]);
+    page.full_news = true;
+    if let Some(spec) = earlier {
+        let mut weeks = inputs.child_part(student, class, parts, hw, ix, spec).weeks;
+        weeks.append(&mut page.weeks);
+        page.weeks = weeks;
+    }
     // The fragment exactly as the sealed diary holds it (src/seal_diaries/).
     let fragment = parts.expand(&renderer.render("diary_child.html", "../", &page)?);
     // On paper every period's marks are shown, not only the current period's.

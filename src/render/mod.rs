@@ -21,19 +21,22 @@ pub(crate) struct Renderer {
 }
 
 impl Renderer {
-    /// The class-wide parts of the diaries of `class`, each lesson rendered once by the
-    /// theme's `partials/diary_lesson.html` and shared by the class's pupils.
+    /// The class-wide parts of the diary weeks starting on `mondays` of `class`, each lesson
+    /// rendered once by the theme's `partials/diary_lesson.html` and shared by the class's
+    /// pupils; with `board`, the announcements and events too.
     pub(crate) fn diary_class_parts(
         &self,
         inputs: &Inputs,
         class: &ClassRef,
         hw: &HomeworkIndex,
+        mondays: &[chrono::NaiveDate],
+        board: bool,
     ) -> Result<ClassParts> {
         #[derive(serde::Serialize)]
         struct Lesson<'a> {
             l: &'a LessonView,
         }
-        inputs.class_parts(class, hw, |l| {
+        inputs.class_parts(class, hw, mondays, board, |l| {
             self.render("partials/diary_lesson.html", "../", &Lesson { l })
                 .with_context(|| format!("rendering the diary lessons of class {}", class.name))
         })

@@ -1,21 +1,28 @@
-//! The build step that publishes sealed diaries: `diary/params.json`, the unlock page,
-//! one page file per child and one slot file per live code (docs/access.md).
+//! The build step that publishes sealed diaries (access protocol v2, docs/access.md):
+//! `diary/params.json`, the unlock page, one slot file per live code, and each child's
+//! diary as chunks: `now` (this week and next, marks by period, notices) and one per
+//! earlier part of the year.
 //!
 //! - **Who**: every code is bound to its holder and children by identity first
 //!   ([`crate::access::binding`]); a child who left a code's set has new keys by now.
 //! - **When**: diaries go out in batches ([`batch`]); between two batches the diary files
 //!   are those of the last batch, byte for byte. `--now` publishes at once, and so does any
-//!   change of who opens what (a code issued or revoked, a child unlinked).
-//! - **How big**: every page is padded to one size, every slot to one size, so file sizes
-//!   tell nothing about a child.
+//!   change of who opens what (a code issued or revoked, a child unlinked). At a batch each
+//!   group (the slots, the `now` chunks, each earlier part) is sealed anew as a whole when
+//!   anything in it changed, else kept: a school day re-seals the `now` chunks only.
+//! - **How big**: every chunk of a kind is padded to one size, every slot to one size, so
+//!   file sizes tell nothing about a child.
 //! - **Guards**: a store that did not seal the published diaries, or a build that would
 //!   drop more than a tenth of them, stops the build before anything is written.
 //!
 //! No KDF runs here: each code's key was derived when it was issued and kept in the private
-//! store. The private manifest keeps a keyed hash of each payload's data, so an unchanged
-//! diary is not rendered again (its plaintext is taken from the file published before).
+//! store. The private manifest keeps a keyed hash of each chunk's data, so an unchanged
+//! chunk is not rendered again (its plaintext is taken from the file published before),
+//! and a keyed digest of the journal rows of each earlier part ([`inputs`]), so an
+//! unchanged part is not even looked at.
 
 pub(crate) mod batch;
+mod inputs;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -25,13 +32,13 @@ use chrono::NaiveDateTime;
 use rayon::prelude::*;
 
 use crate::access::binding::Bound;
-use crate::access::{self, Session, store::Manifest, store::Store};
+use crate::access::{self, Session, store::GroupState, store::Manifest, store::Store};
 use crate::check::Loaded;
 use crate::journal::{Id, Journal, Student};
 use crate::output::{Output, loses_a_tenth};
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
-use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs};
+use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, PartSpec};
 use batch::Schedule;
 
 /// How the diary step runs.
@@ -65,8 +72,9 @@ pub(crate) struct Sealed {
     pub store: Option<Store>,
 }
 
-/// The smallest size every slot plaintext is padded to: room for 8 children.
-pub(crate) const SLOT_SIZE: usize = 2048;
+/// The smallest size every slot plaintext is padded to: room for 7 children with long
+/// names (a slot is fetched at every opening, so it is kept small).
+pub(crate) const SLOT_SIZE: usize = 1024;
 
 /// Adds the diary files to `out`. Unchanged payloads are taken from the output folder of
 /// the last build.
@@ -112,14 +120,28 @@ pub(crate) fn add_diaries(
         options.force,
     )?;
 
-    // A batch now, or the diaries as the last batch left them?
+    // A batch now, or the diaries as the last batch left them? Who opens what changed when
+    // a slot was added, dropped or changed (a new page id, a child more or less), and at the
+    // first build of protocol v2 (the version 1 pages go at once).
     let previous_ok = !old.files.is_empty() && old.files.keys().all(|p| previous.join(p).is_file());
-    let paths_before: BTreeSet<&str> = old.files.keys().map(String::as_str).collect();
-    let access_changed = plan.paths() != paths_before
+    let moving_from_v1 = old.files.keys().any(|p| p.starts_with(V1_PAGE_DIR));
+    let slots_before: BTreeSet<&str> = old
+        .files
+        .keys()
+        .filter(|p| p.starts_with(SLOT_DIR))
+        .map(String::as_str)
+        .collect();
+    let access_changed = plan
+        .slots
+        .iter()
+        .map(|s| s.path.as_str())
+        .collect::<BTreeSet<_>>()
+        != slots_before
         || plan
             .slots
             .iter()
-            .any(|slot| old.files.get(&slot.path) != Some(&slot.hash));
+            .any(|slot| old.files.get(&slot.path) != Some(&slot.hash))
+        || moving_from_v1;
     let schedule = Schedule {
         times: site.config.access.publish_times(),
     };
@@ -134,7 +156,9 @@ pub(crate) fn add_diaries(
     let due =
         options.now || !previous_ok || access_changed || schedule.due(&old.batch, options.moment);
     if !due {
-        carry_forward(previous, &old, out)?;
+        for path in old.files.keys() {
+            out.keep_output(previous, path)?;
+        }
         sealed.held_until = schedule.next(options.moment);
         sealed.manifest = old;
         sealed.store = Some(session.store);
@@ -145,20 +169,29 @@ pub(crate) fn add_diaries(
         inputs,
         renderer,
         hw,
-        theme_fingerprint,
         hash_key: &hash_key,
         previous,
+        previous_ok,
         old: &old,
+        plan: &plan,
+        ix: DiaryIndex::new(j, &site.config.grading),
+        context: {
+            // A chunk's HTML follows from its data, the theme, the language and the settings.
+            let mut context = theme_fingerprint.to_vec();
+            context.extend_from_slice(site.config.language.code().as_bytes());
+            context.extend_from_slice(format!("{:?}", site.config).as_bytes());
+            context
+        },
     };
-    let payloads = batch.payloads(loaded, refs, &plan)?;
+    let mut manifest = Manifest {
+        batch: schedule.slot(options.moment),
+        slot_size: 0,
+        files: BTreeMap::new(),
+        groups: BTreeMap::new(),
+        diaries: plan.children.len(),
+    };
 
-    // One size for every page, one for every slot.
-    let page_size = payloads
-        .iter()
-        .map(|p| seal::page_size_for(&p.zipped))
-        .max()
-        .unwrap_or(seal::PAD)
-        .max(old.page_size);
+    // The slots: sealed anew, all of them, when any changed.
     let slot_size = plan
         .slots
         .iter()
@@ -166,46 +199,83 @@ pub(crate) fn add_diaries(
         .max()
         .unwrap_or(0)
         .max(SLOT_SIZE)
-        .max(old.slot_size);
-    let any_change = !previous_ok
-        || access_changed
-        || payloads.iter().any(|p| p.changed)
-        || page_size != old.page_size
-        || slot_size != old.slot_size;
-    let mut manifest = Manifest {
-        batch: schedule.slot(options.moment),
-        page_size,
-        slot_size,
-        files: BTreeMap::new(),
-    };
-    if any_change {
-        // Every page and every slot sealed anew, with fresh nonces: all files change.
-        let pages: Vec<Vec<u8>> = payloads
-            .par_iter()
-            .map(|p| seal::seal_page(&p.dek, &p.page, &seal::pad_page(&p.zipped, page_size)))
-            .collect();
-        for (p, bytes) in payloads.iter().zip(pages) {
-            out.write_output(&p.path, bytes)?;
-            manifest.files.insert(p.path.clone(), p.hash.clone());
-        }
-        for slot in &plan.slots {
+        // Never smaller than before, except at the move from version 1, which seals every
+        // slot anew anyway.
+        .max(if moving_from_v1 { 0 } else { old.slot_size });
+    manifest.slot_size = slot_size;
+    let reseal_slots = !previous_ok || access_changed || slot_size != old.slot_size;
+    for slot in &plan.slots {
+        if reseal_slots {
             let code = &store.codes[slot.code];
             let padded = seal::pad_slot(&slot.json, slot_size);
             out.write_output(
                 &slot.path,
                 seal::seal_slot(&code.kek()?, &code.slot, &padded),
             )?;
-            manifest.files.insert(slot.path.clone(), slot.hash.clone());
+        } else {
+            out.keep_output(previous, &slot.path)?;
         }
-        sealed.resealed = payloads.len() + plan.slots.len();
-    } else {
-        carry_forward(previous, &old, out)?;
-        manifest.files = old.files;
+        manifest.files.insert(slot.path.clone(), slot.hash.clone());
+    }
+    if reseal_slots {
+        sealed.resealed += plan.slots.len();
+    }
+
+    // The earlier parts each class's diaries have as of today.
+    let classes: BTreeMap<Id, &ClassRef> =
+        plan.children.values().map(|(_, c)| (c.id, *c)).collect();
+    let earlier: BTreeMap<Id, Vec<PartSpec>> = classes
+        .keys()
+        .map(|id| (*id, inputs.diary_parts(*id)))
+        .collect();
+
+    // The `now` chunks.
+    let now = batch.now_payloads(&classes, &earlier)?;
+    sealed.resealed += batch.seal_group(NOW, now, String::new(), out, &mut manifest)?;
+
+    // Each earlier part, rendered again only when the journal rows it shows changed.
+    let school_days = i64::from(site.config.school_days);
+    let mut kinds: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut ranges: BTreeMap<String, inputs::Range> = BTreeMap::new();
+    for (pid, (_, class)) in &plan.children {
+        for spec in &earlier[&class.id] {
+            kinds.entry(spec.name.clone()).or_default().push(*pid);
+            let (first, last) = (
+                spec.mondays[0],
+                spec.mondays[spec.mondays.len() - 1] + chrono::Duration::days(school_days - 1),
+            );
+            let range = ranges.entry(spec.name.clone()).or_insert((first, last));
+            *range = (range.0.min(first), range.1.max(last));
+        }
+    }
+    let digests = inputs::digests(j, &batch.context, &ranges);
+    for (name, pids) in kinds {
+        let digest = seal::keyed_hash(&hash_key, &digests[&name]);
+        if batch.part_unchanged(&name, &pids, &digest) {
+            let state = old.groups[&name].clone();
+            for pid in &pids {
+                let path = plan.chunk(*pid, &name).path;
+                out.keep_output(previous, &path)?;
+                manifest
+                    .files
+                    .insert(path.clone(), old.files[&path].clone());
+            }
+            manifest.groups.insert(name, state);
+            continue;
+        }
+        let payloads = batch.part_payloads(&name, &pids, &classes, &earlier)?;
+        sealed.resealed += batch.seal_group(&name, payloads, digest, out, &mut manifest)?;
     }
     sealed.manifest = manifest;
     sealed.store = Some(session.store);
     Ok(sealed)
 }
+
+/// Where slot files go, and where version 1 put its page files.
+const SLOT_DIR: &str = "diary/k/";
+const V1_PAGE_DIR: &str = "diary/p/";
+/// The name of the chunk a diary opens on.
+const NOW: &str = "now";
 
 /// The private store of the site, opened against the journal and checked: `None` when no
 /// code was ever issued. A store that is missing while the output has diaries, a demo store
@@ -240,22 +310,10 @@ fn open_store(loaded: &Loaded, today: chrono::NaiveDate) -> Result<Option<Sessio
     Ok(Some(session))
 }
 
-/// Publishes every diary file exactly as the last build did.
-fn carry_forward(previous: &Path, old: &Manifest, out: &mut Output) -> Result<()> {
-    for path in old.files.keys() {
-        let file = previous.join(path);
-        let bytes =
-            std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        out.write_output(path, bytes)?;
-    }
-    Ok(())
-}
-
 /// What this build would publish: each child a live code opens (with the pupil and class)
 /// and each live code's slot.
 struct Plan<'j> {
     children: BTreeMap<u32, (&'j Student, &'j ClassRef)>,
-    page_paths: BTreeMap<u32, String>,
     /// Each child's data key and page id.
     keys: BTreeMap<u32, ([u8; 32], String)>,
     slots: Vec<PlannedSlot>,
@@ -288,7 +346,7 @@ impl<'j> Plan<'j> {
         let mut slots = Vec::new();
         for c in &bound.codes {
             let mut content = SlotContent {
-                v: 1,
+                v: seal::SLOT_VERSION,
                 children: Vec::new(),
             };
             for (pid, row) in &c.children {
@@ -313,10 +371,6 @@ impl<'j> Plan<'j> {
                 });
             }
         }
-        let page_paths = children
-            .keys()
-            .map(|pid| (*pid, format!("diary/p/{}.bin", store.pages[pid].page)))
-            .collect();
         let keys = children
             .keys()
             .map(|pid| {
@@ -326,106 +380,213 @@ impl<'j> Plan<'j> {
             .collect::<Result<_>>()?;
         Ok(Plan {
             children,
-            page_paths,
             keys,
             slots,
         })
     }
 
-    /// Every diary file's path.
-    fn paths(&self) -> BTreeSet<&str> {
-        self.page_paths
-            .values()
-            .map(String::as_str)
-            .chain(self.slots.iter().map(|s| s.path.as_str()))
-            .collect()
+    /// Chunk `name` of a child's diary.
+    fn chunk(&self, pid: u32, name: &str) -> seal::Chunk {
+        let (dek, page) = &self.keys[&pid];
+        seal::chunk(dek, page, name)
     }
 }
 
-/// What rendering the diaries of a batch needs.
+/// What sealing the diaries of a batch needs.
 struct Batch<'a> {
     inputs: &'a Inputs<'a>,
     renderer: &'a Renderer,
     hw: &'a HomeworkIndex<'a>,
-    theme_fingerprint: &'a [u8; 32],
     hash_key: &'a [u8; 32],
     previous: &'a Path,
+    /// Every file the manifest lists is in the previous output.
+    previous_ok: bool,
     old: &'a Manifest,
+    plan: &'a Plan<'a>,
+    ix: DiaryIndex<'a>,
+    /// What every chunk's HTML depends on besides its data: theme, language, settings.
+    context: Vec<u8>,
 }
 
 impl Batch<'_> {
-    /// Each child's diary, gzipped: rendered when its data changed, else taken from the
-    /// file published before (its keyed hash tells, without rendering).
-    fn payloads(&self, loaded: &Loaded, refs: &[ClassRef], plan: &Plan) -> Result<Vec<Payload>> {
-        // What the pupils of a class share, lessons rendered once per class.
-        let parts: BTreeMap<Id, ClassParts> = refs
+    /// Each child's `now` chunk: rendered when its data changed, else taken from the file
+    /// published before (its keyed hash tells, without rendering).
+    fn now_payloads(
+        &self,
+        classes: &BTreeMap<Id, &ClassRef>,
+        earlier: &BTreeMap<Id, Vec<PartSpec>>,
+    ) -> Result<Vec<Payload>> {
+        let mondays = self.inputs.now_mondays();
+        let parts: BTreeMap<Id, ClassParts> = classes
             .par_iter()
-            .map(|r| {
-                Ok((
-                    r.id,
-                    self.renderer.diary_class_parts(self.inputs, r, self.hw)?,
-                ))
+            .map(|(id, r)| {
+                let parts =
+                    self.renderer
+                        .diary_class_parts(self.inputs, r, self.hw, &mondays, true)?;
+                Ok((*id, parts))
             })
             .collect::<Result<_>>()?;
-        let ix = DiaryIndex::new(&loaded.journal, &loaded.site.config.grading);
-        // A page's HTML follows from its view data, the theme and the language.
-        let mut context = self.theme_fingerprint.to_vec();
-        context.extend_from_slice(loaded.site.config.language.code().as_bytes());
-        let jobs: Vec<(&u32, &(&Student, &ClassRef))> = plan.children.iter().collect();
+        let jobs: Vec<(&u32, &(&Student, &ClassRef))> = self.plan.children.iter().collect();
         jobs.par_iter()
             .map(|(pid, (student, class))| {
                 let part = &parts[&class.id];
-                let page = self.inputs.child_page(student, class, part, self.hw, &ix);
-                let mut data = context.clone();
-                data.extend_from_slice(&part.digest);
-                serde_json::to_writer(&mut data, &page)?;
-                let hash = seal::keyed_hash(self.hash_key, &data);
-                let path = plan.page_paths[*pid].clone();
-                let (dek, page_id) = plan.keys[*pid].clone();
-                if self.old.files.get(&path) == Some(&hash)
-                    && let Some(zipped) = published_payload(self.previous, &path, &dek, &page_id)
-                {
-                    return Ok(Payload {
-                        path,
-                        hash,
-                        zipped,
-                        changed: false,
-                        dek,
-                        page: page_id,
-                    });
-                }
-                let html = self
-                    .renderer
-                    .render("diary_child.html", "../", &page)
-                    .with_context(|| format!("rendering the diary of pupil id {}", student.id))?;
-                Ok(Payload {
-                    path,
-                    hash,
-                    zipped: seal::gzip(&part.expand(&html)),
-                    changed: true,
-                    dek,
-                    page: page_id,
-                })
+                let page = self.inputs.child_page(
+                    student,
+                    class,
+                    part,
+                    self.hw,
+                    &self.ix,
+                    &earlier[&class.id],
+                );
+                self.payload(**pid, NOW, part, &page, "diary_child.html")
+                    .with_context(|| format!("rendering the diary of pupil id {}", student.id))
             })
             .collect()
     }
+
+    /// Each chunk of the earlier part `name` of the children `pids`.
+    fn part_payloads(
+        &self,
+        name: &str,
+        pids: &[u32],
+        classes: &BTreeMap<Id, &ClassRef>,
+        earlier: &BTreeMap<Id, Vec<PartSpec>>,
+    ) -> Result<Vec<Payload>> {
+        let spec_of = |class: Id| earlier[&class].iter().find(|p| p.name == name);
+        let parts: BTreeMap<Id, ClassParts> = classes
+            .par_iter()
+            .filter_map(|(id, r)| Some((id, r, spec_of(*id)?)))
+            .map(|(id, r, spec)| {
+                let parts = self.renderer.diary_class_parts(
+                    self.inputs,
+                    r,
+                    self.hw,
+                    &spec.mondays,
+                    false,
+                )?;
+                Ok((*id, parts))
+            })
+            .collect::<Result<_>>()?;
+        pids.par_iter()
+            .map(|pid| {
+                let (student, class) = self.plan.children[pid];
+                let spec = spec_of(class.id).expect("the class has the part");
+                let part = &parts[&class.id];
+                let view = self
+                    .inputs
+                    .child_part(student, class, part, self.hw, &self.ix, spec);
+                self.payload(*pid, name, part, &view, "diary_part.html")
+                    .with_context(|| format!("rendering the diary of pupil id {}", student.id))
+            })
+            .collect()
+    }
+
+    /// One chunk: its keyed hash from its view data, and its gzipped HTML, taken from the
+    /// published file when the hash is the one published.
+    fn payload(
+        &self,
+        pid: u32,
+        name: &str,
+        parts: &ClassParts,
+        view: &impl serde::Serialize,
+        template: &str,
+    ) -> Result<Payload> {
+        let chunk = self.plan.chunk(pid, name);
+        let mut data = self.context.clone();
+        data.extend_from_slice(&parts.digest);
+        serde_json::to_writer(&mut data, view)?;
+        let hash = seal::keyed_hash(self.hash_key, &data);
+        if self.old.files.get(&chunk.path) == Some(&hash)
+            && let Some(zipped) = std::fs::read(self.previous.join(&chunk.path))
+                .ok()
+                .and_then(|file| seal::open_chunk(&chunk, &file))
+        {
+            return Ok(Payload {
+                hash,
+                zipped,
+                chunk,
+            });
+        }
+        let html = parts.expand(&self.renderer.render(template, "../", view)?);
+        Ok(Payload {
+            hash,
+            zipped: seal::gzip(crate::render::minify_html(&html)),
+            chunk,
+        })
+    }
+
+    /// Whether the earlier part `name` can stay as published: the same journal rows, the
+    /// same children, every file there.
+    fn part_unchanged(&self, name: &str, pids: &[u32], inputs: &str) -> bool {
+        self.previous_ok
+            && self.old.groups.get(name).is_some_and(|g| {
+                g.inputs == inputs
+                    && g.files == pids.len()
+                    && pids.iter().all(|pid| {
+                        self.old
+                            .files
+                            .contains_key(&self.plan.chunk(*pid, name).path)
+                    })
+            })
+    }
+
+    /// Publishes one group of chunks: all sealed anew with fresh nonces when anything in
+    /// it changed (a chunk, the set of chunks, the padded size), else all kept as they
+    /// were. Returns how many files were sealed.
+    fn seal_group(
+        &self,
+        name: &str,
+        payloads: Vec<Payload>,
+        inputs: String,
+        out: &mut Output,
+        manifest: &mut Manifest,
+    ) -> Result<usize> {
+        let before = self.old.groups.get(name);
+        let size = payloads
+            .iter()
+            .map(|p| seal::chunk_size_for(&p.zipped))
+            .max()
+            .unwrap_or(seal::CHUNK_PAD)
+            .max(before.map_or(0, |g| g.size));
+        let changed = !self.previous_ok
+            || before.is_none_or(|g| g.size != size || g.files != payloads.len())
+            || payloads
+                .iter()
+                .any(|p| self.old.files.get(&p.chunk.path) != Some(&p.hash));
+        if changed {
+            let files: Vec<Vec<u8>> = payloads
+                .par_iter()
+                .map(|p| seal::seal_chunk(&p.chunk, &seal::pad_chunk(&p.zipped, size)))
+                .collect();
+            for (p, bytes) in payloads.iter().zip(files) {
+                out.write_output(&p.chunk.path, bytes)?;
+            }
+        } else {
+            for p in &payloads {
+                out.keep_output(self.previous, &p.chunk.path)?;
+            }
+        }
+        let count = payloads.len();
+        for p in payloads {
+            manifest.files.insert(p.chunk.path, p.hash);
+        }
+        manifest.groups.insert(
+            name.to_string(),
+            GroupState {
+                size,
+                files: count,
+                inputs,
+            },
+        );
+        Ok(if changed { count } else { 0 })
+    }
 }
 
-/// One child's diary ready to seal.
+/// One chunk of a child's diary ready to seal.
 struct Payload {
-    path: String,
     hash: String,
     zipped: Vec<u8>,
-    changed: bool,
-    dek: [u8; 32],
-    page: String,
-}
-
-/// The gzip of a page published before, opened with its key (`None` if it cannot be).
-fn published_payload(previous: &Path, path: &str, dek: &[u8; 32], page: &str) -> Option<Vec<u8>> {
-    let file = std::fs::read(previous.join(path)).ok()?;
-    let p = seal::open_page_plaintext(dek, page, &file).ok()?;
-    seal::unpad_page(&p).ok().map(<[u8]>::to_vec)
+    chunk: seal::Chunk,
 }
 
 /// The number of `.bin` files in a folder of the previous output.
@@ -458,9 +619,14 @@ fn guard_drop(
             .filter(|p| p.starts_with(prefix))
             .count()
     };
+    // The diaries of the last build: the manifest's count (chunk names do not tell whose
+    // they are), or version 1's page files.
     let (had_pages, had_slots) = (
-        count_bins(&previous.join("diary/p")).max(listed("diary/p/")),
-        count_bins(&previous.join("diary/k")).max(listed("diary/k/")),
+        manifest
+            .diaries
+            .max(count_bins(&previous.join("diary/p")))
+            .max(listed(V1_PAGE_DIR)),
+        count_bins(&previous.join("diary/k")).max(listed(SLOT_DIR)),
     );
     if force || !(loses_a_tenth(had_pages, pages) || loses_a_tenth(had_slots, slots)) {
         return Ok(());
@@ -535,7 +701,16 @@ mod tests {
         assert!(children < 20);
         assert_eq!(plan.children.len(), children);
         assert_eq!(plan.slots.len(), bound.codes.len());
-        assert_eq!(plan.paths().len(), children + plan.slots.len());
+        let now: BTreeSet<String> = plan
+            .children
+            .keys()
+            .map(|pid| plan.chunk(*pid, NOW).path)
+            .collect();
+        assert_eq!(
+            now.len(),
+            children,
+            "one now chunk per child, each its own name"
+        );
         assert!(plan.slots.iter().all(|s| s.json.len() <= SLOT_SIZE));
         // A pupil of a class outside this year's classes has no page.
         let fewer: Vec<ClassRef> = refs.iter().skip(1).cloned().collect();

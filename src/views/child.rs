@@ -1,7 +1,8 @@
-//! A child's diary: the payload sealed for that child's family (never published in clear).
-//! The week view of the current term with the child's marks and attendance, marks by
-//! subject for each period (weighted average, forecast, the teacher's mark), attendance
-//! totals, debts, and the class's announcements and events.
+//! A child's diary: the chunks sealed for that child's family (never published in clear,
+//! docs/access.md). The `now` chunk: this week and next with the child's marks and
+//! attendance, marks by subject for each period (weighted average, forecast, the teacher's
+//! mark), attendance totals, debts, the class's announcements and events, and the list of
+//! earlier parts. An earlier part: the weeks of one term before this week.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -140,6 +141,9 @@ pub(crate) struct PeriodView {
     pub dates: String,
     pub current: bool,
     pub is_year: bool,
+    /// A term other than the current one: its average and mark without the marks one by
+    /// one (they are in its weeks), which keeps the `now` chunk small.
+    pub brief: bool,
     /// An exam or the final marks: only the teacher's marks, shown once set.
     pub exam: bool,
     pub subjects: Vec<SubjectRow>,
@@ -174,13 +178,66 @@ pub(crate) struct ChildPage {
     /// What the class teacher would tell the family about (failing, too few marks,
     /// absences, debts), in plain words, shown at the top.
     pub attention: Vec<super::Warning>,
+    /// This week and next.
     pub weeks: Vec<ChildWeek>,
+    /// The earlier parts of the year, oldest first, each a chunk of its own.
+    pub parts: Vec<PartRef>,
     pub periods: Vec<PeriodView>,
     pub debts: Vec<DebtView>,
     /// Teachers' remarks of the current term so far, newest first.
     pub remarks: Vec<RemarkView>,
     pub announcements: Vec<AnnouncementView>,
+    /// The class board, relative to the site root: a sealed diary lists announcements by
+    /// title with a link there (they are public), which keeps the `now` chunk small.
+    pub board_url: String,
+    /// Announcements in full (a printed diary, read away from the site).
+    pub full_news: bool,
     pub events: Vec<EventView>,
+}
+
+/// An earlier part of the school year: the weeks of one term before the `now` chunk's
+/// (a week belongs to the first term it overlaps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PartSpec {
+    /// The chunk's name: `term-YYYY-MM-DD`, the term's first day.
+    pub name: String,
+    /// The term's name ("1 четверть").
+    pub label: String,
+    /// Its weeks' Mondays, oldest first (never empty).
+    pub mondays: Vec<NaiveDate>,
+}
+
+impl PartSpec {
+    /// The chunk name of the part of a term starting on `starts_on`.
+    pub(crate) fn name_of(starts_on: NaiveDate) -> String {
+        format!("term-{starts_on}")
+    }
+}
+
+/// How the `now` chunk lists an earlier part.
+#[derive(Serialize)]
+pub(crate) struct PartRef {
+    pub name: String,
+    pub label: String,
+    pub first: String,
+    pub last: String,
+}
+
+/// An earlier part of a child's diary.
+#[derive(Serialize)]
+pub(crate) struct ChildPart {
+    pub name: String,
+    pub no_marks: bool,
+    pub weeks: Vec<ChildWeek>,
+}
+
+/// A pupil's own lines, by lesson, up to today.
+struct PupilLines<'a> {
+    marks: Vec<&'a Mark>,
+    attendance: Vec<&'a Attendance>,
+    remarks: Vec<&'a crate::journal::Remark>,
+    marks_by_lesson: HashMap<Id, Vec<&'a Mark>>,
+    att_by_lesson: HashMap<Id, &'a Attendance>,
 }
 
 /// Per-pupil indexes of marks, attendance and groups, and the work types' weights, built
@@ -248,63 +305,99 @@ impl ClassParts {
 }
 
 impl Inputs<'_> {
-    /// The class-wide parts of the diaries of `class`; `render` turns a lesson's view into
-    /// its HTML (the theme's `partials/diary_lesson.html`).
+    /// The class-wide parts of the diary weeks starting on `mondays` of `class`; `render`
+    /// turns a lesson's view into its HTML (the theme's `partials/diary_lesson.html`). With
+    /// `board`, also the announcements and events the `now` chunk shows.
     pub(crate) fn class_parts(
         &self,
         class: &ClassRef,
         hw: &HomeworkIndex,
+        mondays: &[NaiveDate],
+        board: bool,
         render: impl Fn(&LessonView) -> anyhow::Result<String>,
     ) -> anyhow::Result<ClassParts> {
-        let (first, last) = self.diary_weeks(class);
-        let end = last + Duration::days(i64::from(self.config.school_days) - 1);
         let mut lessons = Vec::new();
         let mut index = HashMap::new();
         let mut digest = Sha256::new();
-        for l in hw.lessons(class.id, first, end) {
-            let html = render(&self.lesson_view(l, hw))?;
-            digest.update((html.len() as u64).to_be_bytes());
-            digest.update(html.as_bytes());
-            index.insert(l.id, lessons.len());
-            lessons.push(LessonHtml::split(&html));
+        let school_days = i64::from(self.config.school_days);
+        for monday in mondays {
+            for l in hw.lessons(class.id, *monday, *monday + Duration::days(school_days - 1)) {
+                let html = render(&self.lesson_view(l, hw))?;
+                digest.update((html.len() as u64).to_be_bytes());
+                digest.update(html.as_bytes());
+                index.insert(l.id, lessons.len());
+                lessons.push(LessonHtml::split(&html));
+            }
         }
         Ok(ClassParts {
-            announcements: self.board_of(Some(class)),
-            events: self.upcoming_events(Some(class.id)),
+            announcements: if board {
+                self.board_of(Some(class))
+            } else {
+                Vec::new()
+            },
+            events: if board {
+                self.upcoming_events(Some(class.id))
+            } else {
+                Vec::new()
+            },
             lessons,
             index,
             digest: digest.finalize().into(),
         })
     }
 
-    /// The Mondays of the first and last week a diary shows: the current term's weeks,
-    /// and always the board's week.
-    fn diary_weeks(&self, class: &ClassRef) -> (NaiveDate, NaiveDate) {
+    /// The Mondays of the weeks the `now` chunk shows: this week and next.
+    pub(crate) fn now_mondays(&self) -> Vec<NaiveDate> {
         let this_week = self.board_monday();
-        let term = self
-            .journal
-            .class(class.id)
-            .and_then(|c| self.current_term(c));
-        let (first, last) = match term {
-            Some(t) => (monday_of(t.starts_on), monday_of(t.ends_on)),
-            None => (this_week, this_week),
-        };
-        (first.min(this_week), last.max(this_week))
+        vec![this_week, this_week + Duration::days(7)]
     }
 
-    /// The diary of one child.
-    pub(crate) fn child_page(
+    /// The earlier parts of the school year of a class as of today, oldest first: for each
+    /// term, its weeks before this week that no earlier term holds.
+    pub(crate) fn diary_parts(&self, class_id: Id) -> Vec<PartSpec> {
+        let Some(class) = self.journal.class(class_id) else {
+            return Vec::new();
+        };
+        let this_week = self.board_monday();
+        let mut terms: Vec<&crate::journal::Period> = self
+            .journal
+            .periods
+            .iter()
+            .filter(|p| p.year_id == class.year_id && p.kind.is_term())
+            .collect();
+        terms.sort_by_key(|p| (p.starts_on, p.id));
+        let mut taken = NaiveDate::MIN;
+        let mut parts = Vec::new();
+        for t in terms {
+            let mut mondays = Vec::new();
+            let mut monday = monday_of(t.starts_on);
+            while monday <= t.ends_on && monday < this_week {
+                if monday > taken {
+                    mondays.push(monday);
+                    taken = monday;
+                }
+                monday += Duration::days(7);
+            }
+            if !mondays.is_empty() {
+                parts.push(PartSpec {
+                    name: PartSpec::name_of(t.starts_on),
+                    label: t.name.clone(),
+                    mondays,
+                });
+            }
+        }
+        parts
+    }
+
+    /// A pupil's marks, attendance and remarks up to today (a journal may be filled
+    /// ahead), by lesson.
+    fn pupil_lines<'x>(
         &self,
         student: &Student,
-        class: &ClassRef,
-        parts: &ClassParts,
-        hw: &HomeworkIndex,
-        ix: &DiaryIndex,
-    ) -> ChildPage {
+        no_marks: bool,
+        ix: &'x DiaryIndex,
+    ) -> PupilLines<'x> {
         let j = self.journal;
-        let no_marks = class.grade <= 1;
-        let attends = |l: &crate::journal::Lesson| ix.pupils.attends(student.id, l);
-        // As of today: nothing a later lesson holds (a journal may be filled ahead).
         let up_to_today = |lesson_id: Id| j.lesson(lesson_id).is_some_and(|l| l.date <= self.today);
         let marks: Vec<&Mark> = ix
             .pupils
@@ -320,8 +413,6 @@ impl Inputs<'_> {
             .copied()
             .filter(|a| up_to_today(a.lesson_id))
             .collect();
-        let (marks, attendance) = (&marks, Some(&attendance));
-        // Teachers' remarks up to today, by date.
         let remarks: Vec<&crate::journal::Remark> = ix
             .pupils
             .remarks_of(student.id)
@@ -331,62 +422,119 @@ impl Inputs<'_> {
             .collect();
         let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::new();
         if !no_marks {
-            for m in marks.iter() {
+            for m in &marks {
                 marks_by_lesson.entry(m.lesson_id).or_default().push(m);
             }
         }
-        let att_by_lesson: HashMap<Id, &Attendance> = attendance
-            .map(|v| v.iter().map(|a| (a.lesson_id, *a)).collect())
-            .unwrap_or_default();
-
-        // Weeks of the current term.
-        let this_week = self.board_monday();
-        let (first, last) = self.diary_weeks(class);
-        let school_days = i64::from(self.config.school_days);
-        let mut weeks = Vec::new();
-        let mut monday = first;
-        while monday <= last {
-            let end = monday + Duration::days(school_days - 1);
-            let lessons = hw.lessons(class.id, monday, end);
-            let days = (0..school_days)
-                .map(|i| {
-                    let date = monday + Duration::days(i);
-                    let todays: Vec<ChildLesson> = lessons
-                        .iter()
-                        .filter(|l| l.date == date && attends(l))
-                        .map(|l| {
-                            let a = att_by_lesson.get(&l.id);
-                            ChildLesson {
-                                html: LessonTokens::new(
-                                    parts.index.get(&l.id).copied().unwrap_or(usize::MAX),
-                                ),
-                                marks: marks_by_lesson
-                                    .get(&l.id)
-                                    .map(|ms| ms.iter().map(|m| self.mark_view(m, ix)).collect())
-                                    .unwrap_or_default(),
-                                attendance: a.map(|a| a.status.as_str()),
-                                attendance_note: a.and_then(|a| a.note.clone()),
-                            }
-                        })
-                        .collect();
-                    let mut day = self.day(date, class.grade, todays);
-                    day.remarks = remarks
-                        .iter()
-                        .filter(|r| r.date == date)
-                        .map(|r| self.remark_view(r))
-                        .collect();
-                    day
-                })
-                .collect();
-            weeks.push(ChildWeek {
-                monday: monday.to_string(),
-                label: self.strings.range(monday, end),
-                current: monday == this_week,
-                days,
-            });
-            monday += Duration::days(7);
+        let att_by_lesson = attendance.iter().map(|a| (a.lesson_id, *a)).collect();
+        PupilLines {
+            marks,
+            attendance,
+            remarks,
+            marks_by_lesson,
+            att_by_lesson,
         }
+    }
 
+    /// A pupil's weeks starting on `mondays`: the class's lessons the pupil attends, with
+    /// the pupil's attendance, marks and remarks.
+    #[allow(clippy::too_many_arguments)]
+    fn child_weeks(
+        &self,
+        student: &Student,
+        class: &ClassRef,
+        parts: &ClassParts,
+        hw: &HomeworkIndex,
+        ix: &DiaryIndex,
+        lines: &PupilLines,
+        mondays: &[NaiveDate],
+    ) -> Vec<ChildWeek> {
+        let this_week = self.board_monday();
+        let school_days = i64::from(self.config.school_days);
+        mondays
+            .iter()
+            .map(|&monday| {
+                let end = monday + Duration::days(school_days - 1);
+                let lessons = hw.lessons(class.id, monday, end);
+                let days = (0..school_days)
+                    .map(|i| {
+                        let date = monday + Duration::days(i);
+                        let todays: Vec<ChildLesson> = lessons
+                            .iter()
+                            .filter(|l| l.date == date && ix.pupils.attends(student.id, l))
+                            .map(|l| {
+                                let a = lines.att_by_lesson.get(&l.id);
+                                ChildLesson {
+                                    html: LessonTokens::new(
+                                        parts.index.get(&l.id).copied().unwrap_or(usize::MAX),
+                                    ),
+                                    marks: lines
+                                        .marks_by_lesson
+                                        .get(&l.id)
+                                        .map(|ms| {
+                                            ms.iter().map(|m| self.mark_view(m, ix)).collect()
+                                        })
+                                        .unwrap_or_default(),
+                                    attendance: a.map(|a| a.status.as_str()),
+                                    attendance_note: a.and_then(|a| a.note.clone()),
+                                }
+                            })
+                            .collect();
+                        let mut day = self.day(date, class.grade, todays);
+                        day.remarks = lines
+                            .remarks
+                            .iter()
+                            .filter(|r| r.date == date)
+                            .map(|r| self.remark_view(r))
+                            .collect();
+                        day
+                    })
+                    .collect();
+                ChildWeek {
+                    monday: monday.to_string(),
+                    label: self.strings.range(monday, end),
+                    current: monday == this_week,
+                    days,
+                }
+            })
+            .collect()
+    }
+
+    /// An earlier part of one child's diary; `parts` are the class's parts of its weeks.
+    pub(crate) fn child_part(
+        &self,
+        student: &Student,
+        class: &ClassRef,
+        parts: &ClassParts,
+        hw: &HomeworkIndex,
+        ix: &DiaryIndex,
+        spec: &PartSpec,
+    ) -> ChildPart {
+        let no_marks = class.grade <= 1;
+        let lines = self.pupil_lines(student, no_marks, ix);
+        ChildPart {
+            name: spec.name.clone(),
+            no_marks,
+            weeks: self.child_weeks(student, class, parts, hw, ix, &lines, &spec.mondays),
+        }
+    }
+
+    /// The `now` chunk of one child's diary; `parts` are the class's parts of this week and
+    /// next, `earlier` the class's earlier parts.
+    pub(crate) fn child_page(
+        &self,
+        student: &Student,
+        class: &ClassRef,
+        parts: &ClassParts,
+        hw: &HomeworkIndex,
+        ix: &DiaryIndex,
+        earlier: &[PartSpec],
+    ) -> ChildPage {
+        let j = self.journal;
+        let no_marks = class.grade <= 1;
+        let lines = self.pupil_lines(student, no_marks, ix);
+        let weeks = self.child_weeks(student, class, parts, hw, ix, &lines, &self.now_mondays());
+        let (marks, attendance) = (&lines.marks, Some(&lines.attendance));
         ChildPage {
             common: self.common(),
             child: ChildView {
@@ -402,6 +550,23 @@ impl Inputs<'_> {
                 .map(|c| self.warnings(student, c, hw, ix))
                 .unwrap_or_default(),
             weeks,
+            parts: earlier
+                .iter()
+                .map(|p| PartRef {
+                    name: p.name.clone(),
+                    label: p.label.clone(),
+                    first: p
+                        .mondays
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    last: p
+                        .mondays
+                        .last()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                })
+                .collect(),
             periods: self.period_views(student, class, marks, attendance, ix, no_marks),
             debts: if no_marks {
                 Vec::new()
@@ -410,7 +575,8 @@ impl Inputs<'_> {
             },
             remarks: {
                 let term = j.class(class.id).and_then(|c| self.current_term(c));
-                remarks
+                lines
+                    .remarks
                     .iter()
                     .rev()
                     .filter(|r| term.is_none_or(|p| p.contains(r.date)))
@@ -418,6 +584,8 @@ impl Inputs<'_> {
                     .collect()
             },
             announcements: parts.announcements.clone(),
+            board_url: class.url.clone(),
+            full_news: false,
             events: parts.events.clone(),
         }
     }
@@ -608,6 +776,7 @@ impl Inputs<'_> {
                     dates: self.strings.range(p.starts_on, p.ends_on),
                     current: Some(p.id) == current,
                     is_year: !p.kind.is_term(),
+                    brief: p.kind.is_term() && Some(p.id) != current,
                     exam: p.kind.rank() >= PeriodKind::Exam.rank(),
                     subjects,
                     attendance: totals,

@@ -13,7 +13,7 @@ mod timetable;
 
 pub(crate) use attention::Warning;
 pub(crate) use boards::AnnouncementView;
-pub(crate) use child::{ClassParts, DiaryIndex};
+pub(crate) use child::{ClassParts, DiaryIndex, PartSpec};
 pub(crate) use events::EventView;
 pub(crate) use homework::{HomeworkIndex, LessonView};
 
