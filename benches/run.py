@@ -251,6 +251,11 @@ class Bench:
 
     def setup(self):
         site = self.site
+        self.journal = site / "data" / "journal.sqlite"
+        if self.args.reuse and (site / ".diary" / "store.json").is_file():
+            self.once = [("the demo school and its codes, made before (--reuse)", "", "", "")]
+            set_iterations(site, self.args.iterations)
+            return
         if site.exists():
             shutil.rmtree(site)
         la = loadavg()
@@ -270,7 +275,6 @@ class Bench:
                 la,
             )
         )
-        self.journal = site / "data" / "journal.sqlite"
 
     def cold(self):
         shutil.rmtree(self.public, ignore_errors=True)
@@ -294,6 +298,9 @@ class Bench:
             cpus.append(cpu)
             rsss.append(rss)
             laps.append(phases(text))
+            print(f"N={self.n} {day} {label}: {s:.2f} s, {rss:.0f} MB; "
+                  + (re.search(r"^phases: .*$", text, re.M) or re.search(r"^.*$", text)).group(0),
+                  file=sys.stderr, flush=True)
             rewritten, changed, removed, sent = compare(before, after)
             counts.append((reported(text)[0], rewritten, changed, removed, sent, after))
         w, rewritten, changed, removed, sent, after = counts[-1]
@@ -380,7 +387,7 @@ class Bench:
         print("| step | time, median (min–max) | load average before |")
         print("|---|---|---|")
         for label, t, rss, la in self.once:
-            print(f"| {label} | {t}, peak RSS {rss} | {la} |")
+            print(f"| {label} | {t}{', peak RSS ' + rss if rss else ''} | {la} |")
         print()
         print("| build day | step | wall, median (min–max) | CPU user+sys | peak RSS | files rewritten (new inode) | bytes | target | load average before |")
         print("|---|---|---|---|---|---|---|---|---|")
@@ -430,8 +437,11 @@ def main():
     p.add_argument("--download", type=int, default=0, metavar="K",
                    help="measure the browser's download for K pupils of the first size")
     p.add_argument("--keep", action="store_true", help="keep the generated schools")
+    p.add_argument("--reuse", action="store_true",
+                   help="use a school of --work made before, with its codes (implies --keep)")
     args = p.parse_args()
     args.days = args.days.split(",")
+    args.keep = args.keep or args.reuse
     args.diary = os.path.abspath(args.diary)
     if not os.access(args.diary, os.X_OK):
         sys.exit(f"{args.diary} not found: run `cargo build --release` first")

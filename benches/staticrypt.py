@@ -93,8 +93,8 @@ const unpad = async (p) => {
     };
     const now = await chunk('now');
     const html = await unpad(await open(now.key, fs.readFileSync(pub + '/diary/' + now.file), now.info));
-    const ol = html.match(/<ol class="dparts"[^>]*>([\s\S]*?)<\/ol>/);
-    const names = ol ? [...ol[1].matchAll(/data-part="([^"]+)"/g)].map((m) => m[1]) : [];
+    const ol = html.match(/<ol class=["']?dparts["']?[^>]*>([\s\S]*?)<\/ol>/);
+    const names = ol ? [...ol[1].matchAll(/data-part=["']?([^"'\s>]+)/g)].map((m) => m[1]) : [];
     const parts = [];
     for (const name of names) parts.push((await chunk(name)).file);
     children.push({ now: now.file, parts });
