@@ -336,7 +336,7 @@ class Bench:
         self.phase_rows.append(
             (day, label, {k: statistics.median([lap.get(k, 0) for lap in laps]) for k in names})
         )
-        self.summary[(day, label)] = (med, statistics.median(rsss))
+        self.summary[(day, label.split(" (")[0])] = (med, statistics.median(rsss))
         return after
 
     def one_day(self, day):
@@ -353,8 +353,13 @@ class Bench:
         return d, new_day
 
     def day(self, day):
-        after = self.step(day, "cold build", [], target=COLD_TARGET.get(day), cold=True)
-        files = after
+        steps = self.args.steps
+        if "cold" in steps:
+            files = self.step(day, "cold build", [], target=COLD_TARGET.get(day), cold=True)
+        else:
+            # The output as it is: built before (--reuse), or by the other day's steps.
+            run_rss(self.diary + ["build"], self.env(day))
+            files = tree(self.public)
         total = sum(v[2] for v in files.values())
         chunks = {}
         for p, (_, _, size) in files.items():
@@ -371,12 +376,16 @@ class Bench:
             text += f"{sum(1 for p in files if kind(p) == 'p')} v1 pages of {' / '.join(map(str, pages))} B; "
         text += f"{sum(1 for p in files if kind(p) == 'k')} slots of {' / '.join(map(str, slots))} B"
         self.outputs[day] = text
-        self.step(day, "nothing changed", [], target=NOTHING_TARGET)
-        self.step(day, "nothing changed, --force", ["--force"])
+        if "nothing" in steps:
+            self.step(day, "nothing changed", [], target=NOTHING_TARGET)
+        if "force" in steps:
+            self.step(day, "nothing changed, --force", ["--force"])
         d, new_day = self.one_day(day)
-        self.step(day, f"one school day ({d}), between batches: boards only, diaries held", [], new_day)
-        self.step(day, "one school day, at the next batch (`--now`): the changed groups sealed anew",
-                  ["--now"], new_day, target=DAY_TARGET)
+        if "between" in steps:
+            self.step(day, f"one school day ({d}), between batches: boards only, diaries held", [], new_day)
+        if "day" in steps:
+            self.step(day, f"one school day ({d}), at the next batch (`--now`): the changed groups sealed anew",
+                      ["--now"], new_day, target=DAY_TARGET)
 
     def report(self):
         n = self.n
@@ -436,12 +445,16 @@ def main():
     )
     p.add_argument("--download", type=int, default=0, metavar="K",
                    help="measure the browser's download for K pupils of the first size")
+    p.add_argument("--steps", default="cold,nothing,force,between,day",
+                   help="which steps: cold, nothing (changed), force, between (batches), day "
+                   "(at the next batch); comma-separated")
     p.add_argument("--keep", action="store_true", help="keep the generated schools")
     p.add_argument("--reuse", action="store_true",
                    help="use a school of --work made before, with its codes (implies --keep)")
     args = p.parse_args()
     args.days = args.days.split(",")
     args.keep = args.keep or args.reuse
+    args.steps = set(args.steps.split(","))
     args.diary = os.path.abspath(args.diary)
     if not os.access(args.diary, os.X_OK):
         sys.exit(f"{args.diary} not found: run `cargo build --release` first")
@@ -476,7 +489,7 @@ def main():
                     cells.append(f"{b.summary[key][0] / t:.1f}× time, {b.summary[key][1] / small.summary[key][1]:.1f}× RSS")
                 else:
                     cells.append("—")
-            print(f"| {key[0]} | {key[1].split(' (')[0]} | " + " | ".join(cells) + " |")
+            print(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
