@@ -141,6 +141,15 @@ impl Strings {
 
 /// Which word form a count takes: Russian one (1, 21, 101), few (2–4, 22–24) or many
 /// (0, 5–20, 25–30, 11–14); English one or other.
+/// A decimal number written with a point ("4.25") as the language writes it: "4,25" in
+/// Russian, "4.25" in English.
+pub(crate) fn decimal(language: Language, text: String) -> String {
+    match language {
+        Language::Ru => text.replace('.', ","),
+        Language::En => text,
+    }
+}
+
 pub(crate) fn plural_form(language: Language, n: i64) -> usize {
     let n = n.unsigned_abs();
     match language {

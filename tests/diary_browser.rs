@@ -1,9 +1,11 @@
-//! The diary unlock page (access protocol v1) in a real headless Chromium at phone width,
+//! The diary unlock page (access protocol v2) in a real headless Chromium at phone width,
 //! against a built demo site served on 127.0.0.1: typed and QR codes, wrong and malformed
-//! codes, a remembered device (and its revocation), two children under one code, a tampered
-//! page file, a browser without WebCrypto; no console errors, no request leaving the site, no
-//! axe-core violations. The browser side is tests/browser/diary.mjs. Needs Debian's
-//! `chromium`; the npm packages that drive it are installed on first use.
+//! codes, a remembered device (and its revocation), a device remembered by the v1 page, two
+//! children under one code, every earlier week of the year loaded part by part, a grade 1
+//! pupil, a diary still in the v1 layout, tampered chunks, a browser without WebCrypto; no
+//! console errors, no request leaving the site, no axe-core violations. The browser side is
+//! tests/browser/diary.mjs. Needs Debian's `chromium`; the npm packages that drive it are
+//! installed on first use.
 
 mod common;
 
@@ -14,6 +16,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use chrono::{Datelike, Duration as Days, NaiveDate};
 use common::*;
 
 const ITERATIONS: u32 = 100_000;
@@ -143,6 +146,58 @@ fn pick_codes(rows: &[CodeRow]) -> Picked {
     }
 }
 
+/// A one-child code of a grade 1 pupil (the journal knows the grade).
+fn grade1_code(site: &Path, rows: &[CodeRow]) -> CodeRow {
+    let first_graders: BTreeSet<i64> = query(
+        site,
+        "SELECT s.id FROM students s JOIN classes c ON c.id = s.class_id WHERE c.grade = 1",
+    )
+    .into_iter()
+    .map(|r| r[0].parse().unwrap())
+    .collect();
+    rows.iter()
+        .find(|r| {
+            first_graders.contains(&r.student_id)
+                && rows.iter().filter(|o| o.code == r.code).count() == 1
+        })
+        .expect("the demo school has a grade 1 pupil with a code of their own")
+        .clone()
+}
+
+/// The school's terms (quarters, trimesters or halves), first day and last.
+fn terms(site: &Path) -> Vec<(NaiveDate, NaiveDate)> {
+    query(
+        site,
+        "SELECT starts_on, ends_on FROM periods \
+         WHERE kind IN ('quarter', 'trimester', 'half') AND year_id = \
+         (SELECT id FROM academic_years WHERE starts_on <= '2026-11-23' AND ends_on >= '2026-11-23') \
+         ORDER BY starts_on",
+    )
+    .into_iter()
+    .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap()))
+    .collect()
+}
+
+/// Does the week starting on `monday` overlap the days `start..=end`?
+fn overlaps(start: NaiveDate, end: NaiveDate, monday: NaiveDate) -> bool {
+    start <= monday + Days::days(6) && end >= monday
+}
+
+/// The Mondays of every week that overlaps a term, from `this_week` back to the first.
+fn term_weeks(terms: &[(NaiveDate, NaiveDate)], this_week: NaiveDate) -> Vec<NaiveDate> {
+    let first = terms[0].0;
+    let mut monday = first - Days::days(first.weekday().num_days_from_monday().into());
+    let mut out = Vec::new();
+    while monday <= this_week {
+        if terms.iter().any(|(s, e)| overlaps(*s, *e, monday)) {
+            out.push(monday);
+        }
+        monday += Days::days(7);
+    }
+    out.reverse();
+    out
+}
+
 /// Runs tests/browser/diary.mjs; when it is ready, runs `between` (the revocation), then
 /// lets it finish. Returns its JSON report.
 fn run_browser(config: &Path, between: impl FnOnce()) -> serde_json::Value {
@@ -219,30 +274,10 @@ fn diaries_unlock_in_a_real_browser() {
         .success();
     let rows = code_rows(&site);
     let picked = pick_codes(&rows);
+    let grade1 = grade1_code(&site, &rows);
     build(&site);
     let public = site.join("public");
-
-    // A copy of the site in which the page of one child has one flipped byte.
-    let tampered_dir = tmp.path().join("tampered");
-    copy_dir(&public, &tampered_dir);
     let store_json = store(&site);
-    let person = store_json["people"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(_, p)| {
-            p["kind"] == "student" && p["row"].as_i64() == Some(picked.tampered.student_id)
-        })
-        .map(|(id, _)| id.clone())
-        .expect("the tampered child is bound");
-    let page = store_json["pages"][person.as_str()]["page"]
-        .as_str()
-        .expect("the tampered child has a page")
-        .to_string();
-    let page_file = tampered_dir.join(format!("diary/p/{page}.bin"));
-    let mut bytes = std::fs::read(&page_file).unwrap();
-    bytes[40] ^= 0x01;
-    std::fs::write(&page_file, bytes).unwrap();
 
     // The slot of the code that is revoked halfway.
     let normalized = picked.remember.code.replace('-', "");
@@ -260,7 +295,11 @@ fn diaries_unlock_in_a_real_browser() {
     let config = serde_json::json!({
         "public": public,
         "buildDay": "2026-11-23",
-        "tampered": tampered_dir,
+        // Made by the browser side from `public`: one with damaged chunks, one in the v1
+        // layout for `one` (see tests/browser/diary.mjs).
+        "tampered": tmp.path().join("tampered"),
+        "v1": tmp.path().join("v1"),
+        "grade1": { "code": grade1.code, "name": grade1.first_name() },
         "one": { "code": picked.one.code, "name": picked.one.first_name() },
         "remember": { "code": picked.remember.code, "name": picked.remember.first_name() },
         "tamperedCode": { "code": picked.tampered.code, "name": picked.tampered.first_name() },
@@ -299,7 +338,12 @@ fn diaries_unlock_in_a_real_browser() {
         "QR link",
         "remember this device",
         "two children",
-        "tampered page",
+        "tampered now chunk",
+        "a device remembered by the v1 page",
+        "earlier weeks",
+        "grade 1",
+        "a v1 diary",
+        "tampered earlier part",
         "plain http elsewhere (no crypto.subtle)",
         "old browser (no crypto.subtle on localhost)",
         "old browser (no DecompressionStream)",
@@ -347,6 +391,62 @@ fn diaries_unlock_in_a_real_browser() {
         assert_eq!(record["fields"]["kek"]["cryptoKey"], true);
         assert_eq!(record["fields"]["kek"]["extractable"], false);
     }
+
+    // Every week of the year so far, going back from this week: Mondays one week apart,
+    // except the weeks no term touches (the holidays between terms), down to the week of
+    // the first school day.
+    let earlier = scenarios
+        .iter()
+        .find(|s| s["name"] == "earlier weeks")
+        .unwrap();
+    let walk: Vec<NaiveDate> = earlier["walk"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap().parse().unwrap())
+        .collect();
+    let terms = terms(&site);
+    let expected = term_weeks(&terms, "2026-11-23".parse().unwrap());
+    assert_eq!(
+        walk, expected,
+        "previous week from this week walks every week of the terms so far"
+    );
+    assert_eq!(walk.last().unwrap().to_string(), "2026-08-31");
+    assert!(walk.windows(2).all(|w| w[0] > w[1]), "strictly decreasing");
+    for w in walk.windows(2) {
+        if w[0] - w[1] != Days::days(7) {
+            // A gap: only the holiday weeks between two terms are skipped.
+            let mut gap = w[1] + Days::days(7);
+            while gap < w[0] {
+                assert!(
+                    !terms.iter().any(|(s, e)| overlaps(*s, *e, gap)),
+                    "week {gap} is in a term but was skipped"
+                );
+                gap += Days::days(7);
+            }
+        }
+    }
+    let holidays = expected
+        .windows(2)
+        .filter(|w| w[0] - w[1] != Days::days(7))
+        .count();
+    assert_eq!(
+        holidays, 1,
+        "the autumn holidays lie between the 1st and 2nd terms"
+    );
+    let chunks = earlier["chunks"].as_array().unwrap();
+    let parts = earlier["earlier"].as_array().unwrap();
+    // 1st term, and the 2nd term before this week.
+    assert_eq!(parts.len(), 2, "two earlier parts: {parts:?}");
+    assert_eq!(chunks.len(), 3, "the now chunk and each earlier part, once");
+    assert_eq!(earlier["jump"], "2026-08-31", "the list opens the 1st term");
+    assert_eq!(
+        earlier["axe"],
+        serde_json::json!([]),
+        "axe with parts loaded"
+    );
+    let grade1 = scenarios.iter().find(|s| s["name"] == "grade 1").unwrap();
+    assert_eq!(grade1["counts"]["after"]["marks"], 0);
 
     let png = std::fs::read(&screenshot).expect("a screenshot was saved");
     assert!(

@@ -707,7 +707,7 @@ fn diary_counts<V>(files: &BTreeMap<String, V>) -> (usize, usize) {
             .filter(|p| is_diary_file(p) && p.starts_with(dir))
             .count()
     };
-    (count("diary/p/"), count("diary/k/"))
+    (count("diary/c/"), count("diary/k/"))
 }
 
 /// Moves what a fresh checkout lacks (the private store `.diary/`, the built site
@@ -793,7 +793,7 @@ fn no_diaries(served: (usize, usize)) -> Vec<String> {
     vec![
         "this build has no diaries".into(),
         format!(
-            "the target serves {} diaries and {} codes",
+            "the target serves {} diary files and {} codes",
             served.0, served.1
         ),
         "diary publish --force".into(),
@@ -1172,7 +1172,7 @@ fn publish_refuses_a_build_from_an_old_backup_of_the_store_until_forced() {
         &["web", "mirror"],
         &[
             format!(
-                "the target serves {} diaries and {} codes, this build has {} and {}",
+                "the target serves {} diary files and {} codes, this build has {} and {}",
                 before.0, before.1, after.0, after.1
             ),
             "more than a tenth".into(),

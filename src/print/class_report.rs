@@ -163,13 +163,7 @@ fn failing_word(word: &str) -> bool {
     )
 }
 
-/// A decimal number in the sheet's language: "4,25" in Russian, "4.25" in English.
-pub(super) fn decimal(language: Language, text: String) -> String {
-    match language {
-        Language::Ru => text.replace('.', ","),
-        Language::En => text,
-    }
-}
+pub(super) use crate::i18n::decimal;
 
 fn percent(part: usize, whole: usize, language: Language) -> String {
     if whole == 0 {

@@ -164,7 +164,12 @@ fn pupil_page(
     earlier: &Option<PartSpec>,
 ) -> Result<String> {
     let mut page = inputs.child_page(student, class, parts, hw, ix, &[]);
+    // Away from the site nothing more can be fetched: announcements in full, and every
+    // term's marks one by one.
     page.full_news = true;
+    for p in &mut page.periods {
+        p.brief = false;
+    }
     if let Some(spec) = earlier {
         let mut weeks = inputs.child_part(student, class, parts, hw, ix, spec).weeks;
         weeks.append(&mut page.weeks);

@@ -285,8 +285,8 @@ impl Target for crate::config::S3Target {
     }
 }
 
-/// The diaries a target serves, or a build holds: page and slot files, and the salt of
-/// `diary/params.json`.
+/// The diaries a target serves, or a build holds: diary files (chunks, or version 1's
+/// pages) and slot files, and the salt of `diary/params.json`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Diaries {
     pub pages: usize,
@@ -295,12 +295,13 @@ pub(crate) struct Diaries {
 }
 
 impl Diaries {
-    /// Counts the page and slot files among site paths (`diary/p/….bin`, `diary/k/….bin`).
+    /// Counts the diary and slot files among site paths (`diary/c/….bin` or version 1's
+    /// `diary/p/….bin`, and `diary/k/….bin`).
     pub(crate) fn count<'a>(paths: impl IntoIterator<Item = &'a str>) -> Diaries {
         let mut d = Diaries::default();
         for p in paths {
             if p.ends_with(".bin") {
-                if p.starts_with("diary/p/") {
+                if p.starts_with("diary/c/") || p.starts_with("diary/p/") {
                     d.pages += 1;
                 } else if p.starts_with("diary/k/") {
                     d.slots += 1;
@@ -349,7 +350,7 @@ impl Guard {
         let built = &self.built;
         if built.is_empty() {
             bail!(
-                "this build has no diaries, but the target serves {} diaries and {} codes: \
+                "this build has no diaries, but the target serves {} diary files and {} codes: \
                  publishing would delete every family's diary. The build was made without the \
                  private store (a fresh checkout, a CI job, a new server?): build where the \
                  store is, or restore it from its backup (docs/operations.md), and publish \
@@ -372,7 +373,7 @@ impl Guard {
             || crate::output::loses_a_tenth(served.slots, built.slots)
         {
             bail!(
-                "the target serves {} diaries and {} codes, this build has {} and {}: more than \
+                "the target serves {} diary files and {} codes, this build has {} and {}: more than \
                  a tenth of the families would lose their diary. If that is right (a new school \
                  year), publish with `--force`; if not, build again with the right journal and \
                  private store. Nothing was sent",

@@ -117,6 +117,40 @@ pub(crate) fn minify_html(html: &str) -> Vec<u8> {
     minify_html::minify(html.as_bytes(), &cfg)
 }
 
+/// Drops a template's indentation and blank lines: a run of white space that holds a line
+/// break and stands between two tags becomes one line break (which shows as the one space
+/// it stood for). One pass, much cheaper than [`minify_html`] and, once gzipped, within a
+/// few per cent of it: what sealed diaries use.
+pub(crate) fn squeeze_html(html: &str) -> String {
+    let bytes = html.as_bytes();
+    let mut out = String::with_capacity(html.len());
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'>' {
+            let run = bytes[i + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            let end = i + 1 + run;
+            if run > 0
+                && bytes.get(end) == Some(&b'<')
+                && bytes[i + 1..end].contains(&b'\n')
+                && (run > 1 || bytes[i + 1] != b'\n')
+            {
+                out.push_str(&html[start..=i]);
+                out.push('\n');
+                start = end;
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    out.push_str(&html[start..]);
+    out
+}
+
 /// Minifies a stylesheet, through the same CSS minifier the HTML pages use.
 pub(crate) fn minify_css(css: &[u8]) -> Vec<u8> {
     let mut cfg = minify_html::Cfg::new();
@@ -160,6 +194,19 @@ pub(crate) fn root_of(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn squeezing_drops_indentation_between_tags_only() {
+        assert_eq!(
+            squeeze_html("<ol>\n  <li>a  b</li>\n\n  <li>c</li> <b>d</b>\n</ol>\n"),
+            "<ol>\n<li>a  b</li>\n<li>c</li> <b>d</b>\n</ol>\n"
+        );
+        assert_eq!(
+            squeeze_html("<p>x\n   y</p>"),
+            "<p>x\n   y</p>",
+            "text is kept"
+        );
+    }
 
     #[test]
     fn roots() {

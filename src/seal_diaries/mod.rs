@@ -72,9 +72,10 @@ pub(crate) struct Sealed {
     pub store: Option<Store>,
 }
 
-/// The smallest size every slot plaintext is padded to: room for 7 children with long
-/// names (a slot is fetched at every opening, so it is kept small).
-pub(crate) const SLOT_SIZE: usize = 1024;
+/// The smallest size every slot plaintext is padded to: room for 3 children with long
+/// names (a slot is fetched at every opening, so it is kept small; a school with a larger
+/// family has all its slots padded to the next 1024).
+pub(crate) const SLOT_SIZE: usize = 512;
 
 /// Adds the diary files to `out`. Unchanged payloads are taken from the output folder of
 /// the last build.
@@ -510,7 +511,7 @@ impl Batch<'_> {
         let html = parts.expand(&self.renderer.render(template, "../", view)?);
         Ok(Payload {
             hash,
-            zipped: seal::gzip(crate::render::minify_html(&html)),
+            zipped: seal::gzip(crate::render::squeeze_html(&html)),
             chunk,
         })
     }

@@ -117,11 +117,10 @@ pub(crate) fn subject_concern(
 /// An average as the language writes it, without trailing zeros: "2,4", "2,67", "3".
 fn average_text(average: f64, language: Language) -> String {
     let s = grades::format_average(average);
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    match language {
-        Language::Ru => s.replace('.', ","),
-        Language::En => s.to_string(),
-    }
+    crate::i18n::decimal(
+        language,
+        s.trim_end_matches('0').trim_end_matches('.').to_string(),
+    )
 }
 
 /// "6 пропусков": a count with the form of the word in `key` ("one|few|many").

@@ -741,7 +741,12 @@ impl Inputs<'_> {
                                         })
                                     })
                                     .collect(),
-                                average: att.average().map(grades::format_average),
+                                average: att.average().map(|a| {
+                                    crate::i18n::decimal(
+                                        self.strings.language,
+                                        grades::format_average(a),
+                                    )
+                                }),
                                 state,
                                 mark: att.mark(),
                                 comment: teacher.and_then(|pm| pm.comment.clone()),

@@ -1,14 +1,19 @@
-// The diary unlock page (access protocol v1) in headless Chromium at phone width. Serves a
-// built site on 127.0.0.1 and runs the scenarios below; prints a JSON report on stdout and
-// exits 1 when any check failed.
+// The diary unlock page (access protocol v2, and v1 diaries still) in headless Chromium at
+// phone width. Serves a built site on 127.0.0.1 and runs the scenarios below; prints a JSON
+// report on stdout and exits 1 when any check failed.
 //
 // Usage: node diary.mjs CONFIG.json, where the config holds
 //   public      the built site's public/ folder
-//   tampered    a copy of it in which one page file has a flipped byte
+//   tampered    an empty folder: made here a copy of `public` in which the `now` chunk of
+//               `tamperedCode`'s child and the last earlier part of `one`'s child each have
+//               a flipped byte (file names found from the codes, as docs/access.md shows)
+//   v1          an empty folder: made here a copy of `public` in which `one`'s slot says
+//               "v":1 and its child has a v1 page file p/<page>.bin ("Moving from v1")
 //   one         {code, name}  a code that opens one child (name: the child's first name)
 //   two         {code, names} a code that opens two children
 //   remember    {code, name}  a one-child code remembered on the device, then revoked
-//   tamperedCode {code, name} the code whose child's page is damaged in `tampered`
+//   tamperedCode {code, name} the code whose child's `now` chunk is damaged in `tampered`
+//   grade1      {code, name}  a code that opens one grade 1 pupil
 //   wrong       a well-formed code that was never issued
 //   screenshot  where to save a PNG of an unlocked diary
 //   pause       true: after the other scenarios, print "READY-FOR-REVOKE" on stderr and wait
@@ -19,6 +24,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
+import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
@@ -59,12 +65,119 @@ async function serve(dir, host) {
   return { server, base: `http://${host}:${server.address().port}` };
 }
 
+// ---- The protocol in Node (docs/access.md, "Worked example") ----------------------------
+const enc = (t) => new TextEncoder().encode(t);
+const normalize = (typed) => typed.toUpperCase().replace(/[ -]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+const aes = (raw, usage) => crypto.subtle.importKey('raw', raw, 'AES-GCM', false, [usage]);
+
+/** A code's slot name, kek bytes and slot content, read from a copy of public/. */
+async function readSlot(pub, typed) {
+  const params = JSON.parse(fs.readFileSync(`${pub}/diary/params.json`, 'utf8'));
+  const pass = await crypto.subtle.importKey('raw', enc(normalize(typed)), 'PBKDF2', false, ['deriveBits']);
+  const bits = new Uint8Array(await crypto.subtle.deriveBits(
+    { name: 'PBKDF2', hash: 'SHA-256', salt: Buffer.from(params.salt, 'base64'), iterations: params.iterations },
+    pass, 384));
+  const slot = Buffer.from(bits.subarray(0, 16)).toString('hex');
+  const kek = bits.slice(16);
+  const file = fs.readFileSync(`${pub}/diary/k/${slot}.bin`);
+  const plain = new Uint8Array(await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: file.subarray(0, 12), additionalData: enc(`diary/slot/v1/${slot}`) },
+    await aes(kek, 'decrypt'), file.subarray(12)));
+  return { slot, kek, size: plain.length, content: JSON.parse(new TextDecoder().decode(plain)) };
+}
+
+/** A chunk's file (path below public/), key bytes and AAD. */
+async function chunkOf(child, name) {
+  const dek = await crypto.subtle.importKey('raw', Buffer.from(child.key, 'base64'), 'HKDF', false, ['deriveBits']);
+  const info = `diary/chunk/v2/${child.page}/${name}`;
+  const okm = new Uint8Array(await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32), info: enc(info) }, dek, 384));
+  return { file: `diary/c/${Buffer.from(okm.subarray(0, 16)).toString('hex')}.bin`, key: okm.slice(16), info };
+}
+
+/** A chunk's HTML. */
+async function readChunk(pub, child, name) {
+  const { file, key, info } = await chunkOf(child, name);
+  const bytes = fs.readFileSync(path.join(pub, file));
+  const p = Buffer.from(await crypto.subtle.decrypt(
+    { name: 'AES-GCM', iv: bytes.subarray(0, 12), additionalData: enc(info) }, await aes(key, 'decrypt'),
+    bytes.subarray(12)));
+  return zlib.gunzipSync(p.subarray(4, 4 + p.readUInt32BE(0))).toString('utf8');
+}
+
+/** The `<ol class="dparts">` of a `now` chunk (the build may write attributes unquoted). */
+const DPARTS = /<ol\b[^>]*\bdparts\b[^>]*>[\s\S]*?<\/ol>/;
+/** The earlier parts a `now` chunk lists, oldest first. */
+function partsOf(html) {
+  const list = html.match(DPARTS);
+  if (!list) return [];
+  const attr = (attrs, name) => {
+    const m = attrs.match(new RegExp(`\\b${name}=(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`));
+    return m ? m[1] ?? m[2] ?? m[3] : null;
+  };
+  return Array.from(list[0].matchAll(/<li\b([^>]*)>([^<]*)<\/li>/g), (m) => ({
+    name: attr(m[1], 'data-part'), first: attr(m[1], 'data-first'), last: attr(m[1], 'data-last'),
+    label: m[2].trim(),
+  }));
+}
+
+function flipByte(file, at) {
+  const bytes = fs.readFileSync(file);
+  bytes[at] ^= 0x01;
+  fs.writeFileSync(file, bytes);
+}
+
+async function sealWith(key, aad, plain) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const sealed = new Uint8Array(await crypto.subtle.encrypt(
+    { name: 'AES-GCM', iv, additionalData: enc(aad) }, await aes(key, 'encrypt'), plain));
+  return Buffer.concat([iv, sealed]);
+}
+
+/** The copy with damaged files: `tamperedCode`'s `now` chunk, `one`'s last earlier part. */
+async function makeTampered(dir) {
+  fs.cpSync(config.public, dir, { recursive: true });
+  const child = (await readSlot(dir, config.tamperedCode.code)).content.children[0];
+  flipByte(path.join(dir, (await chunkOf(child, 'now')).file), 40);
+  const one = (await readSlot(dir, config.one.code)).content.children[0];
+  const parts = partsOf(await readChunk(dir, one, 'now'));
+  if (parts.length === 0) throw new Error('the diary of `one` lists no earlier part');
+  const last = parts[parts.length - 1];
+  flipByte(path.join(dir, (await chunkOf(one, last.name)).file), 40);
+  return { part: last, parts };
+}
+
+/** The copy as version 1 left it for `one`: its slot says "v":1 (same name, kek, size) and
+ *  its child has p/<page>.bin = nonce ‖ AES-256-GCM(dek, P, "diary/page/v1/" + page), P
+ *  padded to a multiple of 4096, holding the `now` article without the earlier parts. */
+async function makeV1(dir) {
+  fs.cpSync(config.public, dir, { recursive: true });
+  const { slot, kek, size, content } = await readSlot(dir, config.one.code);
+  const child = content.children[0];
+  const html = (await readChunk(dir, child, 'now')).replace(DPARTS, '');
+  const gz = zlib.gzipSync(Buffer.from(html, 'utf8'));
+  const p = Buffer.alloc(Math.ceil((4 + gz.length) / 4096) * 4096);
+  p.writeUInt32BE(gz.length, 0);
+  gz.copy(p, 4);
+  fs.mkdirSync(path.join(dir, 'diary/p'), { recursive: true });
+  fs.writeFileSync(path.join(dir, `diary/p/${child.page}.bin`),
+    await sealWith(Buffer.from(child.key, 'base64'), `diary/page/v1/${child.page}`, p));
+  const json = JSON.stringify({ v: 1, children: content.children });
+  const plain = Buffer.alloc(size, 0x20);
+  plain.write(json, 0, 'utf8');
+  fs.writeFileSync(path.join(dir, `diary/k/${slot}.bin`), await sealWith(kek, `diary/slot/v1/${slot}`, plain));
+}
+
+const { part: tamperedPart, parts: oneParts } = await makeTampered(config.tampered);
+await makeV1(config.v1);
+
 const main = await serve(config.public, '127.0.0.1');
 const damaged = await serve(config.tampered, '127.0.0.1');
+const older = await serve(config.v1, '127.0.0.1');
 // Another loopback address: a host that is not "localhost" to the page, so a missing
 // crypto.subtle there reads as "needs https" (plain http on a real host).
 const elsewhere = await serve(config.public, '127.0.0.2');
-const local = [main.base, damaged.base, elsewhere.base];
+const local = [main.base, damaged.base, older.base, elsewhere.base];
 const PAGE = '/diary/index.html';
 
 const browser = await chromium.launch({
@@ -209,18 +322,28 @@ const deviceRecords = (tab) => tab.evaluate(async () => {
   return { databases: names, records, localStorage: localStorage.length, sessionStorage: sessionStorage.length };
 });
 
-/** Indexes of the visible week sections and the current one. */
-const weekState = (tab) => tab.evaluate(() => {
+/** Indexes of the visible week sections and the current one, once no part is loading. */
+const weekState = async (tab) => {
+  await tab.waitForFunction(() => !document.querySelector('#diary-weekbar.loading'));
+  return tab.evaluate(() => {
   const weeks = Array.from(document.querySelectorAll('#diary .dweek'));
   return {
     count: weeks.length,
     visible: weeks.flatMap((w, i) => (w.hidden ? [] : [i])),
+    shown: weeks.filter((w) => !w.hidden).map((w) => w.getAttribute('data-week')),
     current: weeks.findIndex((w) => w.hasAttribute('data-current')),
     prevDisabled: document.getElementById('diary-prev').disabled,
     nextDisabled: document.getElementById('diary-next').disabled,
     navInArticle: Boolean(document.querySelector('#diary article.child #diary-weeknav')),
   };
-});
+  });
+};
+
+/** The chunk files fetched so far, in order. */
+const chunkRequests = (rec) => rec.requests.filter((p) => p.startsWith('/diary/c/'));
+/** The buttons of the earlier parts under the week bar. */
+const earlierButtons = (tab) => tab.$$eval('#diary-earlier:not([hidden]) #diary-earlier-list button',
+  (bs) => bs.map((b) => b.textContent));
 
 /** The code as a parent might type it: lowercase, spaces for dashes, o for 0, l for 1. */
 const sloppy = (code) => code.toLowerCase().replaceAll('-', ' ').replaceAll('0', 'o').replaceAll('1', 'l');
@@ -454,21 +577,210 @@ try {
     check(w.visible.length === 1 && w.visible[0] === w.current, 'on the marked week the same week: ' + JSON.stringify(w));
     const next = await tab.evaluate((m) => {
       const weeks = Array.from(document.querySelectorAll('#diary .dweek'));
-      return weeks.findIndex((s) => s.getAttribute('data-week') > m);
+      const later = weeks.find((s) => s.getAttribute('data-week') > m);
+      return later ? later.getAttribute('data-week') : null;
     }, monday);
     rec.nextWeek = next;
-    check(next > w.current, 'the diary holds the next week');
+    check(next !== null, 'the diary holds the next week');
     await context.clock.setFixedTime(day(7));
     await tab.evaluate((built) => {
       document.querySelector('#diary article.child').setAttribute('data-built', built);
     }, day(6).toISOString().slice(0, 10));
+    // Going back loads an earlier part: its weeks go before, "this week" goes by dates.
     await tab.click('#diary-prev');
+    await weekState(tab);
     await tab.click('#diary-now');
     w = await weekState(tab);
-    check(w.visible.length === 1 && w.visible[0] === next, 'a held diary opens on the device\'s week: ' + JSON.stringify(w));
+    check(w.visible.length === 1 && w.shown[0] === next, 'a held diary opens on the device\'s week: ' + JSON.stringify(w));
   });
 
-  await scenario('tampered page', async ({ tab, check }) => {
+  await scenario('a device remembered by the v1 page', async ({ tab, check, rec }) => {
+    // Exactly what the v1 page stored: {v: 1, slot, kek} with kek a non-extractable
+    // AES-GCM key, in database "diary" (version 1), store "device", key = the folder's path.
+    await open(tab);
+    const { slot } = await readSlot(config.public, config.one.code);
+    const stored = await tab.evaluate(async ({ code, slot }) => {
+      const params = await (await fetch('params.json')).json();
+      const salt = Uint8Array.from(atob(params.salt), (c) => c.charCodeAt(0));
+      const pass = await crypto.subtle.importKey('raw', new TextEncoder().encode(code), 'PBKDF2', false, ['deriveBits']);
+      const bits = new Uint8Array(await crypto.subtle.deriveBits(
+        { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: params.iterations }, pass, 384));
+      const kek = await crypto.subtle.importKey('raw', bits.subarray(16), { name: 'AES-GCM' }, false, ['decrypt']);
+      bits.fill(0);
+      const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('diary', 1);
+        r.onupgradeneeded = () => r.result.createObjectStore('device');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      await new Promise((ok, fail) => {
+        const tx = db.transaction('device', 'readwrite');
+        tx.objectStore('device').put({ v: 1, slot, kek }, new URL('.', location.href).pathname);
+        tx.oncomplete = ok;
+        tx.onerror = () => fail(tx.error);
+      });
+      db.close();
+      return new URL('.', location.href).pathname;
+    }, { code: normalize(config.one.code), slot });
+    check(stored === '/diary/', 'record kept under the folder path: ' + stored);
+    const before = rec.requests.length;
+    await tab.reload({ waitUntil: 'load' });
+    const got = await outcome(tab);
+    check(got.heading && got.heading.includes(config.one.name), 'opens with no code typed: ' + got.error);
+    check(await tab.$eval('#diary-form', (f) => f.hidden), 'no code form');
+    const after = rec.requests.slice(before);
+    check(!after.some((p) => p.endsWith('/params.json')), 'no key derivation');
+    check(after.includes(`/diary/k/${slot}.bin`) && chunkRequests({ requests: after }).length === 1,
+      'the slot, then the now chunk: ' + after.filter((p) => p.startsWith('/diary/')).join(' '));
+    check(await tab.isVisible('#diary-forget'), 'shown as remembered');
+  });
+
+  await scenario('earlier weeks', async ({ tab, check, rec }) => {
+    await open(tab);
+    await typeAndSubmit(tab, config.one.code);
+    let got = await outcome(tab);
+    check(got.error === '', 'opens: ' + got.error);
+    const parts = await earlierButtons(tab);
+    rec.earlier = parts;
+    check(parts.length >= 1, 'earlier parts listed under the week bar: ' + parts.join(' · '));
+    check(chunkRequests(rec).length === 1, 'only the now chunk fetched at first');
+    // Slow the chunks down a little, to see the busy state.
+    await tab.route('**/diary/c/**', async (route) => {
+      await new Promise((ok) => setTimeout(ok, 300));
+      await route.fallback();
+    });
+    let w = await weekState(tab);
+    const seen = [w.shown[0]];
+    let sawBusy = false;
+    let guard = 0;
+    while (!w.prevDisabled && guard++ < 80) {
+      const count = w.count;
+      await tab.click('#diary-prev');
+      const now = await tab.evaluate(() => ({
+        loading: Boolean(document.querySelector('#diary-weekbar.loading')),
+        busy: document.getElementById('diary').getAttribute('aria-busy') === 'true',
+        prev: document.getElementById('diary-prev').disabled,
+        said: document.getElementById('diary-part-status').textContent,
+      }));
+      w = await weekState(tab);
+      if (w.count > count) {
+        sawBusy = sawBusy || (now.loading && now.busy && now.prev && now.said !== '');
+      }
+      check(w.visible.length === 1, 'one week shown');
+      seen.push(w.shown[0]);
+    }
+    rec.walk = seen;
+    check(seen[seen.length - 1] === oneParts[0].first, 'ends at the first week of the year: ' + seen.join(' '));
+    check(sawBusy, 'a busy state while a part loads');
+    check(await tab.evaluate(() => document.activeElement && document.activeElement.closest('#diary-weeknav') !== null),
+      'focus stays in the week bar');
+    const chunks = chunkRequests(rec);
+    rec.chunks = chunks;
+    check(new Set(chunks).size === chunks.length, 'no chunk fetched twice: ' + chunks.join(' '));
+    check(chunks.length === 1 + parts.length, 'each earlier part fetched once: ' + chunks.length);
+    check(await errorText(tab) === '' && await tab.$eval('#diary-part-error', (e) => e.textContent) === '',
+      'no error');
+    const axe = await runAxe(tab);
+    rec.axe = axe;
+    check(axe.length === 0, 'axe with earlier parts loaded: ' + JSON.stringify(axe));
+    check(await overflow(tab) <= 0, 'no sideways scrolling at 360 px');
+    // The parts' buttons now only move; "this week" comes back.
+    await tab.click('#diary-earlier-list li:last-child button');
+    w = await weekState(tab);
+    check(chunkRequests(rec).length === chunks.length, 'a loaded part is not fetched again');
+    await tab.click('#diary-now');
+    w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === w.current, '"this week" after weeks were put before it');
+    check(await tab.evaluate(() => document.querySelectorAll('#diary .dweek[data-current]').length === 1),
+      'one current week');
+
+    // Another opening: the list opens the first part at its first week, with one request.
+    await tab.click('#diary-close');
+    await typeAndSubmit(tab, config.one.code);
+    got = await outcome(tab);
+    const before = chunkRequests(rec).length;
+    await tab.click('#diary-earlier-list li:first-child button');
+    w = await weekState(tab);
+    rec.jump = w.shown[0];
+    check(chunkRequests(rec).length === before + 1, 'the first part fetched');
+    check(w.shown[0] === oneParts[0].first, 'the first part opens at its first week: ' + w.shown[0]);
+    check(w.prevDisabled, 'nothing before the first part');
+    // Next from its last week: the part after it (not yet loaded) goes in between.
+    let g = 0;
+    const firstCount = w.count;
+    while (g++ < 40 && w.count === firstCount && !w.nextDisabled) {
+      await tab.click('#diary-next');
+      w = await weekState(tab);
+    }
+    rec.nextAfterJump = w.shown[0];
+    if (oneParts.length > 1) {
+      check(w.shown[0] === oneParts[1].first, 'next goes on into the second part: ' + w.shown[0]);
+    }
+    const order = await tab.$$eval('#diary .dweek', (ws) => ws.map((x) => x.getAttribute('data-week')));
+    check(order.every((d, i) => i === 0 || order[i - 1] < d), 'weeks kept in date order: ' + order.join(' '));
+  });
+
+  await scenario('grade 1', async ({ tab, check, rec }) => {
+    await open(tab);
+    await typeAndSubmit(tab, config.grade1.code);
+    const got = await outcome(tab);
+    check(got.heading && got.heading.includes(config.grade1.name), 'opens: ' + got.error);
+    const first = await weekState(tab);
+    const count = () => tab.evaluate(() => ({
+      marks: document.querySelectorAll('#diary .mark').length,
+      lessons: document.querySelectorAll('#diary .dweek .lesson').length,
+      weeks: document.querySelectorAll('#diary .dweek').length,
+    }));
+    const now = await count();
+    check(now.lessons > 0 && now.marks === 0, 'lessons and no marks this week and next: ' + JSON.stringify(now));
+    await tab.click('#diary-prev');
+    const w = await weekState(tab);
+    const after = await count();
+    rec.counts = { now, after };
+    check(w.count > first.count && after.lessons > now.lessons, 'an earlier part loaded: ' + JSON.stringify(after));
+    check(after.marks === 0, 'no marks in the earlier part either');
+  });
+
+  await scenario('a v1 diary', async ({ tab, check, rec }) => {
+    await open(tab, older.base);
+    await typeAndSubmit(tab, config.one.code);
+    const got = await outcome(tab);
+    check(got.heading && got.heading.includes(config.one.name), 'a v1 slot opens its page: ' + got.error);
+    check(rec.requests.some((p) => p.startsWith('/diary/p/')), 'the page file fetched');
+    check(chunkRequests(rec).length === 0, 'no chunk fetched');
+    check(await tab.$eval('#diary-earlier', (n) => n.hidden), 'no earlier parts listed');
+    const w = await weekState(tab);
+    check(w.visible.length === 1 && w.visible[0] === w.current, 'current week shown');
+  });
+
+  await scenario('tampered earlier part', async ({ tab, check, rec }) => {
+    await open(tab, damaged.base);
+    await typeAndSubmit(tab, config.one.code);
+    const got = await outcome(tab);
+    check(got.error === '', 'the diary opens: ' + got.error);
+    const before = await weekState(tab);
+    const html = await tab.$eval('#diary .dweeks', (d) => d.innerHTML);
+    await tab.click('#diary-prev');
+    await tab.waitForFunction(() => document.getElementById('diary-part-error').textContent !== '');
+    const w = await weekState(tab);
+    const said = await tab.$eval('#diary-part-error', (e) => e.textContent);
+    const wanted = (await message(tab, 'part-broken')).replace('{part}', tamperedPart.label);
+    check(said === wanted, 'the part\'s error beside the week bar: ' + said);
+    check(await errorText(tab) === '', 'not the code form\'s error');
+    check(w.count === before.count && w.shown[0] === before.shown[0], 'still on the current week');
+    check(await tab.$eval('#diary .dweeks', (d) => d.innerHTML) === html, 'the weeks as they were');
+    check(await tab.isVisible('#diary article.child h2'), 'the diary stays open');
+    const parts = chunkRequests(rec).length;
+    await tab.click('#diary-prev');
+    await weekState(tab);
+    check(chunkRequests(rec).length === parts, 'a damaged part is not fetched again');
+    check(await tab.evaluate(() => document.getElementById('diary-weeknav').closest('.weekbar')
+      .contains(document.getElementById('diary-part-error'))), 'the message sits with the week bar');
+    const axe = await runAxe(tab);
+    check(axe.length === 0, 'axe with the part\'s error: ' + JSON.stringify(axe));
+  });
+
+  await scenario('tampered now chunk', async ({ tab, check }) => {
     await open(tab, damaged.base);
     await typeAndSubmit(tab, config.tamperedCode.code);
     const got = await outcome(tab);
@@ -529,7 +841,7 @@ try {
   }
 } finally {
   await browser.close();
-  for (const s of [main, damaged, elsewhere]) s.server.close();
+  for (const s of [main, damaged, older, elsewhere]) s.server.close();
 }
 
 console.log(JSON.stringify(report, null, 2));

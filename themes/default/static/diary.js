@@ -1,7 +1,12 @@
 // The diary unlock page: opens a child's sealed diary in the browser, following access
-// protocol v1 (docs/access.md; the Rust side is src/seal.rs). Plain JavaScript, no
-// framework, no requests beyond this site's diary/ folder. Every text shown comes from the
-// page's data-msg-* attributes, so this file holds no language of its own.
+// protocol v2 (docs/access.md; the Rust side is src/seal.rs and src/seal_diaries/). A slot
+// saying "v":2 opens each child's diary in chunks: the `now` chunk (this week and next, the
+// marks, the list of earlier parts) at once, each earlier part of the year (`term-…`) when
+// the family goes back to it. A slot saying "v":1 opens the child's single page file
+// (p/<page>.bin) as before; devices remembered by either page keep working. Plain
+// JavaScript, no framework, no requests beyond this site's diary/ folder. Every text shown
+// comes from the page's data-msg-* attributes, so this file holds no language of its own
+// (dates are spelled by the browser in the page's language).
 'use strict';
 (() => {
   const app = document.getElementById('diary-app');
@@ -16,7 +21,12 @@
   const errorBox = $('diary-error');
   const view = $('diary-view');
   const kids = $('diary-kids');
+  const weekBar = $('diary-weekbar');
   const weekNav = $('diary-weeknav');
+  const earlierNav = $('diary-earlier');
+  const earlierList = $('diary-earlier-list');
+  const partStatus = $('diary-part-status');
+  const partError = $('diary-part-error');
   const prevButton = $('diary-prev');
   const nowButton = $('diary-now');
   const nextButton = $('diary-next');
@@ -35,7 +45,10 @@
   const TAG_LEN = 16;
   const SLOT_AAD = 'diary/slot/v1/';
   const PAGE_AAD = 'diary/page/v1/';
+  const CHUNK_INFO = 'diary/chunk/v2/';
   const HEX32 = /^[0-9a-f]{32}$/;
+  const DAY = /^\d{4}-\d{2}-\d{2}$/;
+  const PART_NAME = /^term-\d{4}-\d{2}-\d{2}$/;
 
   /** Why an unlock stopped: 'gone' (slot not found), 'broken', 'network'. */
   class Stop extends Error {
@@ -183,9 +196,11 @@
       throw new Stop('broken');
     }
     plain.fill(0);
-    if (!data || data.v !== 1 || !Array.isArray(data.children) || data.children.length === 0) {
+    if (!data || (data.v !== 1 && data.v !== 2) || !Array.isArray(data.children) ||
+        data.children.length === 0) {
       throw new Stop('broken');
     }
+    const v = data.v;
     return Promise.all(data.children.map(async (c) => {
       if (!c || typeof c.page !== 'string' || !HEX32.test(c.page) ||
           typeof c.key !== 'string' || typeof c.name !== 'string') {
@@ -198,10 +213,117 @@
         throw new Stop('broken');
       }
       if (raw.length !== 32) throw new Stop('broken');
-      const key = await importAesKey(raw);
-      raw.fill(0);
-      return { page: c.page, name: c.name, key };
+      try {
+        // v2: the dek only derives chunk keys (HKDF); v1: it opens the page file itself.
+        const key = v === 2
+          ? await crypto.subtle.importKey('raw', raw, 'HKDF', false, ['deriveBits'])
+          : await importAesKey(raw);
+        return { v, page: c.page, name: c.name, key };
+      } catch {
+        throw new Stop('broken');
+      } finally {
+        raw.fill(0);
+      }
     }));
+  }
+
+  /** A chunk's file id, key (non-extractable, decrypt only) and AAD: HKDF-SHA256 of the
+   *  child's dek, salt 32 zero bytes, info = "diary/chunk/v2/" + page + "/" + name, 48
+   *  bytes; id = hex(okm[0..16]), key = okm[16..48]. */
+  async function chunkKey(child, name) {
+    const info = CHUNK_INFO + child.page + '/' + name;
+    let okm;
+    try {
+      okm = new Uint8Array(await crypto.subtle.deriveBits(
+        { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32),
+          info: new TextEncoder().encode(info) },
+        child.key, 384));
+    } catch {
+      throw new Stop('broken');
+    }
+    try {
+      const id = hex(okm.subarray(0, 16));
+      const key = await importAesKey(okm.subarray(16, 48));
+      return { id, key, aad: info };
+    } catch {
+      throw new Stop('broken');
+    } finally {
+      okm.fill(0);
+    }
+  }
+
+  /** P = u32be(L) ‖ gzip(html)[L] ‖ zeros → the HTML, strict UTF-8. */
+  async function unpad(p) {
+    if (p.length < 4) throw new Stop('broken');
+    const len = new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0, false);
+    if (len > p.length - 4) throw new Stop('broken');
+    try {
+      const gz = new Response(p.subarray(4, 4 + len)).body
+        .pipeThrough(new DecompressionStream('gzip'));
+      return utf8(new Uint8Array(await new Response(gz).arrayBuffer()));
+    } catch {
+      throw new Stop('broken');
+    } finally {
+      p.fill(0);
+    }
+  }
+
+  /** The one element of an HTML fragment matching `selector`, adopted into the page but
+   *  not yet in it; anything else is 'broken'. */
+  function single(html, selector) {
+    const template = document.createElement('template');
+    template.innerHTML = html;
+    const node = template.content.firstElementChild;
+    if (!node || template.content.children.length !== 1 || !node.matches(selector)) {
+      throw new Stop('broken');
+    }
+    return document.adoptNode(node);
+  }
+
+  /** c/<id>.bin of a v2 child → the chunk's HTML. Missing is 'broken': the slot or the
+   *  `now` chunk says it is there. */
+  async function openChunk(child, name) {
+    const { id, key, aad } = await chunkKey(child, name);
+    const file = await fetchBytes('c/' + id + '.bin');
+    if (!file) throw new Stop('broken');
+    return unpad(await openSealed(key, file, aad));
+  }
+
+  /** The earlier parts listed in a `now` chunk (<ol class="dparts">, oldest first). */
+  function readParts(article) {
+    const lists = article.querySelectorAll('ol.dparts');
+    if (lists.length > 1) throw new Stop('broken');
+    if (lists.length === 0) return [];
+    const parts = Array.from(lists[0].children, (li) => ({
+      name: li.getAttribute('data-part') || '',
+      first: li.getAttribute('data-first') || '',
+      last: li.getAttribute('data-last') || '',
+      label: li.textContent.replace(/\s+/g, ' ').trim(),
+      state: 'new', // 'new', 'loading', 'loaded', 'failed'
+    }));
+    const names = new Set();
+    for (const p of parts) {
+      if (!PART_NAME.test(p.name) || !DAY.test(p.first) || !DAY.test(p.last) ||
+          p.first > p.last || !p.label || names.has(p.name)) {
+        throw new Stop('broken');
+      }
+      names.add(p.name);
+    }
+    return parts;
+  }
+
+  /** A child's diary as it opens: the `now` chunk (v2) or the page file (v1), checked,
+   *  prepared, not yet in the document. */
+  async function openDiary(child) {
+    if (child.v === 1) {
+      return { article: await openPage(child), parts: [], firstNow: '' };
+    }
+    const article = single(await openChunk(child, 'now'), 'article.child');
+    const parts = readParts(article);
+    prepare(article);
+    // The first week of `now`, before any earlier part's weeks go in front of it.
+    const first = article.querySelector('.dweek');
+    return { article, parts, firstNow: first ? first.getAttribute('data-week') || '' : '' };
   }
 
   /** p/<page>.bin → P = u32be(L) ‖ gzip(html)[L] ‖ zeros → the child's <article>,
@@ -209,25 +331,8 @@
   async function openPage(child) {
     const file = await fetchBytes('p/' + child.page + '.bin');
     if (!file) throw new Stop('broken');
-    const p = await openSealed(child.key, file, PAGE_AAD + child.page);
-    if (p.length < 4) throw new Stop('broken');
-    const len = new DataView(p.buffer, p.byteOffset, p.byteLength).getUint32(0, false);
-    if (len > p.length - 4) throw new Stop('broken');
-    let html;
-    try {
-      const gz = new Response(p.subarray(4, 4 + len)).body
-        .pipeThrough(new DecompressionStream('gzip'));
-      html = utf8(new Uint8Array(await new Response(gz).arrayBuffer()));
-    } catch {
-      throw new Stop('broken');
-    }
-    const template = document.createElement('template');
-    template.innerHTML = html;
-    const article = template.content.firstElementChild;
-    if (!article || template.content.children.length !== 1 || !article.matches('article.child')) {
-      throw new Stop('broken');
-    }
-    const node = document.adoptNode(article);
+    const html = await unpad(await openSealed(child.key, file, PAGE_AAD + child.page));
+    const node = single(html, 'article.child');
     prepare(node);
     return node;
   }
@@ -304,14 +409,16 @@
   }
 
   // ---- The open diary --------------------------------------------------------------
-  /** { slot, kek, children, current, remembered, articles: Map<index, article> } */
+  /** { slot, kek, children, current, remembered,
+   *    diaries: Map<index, { article, parts }> } — a child's diary once opened, with the
+   *  earlier parts it lists and what became of each, kept while the session lasts. */
   let session = null;
   /** The child last chosen in a two-children slot (page id); memory only. */
   let lastChosen = null;
 
   /** Lets wide tables scroll within their own box instead of widening the page. */
-  function prepare(article) {
-    for (const table of article.querySelectorAll('table')) {
+  function prepare(root) {
+    for (const table of root.querySelectorAll('table')) {
       const wrap = document.createElement('div');
       wrap.className = 'tscroll';
       wrap.tabIndex = 0;
@@ -325,14 +432,15 @@
       table.before(wrap);
       wrap.append(table);
     }
-    const heading = article.querySelector('h2');
+    const heading = root.querySelector('h2');
     if (heading) heading.tabIndex = -1;
-    for (const title of article.querySelectorAll('.dweek-title')) title.tabIndex = -1;
+    for (const title of root.querySelectorAll('.dweek-title')) title.tabIndex = -1;
   }
 
   function weeks() {
     return Array.from(box.querySelectorAll('.dweek'));
   }
+  const mondayOf = (w) => (w && w.getAttribute('data-week')) || '';
   /** Today on this device, as YYYY-MM-DD. */
   function deviceDay(offsetDays) {
     const d = new Date();
@@ -344,14 +452,15 @@
    * The week the diary opens on: the one marked current, else the last one begun. Diaries
    * go out in batches (docs/access.md), so on a Monday morning the diary may still be the
    * one built on Sunday evening: when it was built at most two days ago and this device's
-   * day falls in a later week that the diary holds, that week opens instead.
+   * day falls in a later week that the diary holds, that week opens instead. Weeks of
+   * earlier parts put before the others change nothing here: it goes by dates.
    */
   function homeWeek(list) {
     const today = deviceDay(0);
     const built = (box.querySelector('.child') || app).getAttribute('data-built') || '';
     let begun = 0;
     list.forEach((w, i) => {
-      if ((w.getAttribute('data-week') || '') <= today) begun = i;
+      if (mondayOf(w) <= today) begun = i;
     });
     const marked = list.findIndex((w) => w.hasAttribute('data-current'));
     if (marked < 0) return begun;
@@ -373,21 +482,196 @@
       say(title ? title.textContent : '');
     }
   }
+
+  // ---- Earlier parts of the year (v2) ----------------------------------------------
+  /** A message with its {placeholders} filled in. */
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+  /** The open child's diary ({ article, parts, firstNow }), or null. */
+  function openedDiary() {
+    return session ? session.diaries.get(session.current) || null : null;
+  }
+  /** The part not yet in the page that lies between the shown week and the next one the
+   *  page holds in direction `dir` (-1 earlier, +1 later): the nearest such part. */
+  function partBetween(list, i, dir) {
+    const d = openedDiary();
+    if (!d || list.length === 0) return null;
+    const here = mondayOf(list[i]);
+    const beyond = list[i + dir] ? mondayOf(list[i + dir]) : (dir < 0 ? '' : '9999-99-99');
+    const gaps = d.parts.filter((p) => p.state !== 'loaded' && (dir < 0
+      ? p.last < here && p.first > beyond
+      : p.first > here && p.last < beyond));
+    if (gaps.length === 0) return null;
+    return dir < 0 ? gaps[gaps.length - 1] : gaps[0];
+  }
+  let partBusy = false;
+  function setPartBusy(on, part) {
+    partBusy = on;
+    weekBar.classList.toggle('loading', on);
+    if (on) {
+      box.setAttribute('aria-busy', 'true');
+      partStatus.textContent = fill(msg('part-loading'), { part: part.label });
+    } else {
+      box.removeAttribute('aria-busy');
+      partStatus.textContent = '';
+    }
+    updateWeekButtons();
+  }
   function updateWeekButtons() {
     const list = weeks();
     const i = shownWeek(list);
-    prevButton.disabled = i <= 0;
-    nextButton.disabled = i >= list.length - 1;
-    nowButton.disabled = i === homeWeek(list);
+    prevButton.disabled = partBusy || (i <= 0 && !partBetween(list, i, -1));
+    nextButton.disabled = partBusy || (i >= list.length - 1 && !partBetween(list, i, 1));
+    nowButton.disabled = partBusy || i === homeWeek(list);
+    for (const b of earlierList.querySelectorAll('button')) b.disabled = partBusy;
   }
-  function stepWeek(delta, button) {
-    const list = weeks();
-    showWeek(shownWeek(list) + delta, true);
-    // A button that just became disabled drops focus: keep it in the week bar.
-    if (button.disabled) {
-      const other = [nextButton, prevButton, nowButton].find((b) => !b.disabled);
-      if (other) other.focus();
+
+  /**
+   * Puts an earlier part's weeks into the open child's diary: fetches and opens its chunk
+   * (once per child and session), checks it is one section.dpart of that name, and inserts
+   * its weeks among the others in date order. Resolves true when the weeks are there; on
+   * any failure leaves the diary as it was, says so beside the week bar and resolves false.
+   */
+  async function loadPart(part) {
+    if (part.state === 'loaded') return true;
+    if (partBusy || !session) return false;
+    const s = session;
+    const child = s.children[s.current];
+    const diary = openedDiary();
+    showPartError('');
+    part.state = 'loading';
+    setPartBusy(true, part);
+    let incoming;
+    try {
+      const section = single(await openChunk(child, part.name), 'section.dpart');
+      if (section.getAttribute('data-part') !== part.name) throw new Stop('broken');
+      incoming = Array.from(section.querySelectorAll('section.dweek'));
+      if (incoming.some((w) => !DAY.test(mondayOf(w)))) throw new Stop('broken');
+      prepare(section);
+    } catch (err) {
+      // A damaged chunk stays damaged; a network failure may be tried again.
+      part.state = failed(err) === 'network' ? 'new' : 'failed';
+      part.error = failed(err);
+      if (session === s) {
+        setPartBusy(false);
+        showPartError(partFailure(part));
+      }
+      return false;
     }
+    const weeksBox = diary.article.querySelector('.dweeks');
+    const have = new Set(Array.from(diary.article.querySelectorAll('.dweek'), mondayOf));
+    for (const w of incoming) {
+      if (have.has(mondayOf(w))) continue;
+      w.hidden = true;
+      w.removeAttribute('data-current');
+      const after = Array.from(weeksBox.querySelectorAll('.dweek'))
+        .find((o) => mondayOf(o) > mondayOf(w));
+      if (after) after.before(w);
+      else weeksBox.append(w);
+      have.add(mondayOf(w));
+    }
+    part.state = 'loaded';
+    if (session === s) setPartBusy(false);
+    return session === s && s.current === s.children.indexOf(child);
+  }
+  function partFailure(part) {
+    return fill(msg(part.error === 'network' ? 'part-network' : 'part-broken'), { part: part.label });
+  }
+  function showPartError(text) {
+    partError.textContent = text || '';
+  }
+
+  /** Shows the week that starts on `monday` (or the nearest the page holds). */
+  function showMonday(monday, announce) {
+    const list = weeks();
+    let i = list.findIndex((w) => mondayOf(w) === monday);
+    if (i < 0) {
+      i = list.findIndex((w) => mondayOf(w) > monday);
+      if (i < 0) i = list.length - 1;
+    }
+    showWeek(i, announce);
+  }
+
+  async function stepWeek(delta, button) {
+    if (partBusy) return;
+    showPartError('');
+    const list = weeks();
+    const i = shownWeek(list);
+    const part = partBetween(list, i, delta);
+    if (part) {
+      if (part.state === 'failed') {
+        showPartError(partFailure(part));
+        return;
+      }
+      if (await loadPart(part)) showMonday(delta < 0 ? part.last : part.first, true);
+    } else {
+      showWeek(i + delta, true);
+    }
+    keepFocus(button);
+  }
+  /** A button disabled meanwhile (at an end, or while a part loads) drops focus: keep it
+   *  in the week bar. */
+  function keepFocus(button) {
+    const lost = document.activeElement === button || document.activeElement === document.body ||
+      document.activeElement === null;
+    if (!lost) return;
+    if (!button.disabled) {
+      button.focus();
+      return;
+    }
+    const other = [nextButton, prevButton, nowButton].find((b) => !b.disabled);
+    if (other) other.focus();
+  }
+
+  /** One of the earlier parts listed under the week bar: its first week. */
+  async function jumpToPart(part) {
+    if (partBusy) return;
+    showPartError('');
+    if (part.state === 'failed') {
+      showPartError(partFailure(part));
+      return;
+    }
+    const button = document.activeElement;
+    if (await loadPart(part)) showMonday(part.first, true);
+    if (button instanceof HTMLButtonElement && earlierList.contains(button) &&
+        (document.activeElement === document.body || document.activeElement === null)) {
+      button.focus();
+    }
+  }
+
+  /** The Monday a week after `monday` (both YYYY-MM-DD), as a date at UTC midnight. */
+  function weekAfter(monday) {
+    const [y, m, d] = monday.split('-').map(Number);
+    return new Date(Date.UTC(y, m - 1, d + 7));
+  }
+  /** A day spelled in the page's language ("23 ноября"). */
+  function spell(day) {
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(day);
+    } catch {
+      return day.toISOString().slice(0, 10);
+    }
+  }
+
+  /** The list of earlier parts under the week bar; the part that runs on into the weeks
+   *  the diary opens with (the current term's beginning) says up to when. */
+  function renderEarlier(diary) {
+    earlierList.replaceChildren();
+    showPartError('');
+    const parts = diary ? diary.parts : [];
+    for (const part of parts) {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      const next = weekAfter(part.last);
+      b.textContent = diary.firstNow === next.toISOString().slice(0, 10)
+        ? fill(msg('part-until'), { part: part.label, date: spell(next) })
+        : part.label;
+      b.addEventListener('click', () => jumpToPart(part));
+      li.append(b);
+      earlierList.append(li);
+    }
+    earlierNav.hidden = parts.length === 0;
   }
 
   function renderKids() {
@@ -415,22 +699,24 @@
     deviceNote.textContent = note || (remembered ? msg('remembered') : '');
   }
 
-  /** Puts a child's article in the page, with the week bar above its weeks. */
-  function place(article) {
+  /** Puts a child's diary in the page, with the week bar above its weeks. */
+  function place(diary) {
+    const article = diary.article;
     const weeksBox = article.querySelector('.dweeks');
     if (weeksBox && weeksBox.querySelector('.dweek')) {
-      weeksBox.before(weekNav);
-      weekNav.hidden = false;
+      weeksBox.before(weekBar);
+      weekBar.hidden = false;
     } else {
-      weekNav.hidden = true;
-      view.insertBefore(weekNav, box);
+      weekBar.hidden = true;
+      view.insertBefore(weekBar, box);
     }
     box.replaceChildren(article);
-    if (!weekNav.hidden) showWeek(shownWeek(weeks()), false);
+    renderEarlier(weekBar.hidden ? null : diary);
+    if (!weekBar.hidden) showWeek(shownWeek(weeks()), false);
   }
 
   /** Shows a fully opened diary; until here nothing on the page changed. */
-  function commit(next, article) {
+  function commit(next, diary) {
     session = next;
     lastChosen = next.children[next.current].page;
     clearMessages();
@@ -439,9 +725,9 @@
     view.hidden = false;
     app.classList.add('open');
     renderKids();
-    place(article);
+    place(diary);
     renderDevice();
-    const heading = article.querySelector('h2');
+    const heading = diary.article.querySelector('h2');
     if (heading) heading.focus();
   }
 
@@ -477,7 +763,7 @@
       say(msg('opening'));
       const children = await openSlot(slot, kek);
       const current = startIndex(children);
-      const article = await openPage(children[current]);
+      const diary = await openDiary(children[current]);
       let remembered = false;
       let storageFailed = false;
       if (remember && hasIndexedDB) {
@@ -490,7 +776,7 @@
       }
       setBusy(false);
       commit({ slot, kek, children, current, remembered,
-        articles: new Map([[current, article]]) }, article);
+        diaries: new Map([[current, diary]]) }, diary);
       if (storageFailed) renderDevice(msg('no-storage'));
     } catch (err) {
       setBusy(false);
@@ -511,10 +797,10 @@
     try {
       const children = await openSlot(rec.slot, rec.kek);
       const current = startIndex(children);
-      const article = await openPage(children[current]);
+      const diary = await openDiary(children[current]);
       setBusy(false);
       commit({ slot: rec.slot, kek: rec.kek, children, current, remembered: true,
-        articles: new Map([[current, article]]) }, article);
+        diaries: new Map([[current, diary]]) }, diary);
     } catch (err) {
       setBusy(false);
       say('');
@@ -532,23 +818,23 @@
   }
 
   async function switchChild(i) {
-    if (busy || !session || i === session.current) return;
+    if (busy || partBusy || !session || i === session.current) return;
     const s = session;
     showError('');
     setBusy(true);
     say(msg('opening'));
     try {
-      const article = s.articles.get(i) || await openPage(s.children[i]);
+      const diary = s.diaries.get(i) || await openDiary(s.children[i]);
       setBusy(false);
       if (session !== s) return;
-      s.articles.set(i, article);
+      s.diaries.set(i, diary);
       s.current = i;
       lastChosen = s.children[i].page;
-      place(article);
+      place(diary);
       for (const [j, b] of Array.from(kids.children).entries()) {
         b.setAttribute('aria-pressed', String(j === i));
       }
-      const heading = article.querySelector('h2');
+      const heading = diary.article.querySelector('h2');
       say(heading ? heading.textContent : s.children[i].name);
     } catch (err) {
       setBusy(false);
@@ -559,10 +845,16 @@
 
   function close() {
     session = null;
+    partBusy = false;
+    weekBar.classList.remove('loading');
+    partStatus.textContent = '';
+    showPartError('');
+    box.removeAttribute('aria-busy');
     app.classList.remove('open');
     box.replaceChildren();
-    view.insertBefore(weekNav, box);
-    weekNav.hidden = true;
+    view.insertBefore(weekBar, box);
+    weekBar.hidden = true;
+    earlierList.replaceChildren();
     kids.replaceChildren();
     clearMessages();
     showForm();
@@ -609,6 +901,8 @@
     prevButton.addEventListener('click', () => stepWeek(-1, prevButton));
     nextButton.addEventListener('click', () => stepWeek(1, nextButton));
     nowButton.addEventListener('click', () => {
+      if (partBusy) return;
+      showPartError('');
       showWeek(homeWeek(weeks()), true);
       if (nowButton.disabled) (prevButton.disabled ? nextButton : prevButton).focus();
     });
