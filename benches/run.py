@@ -409,7 +409,8 @@ class Bench:
         print("| build day | step | phases |")
         print("|---|---|---|")
         for day, label, ph in self.phase_rows:
-            print(f"| {day} | {label.split(' (')[0]} | " + ", ".join(f"{k} {v:.3f}" for k, v in ph.items()) + " |")
+            short = re.sub(r" \(\d+ lessons[^)]*\)", "", label).split(": ")[0]
+            print(f"| {day} | {short} | " + ", ".join(f"{k} {v:.3f}" for k, v in ph.items()) + " |")
         sys.stdout.flush()
 
 
