@@ -5,6 +5,7 @@
     python3 benches/run.py                       # 2000 pupils, 3 runs of each step
     python3 benches/run.py --sizes 2000,20000 --runs 3
     python3 benches/run.py --sizes 2000 --download 12   # and the browser's download
+    python3 benches/run.py --reuse --days 2026-11-23 --steps nothing,day   # a school made before
 
 For each size N it makes a demo school (`diary init --demo --students N`), issues every
 code (at --iterations PBKDF2 iterations), then, for each build day (--days: 2026-11-23, a
