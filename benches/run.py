@@ -2,24 +2,35 @@
 """Benchmarks of `diary`: generated schools of several sizes, each step timed over runs.
 
     cargo build --release
-    python3 benches/run.py                       # 300 and 2000 pupils, 3 runs each
-    python3 benches/run.py --sizes 300,2000,20000 --runs 5
+    python3 benches/run.py                       # 2000 pupils, 3 runs of each step
+    python3 benches/run.py --sizes 2000,20000 --runs 3
+    python3 benches/run.py --sizes 2000 --download 12   # and the browser's download
+    python3 benches/run.py --reuse --days 2026-11-23 --steps nothing,day   # a school made before
 
 For each size N it makes a demo school (`diary init --demo --students N`), issues every
-code, then measures, each over --runs runs (median, min-max):
+code (at --iterations PBKDF2 iterations), then, for each build day (--days: 2026-11-23, a
+Monday of the second term, and 2027-05-24, late in the year, when every earlier part of the
+year has its chunks), measures each step --runs times (median, min-max):
 
-  cold build      public/ and its stamp removed: every page rendered, every diary sealed
-  no change       a second build: the up-to-date check finds the inputs unchanged
-  no change full  the same with --force: everything loaded, checked and compared
-  one day         one school day of marks, attendance, topics and homework added through
-                  SQL to the journal (the build day's lessons), then a build between two
-                  diary batches (boards only: diaries held), and a build at the batch
-                  (`--now`: every diary page and slot sealed anew)
+  cold build      public/, its stamp and the private manifest removed: every page rendered,
+                  every diary chunk and slot sealed
+  nothing changed a second build: the up-to-date check finds the inputs unchanged
+  … --force       the same with --force: everything loaded, checked and compared
+  one school day  the build day's marks, attendance, topics, homework and links taken out of
+                  the journal through SQL, a batch published without them (not timed), the
+                  day put back; then a build between two batches (boards only, diaries
+                  held) and a build at the batch (`--now`: the changed groups sealed anew)
 
-and for each: peak RSS of the build process, files rewritten as the build reports them and
-as the file system shows them (a file is rewritten when its inode changes; unchanged files
-are hard-linked from the previous output), and the files whose bytes changed. Nothing but
-Python's standard library is used. Figures go to stdout as Markdown.
+and for each: wall time, CPU (user + system), peak RSS of the build process (wait4), the
+phases `diary build --timings` reports, and the files rewritten by kind (diary chunks
+`diary/c/` grouped by size, that is by kind; slots `diary/k/`; v1 pages `diary/p/`; boards
+and the rest), as the file system shows them (a rewritten file has a new inode; unchanged
+files are hard-linked from the previous output), checked against what the build reports
+and against the files whose bytes changed. Targets are printed beside the figures, and the
+load average before each step. With --download K, benches/download.mjs then measures, in
+headless Chromium, what a parent downloads to open K pupils' diaries on the first size.
+Nothing but Python's standard library is used (and Node for --download). Figures go to
+stdout as Markdown.
 """
 
 import argparse
@@ -35,12 +46,22 @@ import tempfile
 import time
 from pathlib import Path
 
-DAY = "2026-11-23"  # a Monday of the demo school's second term
+DAYS = ("2026-11-23", "2027-05-24")
+# The targets at 2000 pupils on 2 cores (the 20000-pupil school: within 10× of them).
+COLD_TARGET = {"2026-11-23": 3.0, "2027-05-24": 6.0}
+NOTHING_TARGET = 0.2
+DAY_TARGET = 1.0
+RSS_TARGET = 300
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def run_rss(cmd, env=None):
-    """Runs a command and waits for it with wait4, to read its own peak RSS.
-    Returns (seconds, peak RSS in MB, its stderr and stdout)."""
+    """Runs a command and waits for it with wait4, to read its own peak RSS and CPU.
+    Returns (seconds, peak RSS in MB, its stderr and stdout, CPU seconds)."""
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -51,7 +72,7 @@ def run_rss(cmd, env=None):
         text = out.read().decode(errors="replace")
     if proc.returncode != 0:
         sys.exit(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{text}")
-    return seconds, usage.ru_maxrss / 1024, text
+    return seconds, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime
 
 
 def tree(dir):
@@ -70,19 +91,67 @@ def tree(dir):
     return files
 
 
+def kind(path):
+    for prefix, name in (("diary/c/", "c"), ("diary/k/", "k"), ("diary/p/", "p")):
+        if path.startswith(prefix):
+            return name
+    return "other"
+
+
+def by_kind(paths, files):
+    """Counts of paths by kind, and the diary chunks by file size (one size per chunk kind)."""
+    counts = {"c": 0, "k": 0, "p": 0, "other": 0}
+    sizes = {}
+    for p in paths:
+        k = kind(p)
+        counts[k] += 1
+        if k == "c":
+            sizes[files[p][2]] = sizes.get(files[p][2], 0) + 1
+    return counts, sizes
+
+
+def describe(counts, sizes):
+    parts = []
+    if counts["c"]:
+        groups = ", ".join(f"{n} × {size} B" for size, n in sorted(sizes.items()))
+        parts.append(f"chunks c/ {counts['c']} ({groups})")
+    else:
+        parts.append("chunks c/ 0")
+    parts.append(f"slots k/ {counts['k']}")
+    if counts["p"]:
+        parts.append(f"v1 pages p/ {counts['p']}")
+    parts.append(f"boards/other {counts['other']}")
+    return ", ".join(parts)
+
+
 def compare(before, after):
-    """(files rewritten: new inode or new, files whose bytes changed or are new, removed,
-    bytes of the changed files: what an upload of the change sends)."""
-    rewritten = sum(1 for p, (ino, _, _) in after.items() if before.get(p, (None,))[0] != ino)
+    """Files rewritten (new inode, or new), files whose bytes changed (or are new), removed,
+    bytes of the changed files (what an upload of the change sends)."""
+    rewritten = [p for p, (ino, _, _) in after.items() if before.get(p, (None,))[0] != ino]
     changed = [p for p, (_, h, _) in after.items() if before.get(p, (None, None))[1] != h]
-    removed = sum(1 for p in before if p not in after)
+    removed = [p for p in before if p not in after]
     sent = sum(after[p][2] for p in changed)
-    return rewritten, len(changed), removed, sent
+    return rewritten, changed, removed, sent
 
 
 def reported(text):
     m = re.search(r"\((\d+) new or changed, (\d+) removed\)", text)
     return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def phases(text):
+    """The phases of `diary build --timings`: name -> seconds."""
+    m = re.search(r"^phases: (.*)$", text, re.M)
+    if not m:
+        return {}
+    out = {}
+    for part in m.group(1).split(", "):
+        name, _, value = part.rpartition(" ")[0].rpartition(" ")
+        try:
+            out[name] = out.get(name, 0) + float(value)
+        except ValueError:
+            pass
+    return out
 
 
 class Day:
@@ -148,120 +217,225 @@ def stats(values, unit="s", digits=2):
     return f"{med:.{digits}f} {unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
+def verdict(value, target):
+    return "met" if value <= target else f"missed ({value / target:.1f}×)"
+
+
 def set_iterations(site, iterations):
     toml = site / "site.toml"
     text = toml.read_text()
     text, n = re.subn(r"(?m)^iterations\s*=\s*\d+", f"iterations = {iterations}", text)
     if n == 0:
-        text = re.sub(r"(?m)^\[access\]\s*$", f"[access]\niterations = {iterations}", text)
+        if re.search(r"(?m)^\[access\]\s*$", text):
+            text = re.sub(r"(?m)^\[access\]\s*$", f"[access]\niterations = {iterations}", text)
+        else:
+            text += f"\n[access]\niterations = {iterations}\n"
     toml.write_text(text)
 
 
-def bench(args, n):
-    site = Path(args.work) / f"school-{n}"
-    if site.exists():
-        shutil.rmtree(site)
-    diary = [args.diary, "-C", str(site)]
-    env = dict(os.environ, DIARY_TODAY=DAY)
-    rows = []
+class Bench:
+    """The steps on one school, one build day at a time."""
 
-    s, rss, _ = run_rss([args.diary, "init", str(site), "--demo", "--students", str(n)])
-    journal = site / "data" / "journal.sqlite"
-    rows.append(("make the demo school (once)", f"{s:.2f} s", f"{rss:.0f} MB", "", ""))
-    set_iterations(site, args.iterations)
+    def __init__(self, args, n):
+        self.args = args
+        self.n = n
+        self.site = Path(args.work) / f"school-{n}"
+        self.public = self.site / "public"
+        self.diary = [args.diary, "-C", str(self.site)]
+        self.rows = []  # (day, step, time, cpu, rss, files rewritten, files changed, target)
+        self.phase_rows = []  # (day, step, {phase: median seconds})
+        self.summary = {}  # (day, step) -> (median s, median MB)
+        self.outputs = {}  # day -> description of the output
 
-    s, rss, text = run_rss(diary + ["codes", "issue"], env)
-    m = re.search(r"issued (\d+) new code", text)
-    codes = int(m.group(1)) if m else 0
-    per = s / codes * 1000 if codes else 0
-    rows.append(
-        (
-            f"issue every code (once; {codes} codes at {args.iterations} iterations)",
-            f"{s:.1f} s ({per:.0f} ms per code)",
-            f"{rss:.0f} MB",
-            "",
-            "",
+    def env(self, day):
+        return dict(os.environ, DIARY_TODAY=day)
+
+    def setup(self):
+        site = self.site
+        self.journal = site / "data" / "journal.sqlite"
+        if self.args.reuse and (site / ".diary" / "store.json").is_file():
+            self.once = [("the demo school and its codes, made before (--reuse)", "", "", "")]
+            set_iterations(site, self.args.iterations)
+            return
+        if site.exists():
+            shutil.rmtree(site)
+        la = loadavg()
+        s, rss, _, _ = run_rss([self.args.diary, "init", str(site), "--demo", "--students", str(self.n)])
+        self.once = [("make the demo school (once)", f"{s:.2f} s", f"{rss:.0f} MB", la)]
+        set_iterations(site, self.args.iterations)
+        la = loadavg()
+        s, rss, text, _ = run_rss(self.diary + ["codes", "issue"], self.env(DAYS[0]))
+        m = re.search(r"issued (\d+) new code", text)
+        codes = int(m.group(1)) if m else 0
+        per = s / codes * 1000 if codes else 0
+        self.once.append(
+            (
+                f"issue every code (once; {codes} codes at {self.args.iterations} iterations)",
+                f"{s:.1f} s ({per:.0f} ms per code)",
+                f"{rss:.0f} MB",
+                la,
+            )
         )
-    )
 
-    public = site / "public"
-    cold, cold_rss = [], []
-    for _ in range(args.runs):
-        shutil.rmtree(public, ignore_errors=True)
-        (site / "public.stamp").unlink(missing_ok=True)
-        s, rss, text = run_rss(diary + ["build"], env)
-        cold.append(s)
-        cold_rss.append(rss)
-    files = tree(public)
-    total = sum(os.path.getsize(public / p) for p in files)
-    pages = [os.path.getsize(public / p) for p in files if p.startswith("diary/p/")]
-    slots = [os.path.getsize(public / p) for p in files if p.startswith("diary/k/")]
-    w, _ = reported(text)
-    rows.append(("cold build", stats(cold), stats(cold_rss, "MB", 0), f"{w}", f"{len(files)}"))
+    def cold(self):
+        shutil.rmtree(self.public, ignore_errors=True)
+        (self.site / "public.stamp").unlink(missing_ok=True)
+        for manifest in self.site.glob(".diary/manifest.json"):
+            manifest.unlink()
 
-    def rebuilds(label, extra, before_each=None):
-        times, rsss, counts = [], [], []
-        for _ in range(args.runs):
+    def step(self, day, label, extra, before_each=None, target=None, cold=False):
+        """Times `diary build` --runs times; one row of the table."""
+        times, cpus, rsss, counts, laps = [], [], [], [], []
+        la = loadavg()
+        for _ in range(self.args.runs):
             if before_each:
                 before_each()
-            before = tree(public)
-            s, rss, text = run_rss(diary + ["build"] + extra, env)
-            after = tree(public)
+            if cold:
+                self.cold()
+            before = {} if cold else tree(self.public)
+            s, rss, text, cpu = run_rss(self.diary + ["build", "--timings"] + extra, self.env(day))
+            after = tree(self.public)
             times.append(s)
+            cpus.append(cpu)
             rsss.append(rss)
-            counts.append((reported(text)[0], *compare(before, after)))
-        r = counts[-1]
-        rows.append(
+            laps.append(phases(text))
+            print(f"N={self.n} {day} {label}: {s:.2f} s, {rss:.0f} MB; "
+                  + (re.search(r"^phases: .*$", text, re.M) or re.search(r"^.*$", text)).group(0),
+                  file=sys.stderr, flush=True)
+            rewritten, changed, removed, sent = compare(before, after)
+            counts.append((reported(text)[0], rewritten, changed, removed, sent, after))
+        w, rewritten, changed, removed, sent, after = counts[-1]
+        for r in counts:
+            if not (r[0] == len(r[1]) == len(r[2])):
+                print(
+                    f"warning: N={self.n} {day} {label}: the build reported {r[0]} rewritten "
+                    f"files, the disk shows {len(r[1])} rewritten and {len(r[2])} changed",
+                    file=sys.stderr,
+                )
+        med = statistics.median(times)
+        tgt = ""
+        if target is not None:
+            tgt = f"≤ {target:g} s: {verdict(med, target)}" if self.n <= 2000 else f"≤ {target:g} s at 2000"
+        self.rows.append(
             (
+                day,
                 label,
                 stats(times),
+                stats(cpus),
                 stats(rsss, "MB", 0),
-                f"{r[0]} reported, {r[1]} on disk",
-                f"{r[2]} changed ({r[4] / 1e6:.1f} MB), {r[3]} removed",
+                f"{len(rewritten)} ({w} reported): {describe(*by_kind(rewritten, after))}",
+                f"{len(changed)} changed ({sent / 1e6:.1f} MB), {len(removed)} removed",
+                tgt,
+                la,
             )
         )
-        return counts
+        names = []
+        for lap in laps:
+            for name in lap:
+                if name not in names:
+                    names.append(name)
+        self.phase_rows.append(
+            (day, label, {k: statistics.median([lap.get(k, 0) for lap in laps]) for k in names})
+        )
+        self.summary[(day, label.split(" (")[0])] = (med, statistics.median(rsss))
+        return after
 
-    rebuilds("rebuild, nothing changed", [])
-    rebuilds("rebuild, nothing changed, --force", ["--force"])
+    def one_day(self, day):
+        d = Day(self.journal, day)
 
-    day = Day(journal, DAY)
+        def new_day():
+            # The journal without the day, published in a batch (not timed); then the day
+            # comes in.
+            d.take_out()
+            (self.site / "public.stamp").unlink(missing_ok=True)
+            run_rss(self.diary + ["build", "--now"], self.env(day))
+            d.put_back()
 
-    def new_day():
-        # The journal without the day, built and published (not timed); then the day
-        # comes in.
-        day.take_out()
-        (site / "public.stamp").unlink(missing_ok=True)
-        run_rss(diary + ["build", "--now"], env)
-        day.put_back()
+        return d, new_day
 
-    rebuilds(f"one school day ({day}), between batches: boards only, diaries held", [], new_day)
-    counts = rebuilds("the same day at the diary batch (--now): every diary sealed anew", ["--now"], new_day)
-    for r in counts:
-        if not (r[0] == r[1] == r[2]):
-            print(
-                f"warning: N={n}: the build reported {r[0]} rewritten files, the disk shows "
-                f"{r[1]} rewritten and {r[2]} changed",
-                file=sys.stderr,
-            )
+    def day(self, day):
+        steps = self.args.steps
+        if "cold" in steps:
+            files = self.step(day, "cold build", [], target=COLD_TARGET.get(day), cold=True)
+        else:
+            # The output as it is: built before (--reuse), or by the other day's steps.
+            run_rss(self.diary + ["build"], self.env(day))
+            files = tree(self.public)
+        total = sum(v[2] for v in files.values())
+        chunks = {}
+        for p, (_, _, size) in files.items():
+            if kind(p) == "c":
+                chunks[size] = chunks.get(size, 0) + 1
+        slots = sorted({v[2] for p, v in files.items() if kind(p) == "k"})
+        pages = sorted({v[2] for p, v in files.items() if kind(p) == "p"})
+        text = f"{len(files)} files, {total / 1e6:.1f} MB; "
+        if chunks:
+            text += "diary chunks: " + ", ".join(
+                f"{n} of {size} B" for size, n in sorted(chunks.items(), key=lambda x: -x[1])
+            ) + f" ({sum(chunks.values())} in all, {sum(s * n for s, n in chunks.items()) / 1e6:.1f} MB); "
+        if pages:
+            text += f"{sum(1 for p in files if kind(p) == 'p')} v1 pages of {' / '.join(map(str, pages))} B; "
+        text += f"{sum(1 for p in files if kind(p) == 'k')} slots of {' / '.join(map(str, slots))} B"
+        self.outputs[day] = text
+        if "nothing" in steps:
+            self.step(day, "nothing changed", [], target=NOTHING_TARGET)
+        if "force" in steps:
+            self.step(day, "nothing changed, --force", ["--force"])
+        d, new_day = self.one_day(day)
+        if "between" in steps:
+            self.step(day, f"one school day ({d}), between batches: boards only, diaries held", [], new_day)
+        if "day" in steps:
+            self.step(day, f"one school day ({d}), at the next batch (`--now`): the changed groups sealed anew",
+                      ["--now"], new_day, target=DAY_TARGET)
 
-    print(f"\n### {n} pupils\n")
-    print(f"Output: {len(files)} files, {total / 1e6:.1f} MB; {len(pages)} diary pages of "
-          f"{' / '.join(str(x) for x in sorted(set(pages)))} bytes and {len(slots)} slots of "
-          f"{' / '.join(str(x) for x in sorted(set(slots)))} bytes (one size each).\n")
-    print("| step | time, median (min–max) | peak RSS | files rewritten | files |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    def report(self):
+        n = self.n
+        print(f"\n### {n} pupils\n")
+        for day in self.args.days:
+            if day in self.outputs:
+                print(f"Output as of {day}: {self.outputs[day]}.\n")
+        print("| step | time, median (min–max) | load average before |")
+        print("|---|---|---|")
+        for label, t, rss, la in self.once:
+            print(f"| {label} | {t}{', peak RSS ' + rss if rss else ''} | {la} |")
+        print()
+        print("| build day | step | wall, median (min–max) | CPU user+sys | peak RSS | files rewritten (new inode) | bytes | target | load average before |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for r in self.rows:
+            print("| " + " | ".join(r) + " |")
+        rss = max(v[1] for v in self.summary.values())
+        print(f"\nPeak RSS of any build: {rss:.0f} MB (target ≤ {RSS_TARGET} MB"
+              + (f": {verdict(rss, RSS_TARGET)})" if n <= 2000 else " at 2000)"))
+        print("\nPhases (`diary build --timings`, median seconds):\n")
+        print("| build day | step | phases |")
+        print("|---|---|---|")
+        for day, label, ph in self.phase_rows:
+            short = re.sub(r" \(\d+ lessons[^)]*\)", "", label).split(": ")[0]
+            print(f"| {day} | {short} | " + ", ".join(f"{k} {v:.3f}" for k, v in ph.items()) + " |")
+        sys.stdout.flush()
+
+
+def download(args, bench):
+    """benches/download.mjs on the school as of the first build day (rebuilt cold)."""
+    day = args.days[0]
+    bench.cold()
+    run_rss(bench.diary + ["build"], bench.env(day))
+    script = Path(__file__).resolve().parent / "download.mjs"
+    print(f"\n### {bench.n} pupils: what a parent downloads (load average {loadavg()})\n")
     sys.stdout.flush()
-    if not args.keep:
-        shutil.rmtree(site)
+    done = subprocess.run(
+        ["node", str(script), "--site", str(bench.site), "--pupils", str(args.download),
+         "--diary", args.diary, "--today", day]
+    )
+    if done.returncode != 0:
+        print(f"warning: download.mjs exited {done.returncode}", file=sys.stderr)
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", default="300,2000", help="pupils per school, comma-separated")
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[1])
+    p.add_argument("--sizes", default="2000", help="pupils per school, comma-separated")
     p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--days", default=",".join(DAYS), help="build days (DIARY_TODAY), comma-separated")
     p.add_argument("--diary", default="target/release/diary")
     p.add_argument("--work", default="/tmp/diary-bench")
     p.add_argument(
@@ -271,17 +445,53 @@ def main():
         help="PBKDF2 iterations of the codes (site.toml [access]); the cost of issuing "
         "codes grows with it, a build's does not",
     )
+    p.add_argument("--download", type=int, default=0, metavar="K",
+                   help="measure the browser's download for K pupils of the first size")
+    p.add_argument("--steps", default="cold,nothing,force,between,day",
+                   help="which steps: cold, nothing (changed), force, between (batches), day "
+                   "(at the next batch); comma-separated")
     p.add_argument("--keep", action="store_true", help="keep the generated schools")
+    p.add_argument("--reuse", action="store_true",
+                   help="use a school of --work made before, with its codes (implies --keep)")
     args = p.parse_args()
+    args.days = args.days.split(",")
+    args.keep = args.keep or args.reuse
+    args.steps = set(args.steps.split(","))
+    args.diary = os.path.abspath(args.diary)
     if not os.access(args.diary, os.X_OK):
         sys.exit(f"{args.diary} not found: run `cargo build --release` first")
     Path(args.work).mkdir(parents=True, exist_ok=True)
     cores = os.cpu_count()
     version = subprocess.run([args.diary, "--version"], capture_output=True, text=True).stdout
-    print(f"# diary benchmarks\n\n{version.strip()}, {cores} cores, build day {DAY}, "
-          f"{args.runs} runs per step.")
-    for n in [int(x) for x in args.sizes.split(",")]:
-        bench(args, n)
+    print(f"# diary benchmarks\n\n{version.strip()}, {cores} cores, build days "
+          f"{', '.join(args.days)}, {args.runs} runs per step; load average at the start "
+          f"{loadavg()}.")
+    benches = []
+    for i, n in enumerate(int(x) for x in args.sizes.split(",")):
+        b = Bench(args, n)
+        b.setup()
+        # The later day first, so that the steps of the first day run on its own build.
+        for day in reversed(args.days):
+            b.day(day)
+        b.report()
+        if i == 0 and args.download:
+            download(args, b)
+        benches.append(b)
+        if not args.keep:
+            shutil.rmtree(b.site)
+    if len(benches) > 1:
+        small = benches[0]
+        print(f"\n### {', '.join(str(b.n) for b in benches[1:])} against {small.n} pupils (target: within 10×)\n")
+        print("| build day | step | " + " | ".join(f"{b.n} ÷ {small.n}" for b in benches[1:]) + " |")
+        print("|---|---|" + "---|" * (len(benches) - 1))
+        for key, (t, _) in small.summary.items():
+            cells = []
+            for b in benches[1:]:
+                if key in b.summary and t > 0:
+                    cells.append(f"{b.summary[key][0] / t:.1f}× time, {b.summary[key][1] / small.summary[key][1]:.1f}× RSS")
+                else:
+                    cells.append("—")
+            print(f"| {key[0]} | {key[1]} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

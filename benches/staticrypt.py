@@ -51,27 +51,55 @@ SC_DIR = REPO / "benches" / "staticrypt"
 SC_BIN = SC_DIR / "node_modules" / ".bin" / "staticrypt"
 CODE_RE = re.compile(r"[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}")
 
-# Opens a slot of protocol v1 (docs/access.md) with WebCrypto: the code comes on standard
-# input, the answer is the slot name and the page ids it opens (random hex, nothing personal).
+# Opens a slot (docs/access.md) with WebCrypto: the code comes on standard input, the answer
+# is the slot name, the slot's version and, per child, the files to fetch (random hex names,
+# nothing personal): v1, the page file; v2, the `now` chunk and the chunk of every earlier
+# part of the year listed in it.
 OPEN_SLOT_JS = r"""
 const fs = require('fs');
 const { webcrypto } = require('crypto');
 const subtle = webcrypto.subtle;
+const enc = (t) => new TextEncoder().encode(t);
+const open = async (raw, file, aad) => new Uint8Array(await subtle.decrypt(
+  { name: 'AES-GCM', iv: file.subarray(0, 12), additionalData: enc(aad) },
+  await subtle.importKey('raw', raw, 'AES-GCM', false, ['decrypt']), file.subarray(12)));
+const unpad = async (p) => {
+  const len = new DataView(p.buffer, p.byteOffset).getUint32(0);
+  const gz = new Response(p.subarray(4, 4 + len)).body.pipeThrough(new DecompressionStream('gzip'));
+  return new Response(gz).text();
+};
 (async () => {
   const pub = process.argv[1];
   const code = fs.readFileSync(0, 'utf8').trim().toUpperCase().replace(/[ -]/g, '')
     .replace(/O/g, '0').replace(/[IL]/g, '1');
   const params = JSON.parse(fs.readFileSync(pub + '/diary/params.json', 'utf8'));
-  const pass = await subtle.importKey('raw', new TextEncoder().encode(code), 'PBKDF2', false, ['deriveBits']);
+  const pass = await subtle.importKey('raw', enc(code), 'PBKDF2', false, ['deriveBits']);
   const bits = new Uint8Array(await subtle.deriveBits({ name: 'PBKDF2', hash: 'SHA-256',
     salt: Buffer.from(params.salt, 'base64'), iterations: params.iterations }, pass, 384));
   const slot = Buffer.from(bits.subarray(0, 16)).toString('hex');
   const file = fs.readFileSync(pub + '/diary/k/' + slot + '.bin');
-  const kek = await subtle.importKey('raw', bits.subarray(16), 'AES-GCM', false, ['decrypt']);
-  const plain = await subtle.decrypt({ name: 'AES-GCM', iv: file.subarray(0, 12),
-    additionalData: new TextEncoder().encode('diary/slot/v1/' + slot) }, kek, file.subarray(12));
-  const content = JSON.parse(new TextDecoder().decode(plain));
-  process.stdout.write(JSON.stringify({ slot, pages: content.children.map((c) => c.page) }));
+  const content = JSON.parse(new TextDecoder().decode(
+    await open(bits.subarray(16), file, 'diary/slot/v1/' + slot)));
+  const children = [];
+  for (const child of content.children) {
+    if (content.v !== 2) { children.push({ now: 'p/' + child.page + '.bin', parts: [] }); continue; }
+    const dek = await subtle.importKey('raw', Buffer.from(child.key, 'base64'), 'HKDF', false, ['deriveBits']);
+    const chunk = async (name) => {
+      const info = 'diary/chunk/v2/' + child.page + '/' + name;
+      const okm = new Uint8Array(await subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256',
+        salt: new Uint8Array(32), info: enc(info) }, dek, 384));
+      const id = Buffer.from(okm.subarray(0, 16)).toString('hex');
+      return { file: 'c/' + id + '.bin', key: okm.subarray(16), info };
+    };
+    const now = await chunk('now');
+    const html = await unpad(await open(now.key, fs.readFileSync(pub + '/diary/' + now.file), now.info));
+    const ol = html.match(/<ol class=["']?dparts["']?[^>]*>([\s\S]*?)<\/ol>/);
+    const names = ol ? [...ol[1].matchAll(/data-part=["']?([^"'\s>]+)/g)].map((m) => m[1]) : [];
+    const parts = [];
+    for (const name of names) parts.push((await chunk(name)).file);
+    children.push({ now: now.file, parts });
+  }
+  process.stdout.write(JSON.stringify({ slot, v: content.v, children }));
 })().catch((e) => { console.error(String(e && e.message)); process.exit(1); });
 """
 
@@ -375,18 +403,31 @@ def download_sizes(public, chosen, per_code, sc_outputs, sc_sizes):
         files.append((str(target.relative_to(public.resolve())), target, how))
     files.append(("diary/params.json", public / "diary" / "params.json", "fetch"))
     files.append(("diary/k/<slot>.bin", public / "diary" / "k" / f"{opened['slot']}.bin", "fetch"))
-    files.append(("diary/p/<page>.bin", public / "diary" / "p" / f"{opened['pages'][0]}.bin", "fetch"))
+    child = opened["children"][0]
+    if opened["v"] == 2:
+        files.append(("diary/c/<now>.bin", public / "diary" / child["now"], "fetch: this week and next"))
+    else:
+        files.append(("diary/p/<page>.bin", public / "diary" / child["now"], "fetch"))
     diary_files = []
     for name, path, how in files:
         data = path.read_bytes()
         diary_files.append((name, how, len(data), gz(data)))
-    page_sizes = [f.stat().st_size for f in (public / "diary" / "p").glob("*.bin")]
+    # v2: the chunks of the earlier parts of the year, fetched only when the parent goes back
+    # (together with `now`, what StatiCrypt's one page holds, and more: every earlier term).
+    earlier = []
+    for part in child["parts"]:
+        data = (public / "diary" / part).read_bytes()
+        earlier.append((len(data), gz(data)))
+    page_sizes = [f.stat().st_size for f in (public / "diary" / child["now"]).parent.glob("*.bin")
+                  if opened["v"] != 2 or f.stat().st_size == diary_files[-1][2]]
 
     sc = sc_outputs[sample["student_id"]]
     sc_refs = [h for h, _ in refs_of(sc.decode("utf-8", "replace")) if not h.startswith("data:")]
     return {
         "diary": diary_files,
         "diary_page_median": statistics.median(page_sizes),
+        "v": opened["v"],
+        "earlier": earlier,
         "sc": (len(sc), gz(sc)),
         "sc_refs": len(sc_refs),
         "sc_median": statistics.median(sc_sizes),
@@ -433,6 +474,11 @@ def report(args, conf, sc_version, sc_rounds, sc_iterations, n, total, codes_for
     print(f"| phone download to open one diary, raw | {kb(sc_raw)} in 1 file | "
           f"{kb(d_raw)} in {len(sizes['diary'])} files | {ratio(sc_raw, d_raw)} |")
     print(f"| … gzip -9 | {kb(sc_gz)} | {kb(d_gz)} | {ratio(sc_gz, d_gz)} |")
+    if sizes["earlier"]:
+        e_raw = sum(x[0] for x in sizes["earlier"])
+        print(f"| … and going back over the year so far ({len(sizes['earlier'])} earlier part(s), "
+              f"fetched only when asked), raw | (the page holds the current term) | "
+              f"+{kb(e_raw)} in {len(sizes['earlier'])} file(s) | |")
     print()
     print("Files a phone fetches to open one diary (a pupil whose code opens one diary, with a "
           "StatiCrypt file of median size):")
@@ -441,11 +487,19 @@ def report(args, conf, sc_version, sc_rounds, sc_iterations, n, total, codes_for
     print("| --- | --- | --- | --- |")
     for name, how, raw, z in sizes["diary"]:
         print(f"| diary: {name} | {how} | {raw} B | {z} B |")
+    if sizes["earlier"]:
+        for i, (raw, z) in enumerate(sizes["earlier"]):
+            print(f"| diary: diary/c/<earlier part {i + 1}>.bin | fetch, when going back | {raw} B | {z} B |")
     print(f"| StatiCrypt: <pupil>.html | the page (links {sizes['sc_refs']} other file(s)) | "
           f"{sc_raw} B | {sc_gz} B |")
     print()
-    print(f"Medians over all pupils: StatiCrypt file {kb(sizes['sc_median'])} ({n} pupils); "
-          f"diary page file {kb(sizes['diary_page_median'])} ({total} pupils; padded to 4096 B).")
+    if sizes["v"] == 2:
+        print(f"Medians over all pupils: StatiCrypt file {kb(sizes['sc_median'])} ({n} pupils); "
+              f"diary `now` chunk {kb(sizes['diary_page_median'])} ({total} pupils; one size for every "
+              f"`now` chunk of the school).")
+    else:
+        print(f"Medians over all pupils: StatiCrypt file {kb(sizes['sc_median'])} ({n} pupils); "
+              f"diary page file {kb(sizes['diary_page_median'])} ({total} pupils; one size for every page).")
     print(f"Codes that open the timed pupils: {codes_for_chosen}; issuing them once costs about "
           f"{med(r['issue_per_code']) * codes_for_chosen:.1f} s with diary.")
     print(f"Wall times on a machine with {os.cpu_count()} core(s); diary's build uses every core, "
