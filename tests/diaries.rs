@@ -1543,3 +1543,46 @@ fn a_school_announcement_is_in_the_sealed_diary() {
         );
     }
 }
+
+/// The first build after version 1 publishes at once, whatever the batch: the page files of
+/// version 1 go, every slot is sealed again (saying `"v":2`), and slots may get smaller
+/// than version 1's 2048 bytes. A version 1 site is made here from a v2 one by giving its
+/// manifest what version 1 left: a page file and the old slot size.
+#[test]
+fn the_first_build_after_version_1_moves_everything_at_once() {
+    let (_tmp, site) = site_with_codes(20);
+    build_at(&site, "2026-11-24 16:00");
+    let before = diary_files(&site);
+    let manifest_path = site.join(".diary/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let v1_page = "diary/p/00112233445566778899aabbccddeeff.bin";
+    manifest["files"][v1_page] = serde_json::json!("0".repeat(64));
+    manifest["slot_size"] = serde_json::json!(2048);
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    std::fs::create_dir_all(site.join("public/diary/p")).unwrap();
+    std::fs::write(site.join("public").join(v1_page), [0u8; 4124]).unwrap();
+
+    // Ten minutes later, in the same batch: a v2 site would publish nothing new.
+    let stderr = build_at(&site, "2026-11-24 16:10");
+    assert!(
+        !stderr.contains("as published at the last batch"),
+        "{stderr}"
+    );
+    assert!(!site.join("public").join(v1_page).exists(), "v1 pages go");
+    let after = diary_files(&site);
+    let slots: Vec<&String> = after.keys().filter(|p| p.starts_with("diary/k/")).collect();
+    assert!(!slots.is_empty());
+    for slot in slots {
+        assert_ne!(before[slot], after[slot], "{slot} sealed again");
+        assert_eq!(
+            after[slot].len(),
+            12 + 512 + 16,
+            "{slot}: back to 512 bytes"
+        );
+    }
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    assert_eq!(saved["slot_size"], 512);
+    assert!(saved["files"].get(v1_page).is_none());
+}
