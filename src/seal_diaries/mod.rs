@@ -572,22 +572,25 @@ impl Batch<'_> {
             || payloads
                 .iter()
                 .any(|p| self.old.files.get(&p.chunk.path) != Some(&p.hash));
+        let count = payloads.len();
         if changed {
-            let files: Vec<Vec<u8>> = payloads
-                .par_iter()
-                .map(|p| seal::seal_chunk(&p.chunk, &seal::pad_chunk(&p.zipped, size)))
+            // Each payload's gzip is dropped as soon as it is sealed.
+            let files: Vec<(String, String, Vec<u8>)> = payloads
+                .into_par_iter()
+                .map(|p| {
+                    let bytes = seal::seal_chunk(&p.chunk, &seal::pad_chunk(&p.zipped, size));
+                    (p.chunk.path, p.hash, bytes)
+                })
                 .collect();
-            for (p, bytes) in payloads.iter().zip(files) {
-                out.write_output(&p.chunk.path, bytes)?;
+            for (path, hash, bytes) in files {
+                out.write_output(&path, bytes)?;
+                manifest.files.insert(path, hash);
             }
         } else {
-            for p in &payloads {
+            for p in payloads {
                 out.keep_output(self.previous, &p.chunk.path)?;
+                manifest.files.insert(p.chunk.path, p.hash);
             }
-        }
-        let count = payloads.len();
-        for p in payloads {
-            manifest.files.insert(p.chunk.path, p.hash);
         }
         manifest.groups.insert(
             name.to_string(),
