@@ -145,7 +145,16 @@ def phases(text):
     if not m:
         return {}
     out = {}
-    for part in m.group(1).split(", "):
+    line = m.group(1)
+    # A phase's steps follow it in brackets: "diaries 1.7 s (bind 0.0 s, now 1.6 s, …)".
+    for phase, steps in re.findall(r"(\w[\w ]*?) [\d.]+ s \(([^)]*)\)", line):
+        for step in steps.split(", "):
+            name, _, value = step.rpartition(" ")[0].rpartition(" ")
+            try:
+                out[f"{phase}: {name}"] = out.get(f"{phase}: {name}", 0) + float(value)
+            except ValueError:
+                pass
+    for part in re.sub(r" \([^)]*\)", "", line).split(", "):
         name, _, value = part.rpartition(" ")[0].rpartition(" ")
         try:
             out[name] = out.get(name, 0) + float(value)
