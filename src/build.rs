@@ -73,7 +73,11 @@ impl std::fmt::Display for Timings {
             .iter()
             .map(|(name, d)| {
                 let mut text = format!("{name} {:.3} s", d.as_secs_f64());
-                if let Some((_, steps)) = self.steps.iter().find(|(phase, _)| phase == name) {
+                if let Some((_, steps)) = self
+                    .steps
+                    .iter()
+                    .find(|(phase, steps)| phase == name && !steps.is_empty())
+                {
                     let steps: Vec<String> = steps
                         .iter()
                         .map(|(step, d)| format!("{step} {:.3} s", d.as_secs_f64()))
