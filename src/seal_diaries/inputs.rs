@@ -74,28 +74,25 @@ pub(super) fn digests(
             h
         })
         .collect();
-    let inside = |d: NaiveDate| -> Vec<usize> {
+    // The parts a day is in (a handful of ranges: a scan is cheapest).
+    let inside = |d: NaiveDate| {
         ranges
             .iter()
             .enumerate()
-            .filter(|(_, (a, b))| *a <= d && d <= *b)
+            .filter(move |(_, (a, b))| *a <= d && d <= *b)
             .map(|(i, _)| i)
-            .collect()
     };
     // Lessons held in a part, or whose homework is due in it, and which parts each is in.
     let mut lesson_parts: HashMap<Id, Vec<usize>> = HashMap::new();
     for l in &j.lessons {
-        let mut at = inside(l.date);
-        if let Some(due) = l.homework_due {
-            for i in inside(due) {
-                if !at.contains(&i) {
-                    at.push(i);
-                }
-            }
-        }
+        let mut at: Vec<usize> = inside(l.date)
+            .chain(l.homework_due.into_iter().flat_map(inside))
+            .collect();
         if at.is_empty() {
             continue;
         }
+        at.sort_unstable();
+        at.dedup();
         for &i in &at {
             feed_lesson(&mut hashes[i], l);
         }

@@ -188,12 +188,14 @@ pub(crate) fn add_diaries(
         ix: DiaryIndex::new(j, &site.config.grading),
         context: {
             // A chunk's HTML follows from its data, the theme, the language, the settings and
-            // the version of this program.
-            let mut context = theme_fingerprint.to_vec();
-            context.extend_from_slice(env!("CARGO_PKG_VERSION").as_bytes());
-            context.extend_from_slice(site.config.language.code().as_bytes());
-            context.extend_from_slice(format!("{:?}", site.config).as_bytes());
-            context
+            // the version of this program: their digest, computed once.
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(theme_fingerprint);
+            h.update(env!("CARGO_PKG_VERSION").as_bytes());
+            h.update(site.config.language.code().as_bytes());
+            h.update(format!("{:?}", site.config).as_bytes());
+            h.finalize().into()
         },
     };
     let mut manifest = Manifest {
@@ -268,16 +270,19 @@ pub(crate) fn add_diaries(
     let digests = inputs::digests(j, &batch.context, &ranges);
     for (name, pids) in kinds {
         let digest = seal::keyed_hash(&hash_key, &digests[&name]);
-        if batch.part_unchanged(&name, &pids, &digest) {
-            let state = old.groups[&name].clone();
-            for pid in &pids {
-                let path = plan.chunk(*pid, &name).path;
+        let paths: Vec<String> = pids
+            .iter()
+            .map(|pid| plan.chunk(*pid, &name).path)
+            .collect();
+        if batch.part_unchanged(&name, &paths, &digest) {
+            for path in paths {
                 out.keep_output(previous, &path)?;
-                manifest
-                    .files
-                    .insert(path.clone(), old.files[&path].clone());
+                let hash = old.files[&path].clone();
+                manifest.files.insert(path, hash);
             }
-            manifest.groups.insert(name, state);
+            manifest
+                .groups
+                .insert(name.clone(), old.groups[&name].clone());
             continue;
         }
         let payloads = batch.part_payloads(&name, &pids, &classes, &earlier)?;
@@ -423,8 +428,9 @@ struct Batch<'a> {
     old: &'a Manifest,
     plan: &'a Plan<'a>,
     ix: DiaryIndex<'a>,
-    /// What every chunk's HTML depends on besides its data: theme, language, settings.
-    context: Vec<u8>,
+    /// The digest of what every chunk's HTML depends on besides its data: theme, language,
+    /// settings, program version.
+    context: [u8; 32],
 }
 
 impl Batch<'_> {
@@ -511,7 +517,7 @@ impl Batch<'_> {
         template: &str,
     ) -> Result<Payload> {
         let chunk = self.plan.chunk(pid, name);
-        let mut data = self.context.clone();
+        let mut data = self.context.to_vec();
         data.extend_from_slice(&parts.digest);
         serde_json::to_writer(&mut data, view)?;
         let hash = seal::keyed_hash(self.hash_key, &data);
@@ -534,18 +540,14 @@ impl Batch<'_> {
         })
     }
 
-    /// Whether the earlier part `name` can stay as published: the same journal rows, the
-    /// same children, every file there.
-    fn part_unchanged(&self, name: &str, pids: &[u32], inputs: &str) -> bool {
+    /// Whether the earlier part `name`, whose chunks are at `paths`, can stay as published:
+    /// the same journal rows, the same children, every file there.
+    fn part_unchanged(&self, name: &str, paths: &[String], inputs: &str) -> bool {
         self.previous_ok
             && self.old.groups.get(name).is_some_and(|g| {
                 g.inputs == inputs
-                    && g.files == pids.len()
-                    && pids.iter().all(|pid| {
-                        self.old
-                            .files
-                            .contains_key(&self.plan.chunk(*pid, name).path)
-                    })
+                    && g.files == paths.len()
+                    && paths.iter().all(|p| self.old.files.contains_key(p))
             })
     }
 
