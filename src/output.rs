@@ -1,11 +1,13 @@
 //! Output: every generated file goes through [`Output::write_output`]; [`Output::commit`]
-//! writes them into a staging folder beside the target and swaps it in, so a failed build
-//! leaves the previous site served and intact, and nothing stale survives.
+//! brings a spare folder beside the target (`public.spare`, the output of the build before
+//! the last) to exactly the new output and swaps the two, so a failed build leaves the
+//! previous site served and intact, and nothing stale survives.
 //!
-//! Files whose bytes did not change are hard-linked from the previous output instead of
-//! being written again, so their modification times (and a later upload's diff) stay put.
+//! Files whose bytes did not change are hard links to the previous output's files instead
+//! of being written again, so their modification times (and a later upload's diff) stay
+//! put, and the spare costs disk space only for the files that changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -134,81 +136,123 @@ impl Output {
         Ok(())
     }
 
-    /// Writes the files into `<target>.staging`, then swaps that folder in place of
-    /// `target`. On any error the staging folder is removed and `target` is untouched.
+    /// Brings the spare folder `<target>.spare` to exactly this output, then swaps it with
+    /// `target`; the folder that was live becomes the spare of the next build. On an error
+    /// `target` is untouched (the spare may be half updated: the next commit puts it right,
+    /// since it checks every file).
+    ///
+    /// The spare holds the output of the build before the last one, so a school day changes
+    /// in it only what changed since then: unchanged files are hard links to the live ones
+    /// (checked by inode, without reading), changed files are written beside their place
+    /// and renamed over it, files no longer in the output are removed. Nothing is copied or
+    /// linked file by file for the whole site, which is what a fresh staging folder cost.
     pub(crate) fn commit(&self, target: &Path) -> Result<CommitStats> {
+        let spare = sibling(target, "spare");
+        let aside = sibling(target, "old");
+        // Left by an interrupted swap, or by the staging folders of earlier versions.
+        if aside.exists() {
+            if target.exists() {
+                fs::remove_dir_all(&aside)
+                    .with_context(|| format!("cannot remove leftover {}", aside.display()))?;
+            } else {
+                fs::rename(&aside, target).with_context(|| {
+                    format!(
+                        "cannot put {} back as {}",
+                        aside.display(),
+                        target.display()
+                    )
+                })?;
+            }
+        }
         let staging = sibling(target, "staging");
-        let old = sibling(target, "old");
-        for leftover in [&staging, &old] {
-            if leftover.exists() {
-                fs::remove_dir_all(leftover)
-                    .with_context(|| format!("cannot remove leftover {}", leftover.display()))?;
-            }
+        if staging.exists() {
+            fs::remove_dir_all(&staging)
+                .with_context(|| format!("cannot remove leftover {}", staging.display()))?;
         }
-        let result = self.stage(target, &staging);
-        let stats = match result {
-            Ok(stats) => stats,
-            Err(e) => {
-                let _ = fs::remove_dir_all(&staging);
-                return Err(e);
-            }
-        };
+        if spare.exists() && !spare.is_dir() {
+            fs::remove_file(&spare)
+                .with_context(|| format!("cannot remove {}", spare.display()))?;
+        }
+        let stats = self.update(target, &spare)?;
         if target.exists() {
-            fs::rename(target, &old)
+            fs::rename(target, &aside)
                 .with_context(|| format!("cannot move {} aside", target.display()))?;
-        }
-        if let Err(e) = fs::rename(&staging, target) {
-            // Put the previous site back before reporting.
-            let _ = fs::rename(&old, target);
-            return Err(e)
-                .with_context(|| format!("cannot move the new site into {}", target.display()));
-        }
-        if old.exists() {
-            fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+            if let Err(e) = fs::rename(&spare, target) {
+                // Put the previous site back before reporting.
+                let _ = fs::rename(&aside, target);
+                return Err(e).with_context(|| {
+                    format!("cannot move the new site into {}", target.display())
+                });
+            }
+            fs::rename(&aside, &spare).with_context(|| {
+                format!("cannot keep {} as {}", aside.display(), spare.display())
+            })?;
+        } else {
+            fs::rename(&spare, target)
+                .with_context(|| format!("cannot move the new site into {}", target.display()))?;
         }
         Ok(stats)
     }
 
-    /// Writes every file into `staging`, hard-linking the files `target` already holds
-    /// byte for byte; the files are compared and written in parallel.
-    fn stage(&self, target: &Path, staging: &Path) -> Result<CommitStats> {
-        fs::create_dir_all(staging)
-            .with_context(|| format!("cannot create {}", staging.display()))?;
-        let folders: std::collections::BTreeSet<PathBuf> = self
+    /// Makes `spare` hold exactly the files of this output, sharing every file whose bytes
+    /// `target` already holds; the files are compared and written in parallel.
+    fn update(&self, target: &Path, spare: &Path) -> Result<CommitStats> {
+        fs::create_dir_all(spare).with_context(|| format!("cannot create {}", spare.display()))?;
+        // What the spare holds that this output does not: removed first, so that a folder
+        // of the spare where the output has a file is gone before the file is written.
+        let (held, folders_held) = list(spare)?;
+        held.par_iter()
+            .filter(|rel| !self.files.contains_key(rel.as_str()))
+            .try_for_each(|rel| {
+                let path = spare.join(rel);
+                fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))
+            })?;
+        let wanted: BTreeSet<PathBuf> = self
             .files
             .keys()
-            .filter_map(|rel| staging.join(rel).parent().map(Path::to_path_buf))
+            .flat_map(|rel| Path::new(rel).ancestors().skip(1).map(Path::to_path_buf))
+            .filter(|p| !p.as_os_str().is_empty())
             .collect();
-        for folder in &folders {
-            fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create {}", folder.display()))?;
+        // Deepest first, so a folder is emptied before its parent is looked at.
+        for folder in folders_held.iter().rev() {
+            if !wanted.contains(Path::new(folder)) {
+                let path = spare.join(folder);
+                fs::remove_dir_all(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+        for folder in &wanted {
+            let path = spare.join(folder);
+            fs::create_dir_all(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
         }
         let written: Vec<bool> = self
             .files
             .par_iter()
             .map(|(rel, content)| -> Result<bool> {
-                let dest = staging.join(rel);
-                let previous = target.join(rel);
-                let bytes = match content {
-                    Content::Bytes(bytes) => bytes,
-                    Content::Previous { .. } => {
-                        if fs::hard_link(&previous, &dest).is_err() {
-                            fs::copy(&previous, &dest).with_context(|| {
-                                format!("cannot copy {} into the new site", previous.display())
-                            })?;
-                        }
-                        return Ok(false);
+                let dest = spare.join(rel);
+                let live = target.join(rel);
+                let same = match content {
+                    Content::Previous { .. } => true,
+                    Content::Bytes(bytes) => {
+                        fs::metadata(&live).is_ok_and(|m| m.len() == bytes.len() as u64)
+                            && fs::read(&live).is_ok_and(|old| old == *bytes)
                     }
                 };
-                let unchanged = fs::metadata(&previous)
-                    .is_ok_and(|m| m.len() == bytes.len() as u64)
-                    && fs::read(&previous).is_ok_and(|old| old == *bytes);
-                if unchanged && fs::hard_link(&previous, &dest).is_ok() {
+                if same && share(&live, &dest)? {
                     return Ok(false);
                 }
-                fs::write(&dest, bytes)
+                let bytes = match content {
+                    Content::Bytes(bytes) => bytes.as_slice(),
+                    Content::Previous { .. } => &fs::read(&live)
+                        .with_context(|| format!("cannot read {}", live.display()))?,
+                };
+                let temp = temp_beside(&dest);
+                fs::write(&temp, bytes)
+                    .with_context(|| format!("cannot write {}", temp.display()))?;
+                fs::rename(&temp, &dest)
                     .with_context(|| format!("cannot write {}", dest.display()))?;
-                Ok(true)
+                Ok(!same)
             })
             .collect::<Result<_>>()?;
         let mut stats = CommitStats {
@@ -225,13 +269,45 @@ impl Output {
             ..CommitStats::default()
         };
         if target.is_dir() {
-            stats.removed = count_files(target)?
+            stats.removed = list(target)?
+                .0
                 .into_iter()
                 .filter(|rel| !self.files.contains_key(rel))
                 .count();
         }
         Ok(stats)
     }
+}
+
+/// Makes `dest` the same file as `live` (a hard link), unless it already is; false when
+/// the file system cannot link (then the caller writes a copy).
+fn share(live: &Path, dest: &Path) -> Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (fs::metadata(live), fs::symlink_metadata(dest))
+            && a.dev() == b.dev()
+            && a.ino() == b.ino()
+        {
+            return Ok(true);
+        }
+    }
+    let temp = temp_beside(dest);
+    if fs::hard_link(live, &temp).is_err() {
+        return Ok(false);
+    }
+    fs::rename(&temp, dest).with_context(|| format!("cannot write {}", dest.display()))?;
+    Ok(true)
+}
+
+/// A name beside `path` for writing it before it is renamed into place. The output's own
+/// names never start with `.~`, so it cannot clash with a file of the site.
+fn temp_beside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    path.with_file_name(format!(".~{name}"))
 }
 
 fn sibling(target: &Path, suffix: &str) -> PathBuf {
@@ -242,21 +318,29 @@ fn sibling(target: &Path, suffix: &str) -> PathBuf {
     target.with_file_name(format!("{name}.{suffix}"))
 }
 
-/// Relative paths (with `/`) of the files below `dir`.
-fn count_files(dir: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
+/// Relative paths (with `/`) of the files below `dir`, and of its folders (each after its
+/// parent).
+fn list(dir: &Path) -> Result<(Vec<String>, Vec<String>)> {
+    let mut files = Vec::new();
+    let mut folders = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
-            let path = entry?.path();
-            if path.is_dir() {
+            let entry = entry.with_context(|| format!("cannot read {}", d.display()))?;
+            let path = entry.path();
+            let Ok(rel) = path.strip_prefix(dir) else {
+                continue;
+            };
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                folders.push(rel);
                 stack.push(path);
-            } else if let Ok(rel) = path.strip_prefix(dir) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
+            } else {
+                files.push(rel);
             }
         }
     }
-    Ok(out)
+    Ok((files, folders))
 }
 
 #[cfg(test)]
@@ -323,6 +407,108 @@ mod tests {
             "new"
         );
         assert!(!dir.path().join("public.staging").exists());
+        assert!(!dir.path().join("public.old").exists());
+    }
+
+    /// Every file below `dir` with its bytes.
+    fn tree(dir: &Path) -> BTreeMap<String, String> {
+        let (files, _) = list(dir).unwrap();
+        files
+            .into_iter()
+            .map(|rel| {
+                let text = fs::read_to_string(dir.join(&rel)).unwrap();
+                (rel, text)
+            })
+            .collect()
+    }
+
+    #[cfg(unix)]
+    fn inode(path: &Path) -> u64 {
+        std::os::unix::fs::MetadataExt::ino(&fs::metadata(path).unwrap())
+    }
+
+    #[test]
+    fn the_spare_is_brought_to_the_new_output_whatever_it_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let spare = dir.path().join("public.spare");
+        let build = |files: &[(&str, &str)]| {
+            let mut o = Output::new();
+            for (path, text) in files {
+                o.write_output(path, *text).unwrap();
+            }
+            o.commit(&target).unwrap()
+        };
+        build(&[("index.html", "1"), ("a/x.html", "x1"), ("d/y.html", "y")]);
+        assert!(!spare.exists(), "a first build has nothing to keep");
+        build(&[("index.html", "2"), ("a/x.html", "x1"), ("d/y.html", "y")]);
+        // The spare is the first build, sharing the files that did not change.
+        assert_eq!(
+            tree(&spare).get("index.html").map(String::as_str),
+            Some("1")
+        );
+        #[cfg(unix)]
+        assert_eq!(
+            inode(&spare.join("a/x.html")),
+            inode(&target.join("a/x.html"))
+        );
+
+        // The third build updates the spare (two builds old) in place: a folder becomes a
+        // file, a file becomes a folder, a folder goes, a file the spare held is gone.
+        let third = [
+            ("index.html", "3"),
+            ("a/x.html", "x1"),
+            ("d", "now a file"),
+            ("b/z.html", "z"),
+        ];
+        let mut stray = fs::File::create(spare.join("stray.html")).unwrap();
+        std::io::Write::write_all(&mut stray, b"left by hand").unwrap();
+        fs::remove_file(spare.join("a/x.html")).unwrap();
+        fs::write(spare.join("a/x.html"), "replaced by hand").unwrap();
+        let s = build(&third);
+        let expected: BTreeMap<String, String> = third
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        assert_eq!(tree(&target), expected);
+        assert_eq!((s.files, s.written, s.removed), (4, 3, 1));
+        // Unchanged files keep their inode (and so their time) across builds.
+        #[cfg(unix)]
+        assert_eq!(
+            inode(&spare.join("a/x.html")),
+            inode(&target.join("a/x.html"))
+        );
+        assert_eq!(
+            tree(&spare).get("index.html").map(String::as_str),
+            Some("2")
+        );
+        assert!(!dir.path().join("public.old").exists());
+
+        // A spare broken at any point is put right by the next build.
+        fs::remove_dir_all(spare.join("a")).unwrap();
+        fs::write(spare.join(".~index.html"), "half written").unwrap();
+        build(&third);
+        build(&third);
+        assert_eq!(tree(&target), expected);
+    }
+
+    #[test]
+    fn an_interrupted_swap_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let mut o = Output::new();
+        o.write_output("index.html", "live").unwrap();
+        o.commit(&target).unwrap();
+        // Stopped between moving the live folder aside and moving the new one in.
+        fs::rename(&target, dir.path().join("public.old")).unwrap();
+        let mut next = Output::new();
+        next.write_output("index.html", "live").unwrap();
+        let s = next.commit(&target).unwrap();
+        assert_eq!(
+            s.written, 0,
+            "the live folder was found and its files shared"
+        );
+        assert_eq!(tree(&target).len(), 1);
         assert!(!dir.path().join("public.old").exists());
     }
 }

@@ -150,38 +150,66 @@ pub(crate) fn inputs_digest(site: &Site, today: NaiveDate, batch: &str) -> Resul
     Ok(hex::encode(h.finalize()))
 }
 
-/// The digest of the output folder's listing: every file's path, size, time and inode.
-/// Cheap (no file is read) and changed by anything that writes, replaces or removes a file.
+/// Folders of the output whose files a build never reads back: sealed diary files, kept by
+/// hard link or replaced whole by a rename. A folder's own times move whenever a file in it
+/// is added, removed or replaced, so they stand for its listing and its files are not
+/// looked at one by one (most of a large school's files are here).
+const SEALED: &[&str] = &["diary/c", "diary/k"];
+
+/// The digest of the output folder's listing: every folder's path, time and inode, and
+/// every file's path, size, time and inode outside the [`SEALED`] folders. Cheap (no file
+/// is read) and changed by anything that writes, replaces or removes a file.
 pub(crate) fn output_digest(dir: &Path) -> Result<String> {
-    let mut files = Vec::new();
-    walk(dir, &mut files)?;
-    files.sort();
+    if !dir.is_dir() {
+        anyhow::bail!("{} does not exist", dir.display());
+    }
+    let mut seen: Vec<(String, fs::Metadata)> = Vec::new();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let folder = dir.join(&rel);
+        let meta = fs::symlink_metadata(&folder)
+            .with_context(|| format!("cannot read {}", folder.display()))?;
+        seen.push((format!("{rel}/"), meta));
+        if SEALED.contains(&rel.as_str()) {
+            continue;
+        }
+        let entries =
+            fs::read_dir(&folder).with_context(|| format!("cannot list {}", folder.display()))?;
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", folder.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let child = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(child);
+            } else {
+                let meta = entry
+                    .metadata()
+                    .with_context(|| format!("cannot read {}", entry.path().display()))?;
+                seen.push((child, meta));
+            }
+        }
+    }
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
     let mut h = Sha256::new();
-    for f in &files {
-        let meta =
-            fs::symlink_metadata(f).with_context(|| format!("cannot read {}", f.display()))?;
+    for (rel, meta) in &seen {
         let modified = meta
             .modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
         #[cfg(unix)]
-        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
         #[cfg(not(unix))]
         let inode = 0u64;
-        h.update(
-            f.strip_prefix(dir)
-                .unwrap_or(f)
-                .to_string_lossy()
-                .as_bytes(),
-        );
+        h.update(rel.as_bytes());
         h.update([0]);
         h.update(meta.len().to_be_bytes());
         h.update(modified.to_be_bytes());
         h.update(inode.to_be_bytes());
-    }
-    if files.is_empty() && !dir.is_dir() {
-        anyhow::bail!("{} does not exist", dir.display());
     }
     Ok(hex::encode(h.finalize()))
 }
@@ -656,5 +684,28 @@ mod tests {
         fs::write(dir.join("a/x.html"), "changed").unwrap();
         assert_ne!(output_digest(&dir).unwrap(), second);
         assert!(output_digest(&tmp.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn output_digest_sees_sealed_files_come_and_go_by_their_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("public");
+        let chunks = dir.join("diary/c");
+        fs::create_dir_all(&chunks).unwrap();
+        fs::write(chunks.join("a.bin"), "sealed").unwrap();
+        let first = output_digest(&dir).unwrap();
+        // Each change is made at a later time than the last digest's folder time.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(chunks.join("b.bin"), "sealed").unwrap();
+        let added = output_digest(&dir).unwrap();
+        assert_ne!(added, first, "a file added to a sealed folder");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(chunks.join(".new"), "resealed").unwrap();
+        fs::rename(chunks.join(".new"), chunks.join("a.bin")).unwrap();
+        let replaced = output_digest(&dir).unwrap();
+        assert_ne!(replaced, added, "a file replaced by a rename");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::remove_file(chunks.join("b.bin")).unwrap();
+        assert_ne!(output_digest(&dir).unwrap(), replaced, "a file removed");
     }
 }
