@@ -421,9 +421,13 @@
     }
   }
   /** A promise that gives up after SEEN_TIMEOUT (a storage that never answers). */
-  const inTime = (promise) => Promise.race([promise, new Promise((resolve, reject) => {
-    setTimeout(() => reject(new Error('timeout')), SEEN_TIMEOUT);
-  })]);
+  function inTime(promise) {
+    let timer;
+    const limit = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), SEEN_TIMEOUT);
+    });
+    return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+  }
   async function forgetSeen() {
     try {
       await inSeen('readwrite', (s) => s.delete(recordKey()));
@@ -492,7 +496,7 @@
   /** "пн, 23 ноября Устный ответ" (a mark's title in the period table) → its date and the
    *  kind of work; "23 ноября" is the day and month every date of the diary spells alike. */
   const TITLE = /^([^,]*,\s*(\S+\s+\S+))\s*(.*)$/;
-  const NEWS_ORDER = ['period', 'mark', 'absence', 'remark', 'homework', 'announcement'];
+  const NEWS_ORDER = ['mark', 'absence', 'remark', 'homework', 'announcement', 'period'];
 
   /**
    * What a `now` chunk shows that a parent would call news, each with an identity made of
