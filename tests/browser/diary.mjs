@@ -549,7 +549,25 @@ try {
     // Remember from the open diary, then forget.
     await tab.click('#diary-remember-now');
     await tab.waitForSelector('#diary-forget', { state: 'visible' });
-    check((await deviceRecords(tab)).records.length === 1, 'remembered from the open diary');
+    const kept = await deviceRecords(tab);
+    check(kept.records.filter((r) => r.store === 'device').length === 1, 'remembered from the open diary');
+    // Both children shown so far now count as seen ("what is new"), each by its page id.
+    const seenPages = await tab.evaluate(async () => {
+      const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('diary');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const rec = await new Promise((ok, fail) => {
+        const tx = db.transaction('seen', 'readonly');
+        const get = tx.objectStore('seen').get(new URL('.', location.href).pathname);
+        tx.oncomplete = () => ok(get.result);
+        tx.onerror = () => fail(tx.error);
+      });
+      db.close();
+      return rec ? Object.keys(rec.children) : [];
+    });
+    check(seenPages.length === 2, 'both children kept as seen: ' + seenPages.length);
     await tab.click('#diary-forget');
     await tab.waitForSelector('#diary-remember-now', { state: 'visible' });
     check((await deviceRecords(tab)).records.length === 0, '"forget this device" deletes the record');

@@ -670,9 +670,8 @@
       diary.news = 'shown';
       diary.seen = { fp: Array.from(new Set(fps)) };
       // What is shown now counts as seen at the next visit.
-      inTime(saveSeen(child.page, diary.seen.fp, at))
-        .then(() => article.setAttribute('data-news', stored ? 'seen' : 'first'))
-        .catch(() => newsUnavailable(diary));
+      await inTime(saveSeen(child.page, diary.seen.fp, at));
+      article.setAttribute('data-news', stored ? 'seen' : 'first');
     } catch {
       newsUnavailable(diary);
     }
