@@ -371,6 +371,7 @@ fn the_diary_lists_what_is_new_since_the_last_visit() {
         "storage full",
         "new since the last visit",
         "mark all as seen",
+        "a long list",
         "two children keep their own state",
         "a period with no marks (grade 1): new since",
     ] {

@@ -479,6 +479,58 @@ try {
     check(await tab.$$eval('#diary .new-badge', (x) => x.length) === 0, 'no badge after reopening');
   });
 
+  // A long time away: most of what the diary shows is new; the list shows the first lines
+  // and the rest on demand.
+  await scenario('a long list', one, async ({ tab, check, rec }) => {
+    const weekAgo = Date.now() - 7 * 86400000;
+    await tab.evaluate(async ({ key, weekAgo }) => {
+      const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('diary');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      await new Promise((ok, fail) => {
+        const tx = db.transaction('seen', 'readwrite');
+        const store = tx.objectStore('seen');
+        const get = store.get(key);
+        get.onsuccess = () => {
+          const v = get.result;
+          for (const e of Object.values(v.children)) {
+            e.fp = e.fp.filter((_, i) => i % 3 === 0);
+            e.at = weekAgo;
+          }
+          store.put(v, key);
+        };
+        tx.oncomplete = ok;
+        tx.onerror = () => fail(tx.error);
+      });
+      db.close();
+    }, { key: FOLDER, weekAgo });
+    const got = await reopen(tab);
+    rec.count = got.lines.length;
+    const spelled = await tab.evaluate((at) => new Intl.DateTimeFormat(document.documentElement.lang,
+      { day: 'numeric', month: 'long' }).format(new Date(at)), weekAgo);
+    check(got.title && got.title.includes(spelled), `titled with the last visit's day (${spelled}): ${got.title}`);
+    check(got.lines.length > 12, 'many lines: ' + got.lines.length);
+    check(got.lines.filter((l) => !l.hidden).length === 8, 'eight shown at first');
+    const more = await tab.$eval('#diary .whatsnew-more', (b) => b.textContent);
+    check(more.includes(String(got.lines.length - 8)), 'the button says how many more: ' + more);
+    await tab.click('#diary .whatsnew-more');
+    check(await tab.$$eval('#diary section.whatsnew li', (ls) => ls.every((l) => !l.hidden)), 'all shown');
+    check(await tab.$('#diary .whatsnew-more') === null, 'the button gone');
+    check(await tab.evaluate(() => document.activeElement.matches('#diary section.whatsnew li')),
+      'focus on the first line shown');
+    const kinds = new Set(got.lines.map((l) => l.kind));
+    check(kinds.has('mark') && kinds.has('homework'), 'marks and homework among them: ' + [...kinds]);
+    const order = ['mark', 'absence', 'remark', 'homework', 'announcement', 'period'];
+    const ranks = got.lines.map((l) => order.indexOf(l.kind));
+    check(ranks.every((r, i) => r >= 0 && (i === 0 || r >= ranks[i - 1])), 'grouped: marks first, period marks last');
+    check(await tab.$$eval('#diary .dweek .new-badge', (x) => x.length) > 0, 'badges in the week');
+    check((await runAxe(tab)).length === 0, 'axe clean with the whole list');
+    await tab.click('#diary .whatsnew-seen');
+    await tab.waitForFunction(() => !document.querySelector('#diary section.whatsnew'));
+  });
+
   await scenario('two children keep their own state', two, async ({ tab, check, rec }) => {
     const [a, b] = await tab.$$eval('#diary-kids button', (bs) => bs.map((x) => x.textContent));
     const remarkOf = (name) => config.two.children.find((c) => c.name === name).remark;
