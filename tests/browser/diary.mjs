@@ -471,12 +471,25 @@ try {
     let got = await outcome(tab);
     check(got.heading && got.heading.includes(config.remember.name), 'unlocked: ' + got.error);
     check(await tab.isVisible('#diary-forget'), '"forget this device" offered');
+    await tab.waitForSelector('#diary article.child[data-news]');
     const db = await deviceRecords(tab);
     rec.stored = db;
     const code = config.remember.code;
     const norm = code.replaceAll('-', '');
-    check(db.records.length === 1, 'one device record');
-    for (const r of db.records) {
+    const device = db.records.filter((r) => r.store === 'device');
+    check(device.length === 1, 'one device record');
+    // Beside it, what the diary showed ("what is new"): fingerprints and a time only.
+    const seen = db.records.filter((r) => r.store === 'seen');
+    check(seen.length === 1 && Object.keys(seen[0].fields).sort().join() === 'children,v',
+      'one "seen" record: ' + JSON.stringify(seen.map((r) => r.fields)));
+    check(db.records.length === device.length + seen.length, 'nothing else stored');
+    for (const r of seen) {
+      check(r.strings.every((s) => !s.includes(config.remember.name) && !s.includes(norm)),
+        'nothing of the diary in clear in "seen"');
+      check(r.strings.every((s) => /^[0-9a-f]{32}$/.test(s) || /^[A-Za-z0-9+/]{12}$/.test(s)),
+        '"seen" holds page ids and fingerprints only');
+    }
+    for (const r of device) {
       check(r.strings.every((s) => !s.includes(code) && !s.includes(norm)), 'no code in IndexedDB');
       const keys = Object.values(r.fields).filter((f) => f.cryptoKey);
       check(keys.length === 1 && keys[0].extractable === false && keys[0].algorithm === 'AES-GCM' &&
@@ -536,7 +549,25 @@ try {
     // Remember from the open diary, then forget.
     await tab.click('#diary-remember-now');
     await tab.waitForSelector('#diary-forget', { state: 'visible' });
-    check((await deviceRecords(tab)).records.length === 1, 'remembered from the open diary');
+    const kept = await deviceRecords(tab);
+    check(kept.records.filter((r) => r.store === 'device').length === 1, 'remembered from the open diary');
+    // Both children shown so far now count as seen ("what is new"), each by its page id.
+    const seenPages = await tab.evaluate(async () => {
+      const db = await new Promise((ok, fail) => {
+        const r = indexedDB.open('diary');
+        r.onsuccess = () => ok(r.result);
+        r.onerror = () => fail(r.error);
+      });
+      const rec = await new Promise((ok, fail) => {
+        const tx = db.transaction('seen', 'readonly');
+        const get = tx.objectStore('seen').get(new URL('.', location.href).pathname);
+        tx.oncomplete = () => ok(get.result);
+        tx.onerror = () => fail(tx.error);
+      });
+      db.close();
+      return rec ? Object.keys(rec.children) : [];
+    });
+    check(seenPages.length === 2, 'both children kept as seen: ' + seenPages.length);
     await tab.click('#diary-forget');
     await tab.waitForSelector('#diary-remember-now', { state: 'visible' });
     check((await deviceRecords(tab)).records.length === 0, '"forget this device" deletes the record');
@@ -607,6 +638,13 @@ try {
         { name: 'PBKDF2', hash: 'SHA-256', salt, iterations: params.iterations }, pass, 384));
       const kek = await crypto.subtle.importKey('raw', bits.subarray(16), { name: 'AES-GCM' }, false, ['decrypt']);
       bits.fill(0);
+      // The database as the v1 page left it: version 1, the `device` store only (this
+      // page has already made its own, of version 2, on load).
+      await new Promise((ok, fail) => {
+        const r = indexedDB.deleteDatabase('diary');
+        r.onsuccess = ok;
+        r.onerror = () => fail(r.error);
+      });
       const db = await new Promise((ok, fail) => {
         const r = indexedDB.open('diary', 1);
         r.onupgradeneeded = () => r.result.createObjectStore('device');
@@ -633,6 +671,12 @@ try {
     check(after.includes(`/diary/k/${slot}.bin`) && chunkRequests({ requests: after }).length === 1,
       'the slot, then the now chunk: ' + after.filter((p) => p.startsWith('/diary/')).join(' '));
     check(await tab.isVisible('#diary-forget'), 'shown as remembered');
+    // The database moved to version 2: the device record kept, the `seen` store added.
+    await tab.waitForSelector('#diary article.child[data-news]');
+    const db = await deviceRecords(tab);
+    check(db.records.filter((r) => r.store === 'device').length === 1 &&
+      db.records.filter((r) => r.store === 'seen').length === 1,
+      'upgraded with the device kept: ' + db.records.map((r) => r.store).join());
   });
 
   await scenario('earlier weeks', async ({ tab, check, rec }) => {

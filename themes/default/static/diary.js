@@ -345,8 +345,13 @@
 
   function openDb() {
     return new Promise((resolve, reject) => {
-      const req = indexedDB.open(DB_NAME, 1);
-      req.onupgradeneeded = () => req.result.createObjectStore(DB_STORE);
+      // Version 2 added the `seen` store of "what is new" (below); the device store stays.
+      const req = indexedDB.open(DB_NAME, 2);
+      req.onupgradeneeded = () => {
+        for (const name of [DB_STORE, SEEN_STORE]) {
+          if (!req.result.objectStoreNames.contains(name)) req.result.createObjectStore(name);
+        }
+      };
       req.onsuccess = () => resolve(req.result);
       req.onerror = () => reject(req.error);
       req.onblocked = () => reject(new Error('blocked'));
@@ -368,7 +373,10 @@
   }
   const rememberDevice = (slot, kek) =>
     inStore('readwrite', (s) => s.put({ v: 1, slot, kek }, recordKey()));
-  const forgetDevice = () => inStore('readwrite', (s) => s.delete(recordKey()));
+  const forgetDevice = async () => {
+    await inStore('readwrite', (s) => s.delete(recordKey()));
+    await forgetSeen();
+  };
   async function readDevice() {
     const rec = await inStore('readonly', (s) => s.get(recordKey()));
     if (rec === undefined) return null;
@@ -380,6 +388,374 @@
       return null;
     }
     return rec;
+  }
+
+  // ---- What is new since the last visit (IndexedDB store `seen`, docs/access.md) ---------
+  // One record per diary folder (recordKey()): {v: 1, children: {<page>: {at, fp}}} with
+  // `at` the time of the child's last visit (ms since 1970) and `fp` the fingerprints of
+  // everything the diary showed then: HMAC-SHA256 of an item's identity under a key derived
+  // from the child's key (so they say nothing without the code), 9 bytes, base64. Kept only
+  // on a remembered device, and only on it; "forget this device" clears it.
+  const SEEN_STORE = 'seen';
+  const SEEN_INFO = 'diary/seen/v1/';
+  const FP = /^[A-Za-z0-9+/]{12}$/;
+  const SEEN_MAX_CHILDREN = 12;
+  const SEEN_MAX_AGE = 400 * 86400000;
+  const SEEN_TIMEOUT = 3000;
+  /** Set when this browser refused to keep the remembered device. */
+  let storageRefused = false;
+
+  /** Like inStore, on the `seen` store. */
+  async function inSeen(mode, action) {
+    const db = await openDb();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction(SEEN_STORE, mode);
+        const req = action(tx.objectStore(SEEN_STORE));
+        tx.oncomplete = () => resolve(req && req.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    } finally {
+      db.close();
+    }
+  }
+  /** A promise that gives up after SEEN_TIMEOUT (a storage that never answers). */
+  function inTime(promise) {
+    let timer;
+    const limit = new Promise((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('timeout')), SEEN_TIMEOUT);
+    });
+    return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+  }
+  async function forgetSeen() {
+    try {
+      await inSeen('readwrite', (s) => s.delete(recordKey()));
+    } catch { /* nothing kept */ }
+  }
+  /** The children's entries of a stored record; anything of another shape (an old or
+   *  unknown format) is none, and is replaced at the next save. */
+  function seenEntries(rec) {
+    const out = new Map();
+    if (!rec || typeof rec !== 'object' || rec.v !== 1 || !rec.children ||
+        typeof rec.children !== 'object' || Array.isArray(rec.children)) {
+      return out;
+    }
+    for (const [page, e] of Object.entries(rec.children)) {
+      if (HEX32.test(page) && e && Number.isFinite(e.at) && e.at > 0 && Array.isArray(e.fp) &&
+          e.fp.every((f) => typeof f === 'string' && FP.test(f))) {
+        out.set(page, { at: e.at, fp: e.fp });
+      }
+    }
+    return out;
+  }
+  const readSeen = async () => seenEntries(await inSeen('readonly', (s) => s.get(recordKey())));
+  /** Stores what a child's diary shows now as seen, in one read-modify-write; entries of
+   *  children not opened for over a year, and beyond the newest few, go. */
+  function saveSeen(page, fp, at) {
+    return inSeen('readwrite', (s) => {
+      const get = s.get(recordKey());
+      get.onsuccess = () => {
+        const entries = seenEntries(get.result);
+        entries.set(page, { at, fp });
+        const kept = Array.from(entries)
+          .filter(([, e]) => at - e.at < SEEN_MAX_AGE)
+          .sort((a, b) => b[1].at - a[1].at)
+          .slice(0, SEEN_MAX_CHILDREN);
+        try {
+          s.put({ v: 1, children: Object.fromEntries(kept) }, recordKey());
+        } catch {
+          // Refused at once (storage full, say): the transaction ends and the save fails.
+          s.transaction.abort();
+        }
+      };
+      return get;
+    });
+  }
+
+  /** The key a child's fingerprints are made with: HKDF-SHA256 of the child's dek, salt 32
+   *  zero bytes, info "diary/seen/v1/" + page, 32 bytes, as an HMAC-SHA256 key. */
+  async function seenKey(child) {
+    const bits = new Uint8Array(await crypto.subtle.deriveBits(
+      { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(32),
+        info: new TextEncoder().encode(SEEN_INFO + child.page) },
+      child.key, 256));
+    try {
+      return await crypto.subtle.importKey('raw', bits, { name: 'HMAC', hash: 'SHA-256' },
+        false, ['sign']);
+    } finally {
+      bits.fill(0);
+    }
+  }
+  async function fingerprint(key, id) {
+    const mac = new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(id)));
+    return btoa(String.fromCharCode(...mac.subarray(0, 9)));
+  }
+
+  const clean = (el) => (el ? el.textContent.replace(/\s+/g, ' ').trim() : '');
+  /** "пн, 23 ноября Устный ответ" (a mark's title in the period table) → its date and the
+   *  kind of work; "23 ноября" is the day and month every date of the diary spells alike. */
+  const TITLE = /^([^,]*,\s*(\S+\s+\S+))\s*(.*)$/;
+  const NEWS_ORDER = ['mark', 'absence', 'remark', 'homework', 'announcement', 'period'];
+
+  /**
+   * What a `now` chunk shows that a parent would call news, each with an identity made of
+   * what the chunk holds (day, lesson number, subject, mark value, work type, text), the
+   * words that describe it, and the elements of the diary that show it. A mark is one item
+   * whether the week or the period table shows it; the n-th of identical items is told
+   * apart by its count. Items with `hidden` only help tell a changed period mark.
+   */
+  function newsItems(article) {
+    const items = new Map();
+    const source = () => {
+      const count = new Map();
+      return (key, make, el) => {
+        const n = count.get(key) || 0;
+        count.set(key, n + 1);
+        const id = key + '\u0001' + n;
+        let item = items.get(id);
+        if (!item) {
+          item = Object.assign({ id, els: [] }, make());
+          items.set(id, item);
+        }
+        if (el) item.els.push(el);
+        return item;
+      };
+    };
+    const week = source();
+    for (const day of article.querySelectorAll('.dweeks section.day')) {
+      const time = day.querySelector('h4 time');
+      if (!time) continue;
+      const iso = time.getAttribute('datetime') || '';
+      const label = clean(time);
+      const dayMonth = label.slice(label.indexOf(',') + 1).trim();
+      for (const li of day.querySelectorAll('li.lesson')) {
+        const subject = clean(li.querySelector('.subject'));
+        const lesson = clean(li.querySelector('.num'));
+        for (const m of li.querySelectorAll('p.marks .mark')) {
+          const value = clean(m);
+          const work = (m.getAttribute('title') || '').replace(/\s*×[\d.,]+$/, '').trim();
+          const info = m.nextElementSibling && m.nextElementSibling.matches('.mark-info')
+            ? m.nextElementSibling : m;
+          week(['m', subject, value, (dayMonth + ' ' + work).trim()].join('\u0001'),
+            () => ({ kind: 'mark', text: markLine(subject, value, work, label) }), info);
+        }
+        for (const att of li.querySelectorAll('.lhead .att')) {
+          week(['a', iso, lesson, subject, att.className].join('\u0001'),
+            () => ({ kind: 'absence', text: fill(msg('news-absence'),
+              { subject, lesson, date: label, status: clean(att) }) }), att);
+        }
+        for (const hw of li.querySelectorAll('div.hw:not(.due)')) {
+          const text = clean(hw.querySelector('.hwtext'));
+          week(['h', iso, lesson, subject, text].join('\u0001'),
+            () => ({ kind: 'homework', text: fill(msg('news-homework'),
+              { subject, date: label, text }) }), hw);
+        }
+      }
+      for (const r of day.querySelectorAll('ul.remarks li.remark')) week(remarkKey(r), () => remarkItem(r), r);
+    }
+    const listed = source();
+    for (const r of article.querySelectorAll('.remarks-list li.remark')) {
+      listed(remarkKey(r), () => remarkItem(r), r);
+    }
+    const table = source();
+    for (const period of article.querySelectorAll('details.period')) {
+      const summary = period.querySelector('summary');
+      const periodKey = clean(summary);
+      const name = summary && summary.firstChild
+        ? summary.firstChild.textContent.replace(/\s+/g, ' ').trim() : periodKey;
+      for (const row of period.querySelectorAll('tbody tr')) {
+        const subject = clean(row.querySelector('th'));
+        for (const m of row.querySelectorAll('td.mlist .mark')) {
+          const value = clean(m);
+          const t = (m.getAttribute('title') || '').replace(/\s+/g, ' ').trim().match(TITLE);
+          if (!t) continue;
+          const work = t[3].trim();
+          table(['m', subject, value, (t[2] + ' ' + work).trim()].join('\u0001'),
+            () => ({ kind: 'mark', text: markLine(subject, value, work, t[1]) }), null);
+        }
+        const cells = row.querySelectorAll('td');
+        const final = cells.length ? cells[cells.length - 1].querySelector(':scope > strong') : null;
+        if (!final) continue;
+        const mark = clean(final);
+        const slot = ['P', periodKey, subject].join('\u0001');
+        table(slot, () => ({ kind: 'period', hidden: true }), null);
+        table(['p', periodKey, subject, mark].join('\u0001'),
+          () => ({ kind: 'period', slot: slot + '\u00010', text: { period: name, subject, mark } }),
+          final.parentElement);
+      }
+    }
+    const news = source();
+    for (const a of article.querySelectorAll('section[aria-labelledby="child-news"] li, ' +
+      'section[aria-labelledby="child-news"] article.card')) {
+      const title = clean(a.querySelector('a, h3'));
+      const when = a.querySelector('time');
+      news(['n', title, when ? when.getAttribute('datetime') || '' : ''].join('\u0001'),
+        () => ({ kind: 'announcement', text: fill(msg('news-announcement'),
+          { title, date: clean(when) }) }), a);
+    }
+    return Array.from(items.values());
+  }
+  function markLine(subject, mark, work, date) {
+    return fill(msg(work ? 'news-mark-work' : 'news-mark'), { subject, mark, work, date });
+  }
+  const remarkKey = (r) => 'r\u0001' + clean(r);
+  function remarkItem(r) {
+    const by = clean(r.querySelector('.muted'));
+    return { kind: 'remark', text: fill(msg('news-remark'), {
+      kind: clean(r.querySelector('.badge')), date: clean(r.querySelector('.when')),
+      text: clean(r.querySelector('.rtext')) + (by ? ' ' + by : '') }) };
+  }
+
+  /** A moment spelled in the page's language ("2 декабря, 18:40"), the year only when it
+   *  is not this one. */
+  function spellMoment(ms) {
+    const d = new Date(ms);
+    const opts = { day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' };
+    if (d.getFullYear() !== new Date().getFullYear()) opts.year = 'numeric';
+    try {
+      return new Intl.DateTimeFormat(document.documentElement.lang || undefined, opts).format(d);
+    } catch {
+      return d.toISOString().slice(0, 16).replace('T', ' ');
+    }
+  }
+
+  /** A short line under the child's name (the feature is off here, and why). */
+  function newsNote(article, text) {
+    const old = article.querySelector('.whatsnew-note');
+    if (old) old.remove();
+    if (!text) return;
+    const p = document.createElement('p');
+    p.className = 'hint whatsnew-note';
+    p.textContent = text;
+    const head = article.querySelector('.child-head');
+    if (head) head.after(p);
+    else article.prepend(p);
+  }
+
+  /**
+   * Before a child's diary is shown: what is new in it since this device last showed it.
+   * Puts the "new since" list under the child's name and a badge on each new item, then
+   * keeps what it shows as seen. A first visit lists nothing and keeps everything as seen.
+   * Never fails: a storage that refuses, is full or does not answer leaves the diary as it
+   * is with a note that "what is new" is unavailable here. State: diary.news.
+   */
+  async function addNews(child, diary, remembered) {
+    if (!diary || child.v !== 2 || diary.news === 'shown' || diary.news === 'working') return;
+    const article = diary.article;
+    if (!hasIndexedDB || storageRefused) {
+      newsUnavailable(diary);
+      return;
+    }
+    if (!remembered) {
+      diary.news = 'off';
+      article.setAttribute('data-news', 'off');
+      newsNote(article, msg('news-hint'));
+      return;
+    }
+    diary.news = 'working';
+    try {
+      const items = newsItems(article);
+      const key = await seenKey(child);
+      const fps = await Promise.all(items.map((i) => fingerprint(key, i.id)));
+      const stored = (await inTime(readSeen())).get(child.page);
+      const at = Date.now();
+      newsNote(article, '');
+      if (stored) {
+        const seen = new Set(stored.fp);
+        const fresh = items.filter((item, i) => !item.hidden && !seen.has(fps[i]));
+        const had = new Set(items.filter((item, i) => item.hidden && seen.has(fps[i])).map((i) => i.id));
+        if (fresh.length) showNews(child, diary, fresh, had, stored.at);
+      }
+      diary.news = 'shown';
+      diary.seen = { fp: Array.from(new Set(fps)) };
+      // What is shown now counts as seen at the next visit.
+      await inTime(saveSeen(child.page, diary.seen.fp, at));
+      article.setAttribute('data-news', stored ? 'seen' : 'first');
+    } catch {
+      newsUnavailable(diary);
+    }
+  }
+  function newsUnavailable(diary) {
+    diary.news = 'unavailable';
+    diary.article.setAttribute('data-news', 'unavailable');
+    newsNote(diary.article, msg('news-unavailable'));
+  }
+
+  const NEWS_SHOWN = 8;
+  /** The "new since" list and the badges. */
+  function showNews(child, diary, fresh, had, since) {
+    const article = diary.article;
+    const section = document.createElement('section');
+    section.className = 'whatsnew';
+    section.setAttribute('aria-labelledby', 'whatsnew-h');
+    const h = document.createElement('h3');
+    h.id = 'whatsnew-h';
+    h.textContent = fill(msg('news-title'), { date: spellMoment(since) });
+    const list = document.createElement('ul');
+    const sorted = fresh.slice().sort((a, b) => NEWS_ORDER.indexOf(a.kind) - NEWS_ORDER.indexOf(b.kind));
+    sorted.forEach((item, i) => {
+      const li = document.createElement('li');
+      li.className = 'whatsnew-' + item.kind;
+      li.textContent = item.kind === 'period'
+        ? fill(msg(had.has(item.slot) ? 'news-period-changed' : 'news-period'), item.text)
+        : item.text;
+      if (i >= NEWS_SHOWN) li.hidden = true;
+      list.append(li);
+      for (const el of item.els) badge(el);
+    });
+    const actions = document.createElement('p');
+    actions.className = 'whatsnew-actions';
+    if (sorted.length > NEWS_SHOWN) {
+      const more = document.createElement('button');
+      more.type = 'button';
+      more.className = 'whatsnew-more';
+      more.textContent = fill(msg('news-more'), { n: String(sorted.length - NEWS_SHOWN) });
+      more.addEventListener('click', () => {
+        for (const li of list.children) li.hidden = false;
+        more.remove();
+        const first = list.children[NEWS_SHOWN];
+        if (first) {
+          first.tabIndex = -1;
+          first.focus();
+        }
+      });
+      actions.append(more);
+    }
+    const done = document.createElement('button');
+    done.type = 'button';
+    done.className = 'whatsnew-seen';
+    done.textContent = msg('news-seen');
+    done.addEventListener('click', () => markAllSeen(child, diary));
+    actions.append(done);
+    section.append(h, list, actions);
+    const head = article.querySelector('.child-head');
+    if (head) head.after(section);
+    else article.prepend(section);
+  }
+  function badge(el) {
+    const b = document.createElement('span');
+    b.className = 'new-badge';
+    b.textContent = msg('news-badge');
+    if (el.matches('li, div, td, article')) el.append(' ', b);
+    else el.after(' ', b);
+  }
+  /** "Mark all as seen": the list and the badges go, and this moment is the last visit. */
+  function markAllSeen(child, diary) {
+    const article = diary.article;
+    for (const b of article.querySelectorAll('.new-badge')) {
+      const before = b.previousSibling;
+      if (before && before.nodeType === Node.TEXT_NODE && before.textContent === ' ') before.remove();
+      b.remove();
+    }
+    const section = article.querySelector('.whatsnew');
+    if (section) section.remove();
+    const heading = article.querySelector('h2');
+    if (heading) heading.focus();
+    say(msg('news-cleared'));
+    if (session && session.remembered && diary.seen) {
+      inTime(saveSeen(child.page, diary.seen.fp, Date.now())).catch(() => newsUnavailable(diary));
+    }
   }
 
   // ---- Messages and busy state -----------------------------------------------------
@@ -772,8 +1148,10 @@
           remembered = true;
         } catch {
           storageFailed = true;
+          storageRefused = true;
         }
       }
+      await addNews(children[current], diary, remembered);
       setBusy(false);
       commit({ slot, kek, children, current, remembered,
         diaries: new Map([[current, diary]]) }, diary);
@@ -798,6 +1176,7 @@
       const children = await openSlot(rec.slot, rec.kek);
       const current = startIndex(children);
       const diary = await openDiary(children[current]);
+      await addNews(children[current], diary, true);
       setBusy(false);
       commit({ slot: rec.slot, kek: rec.kek, children, current, remembered: true,
         diaries: new Map([[current, diary]]) }, diary);
@@ -825,6 +1204,7 @@
     say(msg('opening'));
     try {
       const diary = s.diaries.get(i) || await openDiary(s.children[i]);
+      await addNews(s.children[i], diary, s.remembered);
       setBusy(false);
       if (session !== s) return;
       s.diaries.set(i, diary);
@@ -911,10 +1291,14 @@
       try {
         await rememberDevice(session.slot, session.kek);
         session.remembered = true;
+        for (const [i, d] of session.diaries) await addNews(session.children[i], d, true);
         renderDevice();
         forgetButton.focus();
         say(msg('remembered'));
       } catch {
+        storageRefused = true;
+        const shown = openedDiary();
+        if (shown && shown.news === 'off') newsUnavailable(shown);
         renderDevice(msg('no-storage'));
         say(msg('no-storage'));
       }
