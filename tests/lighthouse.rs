@@ -91,6 +91,21 @@ fn pages_score_well_in_lighthouse() {
                 f["category"], f["id"], f["title"], f["score"], f["value"]
             );
         }
+        let advice: Vec<String> = r["advice"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a["id"].as_str().unwrap(),
+                    a["value"].as_str().unwrap()
+                )
+            })
+            .collect();
+        if !advice.is_empty() {
+            println!("  unscored advice: {}", advice.join("; "));
+        }
         if perf < 95 {
             problems.push(format!(
                 "{page}: performance {perf} < 95 (on a heavily loaded machine the simulated \

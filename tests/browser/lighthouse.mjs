@@ -1,20 +1,18 @@
 // Lighthouse on pages of a built site, with its default mobile emulation (a mid-range phone,
 // simulated slow 4G and a 4× slower CPU), in Debian's Chromium. Serves the site on 127.0.0.1
-// the way docs/operations.md asks a host to: the headers of public/_headers, gzip for text,
-// the Cache-Control of its table. Prints, as JSON on stdout, each page's four category
+// the way docs/operations.md asks a host to (host.mjs). Prints, as JSON on stdout, each page's four category
 // scores (0–100) and the audits of those categories that did not fully pass.
 //
 // Usage: node lighthouse.mjs PUBLIC_DIR PAGE [PAGE ...]   (pages relative to PUBLIC_DIR)
 // CHROMIUM: the browser to drive (default /usr/bin/chromium). Exit status 0 when every page
 // was audited (the scores are judged by the caller), 1 otherwise.
 
-import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
 import lighthouse from 'lighthouse';
+import { serveLikeAHost } from './host.mjs';
 
 const [publicDir, ...pages] = process.argv.slice(2);
 if (!publicDir || pages.length === 0) {
@@ -24,66 +22,7 @@ if (!publicDir || pages.length === 0) {
 const root = path.resolve(publicDir);
 const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'];
 
-const types = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8', '.json': 'application/json',
-  '.webmanifest': 'application/manifest+json', '.svg': 'image/svg+xml',
-  '.xml': 'text/xml; charset=utf-8', '.ics': 'text/calendar; charset=utf-8',
-  '.png': 'image/png', '.ico': 'image/x-icon', '.txt': 'text/plain; charset=utf-8',
-  '.bin': 'application/octet-stream',
-};
-const compressible = /^(text\/|application\/(json|manifest\+json)|image\/svg)/;
-
-/** public/_headers (the Netlify format `diary build` writes): [{pattern, headers}]. */
-function readHeaders() {
-  const rules = [];
-  let file;
-  try {
-    file = fs.readFileSync(path.join(root, '_headers'), 'utf8');
-  } catch {
-    return rules;
-  }
-  for (const line of file.split('\n')) {
-    if (!line.trim() || line.trim().startsWith('#')) continue;
-    if (!/^\s/.test(line)) {
-      rules.push({ pattern: line.trim(), headers: [] });
-    } else if (rules.length) {
-      const at = line.indexOf(':');
-      if (at > 0) rules[rules.length - 1].headers.push([line.slice(0, at).trim(), line.slice(at + 1).trim()]);
-    }
-  }
-  return rules;
-}
-const rules = readHeaders();
-const matches = (pattern, p) => (pattern.endsWith('/*') ? p.startsWith(pattern.slice(0, -1)) : p === pattern);
-
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  let file = path.join(root, decodeURIComponent(url.pathname));
-  if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-  if (!fs.existsSync(file)) { res.writeHead(404).end('not found'); return; }
-  const type = types[path.extname(file)] || 'application/octet-stream';
-  const headers = { 'content-type': type };
-  for (const r of rules) {
-    if (matches(r.pattern, url.pathname)) for (const [k, v] of r.headers) headers[k.toLowerCase()] = v;
-  }
-  // operations.md, "Cache headers": static/* for a day, everything else revalidated.
-  if (!headers['cache-control']) {
-    headers['cache-control'] = url.pathname.startsWith('/static/') ? 'public, max-age=86400' : 'no-cache';
-  }
-  let body = fs.readFileSync(file);
-  if (compressible.test(type) && /\bgzip\b/.test(req.headers['accept-encoding'] || '')) {
-    body = zlib.gzipSync(body);
-    headers['content-encoding'] = 'gzip';
-    headers.vary = 'Accept-Encoding';
-  }
-  headers['content-length'] = body.length;
-  res.writeHead(200, headers);
-  res.end(body);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const base = `http://127.0.0.1:${server.address().port}`;
+const { server, base } = await serveLikeAHost(root);
 
 /** Debian's Chromium with a DevTools port, in a profile of its own. */
 async function launch() {

@@ -926,12 +926,20 @@
     }
     return dayFormatter;
   }
-  /** Work the diary's first showing needs, done while the page waits for the device's
-   *  key, the network or the user, so that showing the diary does not wait for it. */
+  /** Work the diary's first showing needs, done when the page is idle (waiting for the
+   *  device's key, the network or the user), so that showing the diary does not wait for
+   *  it and loading the page is not slowed by it. */
   function warmUp() {
-    try {
-      dayFormat().format(new Date(0));
-    } catch { /* spelled as YYYY-MM-DD then */ }
+    const work = () => {
+      try {
+        dayFormat().format(new Date(0));
+      } catch { /* spelled as YYYY-MM-DD then */ }
+    };
+    if (typeof window.requestIdleCallback === 'function') {
+      window.requestIdleCallback(work, { timeout: 2000 });
+    } else {
+      setTimeout(work, 0);
+    }
   }
   /** params.json, fetched while the code is still being typed (or as soon as the form
    *  shows), so that tapping "open" starts deriving at once. */
