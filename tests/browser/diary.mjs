@@ -470,6 +470,8 @@ try {
     await tab.click('#diary-submit');
     let got = await outcome(tab);
     check(got.heading && got.heading.includes(config.remember.name), 'unlocked: ' + got.error);
+    // The device is remembered once the diary shows.
+    await tab.waitForSelector('#diary-forget', { state: 'visible', timeout: 10_000 }).catch(() => {});
     check(await tab.isVisible('#diary-forget'), '"forget this device" offered');
     await tab.waitForSelector('#diary article.child[data-news]');
     const db = await deviceRecords(tab);

@@ -153,7 +153,8 @@ pub fn refused(site: &Path, args: &[&str], needles: &[&str]) -> String {
 pub enum Tool {
     /// Debian's Chromium: browser tests and PDF printouts.
     Chromium,
-    /// Node.js with npm and the packages of tests/browser (playwright-core, axe-core).
+    /// Node.js with npm and the packages of tests/browser (playwright-core, axe-core,
+    /// lighthouse).
     BrowserPackages,
     /// `pdftotext` from poppler-utils: reading printed PDFs.
     Pdftotext,
@@ -203,8 +204,9 @@ impl Tool {
                     return false;
                 }
                 let installed = || {
-                    dir.join("node_modules/playwright-core").is_dir()
-                        && dir.join("node_modules/axe-core").is_dir()
+                    ["playwright-core", "axe-core", "lighthouse"]
+                        .iter()
+                        .all(|p| dir.join("node_modules").join(p).is_dir())
                 };
                 // Installed once, by whichever test gets here first.
                 static ONCE: std::sync::Once = std::sync::Once::new();

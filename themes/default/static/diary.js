@@ -286,7 +286,12 @@
     const { id, key, aad } = await chunkKey(child, name);
     const file = await fetchBytes('c/' + id + '.bin');
     if (!file) throw new Stop('broken');
-    return unpad(await openSealed(key, file, aad));
+    mark('chunk-fetched');
+    const plain = await openSealed(key, file, aad);
+    mark('chunk-decrypted');
+    const html = await unpad(plain);
+    mark('chunk-gunzipped');
+    return html;
   }
 
   /** The earlier parts listed in a `now` chunk (<ol class="dparts">, oldest first). */
@@ -321,6 +326,7 @@
     const article = single(await openChunk(child, 'now'), 'article.child');
     const parts = readParts(article);
     prepare(article);
+    mark('parsed');
     // The first week of `now`, before any earlier part's weeks go in front of it.
     const first = article.querySelector('.dweek');
     return { article, parts, firstNow: first ? first.getAttribute('data-week') || '' : '' };
@@ -776,6 +782,7 @@
     submit.disabled = on;
     input.readOnly = on;
     statusBox.classList.toggle('busy', on);
+    showProgress(on);
     if (on) app.setAttribute('aria-busy', 'true');
     else app.removeAttribute('aria-busy');
   }
@@ -1022,8 +1029,7 @@
   /** A day spelled in the page's language ("23 ноября"). */
   function spell(day) {
     try {
-      return new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-        { day: 'numeric', month: 'long', timeZone: 'UTC' }).format(day);
+      return dayFormat().format(day);
     } catch {
       return day.toISOString().slice(0, 10);
     }
@@ -1133,29 +1139,36 @@
     }
     setBusy(true);
     say(msg('checking'));
+    mark('open');
     try {
       const params = await loadParams();
+      mark('params');
       const { slot, kek } = await derive(code, params);
+      mark('derived');
       say(msg('opening'));
       const children = await openSlot(slot, kek);
+      mark('slot');
       const current = startIndex(children);
       const diary = await openDiary(children[current]);
-      let remembered = false;
-      let storageFailed = false;
+      setBusy(false);
+      const next = { slot, kek, children, current, remembered: false,
+        diaries: new Map([[current, diary]]) };
+      commit(next, diary);
+      mark('shown');
+      // Remembered once the diary shows: writing to IndexedDB takes a while on a slow phone.
       if (remember && hasIndexedDB) {
         try {
           await rememberDevice(slot, kek);
-          remembered = true;
+          next.remembered = true;
+          if (session === next) renderDevice();
         } catch {
-          storageFailed = true;
           storageRefused = true;
+          if (session === next) renderDevice(msg('no-storage'));
         }
       }
-      await addNews(children[current], diary, remembered);
-      setBusy(false);
-      commit({ slot, kek, children, current, remembered,
-        diaries: new Map([[current, diary]]) }, diary);
-      if (storageFailed) renderDevice(msg('no-storage'));
+      // What is new shows once the device is remembered (a typed code on a device that
+      // keeps nothing lists nothing and stores nothing).
+      if (session === next) await addNews(children[current], diary, next.remembered);
     } catch (err) {
       setBusy(false);
       const kind = failed(err);
@@ -1172,14 +1185,17 @@
     setBusy(true);
     form.hidden = true;
     say(msg('opening'));
+    mark('open');
     try {
       const children = await openSlot(rec.slot, rec.kek);
+      mark('slot');
       const current = startIndex(children);
       const diary = await openDiary(children[current]);
       await addNews(children[current], diary, true);
       setBusy(false);
       commit({ slot: rec.slot, kek: rec.kek, children, current, remembered: true,
         diaries: new Map([[current, diary]]) }, diary);
+      mark('shown');
     } catch (err) {
       setBusy(false);
       say('');
@@ -1254,6 +1270,65 @@
     return code;
   }
 
+  // ---- Progress while the code is checked and the diary opened ------------------------
+  // PBKDF2 takes a second or more on a slow phone. WebCrypto derives off the main thread,
+  // so the bar's CSS animation keeps moving meanwhile; with prefers-reduced-motion the bar
+  // stands still and the seconds beside it count up instead (diary.css). The page's own
+  // timings go to the browser's performance timeline as marks named "diary:<step>"
+  // (no data, only when each step ended), for the tests and for anyone profiling a phone.
+  const progress = $('diary-progress');
+  const progressElapsed = $('diary-progress-elapsed');
+  let progressTimer = null;
+  function mark(step) {
+    try {
+      performance.mark('diary:' + step);
+    } catch { /* no performance timeline: nothing to record */ }
+  }
+  function showProgress(on) {
+    if (!progress) return;
+    clearInterval(progressTimer);
+    progressTimer = null;
+    progress.hidden = !on;
+    if (!on) return;
+    const started = Date.now();
+    const tick = () => {
+      const seconds = Math.floor((Date.now() - started) / 1000);
+      if (progressElapsed) progressElapsed.textContent = fill(msg('elapsed'), { s: String(seconds) });
+    };
+    tick();
+    progressTimer = setInterval(tick, 1000);
+  }
+  /** The page's date format ("23 ноября"), made once: the first one takes a slow phone
+   *  tens of milliseconds (the browser loads its language data). */
+  let dayFormatter = null;
+  function dayFormat() {
+    if (!dayFormatter) {
+      dayFormatter = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+        { day: 'numeric', month: 'long', timeZone: 'UTC' });
+    }
+    return dayFormatter;
+  }
+  /** Work the diary's first showing needs, done when the page is idle (waiting for the
+   *  device's key, the network or the user), so that showing the diary does not wait for
+   *  it and loading the page is not slowed by it. */
+  function warmUp() {
+    const work = () => {
+      try {
+        dayFormat().format(new Date(0));
+      } catch { /* spelled as YYYY-MM-DD then */ }
+    };
+    if (typeof window.requestIdleCallback === 'function') {
+      window.requestIdleCallback(work, { timeout: 2000 });
+    } else {
+      setTimeout(work, 0);
+    }
+  }
+  /** params.json, fetched while the code is still being typed (or as soon as the form
+   *  shows), so that tapping "open" starts deriving at once. */
+  function prefetchParams() {
+    loadParams().catch(() => { /* fetched again, and reported, on submit */ });
+  }
+
   // ---- Wiring -----------------------------------------------------------------------
   function start() {
     // Inside another site's frame, that site could overlay the form and read the code off
@@ -1274,6 +1349,7 @@
     }
     if (!hasIndexedDB) rememberRow.hidden = true;
 
+    input.addEventListener('input', prefetchParams, { once: true });
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       unlockWithCode(input.value, rememberBox.checked);
@@ -1332,13 +1408,17 @@
       unlockWithCode(fromAddress, false).then(() => {
         if (!session) input.value = fromAddress;
       });
+      warmUp();
       return;
     }
     if (hasIndexedDB) {
       readDevice()
-        .then((rec) => (rec ? unlockRemembered(rec) : undefined))
+        .then((rec) => (rec ? unlockRemembered(rec) : prefetchParams()))
         .catch(() => { /* no storage here: the code form stays */ });
+    } else {
+      prefetchParams();
     }
+    warmUp();
   }
 
   start();
