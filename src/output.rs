@@ -110,6 +110,11 @@ impl Output {
         self.add(path, Content::Bytes(bytes.into()))
     }
 
+    /// Whether the output holds a file at `path`.
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
     /// Keeps the file `path` of the previous output `previous` as it is, without reading
     /// it (a sealed diary file between two batches).
     pub(crate) fn keep_output(&mut self, previous: &Path, path: &str) -> Result<()> {
