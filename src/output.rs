@@ -277,6 +277,8 @@ mod tests {
             ("diary/params.json", "application/json"),
             ("static/icon.svg", "image/svg+xml"),
             ("static/icon.png", "image/png"),
+            ("manifest.webmanifest", "application/manifest+json"),
+            ("sw.js", "text/javascript; charset=utf-8"),
             ("feed.xml", "text/xml; charset=utf-8"),
             ("events.ics", "text/calendar; charset=utf-8"),
             ("robots.txt", "text/plain; charset=utf-8"),

@@ -354,7 +354,7 @@ fn the_site_works_offline_installs_and_prints_a_week() {
 }
 
 /// The service worker and the manifest follow the theme and the site's settings, never the
-/// journal: a build after new marks leaves both byte for byte as they were.
+/// journal: a build after new homework leaves both byte for byte as they were.
 #[test]
 fn the_service_worker_does_not_change_with_the_journal() {
     let (_tmp, site) = demo_site(30);
@@ -371,8 +371,9 @@ fn the_service_worker_does_not_change_with_the_journal() {
     let conn = rusqlite::Connection::open(site.join("data/journal.sqlite")).unwrap();
     let changed = conn
         .execute(
-            "UPDATE marks SET value = CASE value WHEN '5' THEN '4' ELSE '5' END \
-             WHERE id IN (SELECT id FROM marks ORDER BY id LIMIT 40)",
+            "UPDATE lessons SET homework = 'Повторить § 7, ответить на вопросы 1–4' \
+             WHERE id IN (SELECT id FROM lessons WHERE date >= '2026-11-23' \
+             ORDER BY id LIMIT 20)",
             [],
         )
         .unwrap();
@@ -381,7 +382,7 @@ fn the_service_worker_does_not_change_with_the_journal() {
     let before = tree(&public);
     build(&site);
     let after = tree(&public);
-    assert_ne!(before, after, "the new marks changed the site");
+    assert_ne!(before, after, "the new homework changed the site");
     assert_eq!(std::fs::read(public.join("sw.js")).unwrap(), sw);
     assert_eq!(
         std::fs::read(public.join("manifest.webmanifest")).unwrap(),

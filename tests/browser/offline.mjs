@@ -126,6 +126,8 @@ async function run(ctx, body) {
     await body(ctx);
   } catch (e) {
     ctx.rec.failures.push('threw: ' + (e && e.stack ? e.stack : String(e)));
+  } finally {
+    await goOnline(ctx.context);
   }
 }
 
@@ -254,7 +256,7 @@ try {
     rec.boards = [];
     for (const p of ['index.html', ...config.boards]) {
       await tab.goto(base + '/' + p, { waitUntil: 'load' });
-      const note = await tab.waitForSelector('#offline-note', { timeout: 10_000 }).then((n) => n.textContent).catch(() => null);
+      const note = await tab.waitForSelector('#offline-note', { timeout: 10_000 }).then((n) => n.textContent()).catch(() => null);
       const text = await tab.$eval('main', (m) => m.innerText);
       rec.boards.push({ page: p, note });
       check(note !== null && /\d{4}/.test(note), `${p}: a note says it is a saved copy, with its date: ${note}`);
@@ -329,11 +331,12 @@ try {
     await tab.goto(base + '/index.html', { waitUntil: 'load' });
     check((await tab.$eval('main', (m) => m.innerText)).includes(config.newTitle), 'the new front page');
     // The browser fetched the new sw.js on this visit; wait for the new version to take over.
-    await tab.waitForFunction(async (old) => {
-      const names = await caches.keys();
-      const statics = names.filter((n) => n.startsWith('diary-static:'));
-      return statics.length === 1 && !old.includes(statics[0]);
-    }, oldStatic, { timeout: WAIT, polling: 200 });
+    const until = Date.now() + WAIT;
+    for (;;) {
+      const statics = (await tab.evaluate(() => caches.keys())).filter((n) => n.startsWith('diary-static:'));
+      if ((statics.length === 1 && !oldStatic.includes(statics[0])) || Date.now() > until) break;
+      await tab.waitForTimeout(200);
+    }
     const after = await cacheContents(tab);
     const statics = Object.keys(after).filter((n) => n.startsWith('diary-static:'));
     rec.versions = { before: oldStatic, after: statics };

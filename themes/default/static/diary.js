@@ -464,6 +464,11 @@
           'Content-Type': 'application/octet-stream', 'X-Diary-Cached': stored,
           'X-Diary-Child': f.owner } }));
       }
+      if (session !== s || !s.remembered) {
+        // Forgotten (or closed for another family) meanwhile: keep nothing.
+        await caches.delete(OFFLINE_PREFIX + recordKey() + s.slot);
+        return;
+      }
       if (slotOnline) {
         // Files of a child this code no longer opens.
         const pages = new Set(s.children.map((c) => c.page));
