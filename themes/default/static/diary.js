@@ -464,8 +464,8 @@
           'Content-Type': 'application/octet-stream', 'X-Diary-Cached': stored,
           'X-Diary-Child': f.owner } }));
       }
-      if (session !== s || !s.remembered) {
-        // Forgotten (or closed for another family) meanwhile: keep nothing.
+      if (!s.remembered) {
+        // Forgotten meanwhile: keep nothing.
         await caches.delete(OFFLINE_PREFIX + recordKey() + s.slot);
         return;
       }

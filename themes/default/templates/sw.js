@@ -104,7 +104,9 @@ async function networkFirst(req, store, event) {
     res = null;
   }
   if (res && res.status < 500) {
-    if (store && res.ok && res.type === 'basic') {
+    // Only a page's own answer: not an error, a redirect or (for pages) anything but HTML.
+    const html = (res.headers.get('content-type') || '').startsWith('text/html');
+    if (store && res.ok && res.type === 'basic' && !res.redirected && (store !== PAGES || html)) {
       const copy = stamped(res.clone());
       event.waitUntil(keep(store, req.url, copy));
     }
