@@ -196,14 +196,17 @@ mod tests {
     }
 
     fn version(sw: &str) -> String {
-        let at = sw.find("const VERSION = '").expect("the worker names its version") + 17;
+        let at = sw
+            .find("const VERSION = '")
+            .expect("the worker names its version")
+            + 17;
         sw[at..at + 12].to_string()
     }
 
     #[test]
     fn the_manifest_names_the_site_and_its_icons() {
-        let (manifest, _) = parts(&Theme::builtin());
-        let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        let (bytes, _) = parts(&Theme::builtin());
+        let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(m["name"], "Школа № 1 города N");
         assert_eq!(m["short_name"], "Школа № 1");
         assert_eq!(m["start_url"], "diary/index.html");

@@ -39,7 +39,13 @@ fn code_rows(site: &Path) -> Vec<(String, i64, String)> {
         .records()
         .map(Result::unwrap)
         .filter(|r| &r[status] == "active")
-        .map(|r| (r[code].to_string(), r[id].parse().unwrap(), r[name].to_string()))
+        .map(|r| {
+            (
+                r[code].to_string(),
+                r[id].parse().unwrap(),
+                r[name].to_string(),
+            )
+        })
         .collect()
 }
 
@@ -275,9 +281,7 @@ fn the_site_works_offline_installs_and_prints_a_week() {
                     .success();
                 build(&site);
                 assert!(
-                    !public
-                        .join(format!("diary/k/{revoked_slot}.bin"))
-                        .exists(),
+                    !public.join(format!("diary/k/{revoked_slot}.bin")).exists(),
                     "the revoked slot left the site"
                 );
             }),
@@ -343,7 +347,8 @@ fn the_site_works_offline_installs_and_prints_a_week() {
         text.contains(week_title.split(':').next_back().unwrap().trim()),
         "the week printed: {week_title}"
     );
-    for absent in ["Печать недели", "Забыть это устройство", "Закрыть дневник"] {
+    for absent in ["Печать недели", "Забыть это устройство", "Закрыть дневник"]
+    {
         assert!(!text.contains(absent), "{absent:?} is not printed");
     }
     println!(
