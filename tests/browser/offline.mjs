@@ -21,7 +21,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import readline from 'node:readline';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const WAIT = 60_000;
@@ -190,6 +194,15 @@ const expectedOfflineNote = (tab) => tab.evaluate(() => {
   return { built, text: document.getElementById('diary-app').getAttribute('data-msg-offline').replace('{date}', date) };
 });
 
+async function runAxe(tab) {
+  await tab.evaluate(axeSource + ';0');
+  return tab.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+  });
+}
+
 const dataCaches = (caches) => Object.keys(caches).filter((n) => n.startsWith('diary-data:'));
 
 try {
@@ -261,6 +274,11 @@ try {
       rec.boards.push({ page: p, note });
       check(note !== null && /\d{4}/.test(note), `${p}: a note says it is a saved copy, with its date: ${note}`);
       if (online[p]) check(text.includes(online[p].slice(0, 200)), `${p}: the board as read online`);
+      if (p === config.boards[0]) {
+        const axe = await runAxe(tab);
+        rec.boardAxe = axe;
+        check(axe.length === 0, 'axe on a board shown offline: ' + JSON.stringify(axe));
+      }
     }
     await tab.goto(base + '/' + config.unvisited, { waitUntil: 'load' }).catch(() => null);
     const missing = await tab.evaluate(() => document.querySelector('h1')?.textContent || '');
@@ -308,6 +326,9 @@ try {
     rec.offlineNote = note.text;
     check(!note.hidden && note.text === expected.text, `says "data as of ${expected.built}, no connection": ` + note.text);
     check(await tab.isVisible('#diary-offline'), 'the note is visible');
+    const axe = await runAxe(tab);
+    rec.diaryAxe = axe;
+    check(axe.length === 0, 'axe on the diary opened offline: ' + JSON.stringify(axe));
     const weeks1 = await tab.$$eval('#diary .dweek', (ws) => ws.length);
     await tab.click('#diary-prev');
     await tab.waitForFunction((n) => document.querySelectorAll('#diary .dweek').length > n ||
