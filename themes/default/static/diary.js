@@ -1014,6 +1014,7 @@
     earlierList.replaceChildren();
     kids.replaceChildren();
     renderOffline(null);
+    offlineBegin();
     printWeekDone();
     clearMessages();
     showForm();
