@@ -338,6 +338,15 @@ pub(crate) fn render_site(
         };
         out.write_output(&format!("static/{path}"), bytes)?;
     }
+    let school = &loaded.journal.school;
+    crate::webapp::write(
+        &mut out,
+        &renderer,
+        &theme,
+        &title,
+        &school.short_name,
+        renderer.strings.lang,
+    )?;
     Ok((out, sealed))
 }
 

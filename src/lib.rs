@@ -38,3 +38,4 @@ pub(crate) mod stamp;
 pub(crate) mod stats;
 pub(crate) mod text;
 pub(crate) mod views;
+pub(crate) mod webapp;

@@ -112,6 +112,11 @@ impl Output {
         self.add(path, Content::Bytes(bytes.into()))
     }
 
+    /// Whether the output holds a file at `path`.
+    pub(crate) fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
     /// Keeps the file `path` of the previous output `previous` as it is, without reading
     /// it (a sealed diary file between two batches).
     pub(crate) fn keep_output(&mut self, previous: &Path, path: &str) -> Result<()> {
@@ -356,6 +361,8 @@ mod tests {
             ("diary/params.json", "application/json"),
             ("static/icon.svg", "image/svg+xml"),
             ("static/icon.png", "image/png"),
+            ("manifest.webmanifest", "application/manifest+json"),
+            ("sw.js", "text/javascript; charset=utf-8"),
             ("feed.xml", "text/xml; charset=utf-8"),
             ("events.ics", "text/calendar; charset=utf-8"),
             ("robots.txt", "text/plain; charset=utf-8"),

@@ -10,13 +10,13 @@ use crate::i18n::Strings;
 
 macro_rules! builtin {
     ($($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!("../../themes/default/", $path)))),*]
+        &[$(($path, include_bytes!(concat!("../../themes/default/", $path)).as_slice())),*]
     };
 }
 
 /// The default theme, compiled into the binary. Every file of `themes/default/` must be
 /// listed (a test checks).
-const BUILTIN: &[(&str, &str)] = builtin![
+const BUILTIN: &[(&str, &[u8])] = builtin![
     "templates/base.html",
     "templates/index.html",
     "templates/classes.html",
@@ -45,8 +45,12 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/partials/diary_lesson.html",
     "templates/partials/remark.html",
     "templates/partials/dweek.html",
+    "templates/sw.js",
     "static/style.css",
     "static/icon.svg",
+    "static/icon-192.png",
+    "static/icon-512.png",
+    "static/site.js",
     "static/diary.js",
     "static/diary.css",
     "i18n/ru.toml",
@@ -64,7 +68,7 @@ impl Theme {
         Theme {
             files: BUILTIN
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
+                .map(|(k, v)| (k.to_string(), v.to_vec()))
                 .collect(),
         }
     }
@@ -125,6 +129,12 @@ impl Theme {
     pub(crate) fn set_template(&mut self, name: &str, text: &str) {
         self.files
             .insert(format!("templates/{name}"), text.as_bytes().to_vec());
+    }
+
+    /// Replaces one static file (for tests).
+    #[cfg(test)]
+    pub(crate) fn set_static(&mut self, name: &str, bytes: &[u8]) {
+        self.files.insert(format!("static/{name}"), bytes.to_vec());
     }
 
     /// A digest of every file of the theme: what a rendered page depends on besides its

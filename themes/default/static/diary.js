@@ -35,6 +35,8 @@
   const rememberNowButton = $('diary-remember-now');
   const forgetButton = $('diary-forget');
   const closeButton = $('diary-close');
+  const offlineNote = $('diary-offline');
+  const printWeekButton = $('diary-print-week');
 
   const msg = (name) => app.getAttribute('data-msg-' + name) || name;
 
@@ -108,8 +110,10 @@
   }
   const utf8 = (bytes) => new TextDecoder('utf-8', { fatal: true }).decode(bytes);
 
-  /** The bytes of a file of the diary folder; null when the host says it is not there. */
-  async function fetchBytes(path) {
+  /** The bytes of a file of the diary folder; null when the host says it is not there.
+   *  `owner`: the page id of the child a chunk or page file belongs to (for the offline
+   *  copy). */
+  async function fetchBytes(path, owner) {
     let res;
     try {
       res = await fetch(path, { cache: 'no-cache', credentials: 'same-origin' });
@@ -119,11 +123,14 @@
     // 403: what some object stores answer for a file that does not exist.
     if (res.status === 404 || res.status === 410 || res.status === 403) return null;
     if (!res.ok) throw new Stop('network');
+    let bytes;
     try {
-      return new Uint8Array(await res.arrayBuffer());
+      bytes = new Uint8Array(await res.arrayBuffer());
     } catch {
       throw new Stop('network');
     }
+    offlineSaw(path, bytes, res, owner);
+    return bytes;
   }
 
   /** nonce(12) ‖ AES-256-GCM(ciphertext ‖ tag) → plaintext; any failure is 'broken'. */
@@ -187,7 +194,11 @@
   /** k/<slot>.bin → the children it opens, each with its page key imported. */
   async function openSlot(slot, kek) {
     const file = await fetchBytes('k/' + slot + '.bin');
-    if (!file) throw new Stop('gone');
+    if (!file) {
+      // Revoked: nothing of this family stays saved on the device.
+      await offlineDrop(slot);
+      throw new Stop('gone');
+    }
     const plain = await openSealed(kek, file, SLOT_AAD + slot);
     let data;
     try {
@@ -284,7 +295,7 @@
    *  `now` chunk says it is there. */
   async function openChunk(child, name) {
     const { id, key, aad } = await chunkKey(child, name);
-    const file = await fetchBytes('c/' + id + '.bin');
+    const file = await fetchBytes('c/' + id + '.bin', child.page);
     if (!file) throw new Stop('broken');
     mark('chunk-fetched');
     const plain = await openSealed(key, file, aad);
@@ -335,7 +346,7 @@
   /** p/<page>.bin → P = u32be(L) ‖ gzip(html)[L] ‖ zeros → the child's <article>,
    *  parsed but not yet in the document. */
   async function openPage(child) {
-    const file = await fetchBytes('p/' + child.page + '.bin');
+    const file = await fetchBytes('p/' + child.page + '.bin', child.page);
     if (!file) throw new Stop('broken');
     const html = await unpad(await openSealed(child.key, file, PAGE_AAD + child.page));
     const node = single(html, 'article.child');
@@ -764,6 +775,145 @@
     }
   }
 
+  // ---- Offline copy (Cache Storage; docs/access.md "On this device") -------------------
+  // On a remembered device, the sealed files an opening fetched (the family's slot, each
+  // chunk or page file) are stored exactly as the host served them, in one cache for the
+  // family: "diary-data:" + this folder's path + slot. The service worker (sw.js) answers
+  // from it only when the network fails, and marks such answers "X-Diary-Offline". The
+  // cache is deleted when the host says the slot is gone, when the device is forgotten, and
+  // when another family is remembered here. Ciphertext only: none of it opens without the
+  // key kept in IndexedDB.
+  const hasCaches = (() => {
+    try {
+      return typeof window.caches === 'object' && window.caches !== null;
+    } catch {
+      return false;
+    }
+  })();
+  const OFFLINE_PREFIX = 'diary-data:';
+  const SEALED_PATH = /^(k|c|p)\/[0-9a-f]{32}\.bin$/;
+  /** The sealed files fetched from the network since the opening began and not yet stored:
+   *  url → { bytes, owner }. */
+  let offlineSeen = new Map();
+  /** null while everything shown came from the network; else when the saved copy was
+   *  stored ('' when unknown). */
+  let offlineFrom = null;
+  /** Whether this opening fetched the slot from the network (then it is the host's list of
+   *  children, and saved files of other children can go). */
+  let slotOnline = false;
+
+  function offlineBegin() {
+    offlineSeen = new Map();
+    offlineFrom = null;
+    slotOnline = false;
+  }
+
+  /** fetchBytes tells of each file it got. */
+  function offlineSaw(path, bytes, res, owner) {
+    if (!SEALED_PATH.test(path)) return;
+    if (res.headers.get('x-diary-offline')) {
+      const when = res.headers.get('x-diary-cached') || '';
+      if (offlineFrom === null || (when && when < offlineFrom)) offlineFrom = when;
+      return;
+    }
+    if (path.startsWith('k/')) slotOnline = true;
+    offlineSeen.set(new URL(path, location.href).href, { bytes, owner: owner || '' });
+  }
+
+  /** The saved copy's caches of this diary folder: [cache name, slot]. */
+  async function offlineCaches() {
+    const prefix = OFFLINE_PREFIX + recordKey();
+    return (await caches.keys())
+      .filter((n) => n.startsWith(prefix) && HEX32.test(n.slice(prefix.length)))
+      .map((n) => [n, n.slice(prefix.length)]);
+  }
+
+  /** Stores what was fetched into the family's saved copy (on a remembered device only). */
+  async function offlineKeep() {
+    if (!hasCaches || !session || !session.remembered) return;
+    const s = session;
+    const files = offlineSeen;
+    offlineSeen = new Map();
+    try {
+      // One family per diary folder: the one remembered.
+      for (const [name, slot] of await offlineCaches()) {
+        if (slot !== s.slot) await caches.delete(name);
+      }
+      const cache = await caches.open(OFFLINE_PREFIX + recordKey() + s.slot);
+      const stored = new Date().toISOString();
+      for (const [url, f] of files) {
+        await cache.put(url, new Response(f.bytes, { headers: {
+          'Content-Type': 'application/octet-stream', 'X-Diary-Cached': stored,
+          'X-Diary-Child': f.owner } }));
+      }
+      if (!s.remembered) {
+        // Forgotten meanwhile: keep nothing.
+        await caches.delete(OFFLINE_PREFIX + recordKey() + s.slot);
+        return;
+      }
+      if (slotOnline) {
+        // Files of a child this code no longer opens.
+        const pages = new Set(s.children.map((c) => c.page));
+        for (const req of await cache.keys()) {
+          const res = await cache.match(req);
+          const owner = res ? res.headers.get('x-diary-child') : '';
+          if (owner && !pages.has(owner)) await cache.delete(req);
+        }
+      }
+    } catch { /* storage full or refused: the diary works on, with a connection only */ }
+  }
+
+  /** Deletes the saved copy of one family (`slot`), or of every family (null). */
+  async function offlineDrop(slot) {
+    if (!hasCaches) return;
+    try {
+      for (const [name, s] of await offlineCaches()) {
+        if (slot === null || s === slot) await caches.delete(name);
+      }
+    } catch { /* nothing stored */ }
+  }
+
+  /** "Data as of <date>, no connection" above the diary when it came from the saved copy:
+   *  the date the diary was built for, else when it was stored. */
+  function renderOffline(diary) {
+    if (offlineFrom === null || !diary) {
+      offlineNote.hidden = true;
+      offlineNote.textContent = '';
+      return;
+    }
+    const built = diary.article.getAttribute('data-built') || '';
+    let day = null;
+    if (DAY.test(built)) day = new Date(built + 'T00:00:00Z');
+    else if (offlineFrom) day = new Date(offlineFrom);
+    let date = '';
+    if (day && !Number.isNaN(day.getTime())) {
+      try {
+        date = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+          { day: 'numeric', month: 'long', year: 'numeric', timeZone: DAY.test(built) ? 'UTC' : undefined })
+          .format(day);
+      } catch {
+        date = day.toISOString().slice(0, 10);
+      }
+    }
+    offlineNote.textContent = fill(msg('offline'), { date });
+    offlineNote.hidden = false;
+  }
+
+  // ---- Printing one week ---------------------------------------------------------------
+  // "Print this week" prints the week on screen: the page gets the class "print-week" until
+  // the print is over, and diary.css (@media print) then shows the child's name, class and
+  // date and that one week on an A4 page. The browser's own print menu prints the open diary
+  // as it is (the week on screen, then every period's marks, opened by the beforeprint
+  // handler below).
+  function printWeek() {
+    if (!session) return;
+    document.documentElement.classList.add('print-week');
+    window.print();
+  }
+  function printWeekDone() {
+    document.documentElement.classList.remove('print-week');
+  }
+
   // ---- Messages and busy state -----------------------------------------------------
   function say(text) {
     statusBox.textContent = text || '';
@@ -953,6 +1103,7 @@
       have.add(mondayOf(w));
     }
     part.state = 'loaded';
+    offlineKeep();
     if (session === s) setPartBusy(false);
     return session === s && s.current === s.children.indexOf(child);
   }
@@ -1109,6 +1260,8 @@
     renderKids();
     place(diary);
     renderDevice();
+    renderOffline(diary);
+    offlineKeep();
     const heading = diary.article.querySelector('h2');
     if (heading) heading.focus();
   }
@@ -1138,6 +1291,7 @@
       return;
     }
     setBusy(true);
+    offlineBegin();
     say(msg('checking'));
     mark('open');
     try {
@@ -1183,6 +1337,7 @@
   async function unlockRemembered(rec) {
     if (busy) return;
     setBusy(true);
+    offlineBegin();
     form.hidden = true;
     say(msg('opening'));
     mark('open');
@@ -1227,6 +1382,8 @@
       s.current = i;
       lastChosen = s.children[i].page;
       place(diary);
+      renderOffline(diary);
+      offlineKeep();
       for (const [j, b] of Array.from(kids.children).entries()) {
         b.setAttribute('aria-pressed', String(j === i));
       }
@@ -1252,6 +1409,9 @@
     weekBar.hidden = true;
     earlierList.replaceChildren();
     kids.replaceChildren();
+    renderOffline(null);
+    offlineBegin();
+    printWeekDone();
     clearMessages();
     showForm();
     say(msg('closed'));
@@ -1369,6 +1529,7 @@
         session.remembered = true;
         for (const [i, d] of session.diaries) await addNews(session.children[i], d, true);
         renderDevice();
+        offlineKeep();
         forgetButton.focus();
         say(msg('remembered'));
       } catch {
@@ -1383,6 +1544,7 @@
       try {
         await forgetDevice();
       } catch { /* nothing was stored */ }
+      await offlineDrop(null);
       if (session) session.remembered = false;
       renderDevice(msg('forgotten'));
       if (!rememberNowButton.hidden) rememberNowButton.focus();
@@ -1393,6 +1555,8 @@
       const code = takeCodeFromAddress();
       if (code !== null) unlockWithCode(code, false);
     });
+    printWeekButton.addEventListener('click', printWeek);
+    window.addEventListener('afterprint', printWeekDone);
     // Print every period's table, not only the open ones.
     let opened = [];
     window.addEventListener('beforeprint', () => {
@@ -1413,7 +1577,11 @@
     }
     if (hasIndexedDB) {
       readDevice()
-        .then((rec) => (rec ? unlockRemembered(rec) : prefetchParams()))
+        .then((rec) => {
+          if (rec) return unlockRemembered(rec);
+          prefetchParams();
+          return offlineDrop(null);
+        })
         .catch(() => { /* no storage here: the code form stays */ });
     } else {
       prefetchParams();
