@@ -193,7 +193,11 @@ const NOT_FOUND = /Failed to load resource: the server responded with a status o
 
 /** Runs one scenario in a fresh browser context (its own IndexedDB). */
 async function scenario(name, run, { allow404 = false, keep = false, init = null } = {}) {
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  // The site's service worker is blocked here: these scenarios follow the protocol's own
+  // requests (routes slow or break them, which a worker's fetches would bypass); the
+  // worker and the offline copy have their own scenarios (offline.mjs).
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 },
+    serviceWorkers: 'block' });
   if (init) await context.addInitScript(init);
   const rec = { name, checks: 0, failures: [], consoleErrors: [], external: [], requests: [] };
   await context.route('**/*', (route) => {

@@ -1314,7 +1314,11 @@
         try {
           await rememberDevice(slot, kek);
           next.remembered = true;
-          if (session === next) renderDevice();
+          if (session === next) {
+            renderDevice();
+            // The files this opening fetched go into the family's offline copy now.
+            offlineKeep();
+          }
         } catch {
           storageRefused = true;
           if (session === next) renderDevice(msg('no-storage'));
