@@ -47,6 +47,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "templates/partials/dweek.html",
     "static/style.css",
     "static/icon.svg",
+    "static/takes.js",
     "static/diary.js",
     "static/diary.css",
     "i18n/ru.toml",
