@@ -666,18 +666,25 @@ pub(crate) fn parse_takes_marks(text: &str) -> Option<Vec<TakenMark>> {
         .collect()
 }
 
-/// One case of tests/fixtures/what_it_takes.json: the rules and the marks (`[5, 2]` a 5
-/// with weight 2, `"зч"` a word).
+/// One case of tests/fixtures/what_it_takes.json: the rules and the marks, a list
+/// (`[5, 2]` a 5 with weight 2, `"зч"` a word) or a `now` chunk's text ("5 4*2 ~").
 #[derive(Debug, serde::Deserialize)]
 pub(crate) struct TakesCase {
     pub rules: TakesRules,
-    pub marks: Vec<serde_json::Value>,
+    pub marks: serde_json::Value,
 }
 
 impl TakesCase {
     /// The case's marks; an error names a mark written neither way.
     pub(crate) fn marks(&self) -> anyhow::Result<Vec<TakenMark>> {
-        self.marks
+        if let serde_json::Value::String(text) = &self.marks {
+            return parse_takes_marks(text)
+                .ok_or_else(|| anyhow::anyhow!("marks {text:?}: write them as \"5 4*2 ~\""));
+        }
+        let serde_json::Value::Array(marks) = &self.marks else {
+            anyhow::bail!("marks: write a list or a text such as \"5 4*2 ~\"");
+        };
+        marks
             .iter()
             .map(|m| match m {
                 serde_json::Value::String(_) => Ok(TakenMark::Word),
@@ -700,7 +707,8 @@ impl TakesCase {
 }
 
 /// "What it takes" on a case given as JSON (`{"rules": …, "marks": …}`, the input of
-/// tests/fixtures/what_it_takes.json), answered as JSON (`null` for a words-only subject).
+/// tests/fixtures/what_it_takes.json, or the marks as a `now` chunk carries them), answered
+/// as JSON (`null` for a words-only subject).
 pub(crate) fn what_it_takes_json(input: &str) -> anyhow::Result<String> {
     use anyhow::Context;
     let case: TakesCase =
@@ -1372,6 +1380,14 @@ mod tests {
         let bad = format!(r#"{{"rules":{rules},"marks":[[5]]}}"#);
         let err = what_it_takes_json(&bad).unwrap_err().to_string();
         assert!(err.contains("[value, weight]"), "{err}");
+        let chunk = format!(r#"{{"rules":{rules},"marks":"5 4*2 ~"}}"#);
+        let listed = format!(r#"{{"rules":{rules},"marks":[[5,1],[4,2],"зч"]}}"#);
+        assert_eq!(
+            what_it_takes_json(&chunk).unwrap(),
+            what_it_takes_json(&listed).unwrap()
+        );
+        let bad = format!(r#"{{"rules":{rules},"marks":"5 x"}}"#);
+        assert!(what_it_takes_json(&bad).is_err());
         let err = what_it_takes_json("{").unwrap_err();
         assert!(format!("{err:#}").contains("what it takes"), "{err:#}");
     }

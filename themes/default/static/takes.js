@@ -3,7 +3,7 @@
 // would lift the mark one step, and what one more low mark would do. Pure computation, no
 // page and no language: the diary page (diary.js) puts it in words. The same computation is
 // `grades::what_it_takes` in Rust; both answer every case of
-// tests/fixtures/what_it_takes.json alike (docs/diary.md, "What it takes").
+// tests/fixtures/what_it_takes.json alike (docs/journal.md, "What it takes").
 //
 // The page loads this file before diary.js; it defines one frozen global, DiaryTakes (and
 // module.exports under Node, for the tests).
