@@ -543,7 +543,7 @@ pub(crate) fn what_it_takes(rules: &TakesRules, marks: &[TakenMark]) -> Option<T
             _ => None,
         })
         .collect();
-    if numeric.is_empty() && marks.iter().any(|m| *m == TakenMark::Word) {
+    if numeric.is_empty() && marks.contains(&TakenMark::Word) {
         return None;
     }
     let count = numeric.len();
@@ -635,7 +635,7 @@ pub(crate) fn takes_marks<M: Borrow<Mark>>(
     let mut out = String::new();
     for mark in marks.iter().map(Borrow::borrow) {
         let token = match contribution(mark, weights, grading) {
-            Some((value, weight)) if weight == 1.0 => value.to_string(),
+            Some((value, 1.0)) => value.to_string(),
             Some((value, weight)) => format!("{value}*{weight}"),
             None => match mark.value.as_deref().map(|v| parse_value(v, grading)) {
                 Some(Some(MarkValue::Word(_))) => "~".to_string(),
