@@ -46,7 +46,7 @@
 //! hundredths are therefore rounded to hundredths.
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -119,6 +119,21 @@ impl Weights {
         work_type_id
             .and_then(|id| self.by_work_type.get(&id).copied())
             .unwrap_or(1.0)
+    }
+
+    /// The weights the school's work types carry that count, and 1, ascending, each once:
+    /// what "what it takes" tries.
+    pub(crate) fn used(&self) -> Vec<f64> {
+        let mut used: Vec<f64> = self
+            .by_work_type
+            .values()
+            .copied()
+            .filter(|&w| counts(w))
+            .chain([1.0])
+            .collect();
+        used.sort_by(f64::total_cmp);
+        used.dedup();
+        used
     }
 
     /// The weight a mark counts with: its own `weight` if set, else its work type's.
@@ -384,6 +399,322 @@ pub(crate) fn summarize<M: Borrow<Mark>>(
         attestation,
         open_debts,
     }
+}
+
+// ---- What it takes -------------------------------------------------------------------
+//
+// For one subject of the current period: where the average stands, the fewest marks of
+// one kind that would lift the mark one step, and what one more low mark would do. The
+// diary computes this in the browser (themes/default/static/takes.js) from the rules and
+// marks the `now` chunk carries; this is the same computation, and both answer every case
+// of tests/fixtures/what_it_takes.json alike.
+
+/// The most marks of one kind tried when looking for the next mark up: beyond that the
+/// diary says it would take more than this many.
+pub(crate) const TAKES_CAP: u32 = 5;
+
+/// The most ways to reach the next mark listed for one subject.
+pub(crate) const TAKES_OPTIONS: usize = 4;
+
+/// The mark "one more low mark" adds: a 2, or the scale's lowest when 2 is not on it.
+const LOW_MARK: u8 = 2;
+
+/// The rules "what it takes" goes by, as the browser gets them (JSON in the `now` chunk)
+/// and as the shared fixture writes them.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct TakesRules {
+    /// The scale, `[grading] min` to `max`.
+    pub min: u8,
+    pub max: u8,
+    /// The school's own thresholds by mark ("5" = 4.6); a mark not listed is given from
+    /// `mark - 0.5`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub thresholds: BTreeMap<String, f64>,
+    /// The fewest numeric marks that attest the period.
+    pub min_marks: usize,
+    /// The weights the school's marks carry, ascending, 1 among them.
+    pub weights: Vec<f64>,
+    /// The most marks of one kind tried ([`TAKES_CAP`]).
+    pub cap: u32,
+}
+
+impl TakesRules {
+    /// The rules of `grading`, with the weights the school uses (`weights`).
+    pub(crate) fn new(grading: &Grading, weights: &Weights) -> TakesRules {
+        let thresholds = (grading.min..=grading.max)
+            .filter(|&m| {
+                grading
+                    .thresholds
+                    .keys()
+                    .any(|key| key.trim().parse::<u8>() == Ok(m))
+            })
+            .map(|m| (m.to_string(), threshold(m, grading)))
+            .collect();
+        TakesRules {
+            min: grading.min,
+            max: grading.max,
+            thresholds,
+            min_marks: grading.min_marks,
+            weights: weights.used(),
+            cap: TAKES_CAP,
+        }
+    }
+
+    /// The average from which `mark` is given, in hundredths (as [`threshold`]).
+    fn threshold(&self, mark: u8) -> i64 {
+        hundredths(
+            self.thresholds
+                .get(&mark.to_string())
+                .copied()
+                .unwrap_or(f64::from(mark) - 0.5),
+        )
+    }
+
+    /// The mark an average rounds to (as [`forecast`]).
+    fn forecast(&self, average: f64) -> u8 {
+        let average = hundredths(average);
+        (self.min..=self.max)
+            .rev()
+            .find(|&mark| self.threshold(mark) <= average)
+            .unwrap_or(self.min)
+    }
+}
+
+/// One mark as "what it takes" reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TakenMark {
+    /// A mark of the scale and the weight it counts with.
+    Numeric(u8, f64),
+    /// A word such as "зч": it never counts, but it tells a words-only subject.
+    Word,
+}
+
+/// The fewest marks of one kind that reach the next mark up: `count` marks `value`, each
+/// with `weight`.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct TakesOption {
+    pub count: u32,
+    pub value: u8,
+    pub weight: f64,
+}
+
+/// What one more low mark (weight 1) would make of the average.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct LowEffect {
+    pub value: u8,
+    pub average: f64,
+    pub rounds_to: u8,
+}
+
+/// "What it takes" for one subject.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct Takes {
+    /// Numeric marks counted.
+    pub count: usize,
+    /// Their weighted average; `None` without marks.
+    pub average: Option<f64>,
+    /// The mark the average rounds to.
+    pub rounds_to: Option<u8>,
+    /// Marks still needed before the period can be attested (0 when enough).
+    pub needed: usize,
+    /// The next mark up; `None` at the top of the scale or without marks.
+    pub next: Option<u8>,
+    /// The ways to reach `next`, highest value first, then lightest weight: for each value
+    /// and weight the fewest marks, leaving out any way that needs as many marks or more,
+    /// each as high and as heavy (at most [`TAKES_OPTIONS`]).
+    pub options: Vec<TakesOption>,
+    /// `next` exists but no way reaches it within `cap` marks.
+    pub beyond_cap: bool,
+    /// One more low mark.
+    pub one_low: Option<LowEffect>,
+}
+
+/// "What it takes" for one subject's marks of the period under `rules`; `None` when the
+/// subject has marks and all of them are words (nothing to average).
+///
+/// Averages are decided in hundredths, as [`forecast`] does. Only sets of equal marks are
+/// tried (n marks of one value and one weight, n up to `rules.cap`), from the next mark up
+/// to the top of the scale, with each weight the school uses.
+pub(crate) fn what_it_takes(rules: &TakesRules, marks: &[TakenMark]) -> Option<Takes> {
+    let numeric: Vec<(u8, f64)> = marks
+        .iter()
+        .filter_map(|m| match *m {
+            TakenMark::Numeric(v, w) if counts(w) => Some((v, w)),
+            _ => None,
+        })
+        .collect();
+    if numeric.is_empty() && marks.contains(&TakenMark::Word) {
+        return None;
+    }
+    let count = numeric.len();
+    let needed = rules.min_marks.saturating_sub(count);
+    let (sum, total) = numeric.iter().fold((0.0, 0.0), |(sum, total), &(v, w)| {
+        (sum + f64::from(v) * w, total + w)
+    });
+    if count == 0 {
+        return Some(Takes {
+            count,
+            average: None,
+            rounds_to: None,
+            needed,
+            next: None,
+            options: Vec::new(),
+            beyond_cap: false,
+            one_low: None,
+        });
+    }
+    let average = sum / total;
+    let rounds_to = rules.forecast(average);
+    let next = (rounds_to < rules.max).then_some(rounds_to + 1);
+    let mut found = Vec::new();
+    if let Some(next) = next {
+        for value in next..=rules.max {
+            for &weight in rules.weights.iter().filter(|&&w| counts(w)) {
+                let (mut s, mut t) = (sum, total);
+                for k in 1..=rules.cap {
+                    s += f64::from(value) * weight;
+                    t += weight;
+                    if rules.forecast(s / t) >= next {
+                        found.push(TakesOption {
+                            count: k,
+                            value,
+                            weight,
+                        });
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let mut options: Vec<TakesOption> = found
+        .iter()
+        .filter(|a| {
+            !found.iter().any(|b| {
+                b != *a && b.count <= a.count && b.value <= a.value && b.weight <= a.weight
+            })
+        })
+        .cloned()
+        .collect();
+    options.sort_by(|a, b| {
+        b.value
+            .cmp(&a.value)
+            .then(a.weight.total_cmp(&b.weight))
+            .then(a.count.cmp(&b.count))
+    });
+    options.truncate(TAKES_OPTIONS);
+    let low = if (rules.min..=rules.max).contains(&LOW_MARK) {
+        LOW_MARK
+    } else {
+        rules.min
+    };
+    let low_average = (sum + f64::from(low)) / (total + 1.0);
+    Some(Takes {
+        count,
+        average: Some(average),
+        rounds_to: Some(rounds_to),
+        needed,
+        next,
+        beyond_cap: next.is_some() && options.is_empty(),
+        options,
+        one_low: Some(LowEffect {
+            value: low,
+            average: low_average,
+            rounds_to: rules.forecast(low_average),
+        }),
+    })
+}
+
+/// A subject's marks as the `now` chunk carries them for "what it takes": space-separated,
+/// `5` (weight 1), `4*2` (weight 2), `~` (a word); open debts, blanks, texts off the scale
+/// and marks that do not count are left out.
+pub(crate) fn takes_marks<M: Borrow<Mark>>(
+    marks: &[M],
+    weights: &Weights,
+    grading: &Grading,
+) -> String {
+    let mut out = String::new();
+    for mark in marks.iter().map(Borrow::borrow) {
+        let token = match contribution(mark, weights, grading) {
+            Some((value, 1.0)) => value.to_string(),
+            Some((value, weight)) => format!("{value}*{weight}"),
+            None => match mark.value.as_deref().map(|v| parse_value(v, grading)) {
+                Some(Some(MarkValue::Word(_))) => "~".to_string(),
+                _ => continue,
+            },
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&token);
+    }
+    out
+}
+
+/// Reads [`takes_marks`]' format; `None` for a token it does not know.
+pub(crate) fn parse_takes_marks(text: &str) -> Option<Vec<TakenMark>> {
+    text.split_whitespace()
+        .map(|token| {
+            if token == "~" {
+                return Some(TakenMark::Word);
+            }
+            let (value, weight) = token.split_once('*').unwrap_or((token, "1"));
+            Some(TakenMark::Numeric(
+                value.parse().ok()?,
+                weight.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+/// One case of tests/fixtures/what_it_takes.json: the rules and the marks, a list
+/// (`[5, 2]` a 5 with weight 2, `"зч"` a word) or a `now` chunk's text ("5 4*2 ~").
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct TakesCase {
+    pub rules: TakesRules,
+    pub marks: serde_json::Value,
+}
+
+impl TakesCase {
+    /// The case's marks; an error names a mark written neither way.
+    pub(crate) fn marks(&self) -> anyhow::Result<Vec<TakenMark>> {
+        if let serde_json::Value::String(text) = &self.marks {
+            return parse_takes_marks(text)
+                .ok_or_else(|| anyhow::anyhow!("marks {text:?}: write them as \"5 4*2 ~\""));
+        }
+        let serde_json::Value::Array(marks) = &self.marks else {
+            anyhow::bail!("marks: write a list or a text such as \"5 4*2 ~\"");
+        };
+        marks
+            .iter()
+            .map(|m| match m {
+                serde_json::Value::String(_) => Ok(TakenMark::Word),
+                serde_json::Value::Array(pair) => match pair.as_slice() {
+                    [value, weight] => Ok(TakenMark::Numeric(
+                        value
+                            .as_u64()
+                            .and_then(|v| u8::try_from(v).ok())
+                            .ok_or_else(|| anyhow::anyhow!("mark {m}: the value is not a mark"))?,
+                        weight.as_f64().ok_or_else(|| {
+                            anyhow::anyhow!("mark {m}: the weight is not a number")
+                        })?,
+                    )),
+                    _ => anyhow::bail!("mark {m}: write [value, weight]"),
+                },
+                _ => anyhow::bail!("mark {m}: write [value, weight] or a word"),
+            })
+            .collect()
+    }
+}
+
+/// "What it takes" on a case given as JSON (`{"rules": …, "marks": …}`, the input of
+/// tests/fixtures/what_it_takes.json, or the marks as a `now` chunk carries them), answered
+/// as JSON (`null` for a words-only subject).
+pub(crate) fn what_it_takes_json(input: &str) -> anyhow::Result<String> {
+    use anyhow::Context;
+    let case: TakesCase =
+        serde_json::from_str(input).context("reading a \"what it takes\" case")?;
+    let answer = what_it_takes(&case.rules, &case.marks()?);
+    Ok(serde_json::to_string(&answer)?)
 }
 
 #[cfg(test)]
@@ -902,6 +1233,163 @@ mod tests {
     /// Serializes through toml (a serde format the crate already has).
     fn to_toml<T: Serialize>(value: &T) -> String {
         toml::to_string(value).unwrap()
+    }
+
+    // --- what it takes ---
+
+    /// Whether two answers agree, averages to 1e-9.
+    fn same_takes(got: &Option<Takes>, want: &Option<Takes>) -> bool {
+        let close_opt = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+            (None, None) => true,
+            _ => false,
+        };
+        match (got, want) {
+            (None, None) => true,
+            (Some(g), Some(w)) => {
+                close_opt(g.average, w.average)
+                    && close_opt(
+                        g.one_low.as_ref().map(|l| l.average),
+                        w.one_low.as_ref().map(|l| l.average),
+                    )
+                    && g.one_low.as_ref().map(|l| (l.value, l.rounds_to))
+                        == w.one_low.as_ref().map(|l| (l.value, l.rounds_to))
+                    && (g.count, g.rounds_to, g.needed, g.next, g.beyond_cap)
+                        == (w.count, w.rounds_to, w.needed, w.next, w.beyond_cap)
+                    && g.options == w.options
+            }
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn what_it_takes_answers_every_case_of_the_shared_fixture() {
+        let fixture: serde_json::Value =
+            serde_json::from_str(include_str!("../tests/fixtures/what_it_takes.json")).unwrap();
+        let cases = fixture["cases"].as_array().unwrap();
+        assert!(cases.len() >= 10, "the fixture has its cases");
+        for case in cases {
+            let name = case["name"].as_str().unwrap();
+            let input = serde_json::json!({ "rules": case["rules"], "marks": case["marks"] });
+            let got: Option<Takes> =
+                serde_json::from_str(&what_it_takes_json(&input.to_string()).unwrap()).unwrap();
+            let want: Option<Takes> = serde_json::from_value(case["expected"].clone()).unwrap();
+            assert!(
+                same_takes(&got, &want),
+                "{name}: got {got:?}, want {want:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_it_takes_rounds_as_the_forecast_does() {
+        for g in [grading(), strict(), ten_point()] {
+            let rules = TakesRules::new(&g, &Weights::default());
+            assert_eq!(rules.weights, vec![1.0]);
+            assert_eq!(rules.cap, TAKES_CAP);
+            for h in 0..=1100 {
+                let average = f64::from(h) / 100.0;
+                assert_eq!(rules.forecast(average), forecast(average, &g), "{average}");
+            }
+        }
+        // Only the school's own thresholds travel, under the mark's plain name.
+        let g = Grading {
+            thresholds: BTreeMap::from([(" 5 ".to_string(), 4.6)]),
+            ..Grading::default()
+        };
+        let rules = TakesRules::new(&g, &Weights::default());
+        assert_eq!(rules.thresholds, BTreeMap::from([("5".to_string(), 4.6)]));
+    }
+
+    #[test]
+    fn weights_in_use_are_the_work_types_and_one() {
+        let g = Grading {
+            weights: BTreeMap::from([("Контрольная работа".to_string(), 2.0)]),
+            ..Grading::default()
+        };
+        let mut types = work_types();
+        types.push(WorkType {
+            id: 9,
+            name: "Не считается".into(),
+            weight: 0.0,
+        });
+        let w = Weights::new(&types, &g);
+        let used = w.used();
+        assert!(
+            used.windows(2).all(|p| p[0] < p[1]),
+            "ascending, once: {used:?}"
+        );
+        assert!(used.contains(&1.0) && used.contains(&2.0), "{used:?}");
+        assert!(
+            !used.contains(&0.0),
+            "a weight that does not count: {used:?}"
+        );
+        assert_eq!(Weights::default().used(), vec![1.0]);
+    }
+
+    #[test]
+    fn takes_marks_carry_what_counts_and_words() {
+        let g = grading();
+        let w = Weights::default();
+        let heavy = Mark {
+            weight: Some(2.0),
+            ..mark("4")
+        };
+        let half = Mark {
+            weight: Some(1.5),
+            ..mark("3")
+        };
+        let zero = Mark {
+            weight: Some(0.0),
+            ..mark("5")
+        };
+        let open_debt = Mark {
+            value: None,
+            is_debt: true,
+            ..mark("")
+        };
+        let ms = [
+            mark("5"),
+            heavy,
+            half,
+            zero,
+            open_debt,
+            mark("зч"),
+            mark("7"),
+            mark(" 2 "),
+        ];
+        let text = takes_marks(&ms, &w, &g);
+        assert_eq!(text, "5 4*2 3*1.5 ~ 2");
+        assert_eq!(
+            parse_takes_marks(&text).unwrap(),
+            vec![
+                TakenMark::Numeric(5, 1.0),
+                TakenMark::Numeric(4, 2.0),
+                TakenMark::Numeric(3, 1.5),
+                TakenMark::Word,
+                TakenMark::Numeric(2, 1.0),
+            ]
+        );
+        assert_eq!(parse_takes_marks("5 x*2"), None);
+        assert_eq!(parse_takes_marks(""), Some(vec![]));
+    }
+
+    #[test]
+    fn what_it_takes_json_says_what_is_wrong() {
+        let rules = r#"{"min":1,"max":5,"min_marks":3,"weights":[1],"cap":5}"#;
+        let bad = format!(r#"{{"rules":{rules},"marks":[[5]]}}"#);
+        let err = what_it_takes_json(&bad).unwrap_err().to_string();
+        assert!(err.contains("[value, weight]"), "{err}");
+        let chunk = format!(r#"{{"rules":{rules},"marks":"5 4*2 ~"}}"#);
+        let listed = format!(r#"{{"rules":{rules},"marks":[[5,1],[4,2],"зч"]}}"#);
+        assert_eq!(
+            what_it_takes_json(&chunk).unwrap(),
+            what_it_takes_json(&listed).unwrap()
+        );
+        let bad = format!(r#"{{"rules":{rules},"marks":"5 x"}}"#);
+        assert!(what_it_takes_json(&bad).is_err());
+        let err = what_it_takes_json("{").unwrap_err();
+        assert!(format!("{err:#}").contains("what it takes"), "{err:#}");
     }
 
     // --- properties ---

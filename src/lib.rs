@@ -39,3 +39,12 @@ pub(crate) mod stats;
 pub(crate) mod text;
 pub(crate) mod views;
 pub(crate) mod webapp;
+
+/// "What it takes" (the diary's panel of the current period, `grades::what_it_takes`) on
+/// one case given as JSON, `{"rules": …, "marks": …}` as in
+/// tests/fixtures/what_it_takes.json, answered as JSON (`null` for a words-only subject).
+/// Public so that the browser tests can hold the diary's words against the Rust answer.
+#[doc(hidden)]
+pub fn what_it_takes_json(input: &str) -> anyhow::Result<String> {
+    grades::what_it_takes_json(input)
+}

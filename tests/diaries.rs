@@ -1230,6 +1230,11 @@ fn grade_one_diaries_show_no_marks() {
             chunk.name
         );
         assert!(!chunk.html.contains("marks-table"), "{}", chunk.name);
+        assert!(
+            !chunk.html.contains("data-takes"),
+            "no \"what it takes\" data in grade 1: {}",
+            chunk.name
+        );
     }
     // The same reading finds marks in a fifth-grader's diary.
     let fifth = codes(&site)
@@ -1239,6 +1244,13 @@ fn grade_one_diaries_show_no_marks() {
     let fifth = independent::open_diary(&public, &child_of_row(&public, &fifth));
     assert!(independent::marks(&fifth.part("term-2026-09-01").html) > 0);
     assert!(fifth.now.html.contains("marks-table"));
+    // "What it takes": the rules once, on the current term, and the subjects' marks on
+    // their rows, in the `now` chunk only.
+    assert_eq!(fifth.now.html.matches("data-takes-rules=").count(), 1);
+    assert!(fifth.now.html.matches("data-takes=").count() > 3);
+    for chunk in fifth.chunks().filter(|c| c.name != "now") {
+        assert!(!chunk.html.contains("data-takes"), "{}", chunk.name);
+    }
 }
 
 #[test]

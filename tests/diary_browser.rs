@@ -198,6 +198,193 @@ fn term_weeks(terms: &[(NaiveDate, NaiveDate)], this_week: NaiveDate) -> Vec<Nai
     out
 }
 
+/// The term that holds `day`: its first and last day.
+fn term_of(site: &Path, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    *terms(site)
+        .iter()
+        .find(|(s, e)| *s <= day && day <= *e)
+        .expect("a term holds the build day")
+}
+
+/// Turns every mark of one subject of `student_id` in the current term into "зч": a
+/// words-only subject, which the "what it takes" panel leaves out. Returns its name.
+fn make_words_only_subject(site: &Path, student_id: i64, day: NaiveDate) -> String {
+    let (start, _) = term_of(site, day);
+    let rows = query(
+        site,
+        &format!(
+            "SELECT l.subject_id, s.name FROM marks m JOIN lessons l ON l.id = m.lesson_id \
+             JOIN subjects s ON s.id = l.subject_id \
+             WHERE m.student_id = {student_id} AND m.value IS NOT NULL \
+             AND l.date BETWEEN '{start}' AND '{day}' \
+             GROUP BY l.subject_id ORDER BY count(*) DESC, l.subject_id LIMIT 1"
+        ),
+    );
+    let (subject_id, name) = (&rows[0][0], rows[0][1].clone());
+    sql(
+        site,
+        &format!(
+            "UPDATE marks SET value = 'зч', weight = NULL WHERE student_id = {student_id} \
+             AND value IS NOT NULL AND lesson_id IN (SELECT id FROM lessons \
+             WHERE subject_id = {subject_id} AND date BETWEEN '{start}' AND '{day}')"
+        ),
+    );
+    name
+}
+
+/// Deletes every mark of `student_id` in the current term so far: a term with no marks,
+/// where the panel says one quiet line.
+fn clear_term_marks(site: &Path, student_id: i64, day: NaiveDate) {
+    let (start, _) = term_of(site, day);
+    sql(
+        site,
+        &format!(
+            "DELETE FROM marks WHERE student_id = {student_id} AND lesson_id IN \
+             (SELECT id FROM lessons WHERE date BETWEEN '{start}' AND '{day}')"
+        ),
+    );
+    let left = query(
+        site,
+        &format!(
+            "SELECT count(*) FROM marks m JOIN lessons l ON l.id = m.lesson_id \
+             WHERE m.student_id = {student_id} AND l.date BETWEEN '{start}' AND '{day}'"
+        ),
+    );
+    assert_eq!(left[0][0], "0");
+}
+
+/// An average as the Russian diary writes it: two decimals, half up, a decimal comma.
+fn ru_average(a: f64) -> String {
+    let h = (a * 100.0 + 1e-6).round() as i64;
+    format!("{},{:02}", h / 100, h % 100)
+}
+
+/// What the panel's line for one subject must say, by the Rust computation of the same
+/// marks under the same rules: the phrases it must contain (Russian).
+fn takes_phrases(answer: &serde_json::Value, rules: &serde_json::Value) -> Vec<String> {
+    const COUNTS: [&str; 10] = [
+        "одна",
+        "две",
+        "три",
+        "четыре",
+        "пять",
+        "шесть",
+        "семь",
+        "восемь",
+        "девять",
+        "десять",
+    ];
+    let mut want = Vec::new();
+    let heavy = rules["weights"].as_array().unwrap().len() > 1;
+    match answer["average"].as_f64() {
+        Some(a) => {
+            want.push(format!(
+                "средний {} — выходит {}",
+                ru_average(a),
+                answer["rounds_to"]
+            ));
+            if answer["next"].is_null() {
+                want.push("это высшая отметка".into());
+            }
+        }
+        None => want.push("отметок пока нет".into()),
+    }
+    if let Some(n) = answer["needed"].as_u64().filter(|&n| n > 0) {
+        want.push(format!("ещё {n} отметк"));
+    }
+    let options = answer["options"].as_array().unwrap();
+    if !options.is_empty() {
+        want.push(format!("До {}: ", answer["next"]));
+        for o in options {
+            let n = o["count"].as_u64().unwrap() as usize;
+            let mut way = format!("{} {}", COUNTS[n - 1], o["value"]);
+            if heavy {
+                way.push_str(&format!(
+                    " с весом {}",
+                    o["weight"].as_f64().unwrap().to_string().replace('.', ",")
+                ));
+            }
+            want.push(way);
+        }
+    }
+    if answer["beyond_cap"] == true {
+        want.push(format!(
+            "Чтобы вышла {}, нужно больше {} отмет",
+            answer["next"], rules["cap"]
+        ));
+    }
+    if let Some(low) = answer["one_low"].as_object() {
+        let verb = if low["rounds_to"] == answer["rounds_to"] {
+            "останется"
+        } else {
+            "выйдет"
+        };
+        want.push(format!(
+            "Ещё одна {} — средний {}, {verb} {}.",
+            low["value"],
+            ru_average(low["average"].as_f64().unwrap()),
+            low["rounds_to"]
+        ));
+    }
+    want
+}
+
+/// Holds the "what it takes" panel the browser read against the Rust computation of the
+/// same marks (the `now` chunk's rules and rows); the words-only subject has no line.
+fn check_takes(scenario: &serde_json::Value, words_only: &str) {
+    let rules: serde_json::Value = serde_json::from_str(
+        scenario["rules"]
+            .as_str()
+            .expect("the current period's rules"),
+    )
+    .unwrap();
+    let rows = scenario["rows"].as_array().unwrap();
+    assert!(rows.len() > 3, "subjects of the current period: {rows:?}");
+    let mut spoken = 0;
+    let mut reaching = 0;
+    for row in rows {
+        let subject = row["subject"].as_str().unwrap();
+        let mut case_rules = rules.clone();
+        case_rules["min_marks"] = row["min"].clone();
+        let input = serde_json::json!({
+            "rules": case_rules,
+            "marks": row["marks"],
+        });
+        let answer: serde_json::Value =
+            serde_json::from_str(&diary::what_it_takes_json(&input.to_string()).unwrap()).unwrap();
+        if answer.is_null() {
+            assert!(
+                row["text"].is_null(),
+                "{subject}: words only, no line: {row}"
+            );
+            continue;
+        }
+        // Numbers stay with their words on a narrow screen: no-break spaces.
+        let text = row["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{subject}: a line in the panel ({answer})"))
+            .replace('\u{a0}', " ");
+        for phrase in takes_phrases(&answer, &case_rules) {
+            assert!(
+                text.contains(&phrase),
+                "{subject}: {text:?} should say {phrase:?} ({answer})"
+            );
+        }
+        spoken += 1;
+        if !answer["options"].as_array().unwrap().is_empty() {
+            reaching += 1;
+        }
+    }
+    assert!(spoken > 3, "the panel speaks of the subjects");
+    assert!(reaching > 0, "some subject can reach the next mark");
+    let words = rows
+        .iter()
+        .find(|r| r["subject"] == words_only)
+        .unwrap_or_else(|| panic!("the words-only subject {words_only} has its row"));
+    assert!(words["text"].is_null(), "no line for {words_only}");
+    assert_eq!(scenario["axe"], serde_json::json!([]), "axe with the panel");
+}
+
 /// Runs tests/browser/diary.mjs; when it is ready, runs `between` (the revocation), then
 /// lets it finish. Returns its JSON report.
 fn run_browser(config: &Path, between: impl FnOnce()) -> serde_json::Value {
@@ -275,6 +462,13 @@ fn diaries_unlock_in_a_real_browser() {
     let rows = code_rows(&site);
     let picked = pick_codes(&rows);
     let grade1 = grade1_code(&site, &rows);
+    let words_only =
+        make_words_only_subject(&site, picked.one.student_id, "2026-11-23".parse().unwrap());
+    clear_term_marks(
+        &site,
+        picked.remember.student_id,
+        "2026-11-23".parse().unwrap(),
+    );
     build(&site);
     let public = site.join("public");
     let store_json = store(&site);
@@ -304,6 +498,9 @@ fn diaries_unlock_in_a_real_browser() {
         "remember": { "code": picked.remember.code, "name": picked.remember.first_name() },
         "tamperedCode": { "code": picked.tampered.code, "name": picked.tampered.first_name() },
         "two": { "code": picked.two.0, "names": picked.two.1 },
+        "wordsOnly": words_only,
+        // No marks in the current term: the panel says one quiet line.
+        "noMarks": { "code": picked.remember.code, "name": picked.remember.first_name() },
         "wrong": picked.wrong,
         "screenshot": screenshot,
         "pause": true,
@@ -342,6 +539,7 @@ fn diaries_unlock_in_a_real_browser() {
         "a device remembered by the v1 page",
         "earlier weeks",
         "grade 1",
+        "what it takes",
         "a v1 diary",
         "tampered earlier part",
         "plain http elsewhere (no crypto.subtle)",
@@ -452,6 +650,14 @@ fn diaries_unlock_in_a_real_browser() {
     );
     let grade1 = scenarios.iter().find(|s| s["name"] == "grade 1").unwrap();
     assert_eq!(grade1["counts"]["after"]["marks"], 0);
+    assert_eq!(grade1["takes"], 0, "no \"what it takes\" panel in grade 1");
+    check_takes(
+        scenarios
+            .iter()
+            .find(|s| s["name"] == "what it takes")
+            .unwrap(),
+        &words_only,
+    );
 
     let png = std::fs::read(&screenshot).expect("a screenshot was saved");
     assert!(

@@ -51,6 +51,7 @@ const BUILTIN: &[(&str, &[u8])] = builtin![
     "static/icon-192.png",
     "static/icon-512.png",
     "static/site.js",
+    "static/takes.js",
     "static/diary.js",
     "static/diary.css",
     "i18n/ru.toml",

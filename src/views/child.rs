@@ -124,6 +124,11 @@ pub(crate) struct SubjectRow {
     pub comment: Option<String>,
     pub count: usize,
     pub needed: usize,
+    /// The current period's marks for the "what it takes" panel, in
+    /// `grades::takes_marks`' format; `None` elsewhere and once the teacher's mark is set.
+    pub takes: Option<String>,
+    /// The fewest marks this subject needs (`Grading::min_marks_for` its hours).
+    pub takes_min: usize,
 }
 
 #[derive(Serialize, Default)]
@@ -148,6 +153,9 @@ pub(crate) struct PeriodView {
     pub exam: bool,
     pub subjects: Vec<SubjectRow>,
     pub attendance: AttendanceTotals,
+    /// The rules of the "what it takes" panel (`grades::TakesRules` as JSON), for the
+    /// current term of a pupil who gets marks.
+    pub takes_rules: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -683,6 +691,9 @@ impl Inputs<'_> {
             }
         }
         let grading = &self.config.grading;
+        let takes_rules = (!no_marks)
+            .then(|| serde_json::to_string(&grades::TakesRules::new(grading, &ix.weights)).ok())
+            .flatten();
         // An exam session or the final mark only for a pupil with a teacher's mark in it.
         let own_marks = ix.pupils.period_marks_of(student.id);
         periods
@@ -709,13 +720,15 @@ impl Inputs<'_> {
                                 .period_mark(student.id, *subject_id, p.id)
                                 .filter(|pm| settled(pm));
                             let list: Vec<&Mark> = inside.iter().map(|(_, m)| *m).collect();
+                            let min_marks =
+                                grading.min_marks_for(ix.hours.of(class.id, *subject_id));
                             let att = grades::attest_needing(
                                 class.grade,
                                 &list,
                                 &ix.weights,
                                 grading,
                                 teacher,
-                                grading.min_marks_for(ix.hours.of(class.id, *subject_id)),
+                                min_marks,
                             );
                             let (state, needed) = match &att {
                                 Attestation::NoMarks => ("none", 0),
@@ -752,6 +765,14 @@ impl Inputs<'_> {
                                 comment: teacher.and_then(|pm| pm.comment.clone()),
                                 count: att.count(),
                                 needed,
+                                takes: (Some(p.id) == current
+                                    && matches!(
+                                        att,
+                                        Attestation::Forecast { .. }
+                                            | Attestation::NotEnough { .. }
+                                    ))
+                                .then(|| grades::takes_marks(&list, &ix.weights, grading)),
+                                takes_min: min_marks,
                             }
                         })
                         .filter(|row| match p.kind {
@@ -785,6 +806,11 @@ impl Inputs<'_> {
                     exam: p.kind.rank() >= PeriodKind::Exam.rank(),
                     subjects,
                     attendance: totals,
+                    takes_rules: if Some(p.id) == current {
+                        takes_rules.clone()
+                    } else {
+                        None
+                    },
                 }
             })
             .collect()

@@ -789,6 +789,68 @@ try {
     rec.counts = { now, after };
     check(w.count > first.count && after.lessons > now.lessons, 'an earlier part loaded: ' + JSON.stringify(after));
     check(after.marks === 0, 'no marks in the earlier part either');
+    rec.takes = await tab.evaluate(() =>
+      document.querySelectorAll('#diary .takes, #diary [data-takes-rules], #diary [data-takes]').length);
+    check(rec.takes === 0, 'no "what it takes" panel in grade 1');
+  });
+
+  // The panel under the current period's marks: what the browser wrote for each subject,
+  // with the marks and rules it read, for tests/diary_browser.rs to hold against Rust.
+  await scenario('what it takes', async ({ tab, check, rec }) => {
+    await open(tab);
+    await typeAndSubmit(tab, config.one.code);
+    const got = await outcome(tab);
+    check(got.heading && got.heading.includes(config.one.name), 'opens: ' + got.error);
+    const seen = await tab.evaluate(() => {
+      const period = document.querySelector('#diary details.period[data-takes-rules]');
+      if (!period) return null;
+      const panel = period.querySelector('.takes');
+      const lines = new Map(Array.from(panel ? panel.querySelectorAll('li') : [], (li) => {
+        const subject = li.querySelector('strong').textContent;
+        return [subject, li.textContent.slice(subject.length + 2)];
+      }));
+      const rows = Array.from(period.querySelectorAll('tr[data-takes]'), (tr) => {
+        const subject = tr.querySelector('th').textContent.trim();
+        return { subject, marks: tr.getAttribute('data-takes'), min: Number(tr.getAttribute('data-takes-min')),
+          text: lines.has(subject) ? lines.get(subject) : null };
+      });
+      const box = panel && panel.getBoundingClientRect();
+      return { rules: period.getAttribute('data-takes-rules'), open: period.open, rows,
+        lines: lines.size, heading: panel && panel.querySelector('h4') ? panel.querySelector('h4').textContent : null,
+        labelled: Boolean(panel && panel.getAttribute('aria-labelledby')),
+        underTable: Boolean(panel && panel.previousElementSibling && panel.previousElementSibling.matches('.tscroll')),
+        width: box ? box.width : 0 };
+    });
+    check(seen !== null, 'the current period carries the rules');
+    if (!seen) return;
+    rec.rules = seen.rules;
+    rec.rows = seen.rows;
+    check(seen.open, 'the current period is open');
+    check(seen.lines > 3 && seen.heading === await message(tab, 'takes-title'), 'the panel has its title and lines');
+    check(seen.labelled && seen.underTable, 'the panel is a labelled section under the marks table');
+    check(seen.width > 0 && seen.width <= 360, 'the panel fits the phone: ' + seen.width);
+    const words = seen.rows.find((r) => r.subject === config.wordsOnly);
+    check(words && words.text === null, `no line for the words-only subject ${config.wordsOnly}`);
+    check(seen.rows.every((r) => r.text === null || /\d,\d\d|отметок пока нет/.test(r.text)),
+      'averages with a decimal comma');
+    check(await overflow(tab) <= 0, 'no sideways scrolling at 360 px');
+    rec.axe = await runAxe(tab);
+    check(rec.axe.length === 0, 'axe with the panel: ' + JSON.stringify(rec.axe));
+
+    // A pupil without marks in this term: one quiet line, no list, no error.
+    await tab.click('#diary-close');
+    await tab.waitForSelector('#diary-code', { state: 'visible' });
+    await typeAndSubmit(tab, config.noMarks.code);
+    const quiet = await outcome(tab);
+    check(quiet.heading && quiet.heading.includes(config.noMarks.name), 'the second diary opens: ' + quiet.error);
+    const q = await tab.evaluate(() => {
+      const panel = document.querySelector('#diary details.period[data-takes-rules] .takes');
+      return { text: panel ? panel.textContent : null, items: panel ? panel.querySelectorAll('li').length : -1 };
+    });
+    rec.quiet = q.text;
+    check(q.text === await message(tab, 'takes-quiet') && q.items === 0, 'one quiet line: ' + JSON.stringify(q));
+    const axeQuiet = await runAxe(tab);
+    check(axeQuiet.length === 0, 'axe with the quiet line: ' + JSON.stringify(axeQuiet));
   });
 
   await scenario('a v1 diary', async ({ tab, check, rec }) => {

@@ -968,6 +968,7 @@
     const heading = root.querySelector('h2');
     if (heading) heading.tabIndex = -1;
     for (const title of root.querySelectorAll('.dweek-title')) title.tabIndex = -1;
+    showTakes(root);
   }
 
   function weeks() {
@@ -1491,6 +1492,128 @@
    *  shows), so that tapping "open" starts deriving at once. */
   function prefetchParams() {
     loadParams().catch(() => { /* fetched again, and reported, on submit */ });
+  }
+
+  // ---- What it takes (the current period's panel) -------------------------------------
+  // For each subject of the current period, under its marks table: the average, the mark
+  // it rounds to, the fewest marks that lift it one step, what one more low mark would do,
+  // and how many marks are still needed. The `now` chunk carries the rules on the current
+  // period (<details data-takes-rules="{…}">) and each subject's marks on its row
+  // (<tr data-takes="5 4*2 ~" data-takes-min="3">); takes.js computes (DiaryTakes), this
+  // puts it in the page's words. Rows of a period mark the teacher has set carry nothing.
+  // Grade 1 gets no rules, so no panel; a words-only subject gets no line.
+
+  /** Plural-aware message: data-msg-<base>-<one|few|many|other> for `n`. */
+  function takesPlural(base, n, lang) {
+    let cat = 'other';
+    try {
+      cat = new Intl.PluralRules(lang).select(n);
+    } catch { /* 'other' */ }
+    return app.getAttribute('data-msg-' + base + '-' + cat) ||
+      app.getAttribute('data-msg-' + base + '-other') || '';
+  }
+
+  /** The sentence for one subject, or '' when there is nothing to say. */
+  function takesText(t, rules, lang) {
+    const decimals = (n, digits) => {
+      try {
+        return new Intl.NumberFormat(lang, { minimumFractionDigits: digits,
+          maximumFractionDigits: 2, useGrouping: false }).format(n);
+      } catch {
+        return n.toFixed(digits);
+      }
+    };
+    // Averages as the marks table shows them: two decimals, rounded half up.
+    const average = (a) => decimals(DiaryTakes.hundredths(a) / 100, 2);
+    const numbers = msg('takes-numbers').split('|');
+    const way = (o) => {
+      const n = o.count <= numbers.length ? numbers[o.count - 1] : String(o.count);
+      const text = fill(takesPlural('takes-way', o.count, lang), { n, mark: o.value });
+      return rules.weights.length > 1
+        ? fill(msg('takes-weight'), { way: text, weight: decimals(o.weight, 0) }) : text;
+    };
+    const parts = [];
+    if (t.average === null) {
+      parts.push(msg('takes-empty') + '.');
+    } else {
+      const text = fill(msg('takes-average'), { avg: average(t.average), mark: t.rounds_to });
+      parts.push((t.next === null ? fill(msg('takes-top'), { text }) : text) + '.');
+    }
+    if (t.needed > 0) parts.push(fill(takesPlural('takes-need', t.needed, lang), { n: t.needed }));
+    if (t.options.length) {
+      let ways;
+      try {
+        ways = new Intl.ListFormat(lang, { type: 'disjunction' }).format(t.options.map(way));
+      } catch {
+        ways = t.options.map(way).join(', ');
+      }
+      parts.push(fill(msg('takes-reach'), { next: t.next, ways }));
+    } else if (t.beyond_cap) {
+      parts.push(fill(takesPlural('takes-beyond', rules.cap, lang), { next: t.next, n: rules.cap }));
+    }
+    if (t.one_low) {
+      const low = t.one_low;
+      parts.push(fill(msg(low.rounds_to === t.rounds_to ? 'takes-low-same' : 'takes-low-down'),
+        { low: low.value, avg: average(low.average), mark: low.rounds_to }));
+    }
+    return parts.join(' ');
+  }
+
+  /** Puts the panel under the current period's table of `root` (a `now` chunk). */
+  function showTakes(root) {
+    if (typeof DiaryTakes !== 'object' || !DiaryTakes) return;
+    for (const period of root.querySelectorAll('details[data-takes-rules]')) {
+      let rules;
+      try {
+        rules = JSON.parse(period.getAttribute('data-takes-rules'));
+      } catch {
+        continue;
+      }
+      if (!rules || !Array.isArray(rules.weights)) continue;
+      const lang = document.documentElement.lang || undefined;
+      const lines = [];
+      let anyMarks = false;
+      for (const row of period.querySelectorAll('tr[data-takes]')) {
+        const marks = DiaryTakes.parseMarks(row.getAttribute('data-takes'));
+        const min = Number(row.getAttribute('data-takes-min'));
+        if (!marks || !Number.isInteger(min)) continue;
+        const t = DiaryTakes.whatItTakes(Object.assign({}, rules, { min_marks: min }), marks);
+        if (!t) continue; // words only
+        if (t.count > 0) anyMarks = true;
+        const name = row.querySelector('th');
+        lines.push({ subject: name ? name.textContent.trim() : '', text: takesText(t, rules, lang) });
+      }
+      if (lines.length === 0) continue;
+      const panel = document.createElement('section');
+      panel.className = 'takes';
+      if (!anyMarks) {
+        const quiet = document.createElement('p');
+        quiet.className = 'muted small takes-quiet';
+        quiet.textContent = msg('takes-quiet');
+        panel.append(quiet);
+      } else {
+        const title = document.createElement('h4');
+        title.id = 'takes-title';
+        title.textContent = msg('takes-title');
+        panel.setAttribute('aria-labelledby', title.id);
+        const list = document.createElement('ul');
+        for (const line of lines) {
+          const li = document.createElement('li');
+          const subject = document.createElement('strong');
+          subject.textContent = line.subject;
+          li.append(subject, ': ' + line.text);
+          list.append(li);
+        }
+        const note = document.createElement('p');
+        note.className = 'muted small';
+        note.textContent = msg('takes-note');
+        panel.append(title, list, note);
+      }
+      const table = period.querySelector('table');
+      const after = table ? (table.closest('.tscroll') || table) : period.querySelector('summary');
+      if (after) after.after(panel);
+      else period.append(panel);
+    }
   }
 
   // ---- Wiring -----------------------------------------------------------------------
