@@ -502,7 +502,13 @@ try {
         keys[0].usages.join() === 'decrypt', 'kek is a non-extractable AES-GCM decrypt key');
       check(!r.exportable, 'kek cannot be exported');
       check(r.fields.slot && r.fields.slot.length === 32, 'slot kept');
-      check(Object.keys(r.fields).sort().join() === 'kek,slot,v', 'nothing else kept: ' + Object.keys(r.fields));
+      check(Object.keys(r.fields).sort().join() === 'kek,now,slot,v', 'nothing else kept: ' + Object.keys(r.fields));
+      // The `now` hint: the first child's page id and its `now` chunk's file name, both
+      // names of public files, so the next opening fetches the chunk with the slot.
+      const hex = r.strings.filter((x) => /^[0-9a-f]{32}$/.test(x));
+      check(r.fields.now && r.fields.now.type === 'object' && hex.length === 3,
+        'the now hint holds two ids: ' + JSON.stringify(r.fields.now));
+      rec.nowHint = hex[2];
     }
     check(db.localStorage === 0 && db.sessionStorage === 0, 'nothing in web storage');
 
@@ -515,6 +521,16 @@ try {
     check(await tab.$eval('#diary-form', (f) => f.hidden), 'no code form');
     const after = rec.requests.slice(before);
     check(!after.some((p) => p.endsWith('/params.json')), 'no key derivation on a remembered device');
+    // The hinted `now` chunk was asked for before the slot had arrived, not after.
+    const timing = await tab.evaluate((hint) => {
+      const all = performance.getEntriesByType('resource');
+      const slot = all.find((e) => /\/diary\/k\/[0-9a-f]{32}\.bin$/.test(e.name));
+      const chunk = all.find((e) => e.name.endsWith('/diary/c/' + hint + '.bin'));
+      return slot && chunk ? { chunkStart: chunk.startTime, slotEnd: slot.responseEnd } : null;
+    }, rec.nowHint || '');
+    rec.hintTiming = timing;
+    check(timing !== null && timing.chunkStart < timing.slotEnd,
+      'the now chunk is fetched together with the slot: ' + JSON.stringify(timing));
   }, { keep: true, allow404: true });
 
   await scenario('two children', async ({ tab, check, rec }) => {

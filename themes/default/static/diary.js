@@ -295,7 +295,13 @@
    *  `now` chunk says it is there. */
   async function openChunk(child, name) {
     const { id, key, aad } = await chunkKey(child, name);
-    const file = await fetchBytes('c/' + id + '.bin', child.page);
+    let file;
+    if (prefetched && prefetched.id === id) {
+      file = await prefetched.file;
+      prefetched = null;
+    } else {
+      file = await fetchBytes('c/' + id + '.bin', child.page);
+    }
     if (!file) throw new Stop('broken');
     mark('chunk-fetched');
     const plain = await openSealed(key, file, aad);
@@ -388,8 +394,20 @@
       db.close();
     }
   }
-  const rememberDevice = (slot, kek) =>
-    inStore('readwrite', (s) => s.put({ v: 1, slot, kek }, recordKey()));
+  /** Remembers the device: {v: 1, slot, kek}, and with a v2 slot `now`, the page id and
+   *  the `now` chunk's file id of the child a remembered opening shows first (children[0]),
+   *  so that the next opening fetches that chunk together with the slot. */
+  async function rememberDevice(slot, kek, children) {
+    let now = null;
+    const first = children && children[0];
+    if (first && first.v === 2) {
+      try {
+        now = { page: first.page, id: (await chunkKey(first, 'now')).id };
+      } catch { /* remembered without it */ }
+    }
+    const rec = now ? { v: 1, slot, kek, now } : { v: 1, slot, kek };
+    return inStore('readwrite', (s) => s.put(rec, recordKey()));
+  }
   const forgetDevice = async () => {
     await inStore('readwrite', (s) => s.delete(recordKey()));
     await forgetSeen();
@@ -404,7 +422,19 @@
       await forgetDevice();
       return null;
     }
-    return rec;
+    const now = rec.now && typeof rec.now === 'object' && HEX32.test(rec.now.page || '') &&
+      HEX32.test(rec.now.id || '') ? { page: rec.now.page, id: rec.now.id } : null;
+    return { slot: rec.slot, kek: rec.kek, now };
+  }
+
+  /** The `now` chunk fetched while the slot is (a remembered device's `now` hint):
+   *  { id, file: promise of the bytes }, taken by the first openChunk of that id. */
+  let prefetched = null;
+  function prefetchNow(now) {
+    const file = fetchBytes('c/' + now.id + '.bin', now.page);
+    // Handled by whoever takes it; a prefetch nobody takes (the slot is gone) fails quietly.
+    file.catch(() => undefined);
+    prefetched = { id: now.id, file };
   }
 
   // ---- What is new since the last visit (IndexedDB store `seen`, docs/access.md) ---------
@@ -1313,7 +1343,7 @@
       // Remembered once the diary shows: writing to IndexedDB takes a while on a slow phone.
       if (remember && hasIndexedDB) {
         try {
-          await rememberDevice(slot, kek);
+          await rememberDevice(slot, kek, children);
           next.remembered = true;
           if (session === next) {
             renderDevice();
@@ -1346,17 +1376,28 @@
     form.hidden = true;
     say(msg('opening'));
     mark('open');
+    if (rec.now) prefetchNow(rec.now);
     try {
       const children = await openSlot(rec.slot, rec.kek);
       mark('slot');
       const current = startIndex(children);
       const diary = await openDiary(children[current]);
-      await addNews(children[current], diary, true);
+      // A hint not taken (none yet, or the child's keys changed) is put right for next time.
+      const stale = !rec.now || (prefetched !== null && prefetched.id === rec.now.id);
+      prefetched = null;
       setBusy(false);
-      commit({ slot: rec.slot, kek: rec.kek, children, current, remembered: true,
-        diaries: new Map([[current, diary]]) }, diary);
+      const next = { slot: rec.slot, kek: rec.kek, children, current, remembered: true,
+        diaries: new Map([[current, diary]]) };
+      commit(next, diary);
       mark('shown');
+      // What is new goes in once the week shows: reading what was seen and fingerprinting
+      // what is shown takes a while on a slow phone.
+      if (session === next) await addNews(children[current], diary, true);
+      if (stale && session === next && next.remembered) {
+        rememberDevice(rec.slot, rec.kek, children).catch(() => undefined);
+      }
     } catch (err) {
+      prefetched = null;
       setBusy(false);
       say('');
       showForm();
@@ -1652,7 +1693,7 @@
     rememberNowButton.addEventListener('click', async () => {
       if (!session) return;
       try {
-        await rememberDevice(session.slot, session.kek);
+        await rememberDevice(session.slot, session.kek, session.children);
         session.remembered = true;
         for (const [i, d] of session.diaries) await addNews(session.children[i], d, true);
         renderDevice();
