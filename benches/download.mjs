@@ -21,17 +21,14 @@
 // a v2 diary, the sizes of the files it would fetch are reported instead, and said so
 // (--browser-only: fail instead).
 
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, servePlain } from '../tests/browser/host.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
-const require = createRequire(path.join(repo, 'tests', 'browser', 'package.json'));
-const { chromium } = require('playwright-core');
 
 // ---- Arguments ----------------------------------------------------------------------------
 const args = { pupils: 12, diary: path.join(repo, 'target', 'release', 'diary'), today: '2026-11-23',
@@ -184,35 +181,9 @@ async function chunksOf(child, v) {
 }
 
 // ---- The browser ----------------------------------------------------------------------------
-const types = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8', '.json': 'application/json',
-  '.svg': 'image/svg+xml', '.bin': 'application/octet-stream', '.ico': 'image/x-icon',
-  '.png': 'image/png', '.webmanifest': 'application/manifest+json',
-};
-const root = path.resolve(pub);
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, 'http://x');
-  let file = path.join(root, decodeURIComponent(url.pathname));
-  if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-  try {
-    if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    const body = fs.readFileSync(file);
-    // As a static host serves them: no compression (the .bin files would not shrink anyway).
-    res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream',
-      'content-length': body.length });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end('not found');
-  }
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const base = `http://127.0.0.1:${server.address().port}`;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+// As a static host serves them: no compression (the .bin files would not shrink anyway).
+const { server, base } = await servePlain(pub, { headers: (rel, body) => ({ 'content-length': body.length }) });
+const browser = await launchChromium();
 
 /** The unlock page and what it loads to show itself: not counted. */
 const shell = (p) => p === '/diary/' || p.endsWith('.html') || p.endsWith('.css') || p.endsWith('.js') ||

@@ -10,84 +10,13 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
 
 use chrono::{Datelike, Duration as Days, NaiveDate};
 use common::*;
 
+/// What `cheap_codes` sets.
 const ITERATIONS: u32 = 100_000;
-
-/// One row of `diary codes list --format csv`.
-#[derive(Debug, Clone)]
-struct CodeRow {
-    code: String,
-    student_id: i64,
-    student_name: String,
-}
-
-impl CodeRow {
-    /// "Last First Middle" → "First" (what the slot calls the child).
-    fn first_name(&self) -> String {
-        self.student_name
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or(&self.student_name)
-            .to_string()
-    }
-}
-
-fn code_rows(site: &Path) -> Vec<CodeRow> {
-    let out = diary()
-        .arg("-C")
-        .arg(site)
-        .args(["codes", "list", "--format", "csv"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "codes list failed");
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-    let headers = reader.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (code, id, name, status) = (
-        col("code"),
-        col("student_id"),
-        col("student_name"),
-        col("status"),
-    );
-    reader
-        .records()
-        .map(Result::unwrap)
-        .filter(|r| &r[status] == "active")
-        .map(|r| CodeRow {
-            code: r[code].to_string(),
-            student_id: r[id].parse().unwrap(),
-            student_name: r[name].to_string(),
-        })
-        .collect()
-}
-
-fn set_iterations(site: &Path, iterations: u32) {
-    let path = site.join("site.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let mut changed = false;
-    let text: String = text
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with("iterations =") {
-                changed = true;
-                format!("iterations = {iterations}")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert!(changed, "site.toml has no `iterations =` line");
-    std::fs::write(&path, text + "\n").unwrap();
-}
 
 fn build(site: &Path) {
     diary().arg("-C").arg(site).arg("build").assert().success();
@@ -385,81 +314,15 @@ fn check_takes(scenario: &serde_json::Value, words_only: &str) {
     assert_eq!(scenario["axe"], serde_json::json!([]), "axe with the panel");
 }
 
-/// Runs tests/browser/diary.mjs; when it is ready, runs `between` (the revocation), then
-/// lets it finish. Returns its JSON report.
-fn run_browser(config: &Path, between: impl FnOnce()) -> serde_json::Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let mut child = Command::new("node")
-        .env("CHROMIUM", chromium().unwrap())
-        .arg(dir.join("diary.mjs"))
-        .arg(config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs (install Node.js)");
-    let mut stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).unwrap();
-        s
-    });
-    let (tx, rx) = mpsc::channel::<String>();
-    let err_thread = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            all.push_str(&line);
-            all.push('\n');
-            let _ = tx.send(line);
-        }
-        all
-    });
-    let mut between = Some(between);
-    loop {
-        match rx.recv_timeout(Duration::from_secs(900)) {
-            Ok(line) if line.trim() == "READY-FOR-REVOKE" => {
-                (between.take().unwrap())();
-                let mut stdin = child.stdin.take().unwrap();
-                stdin.write_all(b"revoked\n").unwrap();
-                drop(stdin);
-                break;
-            }
-            Ok(_) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                panic!("the browser run did not get to the revocation step in 15 minutes");
-            }
-        }
-    }
-    let status = child.wait().unwrap();
-    let out = out_thread.join().unwrap();
-    let err = err_thread.join().unwrap();
-    let report: serde_json::Value = serde_json::from_str(&out)
-        .unwrap_or_else(|_| panic!("no report from the browser run:\n{out}\n{err}"));
-    assert!(
-        status.success() && report["ok"] == true,
-        "the browser found problems:\n{report:#}\n{err}"
-    );
-    report
-}
-
 #[test]
 fn diaries_unlock_in_a_real_browser() {
     Tool::Chromium.require();
     Tool::BrowserPackages.require();
 
     let (tmp, site) = demo_site(60);
-    set_iterations(&site, ITERATIONS);
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
-    let rows = code_rows(&site);
+    cheap_codes(&site);
+    issue_codes(&site, None);
+    let rows = active_codes(&site);
     let picked = pick_codes(&rows);
     let grade1 = grade1_code(&site, &rows);
     let words_only =
@@ -508,22 +371,30 @@ fn diaries_unlock_in_a_real_browser() {
     let config_path = tmp.path().join("diary-browser.json");
     std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
 
-    let report = run_browser(&config_path, || {
-        diary()
-            .arg("-C")
-            .arg(&site)
-            .args(["codes", "revoke"])
-            .arg(&picked.remember.code)
-            .assert()
-            .success();
-        build(&site);
-        assert!(
-            !public.join(format!("diary/k/{revoked_slot}.bin")).exists(),
-            "the revoked slot left the site"
-        );
-    });
+    let report = run_browser_steps(
+        "diary.mjs",
+        &config_path,
+        vec![(
+            "READY-FOR-REVOKE",
+            "revoked",
+            Box::new(|| {
+                diary()
+                    .arg("-C")
+                    .arg(&site)
+                    .args(["codes", "revoke"])
+                    .arg(&picked.remember.code)
+                    .assert()
+                    .success();
+                build(&site);
+                assert!(
+                    !public.join(format!("diary/k/{revoked_slot}.bin")).exists(),
+                    "the revoked slot left the site"
+                );
+            }),
+        )],
+    );
 
-    let scenarios = report["scenarios"].as_array().unwrap();
+    let scenarios = clean_scenarios(&report, 2);
     let names: BTreeSet<&str> = scenarios
         .iter()
         .map(|s| s["name"].as_str().unwrap())
@@ -547,16 +418,6 @@ fn diaries_unlock_in_a_real_browser() {
         "old browser (no DecompressionStream)",
     ] {
         assert!(names.contains(wanted), "scenario {wanted:?} ran");
-    }
-    for s in scenarios {
-        assert!(
-            s["checks"].as_u64().unwrap() > 2,
-            "{} checked things",
-            s["name"]
-        );
-        assert_eq!(s["failures"], serde_json::json!([]), "{}", s["name"]);
-        assert_eq!(s["consoleErrors"], serde_json::json!([]), "{}", s["name"]);
-        assert_eq!(s["external"], serde_json::json!([]), "{}", s["name"]);
     }
     let typed = scenarios
         .iter()

@@ -10,59 +10,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::Command;
 
 use common::*;
-
-/// One row of `diary codes list --format csv`: (code, student id, "Last First Middle").
-fn code_rows(site: &Path) -> Vec<(String, i64, String)> {
-    let out = diary()
-        .arg("-C")
-        .arg(site)
-        .args(["codes", "list", "--format", "csv"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "codes list failed");
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-    let headers = reader.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (code, id, name, status) = (
-        col("code"),
-        col("student_id"),
-        col("student_name"),
-        col("status"),
-    );
-    reader
-        .records()
-        .map(Result::unwrap)
-        .filter(|r| &r[status] == "active")
-        .map(|r| {
-            (
-                r[code].to_string(),
-                r[id].parse().unwrap(),
-                r[name].to_string(),
-            )
-        })
-        .collect()
-}
-
-fn first_name(full: &str) -> String {
-    full.split_whitespace().nth(1).unwrap_or(full).to_string()
-}
-
-fn set_iterations(site: &Path, iterations: u32) {
-    let path = site.join("site.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    assert!(text.contains("iterations = 600000"));
-    std::fs::write(
-        &path,
-        text.replace("iterations = 600000", &format!("iterations = {iterations}")),
-    )
-    .unwrap();
-}
 
 fn build(site: &Path) {
     diary().arg("-C").arg(site).arg("build").assert().success();
@@ -77,73 +28,6 @@ fn html_pages(public: &Path) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Runs tests/browser/offline.mjs; at each "STEP <name>" it prints, runs `steps[name]` and
-/// answers. Returns its JSON report.
-fn run_browser(config: &Path, mut steps: BTreeMap<&str, Box<dyn FnMut()>>) -> serde_json::Value {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    let mut child = Command::new("node")
-        .env("CHROMIUM", chromium().unwrap())
-        .arg(dir.join("offline.mjs"))
-        .arg(config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node runs (install Node.js)");
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let out_thread = std::thread::spawn(move || {
-        let mut s = String::new();
-        stdout.read_to_string(&mut s).unwrap();
-        s
-    });
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let err_thread = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            all.push_str(&line);
-            all.push('\n');
-            let _ = tx.send(line);
-        }
-        all
-    });
-    let mut ran = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_secs(900)) {
-            Ok(line) => {
-                if let Some(name) = line.trim().strip_prefix("STEP ") {
-                    let step = steps
-                        .get_mut(name)
-                        .unwrap_or_else(|| panic!("unknown step {name}"));
-                    step();
-                    ran.push(name.to_string());
-                    stdin.write_all(b"done\n").unwrap();
-                    stdin.flush().unwrap();
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                panic!("the browser run made no progress in 15 minutes");
-            }
-        }
-    }
-    drop(stdin);
-    let status = child.wait().unwrap();
-    let out = out_thread.join().unwrap();
-    let err = err_thread.join().unwrap();
-    let report: serde_json::Value = serde_json::from_str(&out)
-        .unwrap_or_else(|_| panic!("no report from the browser run:\n{out}\n{err}"));
-    assert!(
-        status.success() && report["ok"] == true,
-        "the browser found problems:\n{report:#}\n{err}"
-    );
-    assert_eq!(ran, ["new-build", "revoke"], "every step ran");
-    report
-}
-
 #[test]
 fn the_site_works_offline_installs_and_prints_a_week() {
     Tool::Chromium.require();
@@ -151,13 +35,8 @@ fn the_site_works_offline_installs_and_prints_a_week() {
     Tool::Pdftotext.require();
 
     let (tmp, site) = demo_site(60);
-    set_iterations(&site, 100_000);
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    cheap_codes(&site);
+    issue_codes(&site, None);
     build(&site);
     let public = site.join("public");
 
@@ -178,15 +57,15 @@ fn the_site_works_offline_installs_and_prints_a_week() {
     assert!(sw.contains("const VERSION = '") && !sw.contains("{{"));
 
     // One-child codes of the oldest pupils (rows come by class), who have marks.
-    let rows = code_rows(&site);
+    let rows = active_codes(&site);
     let mut per_code: BTreeMap<&str, usize> = BTreeMap::new();
-    for (code, _, _) in &rows {
-        *per_code.entry(code).or_default() += 1;
+    for r in &rows {
+        *per_code.entry(&r.code).or_default() += 1;
     }
-    let singles: Vec<&(String, i64, String)> = rows
+    let singles: Vec<&CodeRow> = rows
         .iter()
         .rev()
-        .filter(|(code, _, _)| per_code[code.as_str()] == 1)
+        .filter(|r| per_code[r.code.as_str()] == 1)
         .take(2)
         .collect();
     assert_eq!(singles.len(), 2);
@@ -201,8 +80,8 @@ fn the_site_works_offline_installs_and_prints_a_week() {
     let pdf: PathBuf = tmp.path().join("week.pdf");
     let config = serde_json::json!({
         "public": public,
-        "remember": { "code": singles[0].0, "name": first_name(&singles[0].2) },
-        "other": { "code": singles[1].0, "name": first_name(&singles[1].2) },
+        "remember": { "code": singles[0].code, "name": singles[0].first_name() },
+        "other": { "code": singles[1].code, "name": singles[1].first_name() },
         "boards": [
             format!("{class_dir}index.html"),
             format!("{class_dir}homework/index.html"),
@@ -216,7 +95,7 @@ fn the_site_works_offline_installs_and_prints_a_week() {
     let config_path = tmp.path().join("offline-browser.json");
     std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
 
-    let remember_code = singles[0].0.clone();
+    let remember_code = singles[0].code.clone();
     let slot_of = |code: &str| -> String {
         let store: serde_json::Value =
             serde_json::from_slice(&std::fs::read(site.join(".diary/store.json")).unwrap())
@@ -233,12 +112,13 @@ fn the_site_works_offline_installs_and_prints_a_week() {
     };
     let revoked_slot = slot_of(&remember_code);
     let old_sw = sw.clone();
-    let mut steps: BTreeMap<&str, Box<dyn FnMut()>> = BTreeMap::new();
+    let mut steps: Vec<Step> = Vec::new();
     {
         let site = site.clone();
         let public = public.clone();
-        steps.insert(
-            "new-build",
+        steps.push((
+            "STEP new-build",
+            "done",
             Box::new(move || {
                 // A theme change (the site's own style.css) and a new announcement.
                 let css = std::fs::read_to_string(
@@ -263,14 +143,15 @@ fn the_site_works_offline_installs_and_prints_a_week() {
                 let sw = std::fs::read_to_string(public.join("sw.js")).unwrap();
                 assert_ne!(sw, old_sw, "a new theme, a new service worker");
             }),
-        );
+        ));
     }
     {
         let site = site.clone();
         let public = public.clone();
         let revoked_slot = revoked_slot.clone();
-        steps.insert(
-            "revoke",
+        steps.push((
+            "STEP revoke",
+            "done",
             Box::new(move || {
                 diary()
                     .arg("-C")
@@ -285,21 +166,11 @@ fn the_site_works_offline_installs_and_prints_a_week() {
                     "the revoked slot left the site"
                 );
             }),
-        );
+        ));
     }
-    let report = run_browser(&config_path, steps);
+    let report = run_browser_steps("offline.mjs", &config_path, steps);
 
-    let scenarios = report["scenarios"].as_array().unwrap();
-    for s in scenarios {
-        assert!(
-            s["checks"].as_u64().unwrap() > 5,
-            "{} checked things",
-            s["name"]
-        );
-        assert_eq!(s["failures"], serde_json::json!([]), "{}", s["name"]);
-        assert_eq!(s["consoleErrors"], serde_json::json!([]), "{}", s["name"]);
-        assert_eq!(s["external"], serde_json::json!([]), "{}", s["name"]);
-    }
+    let scenarios = clean_scenarios(&report, 5);
     let names: Vec<&str> = scenarios
         .iter()
         .map(|s| s["name"].as_str().unwrap())
@@ -340,7 +211,7 @@ fn the_site_works_offline_installs_and_prints_a_week() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout).to_string();
-    let name = first_name(&singles[1].2);
+    let name = singles[1].first_name();
     assert!(text.contains(&name), "the child's name printed");
     let week_title = print["weekTitle"].as_str().unwrap();
     assert!(
@@ -364,12 +235,7 @@ fn the_site_works_offline_installs_and_prints_a_week() {
 #[test]
 fn the_service_worker_does_not_change_with_the_journal() {
     let (_tmp, site) = demo_site(30);
-    diary()
-        .arg("-C")
-        .arg(&site)
-        .args(["codes", "issue"])
-        .assert()
-        .success();
+    issue_codes(&site, None);
     build(&site);
     let public = site.join("public");
     let sw = std::fs::read(public.join("sw.js")).unwrap();

@@ -24,28 +24,12 @@ const RUNS: u32 = 5;
 
 /// A code that opens one child, and that child's first name.
 fn one_child_code(site: &Path) -> (String, String) {
-    let out = diary()
-        .arg("-C")
-        .arg(site)
-        .args(["codes", "list", "--format", "csv"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "codes list failed");
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
-    let headers = reader.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (code, name, status) = (col("code"), col("student_name"), col("status"));
-    let rows: Vec<csv::StringRecord> = reader
-        .records()
-        .map(Result::unwrap)
-        .filter(|r| &r[status] == "active")
-        .collect();
+    let rows = active_codes(site);
     let row = rows
         .iter()
-        .find(|r| rows.iter().filter(|o| o[code] == r[code]).count() == 1)
+        .find(|r| rows.iter().filter(|o| o.code == r.code).count() == 1)
         .expect("a code that opens one child");
-    let first = row[name].split_whitespace().nth(1).unwrap().to_string();
-    (row[code].to_string(), first)
+    (row.code.clone(), row.first_name())
 }
 
 #[test]

@@ -51,18 +51,16 @@ fn slots(site: &Path) -> BTreeMap<String, String> {
 
 /// `codes list --format csv` rows of guardians' active codes: (code, class, holder).
 fn guardian_codes(site: &Path) -> Vec<(String, String, String)> {
-    let out = diary()
-        .arg("-C")
-        .arg(site)
-        .args(["codes", "list", "--format", "csv"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut r = csv::Reader::from_reader(out.stdout.as_slice());
-    r.records()
-        .map(Result::unwrap)
-        .filter(|r| &r[5] == "guardian" && &r[7] == "active")
-        .map(|r| (r[0].replace('-', ""), r[3].to_string(), r[4].to_string()))
+    common::code_list(site)
+        .into_iter()
+        .filter(|r| r["holder_kind"] == "guardian" && r["status"] == "active")
+        .map(|r| {
+            (
+                r["code"].replace('-', ""),
+                r["class"].clone(),
+                r["holder"].clone(),
+            )
+        })
         .collect()
 }
 

@@ -20,13 +20,12 @@
 //               for a line on stdin (the caller revokes `remember` and rebuilds meanwhile),
 //               then check that the remembered device is told its code is no longer valid.
 
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchChromium, servePlain } from './host.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -39,31 +38,8 @@ if (!configPath) {
 const config = JSON.parse(fs.readFileSync(configPath, 'utf8'));
 const WAIT = 60_000;
 
-const types = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8', '.json': 'application/json',
-  '.svg': 'image/svg+xml', '.bin': 'application/octet-stream', '.ico': 'image/x-icon',
-};
-
 /** A static server for `dir` on `host`; answers 404 for anything missing. */
-async function serve(dir, host) {
-  const root = path.resolve(dir);
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    let file = path.join(root, decodeURIComponent(url.pathname));
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-    try {
-      if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-      const body = fs.readFileSync(file);
-      res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
-  await new Promise((ok) => server.listen(0, host, ok));
-  return { server, base: `http://${host}:${server.address().port}` };
-}
+const serve = (dir, host) => servePlain(dir, { host });
 
 // ---- The protocol in Node (docs/access.md, "Worked example") ----------------------------
 const enc = (t) => new TextEncoder().encode(t);
@@ -180,11 +156,7 @@ const elsewhere = await serve(config.public, '127.0.0.2');
 const local = [main.base, damaged.base, older.base, elsewhere.base];
 const PAGE = '/diary/index.html';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium();
 
 const report = { ok: true, failures: [], unlockMs: null, qrUnlockMs: null, rememberedOpenMs: null,
   screenshot: null, scenarios: [] };

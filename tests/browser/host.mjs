@@ -1,4 +1,5 @@
-// A static server for a built site's public/ folder on 127.0.0.1 that answers the way
+// What the browser scripts share: Debian's Chromium, launched one way; a plain static server
+// for a built site's public/ folder (servePlain); and one that answers the way
 // docs/operations.md asks a host to: the headers of public/_headers (the file `diary build`
 // writes for Netlify-style hosts), Cache-Control by the table of "Cache headers" (static/*
 // for a day, everything else revalidated), an ETag with 304 answers to revalidations, gzip
@@ -9,6 +10,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
 
 const types = {
   '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -88,4 +90,45 @@ export async function serveLikeAHost(dir) {
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   return { server, base: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** Debian's Chromium (the CHROMIUM variable, else /usr/bin/chromium), headless, without
+ *  the browser's own background traffic, so every request a page makes is the page's. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+  });
+}
+
+/**
+ * Serves `dir` on `host` (a free port) file by file, a folder by its index.html, 404 for
+ * anything missing, nothing more; resolves to { server, base }. `answer(req, res)` may
+ * answer a request first (returning true); `headers(rel, body)` adds headers to a file's
+ * answer; `served(rel)` hears of each file served (`rel` relative to `dir`).
+ */
+export async function servePlain(dir, { host = '127.0.0.1', answer, headers, served } = {}) {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    if (answer && answer(req, res)) return;
+    const url = new URL(req.url, 'http://x');
+    let file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+    try {
+      if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+      const body = fs.readFileSync(file);
+      const rel = path.relative(root, file);
+      if (served) served(rel);
+      res.writeHead(200, {
+        'content-type': types[path.extname(file)] || 'application/octet-stream',
+        ...(headers ? headers(rel, body) : {}),
+      });
+      res.end(body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise((ok) => server.listen(0, host, ok));
+  return { server, base: `http://${host}:${server.address().port}` };
 }

@@ -16,13 +16,12 @@
 // caller changes the site: "new-build" (the theme's CSS and an announcement change, rebuilt)
 // and "revoke" (`remember`'s code revoked, rebuilt).
 
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import readline from 'node:readline';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
+import { launchChromium, servePlain } from './host.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -31,47 +30,19 @@ const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
 const WAIT = 60_000;
 const PAGE = '/diary/index.html';
 
-const types = {
-  '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8', '.json': 'application/json',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.bin': 'application/octet-stream',
-  '.webmanifest': 'application/manifest+json',
-};
-
 // ---- The host: public/ as docs/operations.md says to serve it; can be cut off ---------------
 const host = { offline: false, refused: 0, served: [], expect404: false };
-const server = http.createServer((req, res) => {
-  if (host.offline) {
+const { server, base } = await servePlain(config.public, {
+  answer: (req) => {
+    if (!host.offline) return false;
     host.refused += 1;
     req.socket.destroy();
-    return;
-  }
-  const url = new URL(req.url, 'http://x');
-  const root = path.resolve(config.public);
-  let file = path.join(root, decodeURIComponent(url.pathname));
-  if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
-  try {
-    if (fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    const body = fs.readFileSync(file);
-    const rel = path.relative(root, file);
-    host.served.push('/' + rel);
-    res.writeHead(200, {
-      'content-type': types[path.extname(file)] || 'application/octet-stream',
-      'cache-control': rel.startsWith('static/') ? 'public, max-age=86400' : 'no-cache',
-    });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end('not found');
-  }
+    return true;
+  },
+  headers: (rel) => ({ 'cache-control': rel.startsWith('static/') ? 'public, max-age=86400' : 'no-cache' }),
+  served: (rel) => host.served.push('/' + rel),
 });
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const base = `http://127.0.0.1:${server.address().port}`;
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium();
 
 const report = { ok: true, failures: [], scenarios: [] };
 const sha = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');

@@ -20,8 +20,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { chromium } from 'playwright-core';
-import { serveLikeAHost } from './host.mjs';
+import { launchChromium, serveLikeAHost } from './host.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -36,11 +35,7 @@ const PAGE = '/diary/index.html';
 // revalidated, so a remembered device's visit costs what it would there.
 const { server, base } = await serveLikeAHost(config.public);
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
-});
+const browser = await launchChromium();
 
 /**
  * Runs in the page before its own scripts: notes when the form is submitted, watches every

@@ -286,3 +286,156 @@ pub fn issue_codes(site: &Path, class: Option<&str>) {
     }
     cmd.assert().success();
 }
+
+/// Every row of `diary codes list --format csv`, by column name.
+pub fn code_list(site: &Path) -> Vec<BTreeMap<String, String>> {
+    let out = diary()
+        .arg("-C")
+        .arg(site)
+        .args(["codes", "list", "--format", "csv"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "codes list failed");
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|rec| {
+            headers
+                .iter()
+                .zip(rec.unwrap().iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// One active code of `diary codes list`, with the pupil it opens.
+#[derive(Debug, Clone)]
+pub struct CodeRow {
+    pub code: String,
+    pub student_id: i64,
+    /// "Last First Middle".
+    pub student_name: String,
+}
+
+impl CodeRow {
+    /// "Last First Middle" → "First" (what the slot calls the child).
+    pub fn first_name(&self) -> String {
+        self.student_name
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or(&self.student_name)
+            .to_string()
+    }
+}
+
+/// The active codes of `diary codes list`, a row per code and pupil it opens.
+pub fn active_codes(site: &Path) -> Vec<CodeRow> {
+    code_list(site)
+        .into_iter()
+        .filter(|r| r["status"] == "active")
+        .map(|r| CodeRow {
+            code: r["code"].clone(),
+            student_id: r["student_id"].parse().unwrap(),
+            student_name: r["student_name"].clone(),
+        })
+        .collect()
+}
+
+/// A step of a browser script: the line it prints when it waits, the answer, and what to
+/// do to the site meanwhile.
+pub type Step<'a> = (&'a str, &'a str, Box<dyn FnMut() + 'a>);
+
+/// Runs the browser script `tests/browser/<script>` on `config`. Each step is a line the
+/// script prints on stderr when it waits, the line to answer on its stdin, and what to do
+/// to the site meanwhile (a revocation, new marks and a rebuild). Every step must come, in
+/// order. Returns the script's JSON report, which must say `"ok": true`.
+pub fn run_browser_steps(script: &str, config: &Path, mut steps: Vec<Step>) -> serde_json::Value {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let mut child = std::process::Command::new("node")
+        .env("CHROMIUM", chromium().unwrap())
+        .arg(dir.join(script))
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("node runs (install Node.js)");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        stdout.read_to_string(&mut s).unwrap();
+        s
+    });
+    let (tx, rx) = mpsc::channel::<String>();
+    let err_thread = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    let mut done = 0;
+    while done < steps.len() {
+        match rx.recv_timeout(Duration::from_secs(900)) {
+            Ok(line) if line.trim() == steps[done].0 => {
+                let (_, reply, action) = &mut steps[done];
+                action();
+                stdin.write_all(format!("{reply}\n").as_bytes()).unwrap();
+                stdin.flush().unwrap();
+                done += 1;
+            }
+            Ok(_) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                panic!("{script} made no progress in 15 minutes");
+            }
+        }
+    }
+    drop(stdin);
+    let status = child.wait().unwrap();
+    let out = out_thread.join().unwrap();
+    let err = err_thread.join().unwrap();
+    let report: serde_json::Value = serde_json::from_str(&out)
+        .unwrap_or_else(|_| panic!("no report from {script}:\n{out}\n{err}"));
+    assert!(
+        status.success() && report["ok"] == true,
+        "the browser found problems:\n{report:#}\n{err}"
+    );
+    assert_eq!(
+        done,
+        steps.len(),
+        "{script} ended before its step {:?}:\n{report:#}\n{err}",
+        steps.get(done).map(|s| s.0)
+    );
+    report
+}
+
+/// A browser report's scenarios, each of which must have checked more than `min_checks`
+/// things and found no failure, console error or request leaving the site.
+pub fn clean_scenarios(report: &serde_json::Value, min_checks: u64) -> &[serde_json::Value] {
+    let scenarios = report["scenarios"].as_array().expect("a list of scenarios");
+    for s in scenarios {
+        assert!(
+            s["checks"].as_u64().unwrap() > min_checks,
+            "{} checked things",
+            s["name"]
+        );
+        assert_eq!(s["failures"], serde_json::json!([]), "{}", s["name"]);
+        assert_eq!(s["consoleErrors"], serde_json::json!([]), "{}", s["name"]);
+        assert_eq!(s["external"], serde_json::json!([]), "{}", s["name"]);
+    }
+    scenarios
+}
