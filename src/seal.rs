@@ -262,9 +262,24 @@ pub(crate) fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotC
     Ok(serde_json::from_slice(&json)?)
 }
 
+/// How hard a chunk's HTML is compressed. The `now` chunk, which every opening of a diary
+/// downloads and every school day's batch seals for every pupil, at zlib's default level;
+/// an earlier part of the year, opened now and then, at level 2: a third larger (16 KB
+/// instead of 9–11 KB for a whole term, against 40 KB allowed) for half the time of a cold
+/// build's gzip (BENCHMARKS.md, "gzip level of diary chunks").
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Squeeze {
+    Now,
+    Part,
+}
+
 /// gzip (RFC 1952) of a diary's HTML, as it goes into a chunk.
-pub(crate) fn gzip(html: impl AsRef<[u8]>) -> Vec<u8> {
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+pub(crate) fn gzip(html: impl AsRef<[u8]>, squeeze: Squeeze) -> Vec<u8> {
+    let level = match squeeze {
+        Squeeze::Now => flate2::Compression::default(),
+        Squeeze::Part => flate2::Compression::new(2),
+    };
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
     gz.write_all(html.as_ref()).expect("in-memory gzip");
     gz.finish().expect("in-memory gzip")
 }
@@ -345,8 +360,8 @@ mod tests {
 
     #[test]
     fn padding_gives_one_size() {
-        let a = gzip("<p>a</p>");
-        let b = gzip("<p>длинный дневник</p>".repeat(500));
+        let a = gzip("<p>a</p>", Squeeze::Now);
+        let b = gzip("<p>длинный дневник</p>".repeat(500), Squeeze::Part);
         let size = chunk_size_for(&a).max(chunk_size_for(&b));
         let (pa, pb) = (pad_chunk(&a, size), pad_chunk(&b, size));
         assert_eq!(pa.len(), pb.len());
@@ -417,7 +432,7 @@ mod tests {
         assert!(open_slot(&kek, "s1", &bad).is_err());
 
         let c = chunk(&[3u8; 32], "p1", "now");
-        let zipped = gzip("<p>дневник</p>");
+        let zipped = gzip("<p>дневник</p>", Squeeze::Now);
         let file = seal_chunk(&c, &pad_chunk(&zipped, 2048));
         assert_eq!(file.len(), NONCE_LEN + 2048 + 16);
         assert_eq!(open_chunk(&c, &file).unwrap(), zipped);

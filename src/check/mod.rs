@@ -48,8 +48,13 @@ pub(crate) fn load_with(site: &Site, lap: &mut dyn FnMut(&'static str)) -> Resul
     findings.extend(crate::event_files::merge(&mut journal, &events));
     lap("load");
     findings.extend(journal_findings);
-    findings.extend(check_journal(&journal, &site.config));
-    findings.extend(check_diligence(&journal, &site.config));
+    // The two checks of the whole journal, side by side.
+    let (rows, diligence) = rayon::join(
+        || check_journal(&journal, &site.config),
+        || check_diligence(&journal, &site.config),
+    );
+    findings.extend(rows);
+    findings.extend(diligence);
     findings.extend(check_posts(&posts, &journal));
     for message in crate::files::exposure(&site.store_path()) {
         findings.push(Finding::warning(

@@ -547,7 +547,23 @@ pub(crate) fn parse_date(s: &str) -> Option<NaiveDate> {
     if s.len() != 10 {
         return None;
     }
+    // The form every journal writes, read without chrono's general parser (a journal holds
+    // hundreds of thousands of dates); anything else goes through it.
+    let b = s.as_bytes();
+    if b[4] == b'-'
+        && b[7] == b'-'
+        && let (Some(y), Some(m), Some(d)) = (digits(&b[..4]), digits(&b[5..7]), digits(&b[8..]))
+    {
+        return NaiveDate::from_ymd_opt(y as i32, m, d);
+    }
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The number an all-digit ASCII string writes.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
 }
 
 /// Parses `YYYY-MM-DD HH:MM[:SS]` (a `T` may separate date and time) or a bare date
@@ -563,6 +579,20 @@ pub(crate) fn parse_datetime(s: &str) -> Option<NaiveDateTime> {
 
 /// Parses `HH:MM` or `HH:MM:SS`.
 pub(crate) fn parse_time(s: &str) -> Option<NaiveTime> {
+    let b = s.as_bytes();
+    if b.len() == 5
+        && b[2] == b':'
+        && let (Some(h), Some(m)) = (digits(&b[..2]), digits(&b[3..]))
+    {
+        return NaiveTime::from_hms_opt(h, m, 0);
+    }
+    if b.len() == 8
+        && b[2] == b':'
+        && b[5] == b':'
+        && let (Some(h), Some(m), Some(sec)) = (digits(&b[..2]), digits(&b[3..5]), digits(&b[6..]))
+    {
+        return NaiveTime::from_hms_opt(h, m, sec);
+    }
     NaiveTime::parse_from_str(s, "%H:%M")
         .or_else(|_| NaiveTime::parse_from_str(s, "%H:%M:%S"))
         .ok()
@@ -989,6 +1019,16 @@ mod tests {
         assert!(parse_date("2026-13-45").is_none());
         assert!(parse_date("2026-2-3").is_none());
         assert!(parse_date("23.11.2026").is_none());
+        assert!(parse_date("2026-02-29").is_none());
+        assert_eq!(
+            parse_date("2028-02-29"),
+            NaiveDate::from_ymd_opt(2028, 2, 29)
+        );
+        assert!(parse_date("2026-1a-05").is_none());
+        assert_eq!(parse_time("08:05"), NaiveTime::from_hms_opt(8, 5, 0));
+        assert_eq!(parse_time("18:30:15"), NaiveTime::from_hms_opt(18, 30, 15));
+        assert!(parse_time("24:00").is_none());
+        assert!(parse_time("18:60:00").is_none());
     }
 
     #[test]

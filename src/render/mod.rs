@@ -18,6 +18,10 @@ use crate::views::{ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView};
 pub(crate) struct Renderer {
     tera: tera::Tera,
     pub strings: Strings,
+    /// `t`, the UI strings, as a template value: made once, and lent to each render (see
+    /// [`Renderer::render_tab`]) instead of converted anew for every page and diary chunk.
+    strings_value: tera::Value,
+    lent: std::sync::Mutex<Vec<tera::Value>>,
 }
 
 impl Renderer {
@@ -64,7 +68,14 @@ impl Renderer {
                 Ok(tera::Value::String(plurals.plural(n, key)))
             },
         );
-        Ok(Renderer { tera, strings })
+        let strings_value = tera::to_value(&strings.map)
+            .map_err(|e| anyhow!("the UI strings as a template value: {e}"))?;
+        Ok(Renderer {
+            tera,
+            strings,
+            strings_value,
+            lent: std::sync::Mutex::new(Vec::new()),
+        })
     }
 
     /// Renders template `name` with `page` (its fields become template variables) and the
@@ -97,13 +108,27 @@ impl Renderer {
     ) -> Result<String> {
         let mut ctx = tera::Context::from_serialize(page)
             .map_err(|e| anyhow!("template {name}: {}", tera_message(&e)))?;
-        ctx.insert("t", &self.strings.map);
+        // `t` is moved in and out of the context: a copy per thread at most, never one per
+        // render (a few hundred strings, a fifth of a diary chunk's rendering otherwise).
+        let strings = self.lent.lock().ok().and_then(|mut lent| lent.pop());
+        let strings = strings.unwrap_or_else(|| self.strings_value.clone());
+        let mut common = serde_json::Map::new();
+        common.insert("t".to_string(), strings);
+        ctx.extend(
+            tera::Context::from_value(serde_json::Value::Object(common))
+                .map_err(|e| anyhow!("template {name}: {}", tera_message(&e)))?,
+        );
         ctx.insert("lang", &self.strings.lang);
         ctx.insert("root", root);
         ctx.insert("tab", tab);
-        self.tera
+        let html = self
+            .tera
             .render(name, &ctx)
-            .map_err(|e| anyhow!("{}", tera_message(&e)))
+            .map_err(|e| anyhow!("{}", tera_message(&e)));
+        if let (Some(strings), Ok(mut lent)) = (ctx.remove("t"), self.lent.lock()) {
+            lent.push(strings);
+        }
+        html
     }
 }
 

@@ -24,7 +24,7 @@
 pub(crate) mod batch;
 mod inputs;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -38,7 +38,10 @@ use crate::journal::{Id, Journal, Student};
 use crate::output::{Output, loses_a_tenth};
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
-use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, PartSpec};
+use crate::views::{
+    ChildLesson, ChildWeek, ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, LineHtml,
+    OwnLines, PartSpec, first_lines,
+};
 use batch::Schedule;
 
 /// How the diary step runs.
@@ -197,6 +200,7 @@ pub(crate) fn add_diaries(
             h.update(format!("{:?}", site.config).as_bytes());
             h.finalize().into()
         },
+        lines: Default::default(),
     };
     let mut manifest = Manifest {
         batch: schedule.slot(options.moment),
@@ -431,6 +435,8 @@ struct Batch<'a> {
     /// The digest of what every chunk's HTML depends on besides its data: theme, language,
     /// settings, program version.
     context: [u8; 32],
+    /// Pupils' own lines of a lesson as rendered, by [`ChildLesson::lines_key`].
+    lines: std::sync::Mutex<HashMap<String, LineHtml>>,
 }
 
 impl Batch<'_> {
@@ -455,7 +461,7 @@ impl Batch<'_> {
         jobs.par_iter()
             .map(|(pid, (student, class))| {
                 let part = &parts[&class.id];
-                let page = self.inputs.child_page(
+                let mut page = self.inputs.child_page(
                     student,
                     class,
                     part,
@@ -463,7 +469,8 @@ impl Batch<'_> {
                     &self.ix,
                     &earlier[&class.id],
                 );
-                self.payload(**pid, NOW, part, &page, "diary_child.html")
+                let own = self.share_weeks(part, &mut page.weeks)?;
+                self.payload(**pid, NOW, part, &page, &own, "diary_child.html")
                     .with_context(|| format!("rendering the diary of pupil id {}", student.id))
             })
             .collect()
@@ -497,13 +504,50 @@ impl Batch<'_> {
                 let (student, class) = self.plan.children[pid];
                 let spec = spec_of(class.id).expect("the class has the part");
                 let part = &parts[&class.id];
-                let view = self
+                let mut view = self
                     .inputs
                     .child_part(student, class, part, self.hw, &self.ix, spec);
-                self.payload(*pid, name, part, &view, "diary_part.html")
+                let own = self.share_weeks(part, &mut view.weeks)?;
+                self.payload(*pid, name, part, &view, &own, "diary_part.html")
                     .with_context(|| format!("rendering the diary of pupil id {}", student.id))
             })
             .collect()
+    }
+
+    /// A pupil's weeks as their class shares them (see [`ClassParts::share_weeks`]).
+    fn share_weeks(&self, parts: &ClassParts, weeks: &mut [ChildWeek]) -> Result<OwnLines> {
+        #[derive(serde::Serialize)]
+        struct Week<'a> {
+            w: &'a ChildWeek,
+        }
+        parts.share_weeks(weeks, |w| {
+            self.renderer
+                .render("partials/dweek.html", "../", &Week { w })
+        })
+    }
+
+    /// A lesson's own lines for a pupil as the theme renders them, rendered once for every
+    /// pupil with the same.
+    fn lines_html(&self, line: &ChildLesson) -> Result<LineHtml> {
+        #[derive(serde::Serialize)]
+        struct Lines<T> {
+            lines: [T; 1],
+        }
+        let key = line.lines_key()?;
+        if let Some(html) = self.lines.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(html);
+        }
+        let html = first_lines(&self.renderer.render(
+            "partials/diary_lines.html",
+            "../",
+            &Lines {
+                lines: [line.as_first()],
+            },
+        )?);
+        if let Ok(mut lines) = self.lines.lock() {
+            lines.insert(key, html.clone());
+        }
+        Ok(html)
     }
 
     /// One chunk: its keyed hash from its view data, and its gzipped HTML, taken from the
@@ -514,12 +558,15 @@ impl Batch<'_> {
         name: &str,
         parts: &ClassParts,
         view: &impl serde::Serialize,
+        own: &OwnLines,
         template: &str,
     ) -> Result<Payload> {
         let chunk = self.plan.chunk(pid, name);
         let mut data = self.context.to_vec();
         data.extend_from_slice(&parts.digest);
+        own.digest_into(&mut data);
         serde_json::to_writer(&mut data, view)?;
+        serde_json::to_writer(&mut data, &own.lines)?;
         let hash = seal::keyed_hash(self.hash_key, &data);
         if self.old.files.get(&chunk.path) == Some(&hash)
             && let Some(zipped) = std::fs::read(self.previous.join(&chunk.path))
@@ -532,10 +579,23 @@ impl Batch<'_> {
                 chunk,
             });
         }
-        let html = parts.expand(&self.renderer.render(template, "../", view)?);
+        let page = self.renderer.render(template, "../", view)?;
+        let lines = own
+            .lines
+            .iter()
+            .map(|l| self.lines_html(l))
+            .collect::<Result<Vec<_>>>()?;
+        let html = parts.expand_own(&page, own, &lines);
         Ok(Payload {
             hash,
-            zipped: seal::gzip(crate::render::squeeze_html(&html)),
+            zipped: seal::gzip(
+                crate::render::squeeze_html(&html),
+                if name == NOW {
+                    seal::Squeeze::Now
+                } else {
+                    seal::Squeeze::Part
+                },
+            ),
             chunk,
         })
     }
@@ -740,5 +800,120 @@ mod tests {
         let fewer: Vec<ClassRef> = refs.iter().skip(1).cloned().collect();
         let smaller = Plan::new(j, &fewer, &session.store, &bound, &key).unwrap();
         assert!(smaller.children.len() < children);
+    }
+
+    /// Two pages are the same; if not, where they part.
+    fn same(shared: &str, alone: &str) {
+        if let Some(at) = shared.bytes().zip(alone.bytes()).position(|(a, b)| a != b) {
+            let from = at.saturating_sub(200);
+            panic!(
+                "the pages part at byte {at}:\nshared: {}\nalone:  {}",
+                String::from_utf8_lossy(&shared.as_bytes()[from..(at + 200).min(shared.len())]),
+                String::from_utf8_lossy(&alone.as_bytes()[from..(at + 200).min(alone.len())])
+            );
+        }
+        assert_eq!(shared.len(), alone.len());
+    }
+
+    /// The same HTML as a page rendered pupil by pupil, with each week rendered once per
+    /// class and group.
+    #[test]
+    fn shared_weeks_give_each_pupil_the_page_rendered_for_them_alone() {
+        let (_tmp, site) = crate::demo::test_site(60);
+        let loaded = crate::check::load(&site).unwrap();
+        let j = &loaded.journal;
+        let theme = crate::render::Theme::load(&site).unwrap();
+        let renderer = Renderer::new(&theme, site.config.language).unwrap();
+        #[derive(serde::Serialize)]
+        struct Week<'a> {
+            w: &'a ChildWeek,
+        }
+        let shared = |parts: &ClassParts, weeks: &mut Vec<ChildWeek>| {
+            parts
+                .share_weeks(weeks, |w| {
+                    renderer.render("partials/dweek.html", "../", &Week { w })
+                })
+                .unwrap()
+        };
+        #[derive(serde::Serialize)]
+        struct Lines<T> {
+            lines: [T; 1],
+        }
+        let lines = |own: &OwnLines| -> Vec<LineHtml> {
+            own.lines
+                .iter()
+                .map(|l| {
+                    first_lines(
+                        &renderer
+                            .render(
+                                "partials/diary_lines.html",
+                                "../",
+                                &Lines {
+                                    lines: [l.as_first()],
+                                },
+                            )
+                            .unwrap(),
+                    )
+                })
+                .collect()
+        };
+        let (mut weeks, mut renders, mut own_lines, mut kept) = (0, 0, 0, 0);
+        for today in ["2026-11-24", "2027-03-03"] {
+            let today: chrono::NaiveDate = today.parse().unwrap();
+            let inputs = Inputs {
+                journal: j,
+                config: &site.config,
+                posts: &loaded.posts,
+                strings: &renderer.strings,
+                today,
+            };
+            let hw = HomeworkIndex::new(j);
+            let ix = DiaryIndex::new(j, &site.config.grading);
+            let mut rendered = std::collections::HashSet::new();
+            for class in inputs.class_refs() {
+                let mondays = inputs.now_mondays();
+                let parts = renderer
+                    .diary_class_parts(&inputs, &class, &hw, &mondays, true)
+                    .unwrap();
+                let earlier = inputs.diary_parts(class.id);
+                let spec = &earlier[0];
+                let part_parts = renderer
+                    .diary_class_parts(&inputs, &class, &hw, &spec.mondays, false)
+                    .unwrap();
+                for student in j.students.iter().filter(|s| s.class_id == class.id) {
+                    let alone = inputs.child_page(student, &class, &parts, &hw, &ix, &earlier);
+                    let alone =
+                        parts.expand(&renderer.render("diary_child.html", "../", &alone).unwrap());
+                    let mut page = inputs.child_page(student, &class, &parts, &hw, &ix, &earlier);
+                    let own = shared(&parts, &mut page.weeks);
+                    let html = renderer.render("diary_child.html", "../", &page).unwrap();
+                    same(&parts.expand_own(&html, &own, &lines(&own)), &alone);
+
+                    let part = inputs.child_part(student, &class, &part_parts, &hw, &ix, spec);
+                    weeks += part.weeks.len();
+                    let alone = part_parts
+                        .expand(&renderer.render("diary_part.html", "../", &part).unwrap());
+                    let mut part = inputs.child_part(student, &class, &part_parts, &hw, &ix, spec);
+                    let own = shared(&part_parts, &mut part.weeks);
+                    kept += part.weeks.iter().filter(|w| w.shared.is_none()).count();
+                    own_lines += own.lines.len();
+                    for w in &own.weeks {
+                        rendered.insert(std::sync::Arc::as_ptr(w) as usize);
+                    }
+                    let html = renderer.render("diary_part.html", "../", &part).unwrap();
+                    same(&part_parts.expand_own(&html, &own, &lines(&own)), &alone);
+                }
+            }
+            renders += rendered.len();
+        }
+        assert!(
+            own_lines > 100,
+            "marks and absences are the pupils' own: {own_lines}"
+        );
+        assert!(kept > 0, "a week with a remark is the pupil's own: {kept}");
+        assert!(
+            renders * 2 < weeks,
+            "{renders} weeks rendered for {weeks} weeks of pupils"
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! earlier parts. An earlier part: the weeks of one term before this week.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
@@ -89,10 +89,65 @@ pub(crate) struct ChildLesson {
     /// Where the class's HTML of the lesson goes (see [`LessonHtml`]).
     #[serde(flatten)]
     pub html: LessonTokens,
+    /// The lesson's place in [`ClassParts::lessons`].
+    #[serde(skip)]
+    pub index: usize,
     pub marks: Vec<MarkView>,
     /// `absent`, `ill`, `excused`, `unexcused` or `late`.
     pub attendance: Option<&'static str>,
     pub attendance_note: Option<String>,
+}
+
+/// A pupil's own lines of a lesson, rendered by the theme's `partials/diary_lines.html`:
+/// what goes after the lesson's head (attendance) and after its middle (marks).
+pub(crate) type LineHtml = Arc<(String, String)>;
+
+impl ChildLesson {
+    /// What this lesson's own lines hold, the lesson aside: pupils with the same key get the
+    /// same HTML, rendered once.
+    pub(crate) fn lines_key(&self) -> serde_json::Result<String> {
+        serde_json::to_string(&(&self.attendance, &self.attendance_note, &self.marks))
+    }
+
+    /// This lesson's own lines as lesson 0's, to render once for every pupil with the same
+    /// [`ChildLesson::lines_key`].
+    pub(crate) fn as_first(&self) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            #[serde(flatten)]
+            html: LessonTokens,
+            marks: &'a [MarkView],
+            attendance: Option<&'static str>,
+            attendance_note: &'a Option<String>,
+        }
+        Line {
+            html: LessonTokens::new(0),
+            marks: &self.marks,
+            attendance: self.attendance,
+            attendance_note: &self.attendance_note,
+        }
+    }
+}
+
+/// [`ChildLesson::as_first`]'s lines as rendered, cut at lesson 0's tokens.
+pub(crate) fn first_lines(html: &str) -> LineHtml {
+    let (mut attendance, mut marks) = (String::new(), String::new());
+    let mut last: Option<(char, usize)> = None;
+    let mut put = |part: char, text: &str| match part {
+        'h' => attendance.push_str(text),
+        'm' => marks.push_str(text),
+        _ => {}
+    };
+    for (start, end, token) in tokens(html) {
+        if let Some((part, from)) = last {
+            put(part, &html[from..start]);
+        }
+        last = token.filter(|t| t.0 == 0).map(|t| (t.1, end));
+    }
+    if let Some((part, from)) = last {
+        put(part, &html[from..]);
+    }
+    Arc::new((attendance, marks))
 }
 
 pub(crate) type ChildDay = super::Day<ChildLesson>;
@@ -103,6 +158,10 @@ pub(crate) struct ChildWeek {
     pub label: String,
     pub current: bool,
     pub days: Vec<ChildDay>,
+    /// A place holder for the week as the class shares it, which stands for the week's
+    /// days (see [`ClassParts::share_weeks`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -276,40 +335,173 @@ pub(crate) struct ClassParts {
     pub index: HashMap<Id, usize>,
     /// A digest of `lessons`: a diary's content is its data with this.
     pub digest: [u8; 32],
+    /// The weeks rendered once for the pupils who attend the same lessons, by Monday and
+    /// lessons (see [`ClassParts::share_weeks`]).
+    shared: Mutex<HashMap<WeekKey, Arc<SharedWeek>>>,
+}
+
+/// A week as pupils share it: its Monday and the lessons they attend (their places in
+/// [`ClassParts::lessons`]).
+type WeekKey = (String, Vec<usize>);
+
+/// A week of a class's diary as every pupil who attends the same lessons sees it before
+/// their own lines go in, rendered once by the theme's `partials/dweek.html`.
+pub(crate) struct SharedWeek {
+    html: String,
+    digest: [u8; 32],
+}
+
+/// What [`ClassParts::share_weeks`] takes out of a pupil's weeks: the shared weeks the
+/// page's place holders name, and the pupil's own lines of them, to be rendered by the
+/// theme's `partials/diary_lines.html`.
+#[derive(Default)]
+pub(crate) struct OwnLines {
+    pub weeks: Vec<Arc<SharedWeek>>,
+    pub lines: Vec<ChildLesson>,
+}
+
+impl OwnLines {
+    /// What the pupil's chunk depends on besides its view: the shared weeks' digests.
+    pub(crate) fn digest_into(&self, data: &mut Vec<u8>) {
+        for week in &self.weeks {
+            data.extend_from_slice(&week.digest);
+        }
+    }
 }
 
 impl ClassParts {
     /// A rendered diary with its lessons' tokens replaced by the class's HTML. A token that
     /// names no lesson (a broken template) is left out.
     pub(crate) fn expand(&self, html: &str) -> String {
-        let mut out = String::with_capacity(html.len() * 2);
-        let mut rest = html;
-        while let Some(start) = rest.find(TOKEN_START) {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + TOKEN_START.len_utf8()..];
-            let Some(end) = after.find(TOKEN_END) else {
-                rest = after;
-                continue;
-            };
-            let token = &after[..end];
-            rest = &after[end + TOKEN_END.len_utf8()..];
-            let (number, part) = token.split_at(token.len().saturating_sub(1));
-            if let Some(lesson) = number
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| self.lessons.get(i))
-            {
-                out.push_str(match part {
-                    "h" => &lesson.head,
-                    "m" => &lesson.middle,
-                    "t" => &lesson.tail,
-                    _ => "",
-                });
-            }
+        self.expand_own(html, &OwnLines::default(), &[])
+    }
+
+    /// [`ClassParts::expand`] for a page whose weeks [`ClassParts::share_weeks`] replaced:
+    /// each shared week goes in, and the pupil's own lines after the lessons' tokens
+    /// (`lines[i]` holds the HTML of `own.lines[i]`, see [`ChildLesson::lines_key`]).
+    pub(crate) fn expand_own(&self, html: &str, own: &OwnLines, lines: &[LineHtml]) -> String {
+        // What the pupil's lines put after each token: `(lesson, part)` -> HTML.
+        let mut after: HashMap<(usize, char), &str> = HashMap::new();
+        for (line, html) in own.lines.iter().zip(lines) {
+            after.insert((line.index, 'h'), &html.0);
+            after.insert((line.index, 'm'), &html.1);
         }
-        out.push_str(rest);
+        let mut out = String::with_capacity(html.len() * 2);
+        self.expand_into(&mut out, html, own, &after);
         out
     }
+
+    fn expand_into(
+        &self,
+        out: &mut String,
+        html: &str,
+        own: &OwnLines,
+        after: &HashMap<(usize, char), &str>,
+    ) {
+        let mut from = 0;
+        for (start, end, token) in tokens(html) {
+            out.push_str(&html[from..start]);
+            from = end;
+            let Some((number, part)) = token else {
+                continue;
+            };
+            if part == 'w' {
+                if let Some(week) = own.weeks.get(number) {
+                    self.expand_into(out, &week.html, own, after);
+                }
+                continue;
+            }
+            let Some(lesson) = self.lessons.get(number) else {
+                continue;
+            };
+            out.push_str(match part {
+                'h' => &lesson.head,
+                'm' => &lesson.middle,
+                't' => &lesson.tail,
+                _ => "",
+            });
+            if let Some(lines) = after.get(&(number, part)) {
+                out.push_str(lines);
+            }
+        }
+        out.push_str(&html[from..]);
+    }
+
+    /// Replaces each of a pupil's weeks without remarks by a place holder for the same week
+    /// as the class's pupils who attend the same lessons share it (rendered by `render` the
+    /// first time a pupil needs it), and takes the pupil's attendance and marks out of it
+    /// into [`OwnLines::lines`]. Rendering a week once per class and group instead of once
+    /// per pupil is most of the work a diary chunk saves.
+    pub(crate) fn share_weeks(
+        &self,
+        weeks: &mut [ChildWeek],
+        render: impl Fn(&ChildWeek) -> anyhow::Result<String>,
+    ) -> anyhow::Result<OwnLines> {
+        let mut own = OwnLines::default();
+        for week in weeks.iter_mut() {
+            if week.days.iter().any(|d| !d.remarks.is_empty()) {
+                continue;
+            }
+            let mut lessons = Vec::new();
+            for day in &mut week.days {
+                for l in &mut day.lessons {
+                    lessons.push(l.index);
+                    if l.attendance.is_some() || !l.marks.is_empty() {
+                        own.lines.push(ChildLesson {
+                            html: LessonTokens::new(l.index),
+                            index: l.index,
+                            marks: std::mem::take(&mut l.marks),
+                            attendance: l.attendance.take(),
+                            attendance_note: l.attendance_note.take(),
+                        });
+                    }
+                }
+            }
+            let key = (week.monday.clone(), lessons);
+            let known = self.shared.lock().ok().and_then(|m| m.get(&key).cloned());
+            let shared = match known {
+                Some(shared) => shared,
+                None => {
+                    let html = render(week)?;
+                    let shared = Arc::new(SharedWeek {
+                        digest: Sha256::digest(html.as_bytes()).into(),
+                        html,
+                    });
+                    if let Ok(mut map) = self.shared.lock() {
+                        map.insert(key, shared.clone());
+                    }
+                    shared
+                }
+            };
+            week.shared = Some(format!("{TOKEN_START}{}w{TOKEN_END}", own.weeks.len()));
+            week.days = Vec::new();
+            own.weeks.push(shared);
+        }
+        Ok(own)
+    }
+}
+
+/// The tokens of a rendered page, in order: where each starts and ends, and its lesson (or
+/// week) and part, `None` for a token that names none.
+fn tokens(html: &str) -> impl Iterator<Item = (usize, usize, Option<(usize, char)>)> + '_ {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let start = at + html[at..].find(TOKEN_START)?;
+        let body = start + TOKEN_START.len_utf8();
+        let Some(len) = html[body..].find(TOKEN_END) else {
+            // A start without an end: dropped alone.
+            at = body;
+            return Some((start, body, None));
+        };
+        let end = body + len + TOKEN_END.len_utf8();
+        at = end;
+        let token = &html[body..body + len];
+        let part = token.chars().last();
+        let number = token[..token.len() - part.map_or(0, char::len_utf8)]
+            .parse()
+            .ok();
+        Some((start, end, number.zip(part)))
+    })
 }
 
 impl Inputs<'_> {
@@ -351,6 +543,7 @@ impl Inputs<'_> {
             lessons,
             index,
             digest: digest.finalize().into(),
+            shared: Mutex::default(),
         })
     }
 
@@ -472,10 +665,10 @@ impl Inputs<'_> {
                             .filter(|l| l.date == date && ix.pupils.attends(student.id, l))
                             .map(|l| {
                                 let a = lines.att_by_lesson.get(&l.id);
+                                let index = parts.index.get(&l.id).copied().unwrap_or(usize::MAX);
                                 ChildLesson {
-                                    html: LessonTokens::new(
-                                        parts.index.get(&l.id).copied().unwrap_or(usize::MAX),
-                                    ),
+                                    html: LessonTokens::new(index),
+                                    index,
                                     marks: lines
                                         .marks_by_lesson
                                         .get(&l.id)
@@ -503,6 +696,7 @@ impl Inputs<'_> {
                     label: self.strings.range(monday, end),
                     current: monday == this_week,
                     days,
+                    shared: None,
                 }
             })
             .collect()
@@ -839,6 +1033,7 @@ mod tests {
             )],
             index: HashMap::from([(7, 0)]),
             digest: [0; 32],
+            shared: Mutex::default(),
         };
         let t = LessonTokens::new(0);
         let page = format!(

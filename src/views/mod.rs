@@ -13,7 +13,9 @@ mod timetable;
 
 pub(crate) use attention::Warning;
 pub(crate) use boards::AnnouncementView;
-pub(crate) use child::{ClassParts, DiaryIndex, PartSpec};
+pub(crate) use child::{
+    ChildLesson, ChildWeek, ClassParts, DiaryIndex, LineHtml, OwnLines, PartSpec, first_lines,
+};
 pub(crate) use events::EventView;
 pub(crate) use homework::{HomeworkIndex, LessonView};
 
