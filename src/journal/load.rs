@@ -613,8 +613,17 @@ fn load_table<T>(
     let mut stmt = conn
         .prepare(&sql)
         .with_context(|| format!("cannot read table `{}`", spec.name))?;
+    // Sized once: a growing vector of half a million marks would hold its old and new
+    // buffers at once, the build's peak memory.
+    let count: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM \"{}\"", spec.name),
+            [],
+            |r| r.get(0),
+        )
+        .with_context(|| format!("cannot read table `{}`", spec.name))?;
     let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
     while let Some(row) = rows
         .next()
         .with_context(|| format!("cannot read table `{}`", spec.name))?
