@@ -229,6 +229,7 @@ pub(crate) fn render_site(
     };
     let tz = loaded.site.config.tz();
     let mut out = Output::new();
+    out.spill_beside(&loaded.site.output_path())?;
     let mut sitemap = Vec::new();
     let refs = inputs.class_refs();
 

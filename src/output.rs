@@ -79,7 +79,15 @@ pub(crate) fn loses_a_tenth(before: usize, after: usize) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Output {
     files: BTreeMap<String, Content>,
+    /// Where files of [`SPILL_SIZE`] bytes or more go as they come, when set (see
+    /// [`Output::spill_beside`]).
+    spill: Option<PathBuf>,
 }
+
+/// Files this large are written to the spill folder at once rather than kept in memory:
+/// sealed diary chunks, which are most of a build's bytes (100 MB late in the year at
+/// 2000 pupils) and its peak memory otherwise.
+const SPILL_SIZE: usize = 2048;
 
 /// A file of the output: its bytes, or the previous output's file as it is.
 #[derive(Debug)]
@@ -89,6 +97,19 @@ enum Content {
     Previous {
         len: u64,
     },
+    /// Written to the spill folder, under the same relative path: `len` bytes.
+    Spilled {
+        len: u64,
+    },
+}
+
+impl Content {
+    fn len(&self) -> u64 {
+        match self {
+            Content::Bytes(b) => b.len() as u64,
+            Content::Previous { len } | Content::Spilled { len } => *len,
+        }
+    }
 }
 
 /// What a commit did.
@@ -107,9 +128,40 @@ impl Output {
         Output::default()
     }
 
+    /// Writes large files as they come into `<target>.spill` (emptied first), a sibling
+    /// of the output folder that [`Output::commit`] moves them from and then removes,
+    /// instead of holding them in memory until the commit.
+    pub(crate) fn spill_beside(&mut self, target: &Path) -> Result<()> {
+        let spill = sibling(target, "spill");
+        if spill.exists() {
+            fs::remove_dir_all(&spill)
+                .with_context(|| format!("cannot remove leftover {}", spill.display()))?;
+        }
+        self.spill = Some(spill);
+        Ok(())
+    }
+
     /// Adds one file. The path is relative, with `/` separators and no `..`.
     pub(crate) fn write_output(&mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Result<()> {
-        self.add(path, Content::Bytes(bytes.into()))
+        let bytes = bytes.into();
+        if let Some(spill) = &self.spill
+            && bytes.len() >= SPILL_SIZE
+        {
+            check_path(path)?;
+            let file = spill.join(path);
+            if let Some(folder) = file.parent() {
+                fs::create_dir_all(folder)
+                    .with_context(|| format!("cannot create {}", folder.display()))?;
+            }
+            fs::write(&file, &bytes).with_context(|| format!("cannot write {}", file.display()))?;
+            return self.add(
+                path,
+                Content::Spilled {
+                    len: bytes.len() as u64,
+                },
+            );
+        }
+        self.add(path, Content::Bytes(bytes))
     }
 
     /// Whether the output holds a file at `path`.
@@ -128,13 +180,7 @@ impl Output {
     }
 
     fn add(&mut self, path: &str, content: Content) -> Result<()> {
-        let p = Path::new(path);
-        if path.is_empty()
-            || path.contains('\\')
-            || !p.components().all(|c| matches!(c, Component::Normal(_)))
-        {
-            bail!("refusing to write {path:?}: output paths are relative, without `..`");
-        }
+        check_path(path)?;
         if self.files.insert(path.to_string(), content).is_some() {
             bail!("two pages want the same output path {path:?}");
         }
@@ -179,6 +225,14 @@ impl Output {
                 .with_context(|| format!("cannot remove {}", spare.display()))?;
         }
         let stats = self.update(target, &spare)?;
+        if let Some(spill) = &self.spill {
+            fs::remove_dir_all(spill)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+                .with_context(|| format!("cannot remove {}", spill.display()))?;
+        }
         if target.exists() {
             fs::rename(target, &aside)
                 .with_context(|| format!("cannot move {} aside", target.display()))?;
@@ -237,11 +291,18 @@ impl Output {
             .map(|(rel, content)| -> Result<bool> {
                 let dest = spare.join(rel);
                 let live = target.join(rel);
+                let spilled = self.spill.as_ref().map(|spill| spill.join(rel));
                 let same = match content {
                     Content::Previous { .. } => true,
                     Content::Bytes(bytes) => {
                         fs::metadata(&live).is_ok_and(|m| m.len() == bytes.len() as u64)
                             && fs::read(&live).is_ok_and(|old| old == *bytes)
+                    }
+                    Content::Spilled { len } => {
+                        fs::metadata(&live).is_ok_and(|m| m.len() == *len)
+                            && spilled
+                                .as_ref()
+                                .is_some_and(|file| fs::read(&live).ok() == fs::read(file).ok())
                     }
                 };
                 if same && share(&live, &dest)? {
@@ -251,6 +312,14 @@ impl Output {
                     Content::Bytes(bytes) => bytes.as_slice(),
                     Content::Previous { .. } => &fs::read(&live)
                         .with_context(|| format!("cannot read {}", live.display()))?,
+                    Content::Spilled { .. } => {
+                        let file = spilled
+                            .as_ref()
+                            .context("a spilled file without its folder")?;
+                        fs::rename(file, &dest)
+                            .with_context(|| format!("cannot write {}", dest.display()))?;
+                        return Ok(!same);
+                    }
                 };
                 let temp = temp_beside(&dest);
                 fs::write(&temp, bytes)
@@ -262,14 +331,7 @@ impl Output {
             .collect::<Result<_>>()?;
         let mut stats = CommitStats {
             files: self.files.len(),
-            bytes: self
-                .files
-                .values()
-                .map(|c| match c {
-                    Content::Bytes(b) => b.len() as u64,
-                    Content::Previous { len } => *len,
-                })
-                .sum(),
+            bytes: self.files.values().map(Content::len).sum(),
             written: written.iter().filter(|w| **w).count(),
             ..CommitStats::default()
         };
@@ -282,6 +344,19 @@ impl Output {
         }
         Ok(stats)
     }
+}
+
+/// Refuses an output path that is not relative, with `/` separators and no `..`.
+fn check_path(path: &str) -> Result<()> {
+    if path.is_empty()
+        || path.contains('\\')
+        || !Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+    {
+        bail!("refusing to write {path:?}: output paths are relative, without `..`");
+    }
+    Ok(())
 }
 
 /// Makes `dest` the same file as `live` (a hard link), unless it already is; false when
@@ -415,6 +490,58 @@ mod tests {
         );
         assert!(!dir.path().join("public.staging").exists());
         assert!(!dir.path().join("public.old").exists());
+    }
+
+    /// Large files wait on disk, not in memory, and land where small ones do: a changed
+    /// one is moved in, an unchanged one stays the same file, and the spill folder goes.
+    #[cfg(unix)]
+    #[test]
+    fn large_files_are_spilled_to_disk_and_moved_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let spill = dir.path().join("public.spill");
+        let big = |c: char| c.to_string().repeat(SPILL_SIZE);
+        let build = |chunk: &str, page: &str| {
+            let mut out = Output::new();
+            out.spill_beside(&target).unwrap();
+            out.write_output("diary/c/a.bin", chunk).unwrap();
+            out.write_output("diary/c/b.bin", big('b')).unwrap();
+            out.write_output("index.html", page).unwrap();
+            assert!(matches!(
+                out.files["diary/c/a.bin"],
+                Content::Spilled { .. }
+            ));
+            assert!(matches!(out.files["index.html"], Content::Bytes(_)));
+            assert_eq!(
+                fs::read_to_string(spill.join("diary/c/a.bin")).unwrap(),
+                chunk
+            );
+            out
+        };
+        // A leftover of an interrupted build is emptied first.
+        fs::create_dir_all(spill.join("diary/c")).unwrap();
+        fs::write(spill.join("diary/c/stale.bin"), "x").unwrap();
+        let first = build(&big('a'), "one");
+        assert!(!spill.join("diary/c/stale.bin").exists());
+        let s = first.commit(&target).unwrap();
+        assert_eq!((s.files, s.written), (3, 3));
+        assert_eq!(s.bytes, 2 * SPILL_SIZE as u64 + 3);
+        assert!(!spill.exists());
+        let kept = inode(&target.join("diary/c/b.bin"));
+
+        let s = build(&big('A'), "one").commit(&target).unwrap();
+        assert_eq!((s.files, s.written, s.removed), (3, 1, 0));
+        assert!(!spill.exists());
+        assert_eq!(
+            fs::read_to_string(target.join("diary/c/a.bin")).unwrap(),
+            big('A')
+        );
+        assert_eq!(
+            inode(&target.join("diary/c/b.bin")),
+            kept,
+            "unchanged: the same file"
+        );
+        assert_eq!(tree(&target).len(), 3);
     }
 
     /// Every file below `dir` with its bytes.

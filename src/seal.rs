@@ -263,10 +263,11 @@ pub(crate) fn open_slot(kek: &[u8; 32], slot: &str, file: &[u8]) -> Result<SlotC
 }
 
 /// How hard a chunk's HTML is compressed. The `now` chunk, which every opening of a diary
-/// downloads and every school day's batch seals for every pupil, at zlib's default level;
-/// an earlier part of the year, opened now and then, at level 2: a third larger (16 KB
-/// instead of 9–11 KB for a whole term, against 40 KB allowed) for half the time of a cold
-/// build's gzip (BENCHMARKS.md, "gzip level of diary chunks").
+/// downloads and every school day's batch seals for every pupil, at zlib's default level
+/// (6); an earlier part of the year, opened now and then but sealed again for every pupil
+/// whenever a mark of its weeks comes late, at level 4: a fifth larger (11–13 KB for a
+/// term instead of 9–11 KB, against 40 KB allowed) for a third less time
+/// (BENCHMARKS.md, "gzip level of diary chunks").
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Squeeze {
     Now,
@@ -277,7 +278,7 @@ pub(crate) enum Squeeze {
 pub(crate) fn gzip(html: impl AsRef<[u8]>, squeeze: Squeeze) -> Vec<u8> {
     let level = match squeeze {
         Squeeze::Now => flate2::Compression::default(),
-        Squeeze::Part => flate2::Compression::new(2),
+        Squeeze::Part => flate2::Compression::new(4),
     };
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), level);
     gz.write_all(html.as_ref()).expect("in-memory gzip");

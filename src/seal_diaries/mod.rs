@@ -636,17 +636,23 @@ impl Batch<'_> {
                 .any(|p| self.old.files.get(&p.chunk.path) != Some(&p.hash));
         let count = payloads.len();
         if changed {
-            // Each payload's gzip is dropped as soon as it is sealed.
-            let files: Vec<(String, String, Vec<u8>)> = payloads
-                .into_par_iter()
-                .map(|p| {
-                    let bytes = seal::seal_chunk(&p.chunk, &seal::pad_chunk(&p.zipped, size));
-                    (p.chunk.path, p.hash, bytes)
-                })
-                .collect();
-            for (path, hash, bytes) in files {
-                out.write_output(&path, bytes)?;
-                manifest.files.insert(path, hash);
+            // Sealed a few hundred at a time and handed to the output, which writes them to
+            // disk: each payload's gzip is dropped as soon as it is sealed, and no more than
+            // a few hundred sealed files wait in memory.
+            let mut rest = payloads;
+            while !rest.is_empty() {
+                let later = rest.split_off(rest.len().min(256));
+                let files: Vec<(String, String, Vec<u8>)> = std::mem::replace(&mut rest, later)
+                    .into_par_iter()
+                    .map(|p| {
+                        let bytes = seal::seal_chunk(&p.chunk, &seal::pad_chunk(&p.zipped, size));
+                        (p.chunk.path, p.hash, bytes)
+                    })
+                    .collect();
+                for (path, hash, bytes) in files {
+                    out.write_output(&path, bytes)?;
+                    manifest.files.insert(path, hash);
+                }
             }
         } else {
             for p in payloads {
