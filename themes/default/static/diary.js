@@ -39,6 +39,12 @@
   const printWeekButton = $('diary-print-week');
 
   const msg = (name) => app.getAttribute('data-msg-' + name) || name;
+  /** What diary-boot.js started while the page loaded (the device record, the slot and
+   *  `now` chunk requests), or null: it ran late or not at all. Null from here on, so that
+   *  a diary-boot.js arriving after this starts nothing. */
+  const boot = window.diaryBoot && typeof window.diaryBoot.take === 'function'
+    ? window.diaryBoot : null;
+  window.diaryBoot = null;
 
   // ---- Protocol constants (docs/access.md, exact) --------------------------------------
   const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -116,7 +122,8 @@
   async function fetchBytes(path, owner) {
     let res;
     try {
-      res = await fetch(path, { cache: 'no-cache', credentials: 'same-origin' });
+      const early = boot && boot.take(path);
+      res = await (early || fetch(path, { cache: 'no-cache', credentials: 'same-origin' }));
     } catch {
       throw new Stop('network');
     }
@@ -412,8 +419,12 @@
     await inStore('readwrite', (s) => s.delete(recordKey()));
     await forgetSeen();
   };
+  /** The device record: as diary-boot.js read it while the page loaded, or read now. */
+  let bootDevice = boot && boot.device;
   async function readDevice() {
-    const rec = await inStore('readonly', (s) => s.get(recordKey()));
+    const early = bootDevice;
+    bootDevice = null;
+    const rec = await (early || inStore('readonly', (s) => s.get(recordKey())));
     if (rec === undefined) return null;
     const ok = rec && rec.v === 1 && typeof rec.slot === 'string' && HEX32.test(rec.slot) &&
       rec.kek instanceof CryptoKey && rec.kek.algorithm && rec.kek.algorithm.name === 'AES-GCM' &&
@@ -1292,7 +1303,8 @@
     place(diary);
     renderDevice();
     renderOffline(diary);
-    offlineKeep();
+    // Caching the files for offline use waits until the week is painted.
+    afterPaint().then(offlineKeep);
     const heading = diary.article.querySelector('h2');
     if (heading) heading.focus();
   }
@@ -1390,8 +1402,9 @@
         diaries: new Map([[current, diary]]) };
       commit(next, diary);
       mark('shown');
-      // What is new goes in once the week shows: reading what was seen and fingerprinting
-      // what is shown takes a while on a slow phone.
+      // What is new goes in once the week is painted: reading what was seen and
+      // fingerprinting what is shown takes a while on a slow phone.
+      await afterPaint();
       if (session === next) await addNews(children[current], diary, true);
       if (stale && session === next && next.remembered) {
         rememberDevice(rec.slot, rec.kek, children).catch(() => undefined);
@@ -1485,6 +1498,23 @@
   const progress = $('diary-progress');
   const progressElapsed = $('diary-progress-elapsed');
   let progressTimer = null;
+  /** Resolves once the frame after this task has been painted (the task after the next
+   *  animation frame's rendering), or after a second in a tab that is not painting. */
+  function afterPaint() {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      const painted = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (typeof window.requestAnimationFrame !== 'function') return;
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = painted;
+        ch.port2.postMessage(0);
+      });
+    });
+  }
   function mark(step) {
     try {
       performance.mark('diary:' + step);
@@ -1514,6 +1544,19 @@
     }
     return dayFormatter;
   }
+  /** An Intl formatter (`kind`: 'NumberFormat', 'PluralRules', 'ListFormat'), made once per
+   *  language and options: making one takes a slow phone milliseconds each time, and the
+   *  panel of what it takes spells dozens of numbers. Throws when the browser lacks it. */
+  const formatters = new Map();
+  function intl(kind, lang, options) {
+    const id = kind + ' ' + (lang || '') + ' ' + JSON.stringify(options || {});
+    let f = formatters.get(id);
+    if (!f) {
+      f = new Intl[kind](lang, options);
+      formatters.set(id, f);
+    }
+    return f;
+  }
   /** Work the diary's first showing needs, done when the page is idle (waiting for the
    *  device's key, the network or the user), so that showing the diary does not wait for
    *  it and loading the page is not slowed by it. */
@@ -1522,6 +1565,16 @@
       try {
         dayFormat().format(new Date(0));
       } catch { /* spelled as YYYY-MM-DD then */ }
+      // The formatters of what it takes (takesText).
+      const lang = document.documentElement.lang || undefined;
+      try {
+        intl('PluralRules', lang).select(1);
+        for (const digits of [0, 2]) {
+          intl('NumberFormat', lang, { minimumFractionDigits: digits, maximumFractionDigits: 2,
+            useGrouping: false }).format(1);
+        }
+        intl('ListFormat', lang, { type: 'disjunction' }).format(['1', '2']);
+      } catch { /* made, or not, when the panel is */ }
     };
     if (typeof window.requestIdleCallback === 'function') {
       window.requestIdleCallback(work, { timeout: 2000 });
@@ -1548,7 +1601,7 @@
   function takesPlural(base, n, lang) {
     let cat = 'other';
     try {
-      cat = new Intl.PluralRules(lang).select(n);
+      cat = intl('PluralRules', lang).select(n);
     } catch { /* 'other' */ }
     return app.getAttribute('data-msg-' + base + '-' + cat) ||
       app.getAttribute('data-msg-' + base + '-other') || '';
@@ -1558,7 +1611,7 @@
   function takesText(t, rules, lang) {
     const decimals = (n, digits) => {
       try {
-        return new Intl.NumberFormat(lang, { minimumFractionDigits: digits,
+        return intl('NumberFormat', lang, { minimumFractionDigits: digits,
           maximumFractionDigits: 2, useGrouping: false }).format(n);
       } catch {
         return n.toFixed(digits);
@@ -1584,7 +1637,7 @@
     if (t.options.length) {
       let ways;
       try {
-        ways = new Intl.ListFormat(lang, { type: 'disjunction' }).format(t.options.map(way));
+        ways = intl('ListFormat', lang, { type: 'disjunction' }).format(t.options.map(way));
       } catch {
         ways = t.options.map(way).join(', ');
       }
