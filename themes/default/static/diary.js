@@ -1381,12 +1381,20 @@
     }
   }
 
+  /** How long a remembered device's opening goes before the page says "opening…". */
+  const OPENING_NOTE_MS = 300;
   async function unlockRemembered(rec) {
     if (busy) return;
-    setBusy(true);
+    // Busy at once, but said so on the page only when the opening takes a while: a phone
+    // that opens the diary in a moment goes from the form straight to the week, without
+    // laying out and painting the page once more in between.
+    busy = true;
+    const slow = setTimeout(() => {
+      setBusy(true);
+      form.hidden = true;
+      say(msg('opening'));
+    }, OPENING_NOTE_MS);
     offlineBegin();
-    form.hidden = true;
-    say(msg('opening'));
     mark('open');
     if (rec.now) prefetchNow(rec.now);
     try {
@@ -1397,6 +1405,7 @@
       // A hint not taken (none yet, or the child's keys changed) is put right for next time.
       const stale = !rec.now || (prefetched !== null && prefetched.id === rec.now.id);
       prefetched = null;
+      clearTimeout(slow);
       setBusy(false);
       const next = { slot: rec.slot, kek: rec.kek, children, current, remembered: true,
         diaries: new Map([[current, diary]]) };
@@ -1411,6 +1420,7 @@
       }
     } catch (err) {
       prefetched = null;
+      clearTimeout(slow);
       setBusy(false);
       say('');
       showForm();
@@ -1561,26 +1571,34 @@
    *  device's key, the network or the user), so that showing the diary does not wait for
    *  it and loading the page is not slowed by it. */
   function warmUp() {
-    const work = () => {
-      try {
-        dayFormat().format(new Date(0));
-      } catch { /* spelled as YYYY-MM-DD then */ }
+    const lang = document.documentElement.lang || undefined;
+    // One piece per idle moment, so that none holds up the page for long.
+    const pieces = [
+      () => dayFormat().format(new Date(0)),
       // The formatters of what it takes (takesText).
-      const lang = document.documentElement.lang || undefined;
+      () => intl('PluralRules', lang).select(1),
+      () => intl('NumberFormat', lang, { minimumFractionDigits: 2, maximumFractionDigits: 2,
+        useGrouping: false }).format(1),
+      () => intl('NumberFormat', lang, { minimumFractionDigits: 0, maximumFractionDigits: 2,
+        useGrouping: false }).format(1),
+      () => intl('ListFormat', lang, { type: 'disjunction' }).format(['1', '2']),
+    ];
+    const next = () => {
+      const piece = pieces.shift();
+      if (!piece) return;
       try {
-        intl('PluralRules', lang).select(1);
-        for (const digits of [0, 2]) {
-          intl('NumberFormat', lang, { minimumFractionDigits: digits, maximumFractionDigits: 2,
-            useGrouping: false }).format(1);
-        }
-        intl('ListFormat', lang, { type: 'disjunction' }).format(['1', '2']);
-      } catch { /* made, or not, when the panel is */ }
+        piece();
+      } catch { /* made, or not, when it is needed */ }
+      later(next);
     };
-    if (typeof window.requestIdleCallback === 'function') {
-      window.requestIdleCallback(work, { timeout: 2000 });
-    } else {
-      setTimeout(work, 0);
-    }
+    const later = (f) => {
+      if (typeof window.requestIdleCallback === 'function') {
+        window.requestIdleCallback(f, { timeout: 2000 });
+      } else {
+        setTimeout(f, 0);
+      }
+    };
+    later(next);
   }
   /** params.json, fetched while the code is still being typed (or as soon as the form
    *  shows), so that tapping "open" starts deriving at once. */
