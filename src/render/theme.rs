@@ -52,7 +52,6 @@ const BUILTIN: &[(&str, &[u8])] = builtin![
     "static/icon-512.png",
     "static/site.js",
     "static/takes.js",
-    "static/diary-boot.js",
     "static/diary.js",
     "static/diary.css",
     "i18n/ru.toml",

@@ -39,12 +39,6 @@
   const printWeekButton = $('diary-print-week');
 
   const msg = (name) => app.getAttribute('data-msg-' + name) || name;
-  /** What diary-boot.js started while the page loaded (the device record, the slot and
-   *  `now` chunk requests), or null: it ran late or not at all. Null from here on, so that
-   *  a diary-boot.js arriving after this starts nothing. */
-  const boot = window.diaryBoot && typeof window.diaryBoot.take === 'function'
-    ? window.diaryBoot : null;
-  window.diaryBoot = null;
 
   // ---- Protocol constants (docs/access.md, exact) --------------------------------------
   const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -122,8 +116,7 @@
   async function fetchBytes(path, owner) {
     let res;
     try {
-      const early = boot && boot.take(path);
-      res = await (early || fetch(path, { cache: 'no-cache', credentials: 'same-origin' }));
+      res = await fetch(path, { cache: 'no-cache', credentials: 'same-origin' });
     } catch {
       throw new Stop('network');
     }
@@ -419,12 +412,8 @@
     await inStore('readwrite', (s) => s.delete(recordKey()));
     await forgetSeen();
   };
-  /** The device record: as diary-boot.js read it while the page loaded, or read now. */
-  let bootDevice = boot && boot.device;
   async function readDevice() {
-    const early = bootDevice;
-    bootDevice = null;
-    const rec = await (early || inStore('readonly', (s) => s.get(recordKey())));
+    const rec = await inStore('readonly', (s) => s.get(recordKey()));
     if (rec === undefined) return null;
     const ok = rec && rec.v === 1 && typeof rec.slot === 'string' && HEX32.test(rec.slot) &&
       rec.kek instanceof CryptoKey && rec.kek.algorithm && rec.kek.algorithm.name === 'AES-GCM' &&
