@@ -1292,7 +1292,8 @@
     place(diary);
     renderDevice();
     renderOffline(diary);
-    offlineKeep();
+    // Caching the files for offline use waits until the week is painted.
+    afterPaint().then(offlineKeep);
     const heading = diary.article.querySelector('h2');
     if (heading) heading.focus();
   }
@@ -1369,12 +1370,20 @@
     }
   }
 
+  /** How long a remembered device's opening goes before the page says "opening…". */
+  const OPENING_NOTE_MS = 300;
   async function unlockRemembered(rec) {
     if (busy) return;
-    setBusy(true);
+    // Busy at once, but said so on the page only when the opening takes a while: a phone
+    // that opens the diary in a moment goes from the form straight to the week, without
+    // laying out and painting the page once more in between.
+    busy = true;
+    const slow = setTimeout(() => {
+      setBusy(true);
+      form.hidden = true;
+      say(msg('opening'));
+    }, OPENING_NOTE_MS);
     offlineBegin();
-    form.hidden = true;
-    say(msg('opening'));
     mark('open');
     if (rec.now) prefetchNow(rec.now);
     try {
@@ -1385,19 +1394,22 @@
       // A hint not taken (none yet, or the child's keys changed) is put right for next time.
       const stale = !rec.now || (prefetched !== null && prefetched.id === rec.now.id);
       prefetched = null;
+      clearTimeout(slow);
       setBusy(false);
       const next = { slot: rec.slot, kek: rec.kek, children, current, remembered: true,
         diaries: new Map([[current, diary]]) };
       commit(next, diary);
       mark('shown');
-      // What is new goes in once the week shows: reading what was seen and fingerprinting
-      // what is shown takes a while on a slow phone.
+      // What is new goes in once the week is painted: reading what was seen and
+      // fingerprinting what is shown takes a while on a slow phone.
+      await afterPaint();
       if (session === next) await addNews(children[current], diary, true);
       if (stale && session === next && next.remembered) {
         rememberDevice(rec.slot, rec.kek, children).catch(() => undefined);
       }
     } catch (err) {
       prefetched = null;
+      clearTimeout(slow);
       setBusy(false);
       say('');
       showForm();
@@ -1485,6 +1497,23 @@
   const progress = $('diary-progress');
   const progressElapsed = $('diary-progress-elapsed');
   let progressTimer = null;
+  /** Resolves once the frame after this task has been painted (the task after the next
+   *  animation frame's rendering), or after a second in a tab that is not painting. */
+  function afterPaint() {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      const painted = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (typeof window.requestAnimationFrame !== 'function') return;
+      requestAnimationFrame(() => {
+        const ch = new MessageChannel();
+        ch.port1.onmessage = painted;
+        ch.port2.postMessage(0);
+      });
+    });
+  }
   function mark(step) {
     try {
       performance.mark('diary:' + step);
@@ -1514,20 +1543,51 @@
     }
     return dayFormatter;
   }
+  /** An Intl formatter (`kind`: 'NumberFormat', 'PluralRules', 'ListFormat'), made once per
+   *  language and options: making one takes a slow phone milliseconds each time, and the
+   *  panel of what it takes spells dozens of numbers. Throws when the browser lacks it. */
+  const formatters = new Map();
+  function intl(kind, lang, options) {
+    const id = kind + ' ' + (lang || '') + ' ' + JSON.stringify(options || {});
+    let f = formatters.get(id);
+    if (!f) {
+      f = new Intl[kind](lang, options);
+      formatters.set(id, f);
+    }
+    return f;
+  }
   /** Work the diary's first showing needs, done when the page is idle (waiting for the
    *  device's key, the network or the user), so that showing the diary does not wait for
    *  it and loading the page is not slowed by it. */
   function warmUp() {
-    const work = () => {
+    const lang = document.documentElement.lang || undefined;
+    // One piece per idle moment, so that none holds up the page for long.
+    const pieces = [
+      () => dayFormat().format(new Date(0)),
+      // The formatters of what it takes (takesText).
+      () => intl('PluralRules', lang).select(1),
+      () => intl('NumberFormat', lang, { minimumFractionDigits: 2, maximumFractionDigits: 2,
+        useGrouping: false }).format(1),
+      () => intl('NumberFormat', lang, { minimumFractionDigits: 0, maximumFractionDigits: 2,
+        useGrouping: false }).format(1),
+      () => intl('ListFormat', lang, { type: 'disjunction' }).format(['1', '2']),
+    ];
+    const next = () => {
+      const piece = pieces.shift();
+      if (!piece) return;
       try {
-        dayFormat().format(new Date(0));
-      } catch { /* spelled as YYYY-MM-DD then */ }
+        piece();
+      } catch { /* made, or not, when it is needed */ }
+      later(next);
     };
-    if (typeof window.requestIdleCallback === 'function') {
-      window.requestIdleCallback(work, { timeout: 2000 });
-    } else {
-      setTimeout(work, 0);
-    }
+    const later = (f) => {
+      if (typeof window.requestIdleCallback === 'function') {
+        window.requestIdleCallback(f, { timeout: 2000 });
+      } else {
+        setTimeout(f, 0);
+      }
+    };
+    later(next);
   }
   /** params.json, fetched while the code is still being typed (or as soon as the form
    *  shows), so that tapping "open" starts deriving at once. */
@@ -1548,7 +1608,7 @@
   function takesPlural(base, n, lang) {
     let cat = 'other';
     try {
-      cat = new Intl.PluralRules(lang).select(n);
+      cat = intl('PluralRules', lang).select(n);
     } catch { /* 'other' */ }
     return app.getAttribute('data-msg-' + base + '-' + cat) ||
       app.getAttribute('data-msg-' + base + '-other') || '';
@@ -1558,7 +1618,7 @@
   function takesText(t, rules, lang) {
     const decimals = (n, digits) => {
       try {
-        return new Intl.NumberFormat(lang, { minimumFractionDigits: digits,
+        return intl('NumberFormat', lang, { minimumFractionDigits: digits,
           maximumFractionDigits: 2, useGrouping: false }).format(n);
       } catch {
         return n.toFixed(digits);
@@ -1584,7 +1644,7 @@
     if (t.options.length) {
       let ways;
       try {
-        ways = new Intl.ListFormat(lang, { type: 'disjunction' }).format(t.options.map(way));
+        ways = intl('ListFormat', lang, { type: 'disjunction' }).format(t.options.map(way));
       } catch {
         ways = t.options.map(way).join(', ');
       }
