@@ -8,45 +8,13 @@
 //! (`public.stamp` for `public/`), never inside it; it holds digests only, no data.
 //!
 //! The journal is not read whole (some 700 MB at 20000 pupils): SQLite's own change markers
-//! stand for its content, a few hundred bytes in all.
-//!
-//! - **The main file**: its first 100 bytes (the database header) and its size, modification
-//!   and status-change times (nanoseconds), inode and device. In the header, the *file change
-//!   counter* (offset 24, 4 bytes big-endian) is incremented by every committed transaction
-//!   in rollback-journal mode; the *database size in pages* (offset 28) and the
-//!   *version-valid-for number* (offset 92, the change counter the size is valid for) follow
-//!   it; the schema cookie (offset 40) changes with the schema. A checkpoint writes pages
-//!   into the main file, which moves its times (and its header when the file grows). A file
-//!   put in place of the journal (a backup restored with `cp` or `mv`) has another inode, or
-//!   new times, and its own counter.
-//! - **The WAL** (`-wal`): in WAL mode a commit appends frames to the WAL and leaves the main
-//!   file alone until a checkpoint. Read: its size, modification time and inode (not its
-//!   status-change time, which SQLite running as root moves on every open), its 32-byte header
-//!   (magic, format version, page size, checkpoint sequence number, salt-1, salt-2, the
-//!   header's checksums), and the 24-byte header of its last valid frame (page number,
-//!   database size after a commit, salt-1, salt-2, the running checksums), with the number
-//!   of valid frames. Within one WAL generation a commit only appends frames (SQLite rewrites
-//!   a frame only inside the transaction that wrote it), so every commit adds a frame and
-//!   moves the running checksum; a writer that starts the WAL over after a checkpoint writes
-//!   a new header (checkpoint sequence + 1, salt-1 + 1, a random salt-2). The file is not
-//!   shrunk then, so frames of the old generation can follow the new ones: a frame is
-//!   valid while its salts are the header's, and the frames are scanned (24 bytes each)
-//!   only when the last one in the file is not. An empty or absent WAL holds no frame:
-//!   both mean the content is the main file's (a read-only open may leave an empty WAL
-//!   behind).
-//! - **Anything unexpected** (a main file without the SQLite header, a WAL whose header
-//!   does not parse, a rollback journal `-journal` that is not empty, so possibly hot) means
-//!   the main file, the journal and the WAL are hashed whole, as safe as it is slow.
-//!
-//! Reading does not change these bytes: a reader writes nothing but the WAL index (`-shm`),
-//! which is not read here. An `UPDATE` that sets a value to what it already is writes no
-//! page, so SQLite commits nothing and the digest stays (nothing to build either). One gap:
-//! in `PRAGMA locking_mode=EXCLUSIVE` SQLite may skip the change counter after the first
-//! transaction, and then only the file's times tell a write;
-//! `diary import` does not use that mode, and `diary build --force` always builds.
+//! stand for its content, a few hundred bytes in all ([`crate::journal::markers`] says which);
+//! when they are not what SQLite writes (a hot rollback journal, a header that does not
+//! parse), the main file, the rollback journal and the WAL are hashed whole, as safe as it
+//! is slow. `diary build --force` always builds.
 
 use std::fs;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -56,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Site;
+use crate::journal::{markers, with_suffix};
 use crate::render::Theme;
 
 /// What the last build read and wrote, as digests, with the counts it reported.
@@ -214,165 +183,23 @@ pub(crate) fn output_digest(dir: &Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// Hashes what identifies the committed content of the SQLite journal at `journal` (see the
-/// module doc), or the files whole when something is unexpected.
+/// Hashes what identifies the committed content of the SQLite journal at `journal`: its
+/// change markers, or the files whole when something is unexpected.
 fn hash_journal(h: &mut Sha256, journal: &Path) -> Result<()> {
-    let wal = with_suffix(journal, "-wal");
-    let rollback = with_suffix(journal, "-journal");
-    let hot = match fs::metadata(&rollback) {
-        Ok(meta) => meta.len() > 0,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", rollback.display())),
-    };
-    let marks = if hot {
-        None
-    } else {
-        match (main_marks(journal)?, wal_marks(&wal)?) {
-            (Some(main), Some(wal)) => Some((main, wal)),
-            _ => None,
-        }
-    };
-    match marks {
-        Some((main, wal)) => {
+    match markers(journal)? {
+        Some(marks) => {
             h.update(b"markers");
-            h.update((main.len() as u64).to_be_bytes());
-            h.update(&main);
-            h.update((wal.len() as u64).to_be_bytes());
-            h.update(&wal);
+            h.update((marks.len() as u64).to_be_bytes());
+            h.update(&marks);
         }
         None => {
             h.update(b"whole");
-            for path in [journal, &rollback, &wal] {
-                hash_file(h, path)?;
+            for suffix in ["", "-journal", "-wal"] {
+                hash_file(h, &with_suffix(journal, suffix))?;
             }
         }
     }
     Ok(())
-}
-
-/// The main file's markers, `None` if it is not an SQLite database.
-fn main_marks(path: &Path) -> Result<Option<Vec<u8>>> {
-    let cannot = || format!("cannot read {}", path.display());
-    let mut file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(b"absent".to_vec())),
-        Err(e) => return Err(e).with_context(cannot),
-    };
-    let meta = file.metadata().with_context(cannot)?;
-    let mut header = [0u8; 100];
-    if meta.len() < header.len() as u64 {
-        return Ok(None);
-    }
-    file.read_exact(&mut header).with_context(cannot)?;
-    if &header[..16] != b"SQLite format 3\0" {
-        return Ok(None);
-    }
-    let mut out = b"sqlite".to_vec();
-    out.extend_from_slice(&header);
-    out.extend_from_slice(&file_marks(&meta, true));
-    Ok(Some(out))
-}
-
-/// The WAL's markers, `None` if its header does not parse.
-fn wal_marks(path: &Path) -> Result<Option<Vec<u8>>> {
-    let cannot = || format!("cannot read {}", path.display());
-    let mut file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(b"no wal".to_vec())),
-        Err(e) => return Err(e).with_context(cannot),
-    };
-    let meta = file.metadata().with_context(cannot)?;
-    let len = meta.len();
-    if len == 0 {
-        return Ok(Some(b"no wal".to_vec()));
-    }
-    let mut header = [0u8; 32];
-    if len < header.len() as u64 {
-        return Ok(None);
-    }
-    file.read_exact(&mut header).with_context(cannot)?;
-    let word = |b: &[u8], at: usize| u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-    let page_size = word(&header, 8);
-    if !matches!(word(&header, 0), 0x377f_0682 | 0x377f_0683)
-        || word(&header, 4) != 3_007_000
-        || !(512..=65536).contains(&page_size)
-        || !page_size.is_power_of_two()
-    {
-        return Ok(None);
-    }
-    let salts = &header[16..24];
-    let frame = 24 + u64::from(page_size);
-    let frames = (len - 32) / frame;
-    let mut frame_header = |index: u64| -> Result<[u8; 24]> {
-        let mut bytes = [0u8; 24];
-        file.seek(SeekFrom::Start(32 + index * frame))
-            .and_then(|_| file.read_exact(&mut bytes))
-            .with_context(cannot)?;
-        Ok(bytes)
-    };
-    // The valid frames and the last of them: the whole file when its last frame is of
-    // this generation, else the frames up to the first of an older one.
-    let mut valid = 0;
-    let mut last = None;
-    if frames > 0 {
-        let tail = frame_header(frames - 1)?;
-        if &tail[8..16] == salts {
-            valid = frames;
-            last = Some(tail);
-        } else {
-            while valid < frames {
-                let next = frame_header(valid)?;
-                if &next[8..16] != salts {
-                    break;
-                }
-                valid += 1;
-                last = Some(next);
-            }
-        }
-    }
-    let mut out = b"wal".to_vec();
-    out.extend_from_slice(&header);
-    // Not its status-change time: SQLite running as root gives the WAL its owner again
-    // whenever a connection opens it, a read-only one too.
-    out.extend_from_slice(&file_marks(&meta, false));
-    out.extend_from_slice(&valid.to_be_bytes());
-    if let Some(last) = last {
-        out.extend_from_slice(&last);
-    }
-    Ok(Some(out))
-}
-
-/// A file's size, modification time (nanoseconds), inode and device, and its status-change
-/// time when `changed`.
-fn file_marks(meta: &fs::Metadata, changed: bool) -> Vec<u8> {
-    let modified = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    #[cfg(not(unix))]
-    let _ = changed;
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(&meta.len().to_be_bytes());
-    out.extend_from_slice(&modified.to_be_bytes());
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if changed {
-            out.extend_from_slice(&meta.ctime().to_be_bytes());
-            out.extend_from_slice(&meta.ctime_nsec().to_be_bytes());
-        }
-        out.extend_from_slice(&meta.ino().to_be_bytes());
-        out.extend_from_slice(&meta.dev().to_be_bytes());
-    }
-    out
-}
-
-/// `path` with `suffix` appended to its file name (`journal.sqlite-wal`).
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_os_string();
-    p.push(suffix);
-    PathBuf::from(p)
 }
 
 fn hash_file(h: &mut Sha256, path: &Path) -> Result<()> {
@@ -466,7 +293,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let (path, db) = journal(tmp.path(), "delete");
         // The markers stand for the file: it is not hashed whole.
-        assert!(main_marks(&path).unwrap().is_some());
+        assert!(markers(&path).unwrap().is_some());
         let before = digest(&path);
         let count = counter(&path);
         let size = fs::metadata(&path).unwrap().len();
@@ -566,8 +393,7 @@ mod tests {
         db.execute_batch("VACUUM").unwrap();
         assert!(seen.insert(digest(&path)), "VACUUM not seen");
         // The markers stood for the files all along.
-        assert!(main_marks(&path).unwrap().is_some());
-        assert!(wal_marks(&with_suffix(&path, "-wal")).unwrap().is_some());
+        assert!(markers(&path).unwrap().is_some());
     }
 
     #[test]
@@ -632,7 +458,7 @@ mod tests {
         // Not an SQLite file: its bytes count, even under the same size and time.
         let path = tmp.path().join("journal.sqlite");
         fs::write(&path, vec![b'a'; 4096]).unwrap();
-        assert!(main_marks(&path).unwrap().is_none());
+        assert!(markers(&path).unwrap().is_none());
         let modified = fs::metadata(&path).unwrap().modified().unwrap();
         let first = digest(&path);
         let mut bytes = vec![b'a'; 4096];
@@ -652,18 +478,18 @@ mod tests {
         fs::create_dir(&hot_dir).unwrap();
         let (path, db) = journal(&hot_dir, "delete");
         drop(db);
-        let markers = digest(&path);
+        let clean = digest(&path);
         let rollback = with_suffix(&path, "-journal");
         fs::write(&rollback, [1u8; 512]).unwrap();
         let hot = digest(&path);
-        assert_ne!(hot, markers);
+        assert_ne!(hot, clean);
         fs::write(&rollback, [2u8; 512]).unwrap();
         assert_ne!(digest(&path), hot);
         fs::remove_file(&rollback).unwrap();
-        assert_eq!(digest(&path), markers);
+        assert_eq!(digest(&path), clean);
         let wal = with_suffix(&path, "-wal");
         fs::write(&wal, [0u8; 64]).unwrap();
-        assert!(wal_marks(&wal).unwrap().is_none());
+        assert!(markers(&path).unwrap().is_none());
         let broken = digest(&path);
         fs::write(&wal, [1u8; 64]).unwrap();
         assert_ne!(digest(&path), broken);

@@ -31,9 +31,12 @@ impl<'a> ByPupil<'a> {
 
     /// Whether a pupil is taught a lesson: a whole-class lesson, or one of the pupil's group.
     pub(crate) fn attends(&self, student: Id, lesson: &Lesson) -> bool {
-        lesson
-            .group_id
-            .is_none_or(|g| self.groups.get(&student).is_some_and(|gs| gs.contains(&g)))
+        self.attends_group(student, lesson.group_id)
+    }
+
+    /// Whether a pupil is taught the lessons of `group` (`None`: the whole class).
+    pub(crate) fn attends_group(&self, student: Id, group: Option<Id>) -> bool {
+        group.is_none_or(|g| self.groups.get(&student).is_some_and(|gs| gs.contains(&g)))
     }
 
     pub(crate) fn marks_of(&self, student: Id) -> &[&'a Mark] {

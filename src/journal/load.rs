@@ -313,13 +313,28 @@ pub(crate) fn is_busy(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Opens the journal for a build and loads it from one consistent snapshot (one read
-/// transaction: a write landing meanwhile is either wholly in or wholly out), waiting up to
-/// `wait` for a writer to finish. A writer holding on longer is a [`JournalBusy`] error.
+/// Opens the journal for a build and loads it from one consistent snapshot (a write landing
+/// meanwhile is either wholly in or wholly out), waiting up to `wait` for a writer to
+/// finish. A writer holding on longer is a [`JournalBusy`] error.
+///
+/// The marks (the largest table: about half the time of loading) are read on a second
+/// connection beside the other tables, when both connections are seen to read the same
+/// snapshot: the journal's change markers ([`super::markers`]) are the same before the
+/// first connection opened and after both began reading, so no write landed in between.
+/// Otherwise (a write in between, a second connection that would have to wait for a
+/// writer, markers that cannot be read) everything is read on the first connection.
 pub(crate) fn load_journal(
     path: &Path,
     wait: std::time::Duration,
 ) -> Result<(Journal, Vec<Finding>)> {
+    load_journal_beside(path, wait).map(|(j, f, _)| (j, f))
+}
+
+/// [`load_journal`], saying whether the marks were read on a second connection.
+fn load_journal_beside(
+    path: &Path,
+    wait: std::time::Duration,
+) -> Result<(Journal, Vec<Finding>, bool)> {
     let busy = |e: anyhow::Error| {
         if is_busy(&e) {
             anyhow::Error::new(JournalBusy {
@@ -330,14 +345,61 @@ pub(crate) fn load_journal(
             e
         }
     };
+    let before = super::markers(path).ok().flatten();
     let conn = open_read_only_waiting(path, wait).map_err(busy)?;
-    let read = || -> Result<(Journal, Vec<Finding>)> {
-        let tx = conn.unchecked_transaction()?;
-        let loaded = Journal::load(&tx)?;
-        tx.finish()?;
-        Ok(loaded)
+    let read = || -> Result<(Journal, Vec<Finding>, bool)> {
+        begin_snapshot(&conn)?;
+        let beside = before.as_ref().and_then(|before| {
+            let second = begin_beside(path)?;
+            let after = super::markers(path).ok().flatten()?;
+            (&after == before).then_some(second)
+        });
+        let two = beside.is_some();
+        let (journal, findings) = match beside {
+            Some(second) => std::thread::scope(|scope| {
+                let marks = scope.spawn(move || -> Result<_> {
+                    let marks = read_marks(&second)?;
+                    second.execute_batch("COMMIT")?;
+                    Ok(marks)
+                });
+                let rest = read_rest(&conn).and_then(|rest| Ok((rest, read_results(&conn)?)));
+                let marks = marks
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("reading the journal's marks failed"))?;
+                let (rest, results) = rest?;
+                Ok::<_, anyhow::Error>(assemble(rest, marks?, results))
+            })?,
+            None => {
+                let rest = read_rest(&conn)?;
+                let marks = read_marks(&conn)?;
+                assemble(rest, marks, read_results(&conn)?)
+            }
+        };
+        conn.execute_batch("COMMIT")?;
+        Ok((journal, findings, two))
     };
     read().map_err(busy)
+}
+
+/// Begins a read transaction on `conn` and reads from it, which fixes its snapshot.
+fn begin_snapshot(conn: &Connection) -> Result<()> {
+    conn.execute_batch("BEGIN")?;
+    conn.query_row("SELECT count(*) FROM school", [], |r| r.get::<_, i64>(0))?;
+    Ok(())
+}
+
+/// A second read-only connection to `path` with its snapshot begun, if it can begin one at
+/// once (a writer about to commit in rollback-journal mode would make it wait for a lock
+/// the first connection holds).
+fn begin_beside(path: &Path) -> Option<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .ok()?;
+    conn.busy_timeout(std::time::Duration::ZERO).ok()?;
+    begin_snapshot(&conn).ok()?;
+    Some(conn)
 }
 
 /// Opens a journal read-only and checks its schema version and tables. The build never
@@ -692,19 +754,56 @@ impl Journal {
     /// Loads every table. Rows with values that do not fit their columns are left out and
     /// reported as findings; a missing table or an unreadable database is an error.
     pub(crate) fn load(conn: &Connection) -> Result<(Journal, Vec<Finding>)> {
-        let mut f = Vec::new();
-        let mut j = Journal {
-            school: load_school(conn, &mut f)?,
-            ..Journal::default()
-        };
-        load_calendar(conn, &mut j, &mut f)?;
-        load_people(conn, &mut j, &mut f)?;
-        load_lessons(conn, &mut j, &mut f)?;
-        load_results(conn, &mut j, &mut f)?;
-        load_news(conn, &mut j, &mut f)?;
-        j.external_ids = load_external_ids(conn)?;
-        Ok((j, f))
+        let rest = read_rest(conn)?;
+        let marks = read_marks(conn)?;
+        Ok(assemble(rest, marks, read_results(conn)?))
     }
+}
+
+/// Every table but the results, with the findings of the tables read before the results
+/// and of those read after them.
+type Rest = (Journal, Vec<Finding>, Vec<Finding>);
+
+/// The marks, with their findings.
+type Marks = (Vec<Mark>, Vec<Finding>);
+
+/// The other results tables, with their findings.
+struct Results {
+    attendance: Vec<Attendance>,
+    period_marks: Vec<PeriodMark>,
+    remarks: Vec<Remark>,
+    findings: Vec<Finding>,
+}
+
+fn read_rest(conn: &Connection) -> Result<Rest> {
+    let mut f = Vec::new();
+    let mut j = Journal {
+        school: load_school(conn, &mut f)?,
+        ..Journal::default()
+    };
+    load_calendar(conn, &mut j, &mut f)?;
+    load_people(conn, &mut j, &mut f)?;
+    load_lessons(conn, &mut j, &mut f)?;
+    let mut after = Vec::new();
+    load_news(conn, &mut j, &mut after)?;
+    j.external_ids = load_external_ids(conn)?;
+    Ok((j, f, after))
+}
+
+/// The journal with its findings in table order, whichever connection read what.
+fn assemble(
+    (mut j, mut f, after): Rest,
+    (marks, marks_found): Marks,
+    results: Results,
+) -> (Journal, Vec<Finding>) {
+    j.marks = marks;
+    f.extend(marks_found);
+    j.attendance = results.attendance;
+    j.period_marks = results.period_marks;
+    j.remarks = results.remarks;
+    f.extend(results.findings);
+    f.extend(after);
+    (j, f)
 }
 
 /// The school: the first row of `school` (an empty table is an error finding).
@@ -918,9 +1017,10 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
     Ok(())
 }
 
-/// Results: marks, attendance, period marks.
-fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result<()> {
-    j.marks = load_table(conn, &MARKS, f, |c| {
+/// The marks.
+fn read_marks(conn: &Connection) -> Result<Marks> {
+    let mut f = Vec::new();
+    let marks = load_table(conn, &MARKS, &mut f, |c| {
         Ok(Mark {
             id: c.int("id")?,
             student_id: c.int("student_id")?,
@@ -933,7 +1033,13 @@ fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             entered_at: c.opt_datetime("entered_at")?,
         })
     })?;
-    j.attendance = load_table(conn, &ATTENDANCE, f, |c| {
+    Ok((marks, f))
+}
+
+/// The other results: attendance, period marks, remarks.
+fn read_results(conn: &Connection) -> Result<Results> {
+    let f = &mut Vec::new();
+    let attendance = load_table(conn, &ATTENDANCE, f, |c| {
         Ok(Attendance {
             student_id: c.int("student_id")?,
             lesson_id: c.int("lesson_id")?,
@@ -946,7 +1052,7 @@ fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             note: c.opt_text("note")?,
         })
     })?;
-    j.period_marks = load_table(conn, &PERIOD_MARKS, f, |c| {
+    let period_marks = load_table(conn, &PERIOD_MARKS, f, |c| {
         Ok(PeriodMark {
             student_id: c.int("student_id")?,
             subject_id: c.int("subject_id")?,
@@ -956,7 +1062,7 @@ fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             set_on: c.opt_date("set_on")?,
         })
     })?;
-    j.remarks = load_table(conn, &REMARKS, f, |c| {
+    let remarks = load_table(conn, &REMARKS, f, |c| {
         Ok(Remark {
             id: c.int("id")?,
             student_id: c.int("student_id")?,
@@ -972,7 +1078,12 @@ fn load_results(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             text: c.text("text")?,
         })
     })?;
-    Ok(())
+    Ok(Results {
+        attendance,
+        period_marks,
+        remarks,
+        findings: std::mem::take(f),
+    })
 }
 
 /// News: announcements and events.
@@ -1021,6 +1132,98 @@ fn load_news(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A journal with bad rows in the marks (read on the second connection) and around
+    /// them (on the first), in `mode` (`wal` or `delete`).
+    fn broken_journal(mode: &str) -> (tempfile::TempDir, crate::config::Site) {
+        let (tmp, site) = crate::demo::test_site(20);
+        let conn = Connection::open(site.journal_path()).unwrap();
+        conn.pragma_update(None, "journal_mode", mode).unwrap();
+        // What the schema's own checks would refuse: as a journal written by other tools
+        // may hold it.
+        conn.pragma_update(None, "ignore_check_constraints", true)
+            .unwrap();
+        conn.execute_batch(
+            "UPDATE marks SET entered_at = 'soon' WHERE id = (SELECT min(id) FROM marks);
+             UPDATE attendance SET status = 'away'
+                WHERE rowid = (SELECT min(rowid) FROM attendance);
+             UPDATE lessons SET date = '2026-13-01' WHERE id = (SELECT max(id) FROM lessons);
+             UPDATE announcements SET audience = 'town'
+                WHERE id = (SELECT min(id) FROM announcements);",
+        )
+        .unwrap();
+        (tmp, site)
+    }
+
+    #[test]
+    fn marks_read_beside_the_rest_give_the_journal_read_in_one_go() {
+        for mode in ["wal", "delete"] {
+            let (_tmp, site) = broken_journal(mode);
+            let path = site.journal_path();
+            // Both connections begin on the same snapshot.
+            let before = super::super::markers(&path).unwrap();
+            assert!(
+                before.is_some(),
+                "{mode}: the markers stand for the journal"
+            );
+            let (beside, beside_found, two) =
+                load_journal_beside(&path, std::time::Duration::from_secs(1)).unwrap();
+            assert!(two, "{mode}: the marks were read on a second connection");
+            let conn = open_read_only(&path).unwrap();
+            let (alone, alone_found) = Journal::load(&conn).unwrap();
+            assert_eq!(format!("{beside:?}"), format!("{alone:?}"), "{mode}");
+            let text = |f: &[Finding]| f.iter().map(ToString::to_string).collect::<Vec<_>>();
+            assert_eq!(text(&beside_found), text(&alone_found), "{mode}");
+            // In table order: the lessons' finding, the marks', the attendance's, then
+            // the announcements'.
+            let tables: Vec<String> = beside_found
+                .iter()
+                .map(|f| f.to_string().split_whitespace().next().unwrap().to_string())
+                .collect();
+            assert_eq!(tables.len(), 4, "{mode}: {tables:?}");
+            assert!(!beside.marks.is_empty() && !beside.lessons.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_journal_without_markers_is_read_on_one_connection() {
+        let (_tmp, site) = broken_journal("delete");
+        let path = site.journal_path();
+        let (whole, found, two) =
+            load_journal_beside(&path, std::time::Duration::from_secs(1)).unwrap();
+        assert!(two);
+        // A rollback journal left beside it (not hot for SQLite: no header) means no
+        // markers; the load still reads everything, the same way.
+        std::fs::write(super::super::with_suffix(&path, "-journal"), [0u8; 512]).unwrap();
+        assert!(super::super::markers(&path).unwrap().is_none());
+        let (again, found_again, two) =
+            load_journal_beside(&path, std::time::Duration::from_secs(1)).unwrap();
+        assert!(!two, "no markers: one connection");
+        assert_eq!(format!("{whole:?}"), format!("{again:?}"));
+        assert_eq!(found.len(), found_again.len());
+    }
+
+    #[test]
+    fn a_write_under_way_is_not_seen_by_either_connection() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let path = site.journal_path();
+        let writer = Connection::open(&path).unwrap();
+        writer.pragma_update(None, "journal_mode", "wal").unwrap();
+        let (before, _) = load_journal(&path, std::time::Duration::from_secs(1)).unwrap();
+        writer
+            .execute_batch(
+                "BEGIN; DELETE FROM marks; DELETE FROM lessons WHERE id IN \
+                 (SELECT id FROM lessons LIMIT 10);",
+            )
+            .unwrap();
+        let (during, _) = load_journal(&path, std::time::Duration::from_secs(1)).unwrap();
+        assert_eq!(during.marks.len(), before.marks.len());
+        assert_eq!(during.lessons.len(), before.lessons.len());
+        writer.execute_batch("COMMIT").unwrap();
+        let (after, _) = load_journal(&path, std::time::Duration::from_secs(1)).unwrap();
+        assert!(after.marks.is_empty());
+        assert_eq!(after.lessons.len(), before.lessons.len() - 10);
+    }
 
     #[test]
     fn dates_are_strict() {

@@ -7,6 +7,7 @@
 
 mod by_pupil;
 mod load;
+mod markers;
 mod model;
 pub(crate) mod upgrade;
 
@@ -14,6 +15,7 @@ pub(crate) use by_pupil::ByPupil;
 pub(crate) use load::{
     JournalBusy, load_journal, open_read_only, parse_date, parse_datetime, parse_time,
 };
+pub(crate) use markers::{markers, with_suffix};
 pub(crate) use model::*;
 
 use std::path::Path;
