@@ -4,9 +4,10 @@
 //! (`[grading] min_marks`, by the subject's weekly hours). Each finding sums up one class
 //! and subject, so a busy journal gives a short list, not one line per mark.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::finding::Finding;
@@ -164,80 +165,97 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
         let last = last_marked.entry(l.class_id).or_insert(l.date);
         *last = (*last).max(l.date);
     }
-    let mut out = Vec::new();
-    for class in j.classes.iter().filter(|c| c.grade > 1) {
-        let (Some(lessons), Some(&last)) = (lessons.get(&class.id), last_marked.get(&class.id))
-        else {
-            continue;
-        };
-        let terms: Vec<&Period> = j
-            .periods
-            .iter()
-            .filter(|p| p.year_id == class.year_id && p.kind.is_term() && p.ends_on < last)
-            .collect();
-        let term_of = |d: NaiveDate| terms.iter().position(|p| p.contains(d));
-        // (term, subject) → pupil → their marks there; a pupil taught a subject in a term
-        // has an entry even without marks.
-        let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
-        for s in j.students.iter().filter(|s| s.class_id == class.id) {
-            for l in lessons {
-                if let Some(t) = term_of(l.date)
-                    && by_pupil.attends(s.id, l)
-                {
-                    cells
-                        .entry((t, l.subject_id))
-                        .or_default()
-                        .entry(s.id)
-                        .or_default();
-                }
-            }
-            for m in by_pupil.marks_of(s.id) {
-                if let Some(l) = j.lesson(m.lesson_id).filter(|l| l.class_id == class.id)
-                    && let Some(t) = term_of(l.date)
-                {
-                    cells
-                        .entry((t, l.subject_id))
-                        .or_default()
-                        .entry(s.id)
-                        .or_default()
-                        .push(m);
-                }
-            }
-        }
-        for ((t, subject), pupils) in cells {
-            let needed = grading.min_marks_for(hours.of(class.id, subject));
-            let attested: Vec<(Id, Attestation)> = pupils
-                .iter()
-                .map(|(id, marks)| {
-                    let a =
-                        grades::attest_needing(class.grade, marks, &weights, grading, None, needed);
-                    (*id, a)
-                })
-                .collect();
-            // A subject marked in words only (or not at all) is not attested by numbers.
-            if !attested.iter().any(|(_, a)| a.average().is_some()) {
-                continue;
-            }
-            // A pupil marked only in words there (exempt: "осв") is attested in words.
-            let in_words = |id: &Id| {
-                pupils
-                    .get(id)
-                    .is_some_and(|ms| !ms.is_empty() && ms.iter().all(|m| !has_number(m)))
+    // Class by class, side by side; the findings in class order.
+    let per_class: Vec<Vec<Finding>> = j
+        .classes
+        .par_iter()
+        .filter(|c| c.grade > 1)
+        .map(|class| {
+            let mut out = Vec::new();
+            let (Some(lessons), Some(&last)) = (lessons.get(&class.id), last_marked.get(&class.id))
+            else {
+                return out;
             };
-            let short: Vec<(Id, usize)> = attested
-                .into_iter()
-                .filter(|(id, _)| !in_words(id))
-                .filter_map(|(id, a)| match a {
-                    Attestation::NotEnough { count, .. } => Some((id, count)),
-                    _ => None,
-                })
+            let terms: Vec<&Period> = j
+                .periods
+                .iter()
+                .filter(|p| p.year_id == class.year_id && p.kind.is_term() && p.ends_on < last)
                 .collect();
-            if !short.is_empty() {
-                out.push(short_finding(j, class, subject, terms[t], needed, &short));
+            let term_of = |d: NaiveDate| terms.iter().position(|p| p.contains(d));
+            // What the class is taught: (term, subject, group) of its lessons. Whether a
+            // pupil is taught a lesson depends on its group alone.
+            let taught: BTreeSet<(usize, Id, Option<Id>)> = lessons
+                .iter()
+                .filter_map(|l| Some((term_of(l.date)?, l.subject_id, l.group_id)))
+                .collect();
+            // (term, subject) → pupil → their marks there; a pupil taught a subject in a
+            // term has an entry even without marks.
+            let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
+            for s in j.students.iter().filter(|s| s.class_id == class.id) {
+                for &(t, subject, group) in &taught {
+                    if by_pupil.attends_group(s.id, group) {
+                        cells
+                            .entry((t, subject))
+                            .or_default()
+                            .entry(s.id)
+                            .or_default();
+                    }
+                }
+                for m in by_pupil.marks_of(s.id) {
+                    if let Some(l) = j.lesson(m.lesson_id).filter(|l| l.class_id == class.id)
+                        && let Some(t) = term_of(l.date)
+                    {
+                        cells
+                            .entry((t, l.subject_id))
+                            .or_default()
+                            .entry(s.id)
+                            .or_default()
+                            .push(m);
+                    }
+                }
             }
-        }
-    }
-    out
+            for ((t, subject), pupils) in cells {
+                let needed = grading.min_marks_for(hours.of(class.id, subject));
+                let attested: Vec<(Id, Attestation)> = pupils
+                    .iter()
+                    .map(|(id, marks)| {
+                        let a = grades::attest_needing(
+                            class.grade,
+                            marks,
+                            &weights,
+                            grading,
+                            None,
+                            needed,
+                        );
+                        (*id, a)
+                    })
+                    .collect();
+                // A subject marked in words only (or not at all) is not attested by numbers.
+                if !attested.iter().any(|(_, a)| a.average().is_some()) {
+                    continue;
+                }
+                // A pupil marked only in words there (exempt: "осв") is attested in words.
+                let in_words = |id: &Id| {
+                    pupils
+                        .get(id)
+                        .is_some_and(|ms| !ms.is_empty() && ms.iter().all(|m| !has_number(m)))
+                };
+                let short: Vec<(Id, usize)> = attested
+                    .into_iter()
+                    .filter(|(id, _)| !in_words(id))
+                    .filter_map(|(id, a)| match a {
+                        Attestation::NotEnough { count, .. } => Some((id, count)),
+                        _ => None,
+                    })
+                    .collect();
+                if !short.is_empty() {
+                    out.push(short_finding(j, class, subject, terms[t], needed, &short));
+                }
+            }
+            out
+        })
+        .collect();
+    per_class.into_iter().flatten().collect()
 }
 
 /// Whether a mark's value is a number (a debt without a value is not).
@@ -277,4 +295,73 @@ fn short_finding(
             list.join(", "),
         ),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    fn one(conn: &Connection, sql: &str) -> i64 {
+        conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// A subject taught in groups: a pupil of the group without marks in a term that is
+    /// over is short of marks; a pupil taught in neither group, without marks either, is
+    /// not (the subject is not theirs).
+    #[test]
+    fn only_pupils_taught_a_group_subject_are_short_of_its_marks() {
+        let (_tmp, site) = crate::demo::test_site(40);
+        let conn = Connection::open(site.journal_path()).unwrap();
+        let (group, subject, class): (i64, i64, i64) = conn
+            .query_row(
+                "SELECT g.id, g.subject_id, g.class_id FROM groups g \
+                 JOIN classes c ON c.id = g.class_id WHERE c.grade > 1 \
+                 AND EXISTS (SELECT 1 FROM lessons l WHERE l.group_id = g.id \
+                     AND l.date < '2026-10-25') \
+                 ORDER BY g.id LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        let member = one(
+            &conn,
+            &format!("SELECT min(student_id) FROM group_students WHERE group_id = {group}"),
+        );
+        let outsider = one(
+            &conn,
+            &format!(
+                "SELECT max(student_id) FROM group_students gs JOIN groups g \
+                 ON g.id = gs.group_id WHERE g.subject_id = {subject} AND g.class_id = {class} \
+                 AND gs.student_id != {member}"
+            ),
+        );
+        conn.execute_batch(&format!(
+            "DELETE FROM group_students WHERE student_id = {outsider} AND group_id IN \
+                 (SELECT id FROM groups WHERE subject_id = {subject});
+             DELETE FROM marks WHERE student_id IN ({member}, {outsider}) AND lesson_id IN \
+                 (SELECT id FROM lessons WHERE subject_id = {subject} \
+                  AND date BETWEEN '2026-09-01' AND '2026-10-25');"
+        ))
+        .unwrap();
+        drop(conn);
+        let loaded = crate::check::load(&site).unwrap();
+        let short: Vec<String> = loaded
+            .findings
+            .iter()
+            .map(ToString::to_string)
+            .filter(|f| f.contains("marks needed in 1 четверть"))
+            .collect();
+        assert!(
+            short
+                .iter()
+                .any(|f| f.contains(&format!("id {member} (0)"))),
+            "{short:#?}"
+        );
+        assert!(
+            !short
+                .iter()
+                .any(|f| f.contains(&format!("id {outsider} ("))),
+            "{short:#?}"
+        );
+    }
 }

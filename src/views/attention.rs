@@ -11,7 +11,7 @@
 //!
 //! Only the pupil's own figures: a warning never compares with or names another child.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Duration, NaiveDate};
 use serde::Serialize;
@@ -291,18 +291,18 @@ impl Inputs<'_> {
                     subjects.insert(s.name.clone(), id);
                 }
             }
+            // The pupil's marks of the term so far, by subject (in the journal's order).
+            let mut marks_by_subject: HashMap<Id, Vec<&crate::journal::Mark>> = HashMap::new();
+            for m in ix.pupils.marks_of(student.id).iter().copied() {
+                if let Some(l) = j.lesson(m.lesson_id)
+                    && l.date <= today
+                    && term.contains(l.date)
+                {
+                    marks_by_subject.entry(l.subject_id).or_default().push(m);
+                }
+            }
             for (name, subject_id) in subjects {
-                let marks: Vec<&crate::journal::Mark> = ix
-                    .pupils
-                    .marks_of(student.id)
-                    .iter()
-                    .copied()
-                    .filter(|m| {
-                        j.lesson(m.lesson_id).is_some_and(|l| {
-                            l.subject_id == subject_id && l.date <= today && term.contains(l.date)
-                        })
-                    })
-                    .collect();
+                let marks = marks_by_subject.remove(&subject_id).unwrap_or_default();
                 let teacher = ix
                     .pupils
                     .period_mark(student.id, subject_id, term.id)
