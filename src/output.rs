@@ -82,6 +82,13 @@ pub(crate) struct Output {
     /// Where files of [`SPILL_SIZE`] bytes or more go as they come, when set (see
     /// [`Output::spill_beside`]).
     spill: Option<PathBuf>,
+    /// The live output folder, when spilling: a large file it already holds byte for byte
+    /// is kept from it instead of spilled.
+    live: Option<PathBuf>,
+    /// The spare folder the commit will bring to this output, when spilling: a new large
+    /// file goes straight into its place there when the spare's file at that path is its
+    /// own (not a hard link shared with the live folder).
+    spare: Option<PathBuf>,
 }
 
 /// Files this large are written to the spill folder at once rather than kept in memory:
@@ -93,12 +100,17 @@ const SPILL_SIZE: usize = 2048;
 #[derive(Debug)]
 enum Content {
     Bytes(Vec<u8>),
-    /// Kept from the previous output (hard-linked, never read): `len` bytes.
+    /// Kept from the previous output (hard-linked): `len` bytes, either never read (a
+    /// sealed diary file between two batches) or found to be the bytes of this build.
     Previous {
         len: u64,
     },
     /// Written to the spill folder, under the same relative path: `len` bytes.
     Spilled {
+        len: u64,
+    },
+    /// Written over the spare folder's own file at its path, in place: `len` bytes.
+    InSpare {
         len: u64,
     },
 }
@@ -107,10 +119,14 @@ impl Content {
     fn len(&self) -> u64 {
         match self {
             Content::Bytes(b) => b.len() as u64,
-            Content::Previous { len } | Content::Spilled { len } => *len,
+            Content::Previous { len } | Content::Spilled { len } | Content::InSpare { len } => *len,
         }
     }
 }
+
+/// A file made ready for the output by [`Output::stage`].
+#[derive(Debug)]
+pub(crate) struct Staged(Content);
 
 /// What a commit did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -130,7 +146,9 @@ impl Output {
 
     /// Writes large files as they come into `<target>.spill` (emptied first), a sibling
     /// of the output folder that [`Output::commit`] moves them from and then removes,
-    /// instead of holding them in memory until the commit.
+    /// instead of holding them in memory until the commit. A large file that `target`
+    /// already holds byte for byte (most boards on most builds) is not written at all: the
+    /// commit keeps the live one, as it would after comparing.
     pub(crate) fn spill_beside(&mut self, target: &Path) -> Result<()> {
         let spill = sibling(target, "spill");
         if spill.exists() {
@@ -138,30 +156,68 @@ impl Output {
                 .with_context(|| format!("cannot remove leftover {}", spill.display()))?;
         }
         self.spill = Some(spill);
+        self.live = Some(target.to_path_buf());
+        self.spare = Some(sibling(target, "spare"));
         Ok(())
     }
 
     /// Adds one file. The path is relative, with `/` separators and no `..`.
     pub(crate) fn write_output(&mut self, path: &str, bytes: impl Into<Vec<u8>>) -> Result<()> {
         let bytes = bytes.into();
-        if let Some(spill) = &self.spill
+        check_path(path)?;
+        let len = bytes.len() as u64;
+        if self.spill.is_some()
             && bytes.len() >= SPILL_SIZE
+            && let Some(live) = &self.live
         {
-            check_path(path)?;
-            let file = spill.join(path);
-            if let Some(folder) = file.parent() {
-                fs::create_dir_all(folder)
-                    .with_context(|| format!("cannot create {}", folder.display()))?;
+            let live = live.join(path);
+            if fs::metadata(&live).is_ok_and(|m| m.len() == len)
+                && fs::read(&live).is_ok_and(|old| old == bytes)
+            {
+                return self.add(path, Content::Previous { len });
             }
-            fs::write(&file, &bytes).with_context(|| format!("cannot write {}", file.display()))?;
-            return self.add(
-                path,
-                Content::Spilled {
-                    len: bytes.len() as u64,
-                },
-            );
         }
-        self.add(path, Content::Bytes(bytes))
+        let Staged(content) = self.stage(path, bytes)?;
+        self.add(path, content)
+    }
+
+    /// Makes a file ready to add with [`Output::add_staged`], from any thread: a large one
+    /// is written now, over the spare folder's own file at its path when there is one,
+    /// else to the spill folder. For files new by construction (sealed with a fresh
+    /// nonce), which [`Output::write_output`] would compare with the live ones for nothing.
+    ///
+    /// Writing over a file in place is what makes a school day's thousands of `now`
+    /// chunks quick: they change every day and keep their size, so the spare (the output
+    /// of the build before the last) holds a file of its own at each of their paths, and
+    /// creating a new file and renaming it over the old one costs many times more (on
+    /// ext4, 2000 files of 7 KB: 0.85 s against 0.02 s). The spare is not served, so a
+    /// half-written file there is never seen; the commit that follows an error puts it
+    /// right, as it does every file of the spare.
+    pub(crate) fn stage(&self, path: &str, bytes: Vec<u8>) -> Result<Staged> {
+        check_path(path)?;
+        let Some(spill) = self.spill.as_ref().filter(|_| bytes.len() >= SPILL_SIZE) else {
+            return Ok(Staged(Content::Bytes(bytes)));
+        };
+        let len = bytes.len() as u64;
+        if let Some(spare) = &self.spare
+            && write_own_file(&spare.join(path), &bytes)?
+        {
+            return Ok(Staged(Content::InSpare { len }));
+        }
+        let file = spill.join(path);
+        if let Some(folder) = file.parent() {
+            fs::create_dir_all(folder)
+                .with_context(|| format!("cannot create {}", folder.display()))?;
+        }
+        fs::write(&file, &bytes).with_context(|| format!("cannot write {}", file.display()))?;
+        Ok(Staged(Content::Spilled {
+            len: bytes.len() as u64,
+        }))
+    }
+
+    /// Adds a file made ready by [`Output::stage`].
+    pub(crate) fn add_staged(&mut self, path: &str, staged: Staged) -> Result<()> {
+        self.add(path, staged.0)
     }
 
     /// Whether the output holds a file at `path`.
@@ -198,6 +254,13 @@ impl Output {
     /// and renamed over it, files no longer in the output are removed. Nothing is copied or
     /// linked file by file for the whole site, which is what a fresh staging folder cost.
     pub(crate) fn commit(&self, target: &Path) -> Result<CommitStats> {
+        if self.live.as_deref().is_some_and(|live| live != target) {
+            bail!(
+                "the output was made for {} and cannot go to {}",
+                self.live.as_deref().unwrap_or(target).display(),
+                target.display()
+            );
+        }
         let spare = sibling(target, "spare");
         let aside = sibling(target, "old");
         // Left by an interrupted swap, or by the staging folders of earlier versions.
@@ -293,6 +356,7 @@ impl Output {
                 let live = target.join(rel);
                 let spilled = self.spill.as_ref().map(|spill| spill.join(rel));
                 let same = match content {
+                    Content::InSpare { .. } => false,
                     Content::Previous { .. } => true,
                     Content::Bytes(bytes) => {
                         fs::metadata(&live).is_ok_and(|m| m.len() == bytes.len() as u64)
@@ -310,6 +374,7 @@ impl Output {
                 }
                 let bytes = match content {
                     Content::Bytes(bytes) => bytes.as_slice(),
+                    Content::InSpare { .. } => return Ok(true),
                     Content::Previous { .. } => &fs::read(&live)
                         .with_context(|| format!("cannot read {}", live.display()))?,
                     Content::Spilled { .. } => {
@@ -343,6 +408,38 @@ impl Output {
                 .count();
         }
         Ok(stats)
+    }
+}
+
+/// Writes `bytes` over the file at `path` in place (no new file, and no truncation when
+/// the size stays) if it is a regular file of its own: no other hard link to it, so not
+/// the live folder's file too. Whether it did.
+fn write_own_file(path: &Path, bytes: &[u8]) -> Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::io::Write;
+        use std::os::unix::fs::MetadataExt;
+        let Ok(meta) = fs::symlink_metadata(path) else {
+            return Ok(false);
+        };
+        if !meta.is_file() || meta.nlink() != 1 {
+            return Ok(false);
+        }
+        let cannot = || format!("cannot write {}", path.display());
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(cannot)?;
+        file.write_all(bytes).with_context(cannot)?;
+        if meta.len() > bytes.len() as u64 {
+            file.set_len(bytes.len() as u64).with_context(cannot)?;
+        }
+        Ok(true)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, bytes);
+        Ok(false)
     }
 }
 
@@ -493,7 +590,8 @@ mod tests {
     }
 
     /// Large files wait on disk, not in memory, and land where small ones do: a changed
-    /// one is moved in, an unchanged one stays the same file, and the spill folder goes.
+    /// one is moved in, an unchanged one is not even spilled and stays the same file, and
+    /// the spill folder goes.
     #[cfg(unix)]
     #[test]
     fn large_files_are_spilled_to_disk_and_moved_into_place() {
@@ -529,7 +627,13 @@ mod tests {
         assert!(!spill.exists());
         let kept = inode(&target.join("diary/c/b.bin"));
 
-        let s = build(&big('A'), "one").commit(&target).unwrap();
+        let second = build(&big('A'), "one");
+        assert!(matches!(
+            second.files["diary/c/b.bin"],
+            Content::Previous { .. }
+        ));
+        assert!(!spill.join("diary/c/b.bin").exists());
+        let s = second.commit(&target).unwrap();
         assert_eq!((s.files, s.written, s.removed), (3, 1, 0));
         assert!(!spill.exists());
         assert_eq!(
@@ -542,6 +646,65 @@ mod tests {
             "unchanged: the same file"
         );
         assert_eq!(tree(&target).len(), 3);
+
+        // The third build: the spare holds the first build's files. Its a.bin is its own
+        // (a.bin changed in the second build), so the new a.bin is written over it in
+        // place; its b.bin is the live b.bin too (a hard link), so a new b.bin must not
+        // touch it and is spilled.
+        let spare = dir.path().join("public.spare");
+        let own = inode(&spare.join("diary/c/a.bin"));
+        assert_ne!(own, inode(&target.join("diary/c/a.bin")));
+        assert_eq!(inode(&spare.join("diary/c/b.bin")), kept);
+        let mut third = Output::new();
+        third.spill_beside(&target).unwrap();
+        third.write_output("diary/c/a.bin", big('x')).unwrap();
+        third
+            .write_output("diary/c/b.bin", "y".repeat(SPILL_SIZE + 10))
+            .unwrap();
+        third.write_output("index.html", "one").unwrap();
+        assert!(matches!(
+            third.files["diary/c/a.bin"],
+            Content::InSpare { .. }
+        ));
+        assert!(!spill.join("diary/c/a.bin").exists());
+        assert!(matches!(
+            third.files["diary/c/b.bin"],
+            Content::Spilled { .. }
+        ));
+        assert_eq!(
+            fs::read_to_string(target.join("diary/c/b.bin")).unwrap(),
+            big('b'),
+            "the live folder is untouched until the commit"
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("diary/c/a.bin")).unwrap(),
+            big('A')
+        );
+        let s = third.commit(&target).unwrap();
+        assert_eq!((s.files, s.written, s.removed), (3, 2, 0));
+        assert_eq!(
+            inode(&target.join("diary/c/a.bin")),
+            own,
+            "written in place"
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("diary/c/a.bin")).unwrap(),
+            big('x')
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("diary/c/b.bin")).unwrap(),
+            "y".repeat(SPILL_SIZE + 10)
+        );
+        assert_eq!(
+            fs::read_to_string(spare.join("diary/c/b.bin")).unwrap(),
+            big('b'),
+            "the previous site's file as it was"
+        );
+        // An output is committed to the folder it was made for, and nowhere else.
+        let mut fourth = Output::new();
+        fourth.spill_beside(&target).unwrap();
+        fourth.write_output("index.html", "two").unwrap();
+        assert!(fourth.commit(&dir.path().join("elsewhere")).is_err());
     }
 
     /// Every file below `dir` with its bytes.

@@ -35,7 +35,7 @@ use crate::access::binding::Bound;
 use crate::access::{self, Session, store::GroupState, store::Manifest, store::Store};
 use crate::check::Loaded;
 use crate::journal::{Id, Journal, Student};
-use crate::output::{Output, loses_a_tenth};
+use crate::output::{Output, Staged, loses_a_tenth};
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::views::{
@@ -636,21 +636,23 @@ impl Batch<'_> {
                 .any(|p| self.old.files.get(&p.chunk.path) != Some(&p.hash));
         let count = payloads.len();
         if changed {
-            // Sealed a few hundred at a time and handed to the output, which writes them to
-            // disk: each payload's gzip is dropped as soon as it is sealed, and no more than
-            // a few hundred sealed files wait in memory.
+            // Sealed a few hundred at a time and written to disk as they are sealed, side by
+            // side: each payload's gzip is dropped as soon as it is sealed, and no sealed
+            // file waits in memory.
             let mut rest = payloads;
             while !rest.is_empty() {
                 let later = rest.split_off(rest.len().min(256));
-                let files: Vec<(String, String, Vec<u8>)> = std::mem::replace(&mut rest, later)
+                let staging: &Output = out;
+                let files: Vec<(String, String, Staged)> = std::mem::replace(&mut rest, later)
                     .into_par_iter()
-                    .map(|p| {
+                    .map(|p| -> Result<_> {
                         let bytes = seal::seal_chunk(&p.chunk, &seal::pad_chunk(&p.zipped, size));
-                        (p.chunk.path, p.hash, bytes)
+                        let staged = staging.stage(&p.chunk.path, bytes)?;
+                        Ok((p.chunk.path, p.hash, staged))
                     })
-                    .collect();
-                for (path, hash, bytes) in files {
-                    out.write_output(&path, bytes)?;
+                    .collect::<Result<_>>()?;
+                for (path, hash, staged) in files {
+                    out.add_staged(&path, staged)?;
                     manifest.files.insert(path, hash);
                 }
             }
