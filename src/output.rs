@@ -79,16 +79,11 @@ pub(crate) fn loses_a_tenth(before: usize, after: usize) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Output {
     files: BTreeMap<String, Content>,
-    /// Where files of [`SPILL_SIZE`] bytes or more go as they come, when set (see
-    /// [`Output::spill_beside`]).
-    spill: Option<PathBuf>,
-    /// The live output folder, when spilling: a large file it already holds byte for byte
-    /// is kept from it instead of spilled.
+    /// The live output folder this output is for, when files of [`SPILL_SIZE`] bytes or
+    /// more are not held in memory (see [`Output::spill_beside`]): a large file it already
+    /// holds byte for byte is kept from it; a new one goes over the spare folder's own
+    /// file at its path (`<live>.spare`) or into the spill folder (`<live>.spill`).
     live: Option<PathBuf>,
-    /// The spare folder the commit will bring to this output, when spilling: a new large
-    /// file goes straight into its place there when the spare's file at that path is its
-    /// own (not a hard link shared with the live folder).
-    spare: Option<PathBuf>,
 }
 
 /// Files this large are written to the spill folder at once rather than kept in memory:
@@ -155,10 +150,13 @@ impl Output {
             fs::remove_dir_all(&spill)
                 .with_context(|| format!("cannot remove leftover {}", spill.display()))?;
         }
-        self.spill = Some(spill);
         self.live = Some(target.to_path_buf());
-        self.spare = Some(sibling(target, "spare"));
         Ok(())
+    }
+
+    /// The folder beside the live one named by `suffix` (`spill`, `spare`), when spilling.
+    fn beside(&self, suffix: &str) -> Option<PathBuf> {
+        self.live.as_deref().map(|live| sibling(live, suffix))
     }
 
     /// Adds one file. The path is relative, with `/` separators and no `..`.
@@ -166,8 +164,7 @@ impl Output {
         let bytes = bytes.into();
         check_path(path)?;
         let len = bytes.len() as u64;
-        if self.spill.is_some()
-            && bytes.len() >= SPILL_SIZE
+        if bytes.len() >= SPILL_SIZE
             && let Some(live) = &self.live
         {
             let live = live.join(path);
@@ -195,11 +192,11 @@ impl Output {
     /// right, as it does every file of the spare.
     pub(crate) fn stage(&self, path: &str, bytes: Vec<u8>) -> Result<Staged> {
         check_path(path)?;
-        let Some(spill) = self.spill.as_ref().filter(|_| bytes.len() >= SPILL_SIZE) else {
+        let Some(spill) = self.beside("spill").filter(|_| bytes.len() >= SPILL_SIZE) else {
             return Ok(Staged(Content::Bytes(bytes)));
         };
         let len = bytes.len() as u64;
-        if let Some(spare) = &self.spare
+        if let Some(spare) = self.beside("spare")
             && write_own_file(&spare.join(path), &bytes)?
         {
             return Ok(Staged(Content::InSpare { len }));
@@ -210,9 +207,7 @@ impl Output {
                 .with_context(|| format!("cannot create {}", folder.display()))?;
         }
         fs::write(&file, &bytes).with_context(|| format!("cannot write {}", file.display()))?;
-        Ok(Staged(Content::Spilled {
-            len: bytes.len() as u64,
-        }))
+        Ok(Staged(Content::Spilled { len }))
     }
 
     /// Adds a file made ready by [`Output::stage`].
@@ -288,8 +283,8 @@ impl Output {
                 .with_context(|| format!("cannot remove {}", spare.display()))?;
         }
         let stats = self.update(target, &spare)?;
-        if let Some(spill) = &self.spill {
-            fs::remove_dir_all(spill)
+        if let Some(spill) = self.beside("spill") {
+            fs::remove_dir_all(&spill)
                 .or_else(|e| match e.kind() {
                     std::io::ErrorKind::NotFound => Ok(()),
                     _ => Err(e),
@@ -348,13 +343,14 @@ impl Output {
             fs::create_dir_all(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;
         }
+        let spill = self.beside("spill");
         let written: Vec<bool> = self
             .files
             .par_iter()
             .map(|(rel, content)| -> Result<bool> {
                 let dest = spare.join(rel);
                 let live = target.join(rel);
-                let spilled = self.spill.as_ref().map(|spill| spill.join(rel));
+                let spilled = spill.as_ref().map(|spill| spill.join(rel));
                 let same = match content {
                     Content::InSpare { .. } => false,
                     Content::Previous { .. } => true,

@@ -369,11 +369,7 @@ fn load_journal_beside(
                 let (rest, results) = rest?;
                 Ok::<_, anyhow::Error>(assemble(rest, marks?, results))
             })?,
-            None => {
-                let rest = read_rest(&conn)?;
-                let marks = read_marks(&conn)?;
-                assemble(rest, marks, read_results(&conn)?)
-            }
+            None => Journal::load(&conn)?,
         };
         conn.execute_batch("COMMIT")?;
         Ok((journal, findings, two))

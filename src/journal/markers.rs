@@ -72,15 +72,24 @@ pub(crate) fn markers(journal: &Path) -> Result<Option<Vec<u8>>> {
     Ok(Some(out))
 }
 
-/// The main file's markers, `None` if it is not an SQLite database.
-fn main_marks(path: &Path) -> Result<Option<Vec<u8>>> {
+/// The file at `path` open for reading, with its metadata; `None` if there is none.
+fn open(path: &Path) -> Result<Option<(fs::File, fs::Metadata)>> {
     let cannot = || format!("cannot read {}", path.display());
-    let mut file = match fs::File::open(path) {
+    let file = match fs::File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(b"absent".to_vec())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(cannot),
     };
     let meta = file.metadata().with_context(cannot)?;
+    Ok(Some((file, meta)))
+}
+
+/// The main file's markers, `None` if it is not an SQLite database.
+fn main_marks(path: &Path) -> Result<Option<Vec<u8>>> {
+    let cannot = || format!("cannot read {}", path.display());
+    let Some((mut file, meta)) = open(path)? else {
+        return Ok(Some(b"absent".to_vec()));
+    };
     let mut header = [0u8; 100];
     if meta.len() < header.len() as u64 {
         return Ok(None);
@@ -98,16 +107,10 @@ fn main_marks(path: &Path) -> Result<Option<Vec<u8>>> {
 /// The WAL's markers, `None` if its header does not parse.
 fn wal_marks(path: &Path) -> Result<Option<Vec<u8>>> {
     let cannot = || format!("cannot read {}", path.display());
-    let mut file = match fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Some(b"no wal".to_vec())),
-        Err(e) => return Err(e).with_context(cannot),
-    };
-    let meta = file.metadata().with_context(cannot)?;
-    let len = meta.len();
-    if len == 0 {
+    let Some((mut file, meta)) = open(path)?.filter(|(_, meta)| meta.len() > 0) else {
         return Ok(Some(b"no wal".to_vec()));
-    }
+    };
+    let len = meta.len();
     let mut header = [0u8; 32];
     if len < header.len() as u64 {
         return Ok(None);

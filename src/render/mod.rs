@@ -12,7 +12,10 @@ pub(crate) use theme::Theme;
 use anyhow::{Context, Result, anyhow};
 use serde::Serialize;
 
-use crate::views::{ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView};
+use crate::views::{
+    ChildLesson, ChildWeek, ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView, LineHtml,
+    first_lines,
+};
 
 /// A ready-to-use renderer: compiled templates plus the language's strings.
 pub(crate) struct Renderer {
@@ -44,6 +47,32 @@ impl Renderer {
             self.render("partials/diary_lesson.html", "../", &Lesson { l })
                 .with_context(|| format!("rendering the diary lessons of class {}", class.name))
         })
+    }
+
+    /// A diary week as a class's pupils who attend the same lessons share it, by the
+    /// theme's `partials/dweek.html` (see [`ClassParts::share_weeks`]).
+    pub(crate) fn diary_week(&self, w: &ChildWeek) -> Result<String> {
+        #[derive(serde::Serialize)]
+        struct Week<'a> {
+            w: &'a ChildWeek,
+        }
+        self.render("partials/dweek.html", "../", &Week { w })
+    }
+
+    /// A pupil's own lines of a lesson (attendance, marks), by the theme's
+    /// `partials/diary_lines.html`: the same for every pupil with the same
+    /// [`ChildLesson::lines_key`].
+    pub(crate) fn diary_lines(&self, line: &ChildLesson) -> Result<LineHtml> {
+        #[derive(serde::Serialize)]
+        struct Lines<T> {
+            lines: [T; 1],
+        }
+        let lines = [line.as_first()];
+        Ok(first_lines(&self.render(
+            "partials/diary_lines.html",
+            "../",
+            &Lines { lines },
+        )?))
     }
 
     pub(crate) fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {

@@ -40,7 +40,7 @@ use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::views::{
     ChildLesson, ChildWeek, ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, LineHtml,
-    OwnLines, PartSpec, first_lines,
+    OwnLines, PartSpec,
 };
 use batch::Schedule;
 
@@ -516,34 +516,17 @@ impl Batch<'_> {
 
     /// A pupil's weeks as their class shares them (see [`ClassParts::share_weeks`]).
     fn share_weeks(&self, parts: &ClassParts, weeks: &mut [ChildWeek]) -> Result<OwnLines> {
-        #[derive(serde::Serialize)]
-        struct Week<'a> {
-            w: &'a ChildWeek,
-        }
-        parts.share_weeks(weeks, |w| {
-            self.renderer
-                .render("partials/dweek.html", "../", &Week { w })
-        })
+        parts.share_weeks(weeks, |w| self.renderer.diary_week(w))
     }
 
     /// A lesson's own lines for a pupil as the theme renders them, rendered once for every
     /// pupil with the same.
     fn lines_html(&self, line: &ChildLesson) -> Result<LineHtml> {
-        #[derive(serde::Serialize)]
-        struct Lines<T> {
-            lines: [T; 1],
-        }
         let key = line.lines_key()?;
         if let Some(html) = self.lines.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(html);
         }
-        let html = first_lines(&self.renderer.render(
-            "partials/diary_lines.html",
-            "../",
-            &Lines {
-                lines: [line.as_first()],
-            },
-        )?);
+        let html = self.renderer.diary_lines(line)?;
         if let Ok(mut lines) = self.lines.lock() {
             lines.insert(key, html.clone());
         }
@@ -832,37 +815,15 @@ mod tests {
         let j = &loaded.journal;
         let theme = crate::render::Theme::load(&site).unwrap();
         let renderer = Renderer::new(&theme, site.config.language).unwrap();
-        #[derive(serde::Serialize)]
-        struct Week<'a> {
-            w: &'a ChildWeek,
-        }
         let shared = |parts: &ClassParts, weeks: &mut Vec<ChildWeek>| {
             parts
-                .share_weeks(weeks, |w| {
-                    renderer.render("partials/dweek.html", "../", &Week { w })
-                })
+                .share_weeks(weeks, |w| renderer.diary_week(w))
                 .unwrap()
         };
-        #[derive(serde::Serialize)]
-        struct Lines<T> {
-            lines: [T; 1],
-        }
         let lines = |own: &OwnLines| -> Vec<LineHtml> {
             own.lines
                 .iter()
-                .map(|l| {
-                    first_lines(
-                        &renderer
-                            .render(
-                                "partials/diary_lines.html",
-                                "../",
-                                &Lines {
-                                    lines: [l.as_first()],
-                                },
-                            )
-                            .unwrap(),
-                    )
-                })
+                .map(|l| renderer.diary_lines(l).unwrap())
                 .collect()
         };
         let (mut weeks, mut renders, mut own_lines, mut kept) = (0, 0, 0, 0);
