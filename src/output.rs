@@ -703,6 +703,35 @@ mod tests {
         assert!(fourth.commit(&dir.path().join("elsewhere")).is_err());
     }
 
+    /// Files staged from many threads at once, into folders none of them made before:
+    /// each folder is made, each file lands whole at its own path.
+    #[test]
+    fn files_staged_side_by_side_each_land_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("public");
+        let mut out = Output::new();
+        out.spill_beside(&target).unwrap();
+        let paths: Vec<String> = (0..400)
+            .map(|i| format!("diary/{}/{i:04}.bin", ["c", "k", "p"][i % 3]))
+            .collect();
+        let body = |path: &str| format!("{path}:").repeat(SPILL_SIZE / 8 + 1);
+        let staged: Vec<(String, Staged)> = paths
+            .par_iter()
+            .map(|p| (p.clone(), out.stage(p, body(p).into_bytes()).unwrap()))
+            .collect();
+        for (path, staged) in staged {
+            assert!(matches!(staged.0, Content::Spilled { .. }), "{path}");
+            out.add_staged(&path, staged).unwrap();
+        }
+        let s = out.commit(&target).unwrap();
+        assert_eq!((s.files, s.written), (400, 400));
+        let site = tree(&target);
+        assert_eq!(site.len(), 400);
+        for p in &paths {
+            assert_eq!(site[p], body(p), "{p}");
+        }
+    }
+
     /// Every file below `dir` with its bytes.
     fn tree(dir: &Path) -> BTreeMap<String, String> {
         let (files, _) = list(dir).unwrap();
