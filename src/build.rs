@@ -291,7 +291,7 @@ pub(crate) fn render_site(
                 let html = renderer.page("homework.html", &path, "homework", &hw)?;
                 files.push((path, html, true));
             }
-            let tt = inputs.timetable_page(class);
+            let tt = inputs.timetable_page(class, &homework);
             let html = renderer.page("timetable.html", &class.timetable_url, "timetable", &tt)?;
             files.push((class.timetable_url.clone(), html, true));
             let ev = inputs.events_page(class);

@@ -145,14 +145,29 @@ pub(crate) fn label(j: &Journal, kind: Kind, row: Id) -> String {
 
 /// The rows of the children a holder at `row` opens now: a guardian's pupils of this year,
 /// or the pupil themself.
-fn children_rows(j: &Journal, roster: &Roster, kind: Kind, row: Id) -> Vec<Id> {
+fn children_rows(families: &Families, roster: &Roster, kind: Kind, row: Id) -> Vec<Id> {
     match kind {
         Kind::Student => vec![row],
-        Kind::Guardian => j
+        Kind::Guardian => families
             .children_of(row)
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| roster.has(Kind::Student, *s))
             .collect(),
+    }
+}
+
+/// Each guardian's pupils, indexed once per binding: reading every family link again for
+/// each code took 0.7 s at 20000 pupils (29690 codes).
+struct Families(HashMap<Id, Vec<Id>>);
+
+impl Families {
+    fn new(j: &Journal) -> Families {
+        Families(j.children_by_guardian())
+    }
+
+    fn children_of(&self, guardian: Id) -> &[Id] {
+        self.0.get(&guardian).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -269,6 +284,7 @@ fn list(names: &[String]) -> String {
 pub(crate) fn bind(store: &mut Store, j: &Journal, roster: &Roster) -> Result<Bound, Conflicts> {
     let before = serde_json::to_vec(&*store).expect("serializable");
     let mut places = Places::locate(store, roster);
+    let families = Families::new(j);
 
     // 1. Every active code's new set of children, or what is wrong with it.
     let mut conflicts = Vec::new();
@@ -299,7 +315,7 @@ pub(crate) fn bind(store: &mut Store, j: &Journal, roster: &Roster) -> Result<Bo
             check(*pid, &mut problems);
         }
         let rows = match places.get(code.holder) {
-            Place::At(row) => children_rows(j, roster, holder.kind, row),
+            Place::At(row) => children_rows(&families, roster, holder.kind, row),
             _ => Vec::new(),
         };
         if problems.is_empty() {
@@ -455,6 +471,7 @@ pub(crate) fn confirm(
 pub(crate) fn upgrade(v1: &StoreV1, j: &Journal, roster: &Roster) -> Store {
     use super::store::HolderV1;
     let mut store = Store::from_v1_keys(v1);
+    let families = Families::new(j);
     let mut by_row: HashMap<(Kind, Id), PersonId> = HashMap::new();
     let mut person = |store: &mut Store, kind: Kind, row: Id| -> PersonId {
         *by_row.entry((kind, row)).or_insert_with(|| {
@@ -476,7 +493,7 @@ pub(crate) fn upgrade(v1: &StoreV1, j: &Journal, roster: &Roster) -> Store {
             HolderV1::Student(s) => (Kind::Student, s),
         };
         let holder = person(&mut store, kind, row);
-        let children: BTreeSet<PersonId> = children_rows(j, roster, kind, row)
+        let children: BTreeSet<PersonId> = children_rows(&families, roster, kind, row)
             .into_iter()
             .filter(|s| v1.pages.contains_key(s))
             .map(|s| person(&mut store, Kind::Student, s))

@@ -634,6 +634,6 @@ mod tests {
         let j = journal();
         assert_eq!(holders_of(&j, 1), vec![(Kind::Guardian, 5)]);
         assert_eq!(holders_of(&j, 2), vec![(Kind::Student, 2)]);
-        assert_eq!(j.children_of(5), vec![1, 3]);
+        assert_eq!(j.children_by_guardian()[&5], vec![1, 3]);
     }
 }

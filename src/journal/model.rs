@@ -560,12 +560,22 @@ impl Journal {
         )
     }
 
-    /// The pupils a guardian is listed for (that exist), by id.
-    pub(crate) fn children_of(&self, guardian: Id) -> Vec<Id> {
-        self.linked(
-            |sg| (sg.guardian_id == guardian).then_some(sg.student_id),
-            |s| self.student(s).is_some(),
-        )
+    /// The pupils each guardian is listed for (that exist), sorted by id: every link read
+    /// once, for a caller that asks for many guardians.
+    pub(crate) fn children_by_guardian(&self) -> std::collections::HashMap<Id, Vec<Id>> {
+        let mut map: std::collections::HashMap<Id, Vec<Id>> = std::collections::HashMap::new();
+        for link in &self.student_guardians {
+            if self.student(link.student_id).is_some() {
+                map.entry(link.guardian_id)
+                    .or_default()
+                    .push(link.student_id);
+            }
+        }
+        for pupils in map.values_mut() {
+            pupils.sort_unstable();
+            pupils.dedup();
+        }
+        map
     }
 
     /// The other ends of the `student_guardians` links `pick` takes, that exist, sorted.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration};
 use serde::Serialize;
 
-use super::{ClassRef, Common, Inputs};
+use super::{ClassRef, Common, HomeworkIndex, Inputs};
 use crate::journal::{Id, Lesson, TimetableEntry};
 
 #[derive(Serialize)]
@@ -64,7 +64,7 @@ pub(crate) struct TimetablePage {
 }
 
 impl Inputs<'_> {
-    pub(crate) fn timetable_page(&self, class: &ClassRef) -> TimetablePage {
+    pub(crate) fn timetable_page(&self, class: &ClassRef, hw: &HomeworkIndex) -> TimetablePage {
         let j = self.journal;
         let monday = self.board_monday();
         let days = i64::from(self.config.school_days);
@@ -102,10 +102,8 @@ impl Inputs<'_> {
             .collect();
 
         let mut week: BTreeMap<chrono::NaiveDate, Vec<&Lesson>> = BTreeMap::new();
-        for l in &j.lessons {
-            if l.class_id == class.id && l.date >= monday && l.date <= last {
-                week.entry(l.date).or_default().push(l);
-            }
+        for l in hw.lessons(class.id, monday, last) {
+            week.entry(l.date).or_default().push(l);
         }
         let mut changes = Vec::new();
         for (date, mut lessons) in week {
