@@ -231,8 +231,9 @@ impl Output {
 
     /// Makes a file ready to add with [`Output::add_staged`], from any thread: a large one
     /// is written now over the spare folder's own file at its path when there is one, else
-    /// handed to the thread that writes the spill folder (see [`Spiller`]). For files new by construction (sealed with a fresh
-    /// nonce), which [`Output::write_output`] would compare with the live ones for nothing.
+    /// handed to the thread that writes the spill folder (see [`Spiller`]). For files new
+    /// by construction (sealed with a fresh nonce), which [`Output::write_output`] would
+    /// compare with the live ones for nothing.
     ///
     /// Writing over a file in place is what makes a school day's thousands of `now`
     /// chunks quick: they change every day and keep their size, so the spare (the output
