@@ -284,10 +284,11 @@ const PART_LEVEL: i32 = 4;
 pub(crate) fn gzip(html: impl AsRef<[u8]>, squeeze: Squeeze) -> Vec<u8> {
     use libdeflater::{CompressionLvl, Compressor};
     use std::cell::RefCell;
+    /// A compressor, made on first use, and the room it compresses into.
+    type Deflater = RefCell<(Option<Compressor>, Vec<u8>)>;
     thread_local! {
-        /// A compressor per level, and the room it compresses into.
-        static NOW: RefCell<(Option<Compressor>, Vec<u8>)> = const { RefCell::new((None, Vec::new())) };
-        static PART: RefCell<(Option<Compressor>, Vec<u8>)> = const { RefCell::new((None, Vec::new())) };
+        static NOW: Deflater = const { RefCell::new((None, Vec::new())) };
+        static PART: Deflater = const { RefCell::new((None, Vec::new())) };
     }
     let (cell, level) = match squeeze {
         Squeeze::Now => (&NOW, NOW_LEVEL),
