@@ -1,5 +1,7 @@
 //! The typed read model: one struct per journal table, rows sorted by their key.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 
 pub(crate) type Id = i64;
@@ -518,7 +520,7 @@ pub(crate) struct ExternalId {
 
 /// Lessons a week by (class, subject), from [`Journal::weekly_hours`].
 #[derive(Debug, Default)]
-pub(crate) struct WeeklyHours(std::collections::HashMap<(Id, Id), u32>);
+pub(crate) struct WeeklyHours(HashMap<(Id, Id), u32>);
 
 impl WeeklyHours {
     /// The lessons a week of a subject in a class (0 when the timetable has none).
@@ -562,8 +564,8 @@ impl Journal {
 
     /// The pupils each guardian is listed for (that exist), sorted by id: every link read
     /// once, for a caller that asks for many guardians.
-    pub(crate) fn children_by_guardian(&self) -> std::collections::HashMap<Id, Vec<Id>> {
-        let mut map: std::collections::HashMap<Id, Vec<Id>> = std::collections::HashMap::new();
+    pub(crate) fn children_by_guardian(&self) -> HashMap<Id, Vec<Id>> {
+        let mut map: HashMap<Id, Vec<Id>> = HashMap::new();
         for link in &self.student_guardians {
             if self.student(link.student_id).is_some() {
                 map.entry(link.guardian_id)
@@ -619,7 +621,7 @@ impl Journal {
             .iter()
             .map(|t| (t.class_id, t.subject_id, t.weekday, t.number))
             .collect();
-        let mut hours = std::collections::HashMap::new();
+        let mut hours = HashMap::new();
         for (class, subject, _, _) in slots {
             *hours.entry((class, subject)).or_insert(0) += 1;
         }
