@@ -176,7 +176,7 @@ fn pupil_page(
         page.weeks = weeks;
     }
     // The fragment exactly as the sealed diary holds it (src/seal_diaries/).
-    let fragment = parts.expand(&renderer.render("diary_child.html", "../", &page)?);
+    let fragment = parts.expand(&renderer.diary_child(&page)?);
     // On paper every period's marks are shown, not only the current period's.
     let fragment = fragment.replace(
         "<details class=\"period\">",

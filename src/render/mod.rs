@@ -4,6 +4,7 @@
 //! A site overrides it file by file: `themes/<theme>/…` (a whole theme), then the site's own
 //! `templates/` and `static/` folders.
 
+mod periods;
 mod theme;
 
 pub(crate) use crate::i18n::Strings;
@@ -13,8 +14,8 @@ use anyhow::{Context, Result, anyhow};
 use serde::Serialize;
 
 use crate::views::{
-    ChildLesson, ChildWeek, ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView, LineHtml,
-    first_lines,
+    ChildLesson, ChildPage, ChildWeek, ClassParts, ClassRef, HomeworkIndex, Inputs, LessonView,
+    LineHtml, first_lines,
 };
 
 /// A ready-to-use renderer: compiled templates plus the language's strings.
@@ -73,6 +74,19 @@ impl Renderer {
             "../",
             &Lines { lines },
         )?))
+    }
+
+    /// A pupil's diary (`now`) by the theme's `diary_child.html`, with the marks by period
+    /// as `periods_html` (see [`periods`]).
+    pub(crate) fn diary_child(&self, page: &ChildPage) -> Result<String> {
+        #[derive(serde::Serialize)]
+        struct Page<'a> {
+            #[serde(flatten)]
+            page: &'a ChildPage,
+            periods_html: String,
+        }
+        let periods_html = periods::periods_html(&self.strings, page.no_marks, &page.periods);
+        self.render("diary_child.html", "../", &Page { page, periods_html })
     }
 
     pub(crate) fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {

@@ -470,8 +470,12 @@ impl Batch<'_> {
                     &earlier[&class.id],
                 );
                 let own = self.share_weeks(part, &mut page.weeks)?;
-                self.payload(**pid, NOW, part, &page, &own, "diary_child.html")
-                    .with_context(|| format!("rendering the diary of pupil id {}", student.id))
+                // The marks by period are not in the page's template data: hashed beside it.
+                let view = (&page, &page.periods);
+                self.payload(**pid, NOW, part, &view, &own, || {
+                    self.renderer.diary_child(&page)
+                })
+                .with_context(|| format!("rendering the diary of pupil id {}", student.id))
             })
             .collect()
     }
@@ -508,8 +512,10 @@ impl Batch<'_> {
                     .inputs
                     .child_part(student, class, part, self.hw, &self.ix, spec);
                 let own = self.share_weeks(part, &mut view.weeks)?;
-                self.payload(*pid, name, part, &view, &own, "diary_part.html")
-                    .with_context(|| format!("rendering the diary of pupil id {}", student.id))
+                self.payload(*pid, name, part, &view, &own, || {
+                    self.renderer.render("diary_part.html", "../", &view)
+                })
+                .with_context(|| format!("rendering the diary of pupil id {}", student.id))
             })
             .collect()
     }
@@ -533,8 +539,9 @@ impl Batch<'_> {
         Ok(html)
     }
 
-    /// One chunk: its keyed hash from its view data, and its gzipped HTML, taken from the
-    /// published file when the hash is the one published.
+    /// One chunk: its keyed hash from its view data, and its gzipped HTML (`render`, then
+    /// the pupil's own lines put in), taken from the published file when the hash is the
+    /// one published.
     fn payload(
         &self,
         pid: u32,
@@ -542,7 +549,7 @@ impl Batch<'_> {
         parts: &ClassParts,
         view: &impl serde::Serialize,
         own: &OwnLines,
-        template: &str,
+        render: impl FnOnce() -> Result<String>,
     ) -> Result<Payload> {
         let chunk = self.plan.chunk(pid, name);
         let mut data = self.context.to_vec();
@@ -562,7 +569,7 @@ impl Batch<'_> {
                 chunk,
             });
         }
-        let page = self.renderer.render(template, "../", view)?;
+        let page = render()?;
         let lines = own
             .lines
             .iter()
@@ -851,11 +858,10 @@ mod tests {
                     .unwrap();
                 for student in j.students.iter().filter(|s| s.class_id == class.id) {
                     let alone = inputs.child_page(student, &class, &parts, &hw, &ix, &earlier);
-                    let alone =
-                        parts.expand(&renderer.render("diary_child.html", "../", &alone).unwrap());
+                    let alone = parts.expand(&renderer.diary_child(&alone).unwrap());
                     let mut page = inputs.child_page(student, &class, &parts, &hw, &ix, &earlier);
                     let own = shared(&parts, &mut page.weeks);
-                    let html = renderer.render("diary_child.html", "../", &page).unwrap();
+                    let html = renderer.diary_child(&page).unwrap();
                     same(&parts.expand_own(&html, &own, &lines(&own)), &alone);
 
                     let part = inputs.child_part(student, &class, &part_parts, &hw, &ix, spec);

@@ -249,6 +249,8 @@ pub(crate) struct ChildPage {
     pub weeks: Vec<ChildWeek>,
     /// The earlier parts of the year, oldest first, each a chunk of its own.
     pub parts: Vec<PartRef>,
+    /// Rendered by the code, not the template (`Renderer::diary_child`).
+    #[serde(skip)]
     pub periods: Vec<PeriodView>,
     pub debts: Vec<DebtView>,
     /// Teachers' remarks of the current term so far, newest first.

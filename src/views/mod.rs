@@ -14,7 +14,8 @@ mod timetable;
 pub(crate) use attention::Warning;
 pub(crate) use boards::AnnouncementView;
 pub(crate) use child::{
-    ChildLesson, ChildWeek, ClassParts, DiaryIndex, LineHtml, OwnLines, PartSpec, first_lines,
+    AttendanceTotals, ChildLesson, ChildPage, ChildWeek, ClassParts, DiaryIndex, LineHtml,
+    MarkBrief, OwnLines, PartSpec, PeriodView, SubjectRow, first_lines,
 };
 pub(crate) use events::EventView;
 pub(crate) use homework::{HomeworkIndex, LessonView};
