@@ -13,9 +13,11 @@ mod timetable;
 
 pub(crate) use attention::Warning;
 pub(crate) use boards::AnnouncementView;
+#[cfg(test)]
+pub(crate) use child::{AttendanceTotals, MarkBrief};
 pub(crate) use child::{
-    AttendanceTotals, ChildLesson, ChildPage, ChildWeek, ClassParts, DiaryIndex, LineHtml,
-    MarkBrief, OwnLines, PartSpec, PeriodView, SubjectRow, first_lines,
+    ChildLesson, ChildPage, ChildWeek, ClassParts, DiaryIndex, LineHtml, OwnLines, PartSpec,
+    PeriodView, SubjectRow, first_lines,
 };
 pub(crate) use events::EventView;
 pub(crate) use homework::{HomeworkIndex, LessonView};
