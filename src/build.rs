@@ -32,6 +32,10 @@ pub(crate) struct BuildReport {
     /// Children given new keys (they left a code's set), and codes whose holder left.
     pub rekeyed: usize,
     pub dormant: usize,
+    /// Public pages (boards, homework, timetables…) rendered or kept, and of them kept as
+    /// the last build wrote them (nothing that makes them changed).
+    pub pages: usize,
+    pub pages_kept: usize,
     /// Where the time went, phase by phase.
     pub timings: Timings,
     /// Nothing was done: the inputs and the output are those of the last build.
@@ -105,6 +109,86 @@ pub(crate) struct Options {
     pub now: bool,
 }
 
+/// The public pages the last build rendered, each by the digest of what made it (its view
+/// data, template, theme, language, settings and this program's version). A page whose
+/// digest is the one before is read back from the output folder instead of rendered and
+/// minified again: on a school day most boards (earlier weeks' homework, timetables,
+/// events) are as they were.
+pub(crate) struct PageMemo {
+    context: [u8; 32],
+    /// Digests of the last build's pages, when the output folder is still as it left it.
+    before: std::collections::BTreeMap<String, String>,
+    folder: std::path::PathBuf,
+    now: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
+    kept: std::sync::atomic::AtomicUsize,
+}
+
+/// The public pages of a build: each one's digest (`PageMemo`), and how many were read
+/// back as the last build wrote them.
+pub(crate) struct Pages {
+    pub digests: std::collections::BTreeMap<String, String>,
+    pub kept: usize,
+}
+
+impl PageMemo {
+    fn new(loaded: &Loaded, theme: &Theme, last: Option<stamp::Stamp>) -> PageMemo {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(theme.fingerprint());
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(format!("{:?}", loaded.site.config).as_bytes());
+        PageMemo {
+            context: h.finalize().into(),
+            before: last.map(|s| s.pages).unwrap_or_default(),
+            folder: loaded.site.output_path(),
+            now: Default::default(),
+            kept: Default::default(),
+        }
+    }
+
+    /// [`Renderer::page`], or the page as the last build wrote it when nothing that makes
+    /// it changed.
+    fn page<T: serde::Serialize>(
+        &self,
+        renderer: &Renderer,
+        name: &str,
+        path: &str,
+        tab: &str,
+        view: &T,
+    ) -> Result<Vec<u8>> {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.context);
+        for part in [name, path, tab] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        serde_json::to_writer(&mut h, view)?;
+        let digest = hex::encode(h.finalize());
+        let kept = (self.before.get(path) == Some(&digest))
+            .then(|| std::fs::read(self.folder.join(path)).ok())
+            .flatten();
+        let bytes = match kept {
+            Some(bytes) => {
+                self.kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                bytes
+            }
+            None => renderer.page(name, path, tab, view)?,
+        };
+        if let Ok(mut now) = self.now.lock() {
+            now.insert(path.to_string(), digest);
+        }
+        Ok(bytes)
+    }
+
+    fn finish(self) -> Pages {
+        Pages {
+            digests: self.now.into_inner().unwrap_or_default(),
+            kept: self.kept.into_inner(),
+        }
+    }
+}
+
 /// Builds the public site as of `options.moment`. Refuses to build when the checks find
 /// errors; writes nothing unless everything rendered.
 pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
@@ -141,6 +225,8 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
             held_until: None,
             rekeyed: 0,
             dormant: 0,
+            pages_kept: 0,
+            pages: 0,
             timings,
             up_to_date: true,
         });
@@ -167,8 +253,20 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
         now: options.now,
         force: options.force,
     };
-    let (output, sealed) =
-        render_site(&loaded, today, options.verbose, diary_options, &mut timings)?;
+    // `--force` renders every page anew.
+    let last = if options.force {
+        None
+    } else {
+        stamp::last(site)
+    };
+    let (output, sealed, pages) = render_site(
+        &loaded,
+        today,
+        options.verbose,
+        diary_options,
+        last,
+        &mut timings,
+    )?;
     let stats = output.commit(&site.output_path())?;
     // Only now do the published payloads match the manifest.
     if let Some(store) = &sealed.store {
@@ -192,6 +290,7 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
                 warnings: loaded.findings.len(),
                 diaries: sealed.pages,
                 slots: sealed.slots,
+                pages: pages.digests.clone(),
             },
         ),
         None => stamp::forget(site),
@@ -205,21 +304,27 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
         held_until: sealed.held_until,
         rekeyed: sealed.rekeyed,
         dormant: sealed.dormant,
+        pages_kept: pages.kept,
+        pages: pages.digests.len(),
         timings,
         up_to_date: false,
     })
 }
 
 /// Renders every public page into memory.
+/// `last`: the stamp of the last build, when the output folder is as that build left it
+/// (its pages' digests). Returns the output, the diaries and the digests of the pages.
 pub(crate) fn render_site(
     loaded: &Loaded,
     today: NaiveDate,
     verbose: bool,
     diary: DiaryOptions,
+    last: Option<stamp::Stamp>,
     timings: &mut Timings,
-) -> Result<(Output, Sealed)> {
+) -> Result<(Output, Sealed, Pages)> {
     let theme = Theme::load(&loaded.site)?;
     let renderer = Renderer::new(&theme, loaded.site.config.language)?;
+    let memo = PageMemo::new(loaded, &theme, last);
     let inputs = Inputs {
         journal: &loaded.journal,
         config: &loaded.site.config,
@@ -244,7 +349,7 @@ pub(crate) fn render_site(
     page(
         &mut out,
         "index.html",
-        renderer.page("index.html", "index.html", "", &index)?,
+        memo.page(&renderer, "index.html", "index.html", "", &index)?,
     )?;
     let school_feed = inputs.feed_entries(&index.announcements, "index.html");
     let title = inputs.site_title();
@@ -264,7 +369,7 @@ pub(crate) fn render_site(
     page(
         &mut out,
         path,
-        renderer.page("classes.html", path, "", &classes)?,
+        memo.page(&renderer, "classes.html", path, "", &classes)?,
     )?;
 
     let homework = HomeworkIndex::new(&loaded.journal);
@@ -276,7 +381,7 @@ pub(crate) fn render_site(
         .map(|class| -> Result<_> {
             let mut files = Vec::new();
             let board = inputs.class_board(class);
-            let html = renderer.page("class.html", &class.url, "board", &board)?;
+            let html = memo.page(&renderer, "class.html", &class.url, "board", &board)?;
             files.push((class.url.clone(), html, true));
             let entries = inputs.feed_entries(&board.announcements, &class.url);
             let feed = feeds::atom(
@@ -288,14 +393,20 @@ pub(crate) fn render_site(
             );
             files.push((class.feed_url.clone(), feed.into(), false));
             for (path, hw) in inputs.homework_pages(class, &homework) {
-                let html = renderer.page("homework.html", &path, "homework", &hw)?;
+                let html = memo.page(&renderer, "homework.html", &path, "homework", &hw)?;
                 files.push((path, html, true));
             }
             let tt = inputs.timetable_page(class, &homework);
-            let html = renderer.page("timetable.html", &class.timetable_url, "timetable", &tt)?;
+            let html = memo.page(
+                &renderer,
+                "timetable.html",
+                &class.timetable_url,
+                "timetable",
+                &tt,
+            )?;
             files.push((class.timetable_url.clone(), html, true));
             let ev = inputs.events_page(class);
-            let html = renderer.page("events.html", &class.events_url, "events", &ev)?;
+            let html = memo.page(&renderer, "events.html", &class.events_url, "events", &ev)?;
             files.push((class.events_url.clone(), html, true));
             files.push((
                 class.ics_url.clone(),
@@ -348,7 +459,7 @@ pub(crate) fn render_site(
         &school.short_name,
         renderer.strings.lang,
     )?;
-    Ok((out, sealed))
+    Ok((out, sealed, memo.finish()))
 }
 
 /// What a user should know about the diaries after a build, one line each.

@@ -785,6 +785,13 @@ fn build_site(site: &Site, day: &Day, timings: bool, force: bool, now: bool) -> 
     }
     if timings {
         eprintln!("phases: {}", report.timings);
+        if !report.up_to_date {
+            eprintln!(
+                "pages: {} rendered, {} kept as the last build wrote them",
+                report.pages - report.pages_kept,
+                report.pages_kept
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,9 @@ pub(crate) struct Stamp {
     pub warnings: usize,
     pub diaries: usize,
     pub slots: usize,
+    /// Each public page's path and the digest of what made it (`build::PageMemo`).
+    #[serde(default)]
+    pub pages: std::collections::BTreeMap<String, String>,
 }
 
 /// Where the stamp of `site` lives: beside the output folder.
@@ -57,6 +60,14 @@ pub(crate) fn fresh(site: &Site, inputs: &str) -> Option<Stamp> {
     let stamp: Stamp = serde_json::from_str(&text).ok()?;
     (stamp.inputs == inputs && output_digest(&site.output_path()).ok()? == stamp.output)
         .then_some(stamp)
+}
+
+/// The stamp of the last build whatever its inputs, if the output folder is still what it
+/// wrote.
+pub(crate) fn last(site: &Site) -> Option<Stamp> {
+    let text = fs::read_to_string(path(site)).ok()?;
+    let stamp: Stamp = serde_json::from_str(&text).ok()?;
+    (output_digest(&site.output_path()).ok()? == stamp.output).then_some(stamp)
 }
 
 /// Records a finished build. A stamp that cannot be written only costs the next build its

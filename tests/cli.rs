@@ -2,6 +2,9 @@
 
 mod common;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use common::*;
 use predicates::prelude::*;
 
@@ -96,6 +99,80 @@ fn build_is_deterministic_and_rebuild_rewrites_nothing() {
         .assert()
         .success();
     assert_eq!(first, tree(&other.join("public")));
+}
+
+/// A build takes the pages whose data did not change from the output folder instead of
+/// rendering them again; what it publishes is byte for byte what a full build writes.
+#[test]
+fn unchanged_pages_are_kept_and_equal_a_full_build() {
+    let (_tmp, site) = demo_site(60);
+    let build = |site: &Path, extra: &[&str]| -> String {
+        let out = diary()
+            .args(["-C", site.to_str().unwrap(), "build", "--timings"])
+            .args(["--today", "2026-11-23"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let counts = |stderr: &str| -> (usize, usize) {
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("pages: "))
+            .unwrap_or_else(|| panic!("no page counts in {stderr}"));
+        let n: Vec<usize> = line
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (n[0], n[1])
+    };
+    let (rendered, kept) = counts(&build(&site, &[]));
+    assert_eq!(kept, 0, "nothing to keep on a first build");
+    let all = rendered;
+
+    // One lesson of one class gets a new topic.
+    let lesson = &query(
+        &site,
+        "SELECT id FROM lessons WHERE date = '2026-11-23' AND topic IS NOT NULL ORDER BY id LIMIT 1",
+    )[0][0];
+    sql(
+        &site,
+        &format!("UPDATE lessons SET topic = 'Тема, изменённая сегодня' WHERE id = {lesson}"),
+    );
+    let (rendered, kept) = counts(&build(&site, &[]));
+    assert_eq!(rendered + kept, all);
+    assert!(
+        rendered > 0 && kept > rendered,
+        "{rendered} rendered, {kept} kept"
+    );
+    let public = tree(&site.join("public"));
+    assert!(
+        public
+            .values()
+            .any(|b| String::from_utf8_lossy(b).contains("Тема, изменённая сегодня"))
+    );
+
+    // The same inputs built in full elsewhere: the same public pages (the sealed diaries
+    // differ by their random nonces only).
+    let other = tempfile::tempdir().unwrap();
+    copy_dir(&site, other.path());
+    std::fs::remove_dir_all(other.path().join("public")).unwrap();
+    let (rendered, kept) = counts(&build(other.path(), &["--force"]));
+    assert_eq!((rendered, kept), (all, 0));
+    let full = tree(&other.path().join("public"));
+    let pages = |t: &BTreeMap<String, Vec<u8>>| -> BTreeMap<String, Vec<u8>> {
+        t.iter()
+            .filter(|(p, _)| !p.starts_with("diary/"))
+            .map(|(p, b)| (p.clone(), b.clone()))
+            .collect()
+    };
+    assert_eq!(pages(&public), pages(&full));
+
+    // `--force` renders every page anew.
+    let (rendered, kept) = counts(&build(&site, &["--force"]));
+    assert_eq!((rendered, kept), (all, 0));
 }
 
 #[test]
