@@ -270,7 +270,7 @@ fn list(names: &[String]) -> String {
 /// Binds every active code of the store to the journal as it is now; see the module doc.
 /// On conflicts nothing in the store changes.
 pub(crate) fn bind(store: &mut Store, j: &Journal, roster: &Roster) -> Result<Bound, Conflicts> {
-    let before = serde_json::to_vec(&*store).expect("serializable");
+    let before = store.clone();
     let mut places = Places::locate(store, roster);
     let families = j.children_by_guardian();
 
@@ -373,7 +373,7 @@ pub(crate) fn bind(store: &mut Store, j: &Journal, roster: &Roster) -> Result<Bo
             store.pages.entry(*pid).or_default();
         }
     }
-    let changed = serde_json::to_vec(&*store).expect("serializable") != before;
+    let changed = *store != before;
     Ok(Bound {
         codes,
         rekeyed,

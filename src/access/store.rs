@@ -38,7 +38,7 @@ pub(crate) struct Person {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct CodeEntry {
     /// The normalized code (16 symbols), kept so slips can be printed again.
     pub code: String,
@@ -73,7 +73,7 @@ impl CodeEntry {
 }
 
 /// A child's encrypted diary: where it is published and the key that seals it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct PageKeys {
     pub page: String,
     pub dek: String,
@@ -105,7 +105,7 @@ fn key32(text: &str) -> Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("a key must be 32 bytes"))
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub(crate) struct Store {
     pub v: u32,
     /// base64 of the site's 16-byte KDF salt.
