@@ -251,12 +251,8 @@ pub(crate) fn add_diaries(
         .map(|id| (*id, inputs.diary_parts(*id)))
         .collect();
 
-    // The `now` chunks.
-    let now = batch.now_payloads(&classes, &earlier)?;
-    sealed.resealed += batch.seal_group(NOW, now, String::new(), out, &mut manifest)?;
-    step(&mut steps, "now");
-
-    // Each earlier part, rendered again only when the journal rows it shows changed.
+    // Each earlier part, rendered again only when the journal rows it shows changed: which
+    // pupils have it, and the days it spans.
     let school_days = i64::from(site.config.school_days);
     let mut kinds: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     let mut ranges: BTreeMap<String, inputs::Range> = BTreeMap::new();
@@ -271,7 +267,15 @@ pub(crate) fn add_diaries(
             *range = (range.0.min(first), range.1.max(last));
         }
     }
-    let digests = inputs::digests(j, &batch.context, &ranges);
+
+    // The `now` chunks, and beside them the digests of what each earlier part shows.
+    let (now, digests) = rayon::join(
+        || batch.now_payloads(&classes, &earlier),
+        || inputs::digests(j, &batch.context, &ranges),
+    );
+    sealed.resealed += batch.seal_group(NOW, now?, String::new(), out, &mut manifest)?;
+    step(&mut steps, "now");
+
     for (name, pids) in kinds {
         let digest = seal::keyed_hash(&hash_key, &digests[&name]);
         let paths: Vec<String> = pids
