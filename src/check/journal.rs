@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 
 use super::Finding;
 use crate::config::Config;
@@ -11,27 +12,39 @@ use crate::journal::{Audience, Class, Id, Journal, Lesson, MAX_HOMEWORK_MINUTES,
 
 /// Checks a loaded journal against itself and the site's settings.
 pub(crate) fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
-    let mut c = Checker {
-        j,
-        config,
-        out: Vec::new(),
-    };
-    c.calendar();
-    c.people();
-    c.groups();
-    c.timetable();
-    c.lessons();
-    c.marks();
-    c.attendance();
-    c.period_marks();
-    c.remarks();
-    c.shifts();
-    c.deliveries();
-    c.homework_volume();
-    c.homework_load();
-    c.entry_dates();
-    c.boards();
-    c.out
+    type Section<'a> = fn(&mut Checker<'a>);
+    let sections: [Section; 15] = [
+        Checker::calendar,
+        Checker::people,
+        Checker::groups,
+        Checker::timetable,
+        Checker::lessons,
+        Checker::marks,
+        Checker::attendance,
+        Checker::period_marks,
+        Checker::remarks,
+        Checker::shifts,
+        Checker::deliveries,
+        Checker::homework_volume,
+        Checker::homework_load,
+        Checker::entry_dates,
+        Checker::boards,
+    ];
+    // Each section reads the journal and reports on its own: side by side (the marks and
+    // the attendance of a large school are millions of rows), findings in this order.
+    let found: Vec<Vec<Finding>> = sections
+        .par_iter()
+        .map(|section| {
+            let mut c = Checker {
+                j,
+                config,
+                out: Vec::new(),
+            };
+            section(&mut c);
+            c.out
+        })
+        .collect();
+    found.concat()
 }
 
 struct Checker<'a> {
@@ -670,38 +683,28 @@ impl<'a> Checker<'a> {
         &mut self,
         m: &Membership,
         table: &str,
-        row: &str,
+        row: &dyn Fn() -> String,
         student_id: Id,
         lesson_id: Id,
     ) -> Option<(&'a Lesson, &'a Class)> {
         let j = self.j;
         let pupil_class = m.class_of.get(&student_id).copied();
-        self.exists(
-            pupil_class.is_some(),
-            table,
-            row,
-            "student_id",
-            "students",
-            student_id,
-        );
+        if pupil_class.is_none() {
+            self.exists(false, table, &row(), "student_id", "students", student_id);
+        }
         let lesson = j.lesson(lesson_id);
-        self.exists(
-            lesson.is_some(),
-            table,
-            row,
-            "lesson_id",
-            "lessons",
-            lesson_id,
-        );
+        if lesson.is_none() {
+            self.exists(false, table, &row(), "lesson_id", "lessons", lesson_id);
+        }
         let (lesson, pupil_class) = (lesson?, pupil_class?);
         if pupil_class != lesson.class_id {
-            self.error(table, row.to_string(), "student_id", format!("the pupil is in class id {pupil_class}, but lesson {lesson_id} is a lesson of class id {}", lesson.class_id));
+            self.error(table, row(), "student_id", format!("the pupil is in class id {pupil_class}, but lesson {lesson_id} is a lesson of class id {}", lesson.class_id));
         } else if let Some(g) = lesson.group_id
             && !m.in_group.contains(&(g, student_id))
         {
             self.error(
                 table,
-                row.to_string(),
+                row(),
                 "student_id",
                 format!("the pupil is not in group id {g} that lesson {lesson_id} is taught to"),
             );
@@ -709,7 +712,7 @@ impl<'a> Checker<'a> {
         if lesson.cancelled {
             self.warning(
                 table,
-                row.to_string(),
+                row(),
                 "lesson_id",
                 format!("lesson {lesson_id} on {} was cancelled", lesson.date),
             );
@@ -727,33 +730,29 @@ impl<'a> Checker<'a> {
             .map(|a| (a.student_id, a.lesson_id))
             .collect();
         for mark in &j.marks {
-            let row = id(mark.id);
-            if let Some(wt) = mark.work_type_id {
-                self.exists(
-                    j.work_type(wt).is_some(),
-                    "marks",
-                    &row,
-                    "work_type_id",
-                    "work_types",
-                    wt,
-                );
+            // The row's name is made only for a finding (millions of marks, a few findings).
+            let row = || id(mark.id);
+            if let Some(wt) = mark.work_type_id
+                && j.work_type(wt).is_none()
+            {
+                self.exists(false, "marks", &row(), "work_type_id", "work_types", wt);
             }
             match &mark.value {
                 None if !mark.is_debt => self.error(
                     "marks",
-                    row.clone(),
+                    row(),
                     "value",
                     "is empty; only a debt (is_debt = 1) may have no value yet".into(),
                 ),
                 Some(v) if grades::parse_value(v, &self.config.grading).is_none() => {
-                    self.error("marks", row.clone(), "value", self.scale_message(v));
+                    self.error("marks", row(), "value", self.scale_message(v));
                 }
                 _ => {}
             }
             if let Some(w) = mark.weight.filter(|w| !(*w > 0.0 && w.is_finite())) {
                 self.error(
                     "marks",
-                    row.clone(),
+                    row(),
                     "weight",
                     format!("{w} is not a positive number"),
                 );
@@ -766,7 +765,7 @@ impl<'a> Checker<'a> {
             if class.grade == 1 {
                 self.error(
                     "marks",
-                    row.clone(),
+                    row(),
                     "value",
                     format!("class {} is grade 1, which has no marks", class.name),
                 );
@@ -777,7 +776,7 @@ impl<'a> Checker<'a> {
             {
                 self.warning(
                     "marks",
-                    row,
+                    row(),
                     "student_id",
                     "the pupil is marked absent from this lesson".into(),
                 );
@@ -808,7 +807,7 @@ impl<'a> Checker<'a> {
     fn attendance(&mut self) {
         let m = self.membership();
         for a in &self.j.attendance {
-            let row = format!("student_id {}, lesson_id {}", a.student_id, a.lesson_id);
+            let row = || format!("student_id {}, lesson_id {}", a.student_id, a.lesson_id);
             self.pupil_in_lesson(&m, "attendance", &row, a.student_id, a.lesson_id);
         }
     }
