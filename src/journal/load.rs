@@ -1141,6 +1141,7 @@ mod tests {
             .unwrap();
         conn.execute_batch(
             "UPDATE marks SET entered_at = 'soon' WHERE id = (SELECT min(id) FROM marks);
+             UPDATE marks SET entered_at = 'later' WHERE id = (SELECT max(id) FROM marks);
              UPDATE attendance SET status = 'away'
                 WHERE rowid = (SELECT min(rowid) FROM attendance);
              UPDATE lessons SET date = '2026-13-01' WHERE id = (SELECT max(id) FROM lessons);
@@ -1170,13 +1171,21 @@ mod tests {
             assert_eq!(format!("{beside:?}"), format!("{alone:?}"), "{mode}");
             let text = |f: &[Finding]| f.iter().map(ToString::to_string).collect::<Vec<_>>();
             assert_eq!(text(&beside_found), text(&alone_found), "{mode}");
-            // In table order: the lessons' finding, the marks', the attendance's, then
-            // the announcements'.
+            // In table order: the lessons' finding, the marks' (first id first), the
+            // attendance's, then the announcements'.
             let tables: Vec<String> = beside_found
                 .iter()
                 .map(|f| f.to_string().split_whitespace().next().unwrap().to_string())
                 .collect();
-            assert_eq!(tables.len(), 4, "{mode}: {tables:?}");
+            assert_eq!(tables.len(), 5, "{mode}: {tables:?}");
+            let marks: Vec<String> = text(&beside_found)
+                .into_iter()
+                .filter(|f| f.starts_with("error: marks "))
+                .collect();
+            assert!(
+                marks.len() == 2 && marks[0].contains("soon") && marks[1].contains("later"),
+                "{mode}: {marks:?}"
+            );
             assert!(!beside.marks.is_empty() && !beside.lessons.is_empty());
         }
     }
