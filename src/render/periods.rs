@@ -47,9 +47,7 @@ fn period(h: &mut Html, t: &Strings, p: &PeriodView) {
         h.raw(" open");
     }
     if let Some(rules) = p.takes_rules.as_deref().filter(|r| !r.is_empty()) {
-        h.raw(" data-takes-rules=\"");
-        h.text(rules);
-        h.raw("\"");
+        h.attr("data-takes-rules", rules);
     }
     h.raw(">\n<summary>");
     h.text(&p.name);
@@ -103,11 +101,8 @@ fn period(h: &mut Html, t: &Strings, p: &PeriodView) {
 fn subject(h: &mut Html, t: &Strings, p: &PeriodView, listed: bool, s: &SubjectRow) {
     h.raw("<tr");
     if let Some(takes) = &s.takes {
-        h.raw(" data-takes=\"");
-        h.text(takes);
-        h.raw("\" data-takes-min=\"");
-        h.num_only(s.takes_min);
-        h.raw("\"");
+        h.attr("data-takes", takes);
+        h.attr("data-takes-min", &s.takes_min.to_string());
     }
     h.raw("><th scope=\"row\">");
     h.text(&s.subject);
@@ -147,9 +142,9 @@ fn subject(h: &mut Html, t: &Strings, p: &PeriodView, listed: bool, s: &SubjectR
             }
         }
         "forecast" => {
-            h.raw("<span class=\"forecast\" title=\"");
-            h.text(t.get("forecast"));
-            h.raw("\">");
+            h.raw("<span class=\"forecast\"");
+            h.attr("title", t.get("forecast"));
+            h.raw(">");
             h.text(mark);
             h.raw("?</span>");
         }
@@ -181,6 +176,15 @@ impl Html {
         } else {
             self.0.push_str(s);
         }
+    }
+
+    /// ` name="value"`, the value escaped.
+    fn attr(&mut self, name: &str, value: &str) {
+        self.raw(" ");
+        self.raw(name);
+        self.raw("=\"");
+        self.text(value);
+        self.raw("\"");
     }
 
     /// A header cell.
