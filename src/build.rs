@@ -1,5 +1,9 @@
 //! `diary check` and `diary build`: load everything, validate, render, write.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -32,9 +36,9 @@ pub(crate) struct BuildReport {
     /// Children given new keys (they left a code's set), and codes whose holder left.
     pub rekeyed: usize,
     pub dormant: usize,
-    /// Public pages (boards, homework, timetables…) rendered or kept, and of them kept as
-    /// the last build wrote them (nothing that makes them changed).
-    pub pages: usize,
+    /// Public pages (boards, homework, timetables…) rendered, and kept as the last build
+    /// wrote them (nothing that makes them changed).
+    pub pages_rendered: usize,
     pub pages_kept: usize,
     /// Where the time went, phase by phase.
     pub timings: Timings,
@@ -110,35 +114,36 @@ pub(crate) struct Options {
 }
 
 /// The public pages the last build rendered, each by the digest of what made it (its view
-/// data, template, theme, language, settings and this program's version). A page whose
-/// digest is the one before is read back from the output folder instead of rendered and
-/// minified again: on a school day most boards (earlier weeks' homework, timetables,
-/// events) are as they were.
+/// data, template, theme, settings and this program's version). A page whose digest is the
+/// one before is kept from the output folder ([`Output::keep_output`], not read) instead of
+/// rendered and minified again: on a school day most boards (earlier weeks' homework,
+/// timetables, events) are as they were.
 pub(crate) struct PageMemo {
     context: [u8; 32],
     /// Digests of the last build's pages, when the output folder is still as it left it.
-    before: std::collections::BTreeMap<String, String>,
-    folder: std::path::PathBuf,
-    now: std::sync::Mutex<std::collections::BTreeMap<String, String>>,
-    kept: std::sync::atomic::AtomicUsize,
+    before: BTreeMap<String, String>,
+    folder: PathBuf,
+    now: Mutex<BTreeMap<String, String>>,
+    kept: AtomicUsize,
 }
 
-/// The public pages of a build: each one's digest (`PageMemo`), and how many were read
-/// back as the last build wrote them.
+/// A public page: rendered anew, or kept as the last build wrote it.
+enum Page {
+    New(Vec<u8>),
+    Kept,
+}
+
+/// The public pages of a build: each one's digest (`PageMemo`), and how many were kept as
+/// the last build wrote them.
 pub(crate) struct Pages {
-    pub digests: std::collections::BTreeMap<String, String>,
+    pub digests: BTreeMap<String, String>,
     pub kept: usize,
 }
 
 impl PageMemo {
-    fn new(loaded: &Loaded, theme: &Theme, last: Option<stamp::Stamp>) -> PageMemo {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        h.update(theme.fingerprint());
-        h.update(env!("CARGO_PKG_VERSION").as_bytes());
-        h.update(format!("{:?}", loaded.site.config).as_bytes());
+    fn new(loaded: &Loaded, context: [u8; 32], last: Option<stamp::Stamp>) -> PageMemo {
         PageMemo {
-            context: h.finalize().into(),
+            context,
             before: last.map(|s| s.pages).unwrap_or_default(),
             folder: loaded.site.output_path(),
             now: Default::default(),
@@ -146,8 +151,8 @@ impl PageMemo {
         }
     }
 
-    /// [`Renderer::page`], or the page as the last build wrote it when nothing that makes
-    /// it changed.
+    /// [`Renderer::page`], unless nothing that makes the page changed and the last build's
+    /// file is there.
     fn page<T: serde::Serialize>(
         &self,
         renderer: &Renderer,
@@ -155,7 +160,7 @@ impl PageMemo {
         path: &str,
         tab: &str,
         view: &T,
-    ) -> Result<Vec<u8>> {
+    ) -> Result<Page> {
         use sha2::Digest;
         let mut h = sha2::Sha256::new();
         h.update(self.context);
@@ -165,20 +170,24 @@ impl PageMemo {
         }
         serde_json::to_writer(&mut h, view)?;
         let digest = hex::encode(h.finalize());
-        let kept = (self.before.get(path) == Some(&digest))
-            .then(|| std::fs::read(self.folder.join(path)).ok())
-            .flatten();
-        let bytes = match kept {
-            Some(bytes) => {
-                self.kept.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                bytes
-            }
-            None => renderer.page(name, path, tab, view)?,
+        let page = if self.before.get(path) == Some(&digest) && self.folder.join(path).is_file() {
+            self.kept.fetch_add(1, Ordering::Relaxed);
+            Page::Kept
+        } else {
+            Page::New(renderer.page(name, path, tab, view)?)
         };
         if let Ok(mut now) = self.now.lock() {
             now.insert(path.to_string(), digest);
         }
-        Ok(bytes)
+        Ok(page)
+    }
+
+    /// Adds a page to the output.
+    fn put(&self, out: &mut Output, path: &str, page: Page) -> Result<()> {
+        match page {
+            Page::New(bytes) => out.write_output(path, bytes),
+            Page::Kept => out.keep_output(&self.folder, path),
+        }
     }
 
     fn finish(self) -> Pages {
@@ -225,8 +234,8 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
             held_until: None,
             rekeyed: 0,
             dormant: 0,
+            pages_rendered: 0,
             pages_kept: 0,
-            pages: 0,
             timings,
             up_to_date: true,
         });
@@ -268,6 +277,7 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
         &mut timings,
     )?;
     let stats = output.commit(&site.output_path())?;
+    let (pages_rendered, pages_kept) = (pages.digests.len() - pages.kept, pages.kept);
     // Only now do the published payloads match the manifest.
     if let Some(store) = &sealed.store {
         store.save_manifest(&sealed.manifest)?;
@@ -290,7 +300,7 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
                 warnings: loaded.findings.len(),
                 diaries: sealed.pages,
                 slots: sealed.slots,
-                pages: pages.digests.clone(),
+                pages: pages.digests,
             },
         ),
         None => stamp::forget(site),
@@ -304,8 +314,8 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
         held_until: sealed.held_until,
         rekeyed: sealed.rekeyed,
         dormant: sealed.dormant,
-        pages_kept: pages.kept,
-        pages: pages.digests.len(),
+        pages_rendered,
+        pages_kept,
         timings,
         up_to_date: false,
     })
@@ -324,7 +334,8 @@ pub(crate) fn render_site(
 ) -> Result<(Output, Sealed, Pages)> {
     let theme = Theme::load(&loaded.site)?;
     let renderer = Renderer::new(&theme, loaded.site.config.language)?;
-    let memo = PageMemo::new(loaded, &theme, last);
+    let context = theme.render_context(&loaded.site.config);
+    let memo = PageMemo::new(loaded, context, last);
     let inputs = Inputs {
         journal: &loaded.journal,
         config: &loaded.site.config,
@@ -338,11 +349,11 @@ pub(crate) fn render_site(
     let mut sitemap = Vec::new();
     let refs = inputs.class_refs();
 
-    let mut page = |out: &mut Output, path: &str, bytes: Vec<u8>| -> Result<()> {
+    let mut page = |out: &mut Output, path: &str, page: Page| -> Result<()> {
         if path.ends_with(".html") {
             sitemap.push(inputs.absolute(path));
         }
-        out.write_output(path, bytes)
+        memo.put(out, path, page)
     };
 
     let index = inputs.index_page(&refs);
@@ -376,7 +387,7 @@ pub(crate) fn render_site(
     let progress = Progress::new("classes", refs.len() as u64, verbose);
     // Each class's pages: (path, bytes, listed in the sitemap), rendered in parallel and
     // written in class order.
-    let per_class: Vec<Vec<(String, Vec<u8>, bool)>> = refs
+    let per_class: Vec<Vec<(String, Page, bool)>> = refs
         .par_iter()
         .map(|class| -> Result<_> {
             let mut files = Vec::new();
@@ -391,7 +402,7 @@ pub(crate) fn render_site(
                 tz,
                 &entries,
             );
-            files.push((class.feed_url.clone(), feed.into(), false));
+            files.push((class.feed_url.clone(), Page::New(feed.into()), false));
             for (path, hw) in inputs.homework_pages(class, &homework) {
                 let html = memo.page(&renderer, "homework.html", &path, "homework", &hw)?;
                 files.push((path, html, true));
@@ -410,32 +421,25 @@ pub(crate) fn render_site(
             files.push((class.events_url.clone(), html, true));
             files.push((
                 class.ics_url.clone(),
-                inputs.icalendar(Some(class)).into(),
+                Page::New(inputs.icalendar(Some(class)).into()),
                 false,
             ));
             progress.inc(1);
             Ok(files)
         })
         .collect::<Result<_>>()?;
-    for (path, bytes, listed) in per_class.into_iter().flatten() {
+    for (path, file, listed) in per_class.into_iter().flatten() {
         if listed {
-            page(&mut out, &path, bytes)?;
+            page(&mut out, &path, file)?;
         } else {
-            out.write_output(&path, bytes)?;
+            memo.put(&mut out, &path, file)?;
         }
     }
     progress.finish();
     timings.lap("boards");
 
     let sealed = add_diaries(
-        loaded,
-        &inputs,
-        &renderer,
-        &refs,
-        &homework,
-        &theme.fingerprint(),
-        diary,
-        &mut out,
+        loaded, &inputs, &renderer, &refs, &homework, &context, diary, &mut out,
     )?;
     timings.lap("diaries");
     timings.steps.push(("diaries", sealed.steps.clone()));

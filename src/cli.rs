@@ -788,8 +788,7 @@ fn build_site(site: &Site, day: &Day, timings: bool, force: bool, now: bool) -> 
         if !report.up_to_date {
             eprintln!(
                 "pages: {} rendered, {} kept as the last build wrote them",
-                report.pages - report.pages_kept,
-                report.pages_kept
+                report.pages_rendered, report.pages_kept
             );
         }
     }

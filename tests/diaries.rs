@@ -1583,3 +1583,37 @@ fn the_first_build_after_version_1_moves_everything_at_once() {
     assert_eq!(saved["slot_size"], 512);
     assert!(saved["files"].get(v1_page).is_none());
 }
+
+/// A site's own `diary_child.html` from before the marks by period moved into the code:
+/// the build stops with a message that says what to write instead, and publishes nothing.
+#[test]
+fn an_old_diary_template_is_told_where_the_marks_went() {
+    let (_tmp, site) = site_with_codes(24);
+    diary()
+        .env("DIARY_TODAY", "2026-11-23 16:00")
+        .arg("-C")
+        .arg(&site)
+        .args(["build", "--now"])
+        .assert()
+        .success();
+    let before = tree(&site.join("public"));
+    std::fs::create_dir_all(site.join("templates")).unwrap();
+    std::fs::write(
+        site.join("templates/diary_child.html"),
+        "<article>{% for p in periods %}<h3>{{ p.name }}</h3>{% endfor %}</article>",
+    )
+    .unwrap();
+    let out = diary()
+        .env("DIARY_TODAY", "2026-11-23 16:00")
+        .arg("-C")
+        .arg(&site)
+        .args(["build", "--now"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("diary_child.html"), "{stderr}");
+    assert!(stderr.contains("{{ periods_html | safe }}"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(before, tree(&site.join("public")));
+}

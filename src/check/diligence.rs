@@ -16,7 +16,7 @@ use crate::journal::{ByPupil, Class, Id, Journal, Lesson, Mark, Period};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
-    // Each reads every mark of the year: side by side.
+    // Each reads a whole table of the year's results: side by side.
     let (mut out, (early, few)) = rayon::join(
         || late_entries(j, config),
         || rayon::join(|| early_period_marks(j), || too_few_marks(j, config)),

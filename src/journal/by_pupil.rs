@@ -17,31 +17,20 @@ pub(crate) struct ByPupil<'a> {
 impl<'a> ByPupil<'a> {
     pub(crate) fn new(j: &'a Journal) -> ByPupil<'a> {
         // The marks and the attendance of the year are the two large tables: side by side.
-        let (marks, (attendance, (groups, period_marks, remarks))) = rayon::join(
+        let (marks, attendance) = rayon::join(
             || group_by(&j.marks, |m| m.student_id),
-            || {
-                rayon::join(
-                    || group_by(&j.attendance, |a| a.student_id),
-                    || {
-                        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
-                        for gs in &j.group_students {
-                            groups.entry(gs.student_id).or_default().insert(gs.group_id);
-                        }
-                        (
-                            groups,
-                            group_by(&j.period_marks, |pm| pm.student_id),
-                            group_by(&j.remarks, |r| r.student_id),
-                        )
-                    },
-                )
-            },
+            || group_by(&j.attendance, |a| a.student_id),
         );
+        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
+        for gs in &j.group_students {
+            groups.entry(gs.student_id).or_default().insert(gs.group_id);
+        }
         ByPupil {
             marks,
             attendance,
             groups,
-            period_marks,
-            remarks,
+            period_marks: group_by(&j.period_marks, |pm| pm.student_id),
+            remarks: group_by(&j.remarks, |r| r.student_id),
         }
     }
 

@@ -87,6 +87,18 @@ impl Renderer {
         }
         let periods_html = periods::periods_html(&self.strings, page.no_marks, &page.periods);
         self.render("diary_child.html", "../", &Page { page, periods_html })
+            .map_err(|e| {
+                // A site's own diary_child.html from before the tables moved into the code.
+                if format!("{e:#}").contains("`periods`") {
+                    e.context(
+                        "diary_child.html: the marks by period are no longer template data; \
+                         put `{{ periods_html | safe }}` where the template loops over \
+                         `periods` (docs/configuration.md, \"Themes and overrides\")",
+                    )
+                } else {
+                    e
+                }
+            })
     }
 
     pub(crate) fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {

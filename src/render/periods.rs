@@ -89,6 +89,7 @@ fn period(h: &mut Html, t: &Strings, p: &PeriodView) {
                 h.raw(" · ");
             }
             h.text(t.get(key));
+            h.raw(" ");
             h.num(n);
         }
         h.raw(" <span class=\"muted\">(");
@@ -152,9 +153,9 @@ fn subject(h: &mut Html, t: &Strings, p: &PeriodView, listed: bool, s: &SubjectR
             h.raw("<span class=\"muted\">");
             h.text(t.get("not_enough"));
             h.raw(" (");
-            h.num_only(s.count);
+            h.num(s.count);
             h.raw("/");
-            h.num_only(s.needed);
+            h.num(s.needed);
             h.raw(")</span>");
         }
         _ => h.raw("—"),
@@ -194,12 +195,7 @@ impl Html {
         self.raw("</th>");
     }
 
-    /// " 3": a count after its label.
     fn num(&mut self, n: usize) {
-        let _ = write!(self.0, " {n}");
-    }
-
-    fn num_only(&mut self, n: usize) {
         let _ = write!(self.0, "{n}");
     }
 }

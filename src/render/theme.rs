@@ -155,6 +155,20 @@ impl Theme {
         h.finalize().into()
     }
 
+    /// What a page's HTML follows from besides its own data: this theme, the site's
+    /// settings (language included) and the version of this program, as one digest. Both
+    /// the public pages kept from the last build and the diary chunks' keyed hashes start
+    /// from it.
+    pub(crate) fn render_context(&self, config: &crate::config::Config) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(self.fingerprint());
+        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(config.language.code().as_bytes());
+        h.update(format!("{config:?}").as_bytes());
+        h.finalize().into()
+    }
+
     /// Templates as `(name, text)`, name relative to `templates/`.
     pub(crate) fn templates(&self) -> Vec<(String, String)> {
         self.files
