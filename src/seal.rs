@@ -282,6 +282,22 @@ const PART_LEVEL: i32 = 4;
 /// gzip (RFC 1952) of a diary's HTML, as it goes into a chunk: libdeflate, one compressor
 /// per thread and level, kept for the next chunk.
 pub(crate) fn gzip(html: impl AsRef<[u8]>, squeeze: Squeeze) -> Vec<u8> {
+    let html = html.as_ref();
+    with_compressor(squeeze, |c, room| {
+        room.resize(c.gzip_compress_bound(html.len()), 0);
+        let len = c
+            .gzip_compress(html, room)
+            .expect("the bound libdeflate gives is enough");
+        room[..len].to_vec()
+    })
+}
+
+/// Runs `f` with this thread's libdeflate compressor at the level of `squeeze` (made on
+/// first use) and the room it compresses into.
+fn with_compressor<R>(
+    squeeze: Squeeze,
+    f: impl FnOnce(&mut libdeflater::Compressor, &mut Vec<u8>) -> R,
+) -> R {
     use libdeflater::{CompressionLvl, Compressor};
     use std::cell::RefCell;
     /// A compressor, made on first use, and the room it compresses into.
@@ -294,17 +310,143 @@ pub(crate) fn gzip(html: impl AsRef<[u8]>, squeeze: Squeeze) -> Vec<u8> {
         Squeeze::Now => (&NOW, NOW_LEVEL),
         Squeeze::Part => (&PART, PART_LEVEL),
     };
-    let html = html.as_ref();
     cell.with_borrow_mut(|(compressor, room)| {
         let c = compressor.get_or_insert_with(|| {
             Compressor::new(CompressionLvl::new(level).expect("a libdeflate level, 0-12"))
         });
-        room.resize(c.gzip_compress_bound(html.len()), 0);
-        let len = c
-            .gzip_compress(html, room)
-            .expect("the bound libdeflate gives is enough");
-        room[..len].to_vec()
+        f(c, room)
     })
+}
+
+/// A piece of HTML that many chunks hold, deflated once for all of them: raw deflate
+/// blocks that end on a byte boundary (a sync flush), so that they go into each chunk's
+/// gzip stream as they are ([`gzip_pieces`]).
+pub(crate) struct Deflated {
+    text: Vec<u8>,
+    blocks: Vec<u8>,
+}
+
+impl Deflated {
+    /// `text` deflated once. It is deflated harder than a chunk's own text: once per class
+    /// instead of once per pupil.
+    pub(crate) fn new(text: String) -> Deflated {
+        let blocks = deflate(text.as_bytes(), SHARED_LEVEL, None, false);
+        Deflated {
+            text: text.into_bytes(),
+            blocks,
+        }
+    }
+}
+
+/// A part of a chunk's HTML: the pupil's own text, or a piece shared with other chunks.
+pub(crate) enum Piece<'a> {
+    Own(&'a str),
+    Shared(&'a Deflated),
+}
+
+/// The level of a piece many chunks share: zlib's 9, once per class and week.
+const SHARED_LEVEL: u32 = 9;
+
+/// Raw deflate of `text` (zlib, through flate2): the stream's end when `last`, else ending
+/// with a sync flush (an empty stored block), so that what follows starts on a byte
+/// boundary. `dictionary`: the text right before it, which it may refer back to.
+fn deflate(text: &[u8], level: u32, dictionary: Option<&[u8]>, last: bool) -> Vec<u8> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
+    let mut z = Compress::new(Compression::new(level), false);
+    if let Some(dictionary) = dictionary.filter(|d| !d.is_empty()) {
+        z.set_dictionary(dictionary)
+            .expect("a dictionary before any input");
+    }
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    let mut out = Vec::with_capacity(text.len() / 3 + 64);
+    loop {
+        let read = usize::try_from(z.total_in()).expect("a chunk under 4 GiB");
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity().max(1024));
+        }
+        let status = z
+            .compress_vec(&text[read..], &mut out, flush)
+            .expect("deflate of a buffer in memory");
+        let flushed = z.total_in() as usize == text.len() && out.len() < out.capacity();
+        if matches!(status, Status::StreamEnd) || (!last && flushed) {
+            return out;
+        }
+    }
+}
+
+/// How much of the text before a `now` chunk's last own text its deflate may refer back
+/// to (a preset dictionary): the weeks before it name the same subjects and teachers.
+const NOW_DICTIONARY: usize = 8 * 1024;
+
+/// The gzip (RFC 1952) of the concatenation of `pieces`, as [`gzip`] compresses a chunk:
+/// each run of own text is deflated here and each shared piece goes in as deflated once.
+/// The last own text ends the stream: for a `now` chunk, deflated with the last
+/// [`NOW_DICTIONARY`] bytes before it as a preset dictionary (what the pupil's own text
+/// loses by not being compressed with the shared weeks, it mostly finds there); for an
+/// earlier part, by libdeflate. The result unzips to the concatenation.
+pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
+    if !pieces.iter().any(|p| matches!(p, Piece::Shared(_))) {
+        let text: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Own(t) => *t,
+                Piece::Shared(_) => "",
+            })
+            .collect();
+        return gzip(text, squeeze);
+    }
+    let level = match squeeze {
+        Squeeze::Now => NOW_LEVEL,
+        Squeeze::Part => PART_LEVEL,
+    }
+    .unsigned_abs();
+    // The gzip header: no name, no time, unknown OS.
+    let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    let mut crc = libdeflater::Crc::new();
+    let mut size: usize = 0;
+    let mut own = String::new();
+    // The last text before `own`, as much as a dictionary takes.
+    let mut before: &[u8] = &[];
+    for piece in pieces {
+        match piece {
+            Piece::Own(text) => own.push_str(text),
+            Piece::Shared(shared) => {
+                if !own.is_empty() {
+                    crc.update(own.as_bytes());
+                    size += own.len();
+                    out.extend_from_slice(&deflate(own.as_bytes(), level, None, false));
+                    own.clear();
+                }
+                crc.update(&shared.text);
+                size += shared.text.len();
+                out.extend_from_slice(&shared.blocks);
+                before = &shared.text;
+            }
+        }
+    }
+    crc.update(own.as_bytes());
+    size += own.len();
+    match squeeze {
+        Squeeze::Now => {
+            let dictionary = &before[before.len().saturating_sub(NOW_DICTIONARY)..];
+            out.extend_from_slice(&deflate(own.as_bytes(), level, Some(dictionary), true));
+        }
+        Squeeze::Part => with_compressor(squeeze, |c, room| {
+            room.resize(c.deflate_compress_bound(own.len()), 0);
+            let len = c
+                .deflate_compress(own.as_bytes(), room)
+                .expect("the bound libdeflate gives is enough");
+            out.extend_from_slice(&room[..len]);
+        }),
+    }
+    out.extend_from_slice(&crc.sum().to_le_bytes());
+    // ISIZE: the length modulo 2^32.
+    out.extend_from_slice(&((size & 0xffff_ffff) as u32).to_le_bytes());
+    out
 }
 
 /// The gzip bytes inside a padded plaintext `P = u32be(L) ‖ gzip ‖ zeros`.
@@ -379,6 +521,77 @@ mod tests {
         assert_eq!(normalize_code("АБВГ-EFGH-JKMN-PQRS"), None, "Cyrillic");
         assert_eq!(normalize_tail("m5jo").as_deref(), Some("M5J0"));
         assert_eq!(normalize_tail("M5J"), None);
+    }
+
+    fn gunzip(gz: &[u8]) -> String {
+        use std::io::Read;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(gz)
+            .read_to_string(&mut text)
+            .expect("one gzip member");
+        text
+    }
+
+    #[test]
+    fn pieces_unzip_to_their_text_wherever_the_shared_ones_stand() {
+        let week = Deflated::new("<section class=\"dweek\">урок</section>\n".repeat(40));
+        let other = Deflated::new(String::new());
+        let own = "<p>свои строки</p>".repeat(30);
+        let cases: Vec<Vec<Piece>> = vec![
+            vec![
+                Piece::Own("<article>"),
+                Piece::Shared(&week),
+                Piece::Own("</article>"),
+            ],
+            vec![Piece::Shared(&week), Piece::Own(&own)],
+            vec![Piece::Own(&own), Piece::Shared(&week)],
+            vec![
+                Piece::Shared(&week),
+                Piece::Shared(&other),
+                Piece::Shared(&week),
+            ],
+            vec![
+                Piece::Own(&own),
+                Piece::Shared(&week),
+                Piece::Own(""),
+                Piece::Own("<hr>"),
+                Piece::Shared(&week),
+                Piece::Own(&own),
+            ],
+            vec![Piece::Own(&own)],
+            vec![],
+        ];
+        for (i, pieces) in cases.iter().enumerate() {
+            let text: String = pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Own(t) => t.to_string(),
+                    Piece::Shared(d) => String::from_utf8(d.text.clone()).unwrap(),
+                })
+                .collect();
+            for squeeze in [Squeeze::Now, Squeeze::Part] {
+                let gz = gzip_pieces(pieces, squeeze);
+                assert_eq!(gunzip(&gz), text, "case {i}");
+                // One member: the browser's DecompressionStream reads no more than one.
+                assert_eq!(&gz[..3], &[0x1f, 0x8b, 8]);
+            }
+        }
+        // Each cut costs a few block headers, and the shared piece goes in compressed.
+        let whole = format!(
+            "{own}{}{own}",
+            String::from_utf8(week.text.clone()).unwrap()
+        );
+        let spliced = gzip_pieces(
+            &[Piece::Own(&own), Piece::Shared(&week), Piece::Own(&own)],
+            Squeeze::Now,
+        );
+        let alone = gzip(&whole, Squeeze::Now);
+        assert!(
+            spliced.len() < alone.len() + 3 * 32,
+            "{} vs {}",
+            spliced.len(),
+            alone.len()
+        );
     }
 
     #[test]

@@ -498,6 +498,40 @@ fn diaries_unlock_in_a_real_browser() {
         holidays, 1,
         "the autumn holidays lie between the 1st and 2nd terms"
     );
+    // The child's own lines as the browser placed them, against the independent reader.
+    let one = common::independent::stored_children(&site)
+        .into_iter()
+        .find(|s| s.row == picked.one.student_id.to_string())
+        .expect("the child of `one` in the store");
+    let diary = common::independent::open_diary(&public, &one.child);
+    assert!(
+        diary.now.raw.contains("class=\"own-lines\""),
+        "the now chunk carries the child's own lines apart from the shared weeks"
+    );
+    let in_weeks = |class: &str| -> u64 {
+        diary
+            .chunks()
+            .flat_map(|c| common::independent::week_sections(&c.html))
+            .map(|(_, html)| common::independent::count(&html, "span", class) as u64)
+            .sum()
+    };
+    let lines = &earlier["lines"];
+    assert!(
+        in_weeks("mark") > 0,
+        "the child has marks in the weeks so far"
+    );
+    assert_eq!(
+        lines["marks"],
+        in_weeks("mark"),
+        "marks in the weeks: {lines}"
+    );
+    assert_eq!(
+        lines["attendance"],
+        in_weeks("att"),
+        "attendance lines: {lines}"
+    );
+    assert_eq!(lines["lists"], 0, "no list of own lines left: {lines}");
+    assert_eq!(lines["places"], 0, "no empty place left: {lines}");
     let chunks = earlier["chunks"].as_array().unwrap();
     let parts = earlier["earlier"].as_array().unwrap();
     // 1st term, and the 2nd term before this week.

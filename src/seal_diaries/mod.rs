@@ -26,6 +26,7 @@ mod inputs;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDateTime;
@@ -39,8 +40,8 @@ use crate::output::{Output, Staged, loses_a_tenth};
 use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::views::{
-    ChildLesson, ChildWeek, ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, LineHtml,
-    OwnLines, PartSpec,
+    ChildLesson, ChildPiece, ChildWeek, ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs,
+    LineHtml, OwnLines, PartSpec,
 };
 use batch::Schedule;
 
@@ -452,6 +453,7 @@ impl Batch<'_> {
             })
             .collect::<Result<_>>()?;
         let jobs: Vec<(&u32, &(&Student, &ClassRef))> = self.plan.children.iter().collect();
+        let weeks = SharedWeeks::default();
         jobs.par_iter()
             .map(|(pid, (student, class))| {
                 let part = &parts[&class.id];
@@ -466,7 +468,7 @@ impl Batch<'_> {
                 let own = self.share_weeks(part, &mut page.weeks)?;
                 // The marks by period are not in the page's template data: hashed beside it.
                 let view = (&page, &page.periods);
-                self.payload(**pid, NOW, part, &view, &own, || {
+                self.payload(**pid, NOW, part, &weeks, &view, &own, || {
                     self.renderer.diary_child(&page)
                 })
                 .with_context(|| format!("rendering the diary of pupil id {}", student.id))
@@ -497,6 +499,7 @@ impl Batch<'_> {
                 Ok((*id, parts))
             })
             .collect::<Result<_>>()?;
+        let weeks = SharedWeeks::default();
         pids.par_iter()
             .map(|pid| {
                 let (student, class) = self.plan.children[pid];
@@ -506,7 +509,7 @@ impl Batch<'_> {
                     .inputs
                     .child_part(student, class, part, self.hw, &self.ix, spec);
                 let own = self.share_weeks(part, &mut view.weeks)?;
-                self.payload(*pid, name, part, &view, &own, || {
+                self.payload(*pid, name, part, &weeks, &view, &own, || {
                     self.renderer.render("diary_part.html", "../", &view)
                 })
                 .with_context(|| format!("rendering the diary of pupil id {}", student.id))
@@ -536,11 +539,13 @@ impl Batch<'_> {
     /// One chunk: its keyed hash from its view data, and its gzipped HTML (`render`, then
     /// the pupil's own lines put in), taken from the published file when the hash is the
     /// one published.
+    #[allow(clippy::too_many_arguments)]
     fn payload(
         &self,
         pid: u32,
         name: &str,
         parts: &ClassParts,
+        weeks: &SharedWeeks,
         view: &impl serde::Serialize,
         own: &OwnLines,
         render: impl FnOnce() -> Result<String>,
@@ -569,11 +574,37 @@ impl Batch<'_> {
             .iter()
             .map(|l| self.lines_html(l))
             .collect::<Result<Vec<_>>>()?;
-        let html = parts.expand_own(&page, own, &lines);
+        // The pupil's own text squeezed and deflated here; each run of shared weeks once.
+        let pieces = parts.pieces(&page, own, &lines);
+        let mut units: Vec<Result<String, Arc<seal::Deflated>>> = Vec::new();
+        let mut i = 0;
+        while i < pieces.len() {
+            let mut end = i + 1;
+            if let ChildPiece::Own(text) = &pieces[i] {
+                units.push(Ok(crate::render::squeeze_html(text)));
+            } else {
+                // The weeks that follow with only white space between them go with it.
+                while end + 1 < pieces.len()
+                    && matches!(&pieces[end], ChildPiece::Own(t) if t.trim().is_empty())
+                    && matches!(&pieces[end + 1], ChildPiece::Week(_))
+                {
+                    end += 2;
+                }
+                units.push(Err(weeks.get(parts, &pieces[i..end])));
+            }
+            i = end;
+        }
+        let zip: Vec<seal::Piece> = units
+            .iter()
+            .map(|unit| match unit {
+                Ok(text) => seal::Piece::Own(text),
+                Err(shared) => seal::Piece::Shared(shared),
+            })
+            .collect();
         Ok(Payload {
             hash,
-            zipped: seal::gzip(
-                crate::render::squeeze_html(&html),
+            zipped: seal::gzip_pieces(
+                &zip,
                 if name == NOW {
                     seal::Squeeze::Now
                 } else {
@@ -655,6 +686,41 @@ impl Batch<'_> {
             },
         );
         Ok(if changed { count } else { 0 })
+    }
+}
+
+/// The runs of weeks a group's chunks share, each squeezed and deflated once, by the
+/// addresses of its weeks and the text between them (the class parts that hold the weeks
+/// outlive the group's sealing).
+#[derive(Default)]
+struct SharedWeeks(std::sync::Mutex<HashMap<String, Arc<OnceLock<Arc<seal::Deflated>>>>>);
+
+impl SharedWeeks {
+    /// A run of pieces: weeks, and the white space between them.
+    fn get(&self, parts: &ClassParts, run: &[ChildPiece]) -> Arc<seal::Deflated> {
+        let key: String = run
+            .iter()
+            .map(|p| match p {
+                ChildPiece::Week(week) => format!("\u{1}{:x}", Arc::as_ptr(week) as usize),
+                ChildPiece::Own(text) => text.clone(),
+            })
+            .collect();
+        let slot = self
+            .0
+            .lock()
+            .map(|mut m| m.entry(key).or_default().clone())
+            .unwrap_or_default();
+        slot.get_or_init(|| {
+            let text: String = run
+                .iter()
+                .map(|p| match p {
+                    ChildPiece::Week(week) => parts.placed_week(week),
+                    ChildPiece::Own(text) => text.clone(),
+                })
+                .collect();
+            Arc::new(seal::Deflated::new(crate::render::squeeze_html(&text)))
+        })
+        .clone()
     }
 }
 

@@ -71,6 +71,9 @@ pub(crate) struct LessonTokens {
 /// Tokens are `\u{1}<index><h|m|t>\u{2}`; escaped journal text never holds these control
 /// characters (see [`crate::text::escape_html`]).
 const TOKEN_START: char = '\u{1}';
+/// The attribute that names where a pupil's own lines go in a shared week
+/// ([`ClassParts::placed_week`]).
+const OWN_PLACE: &str = "data-o";
 const TOKEN_END: char = '\u{2}';
 
 impl LessonTokens {
@@ -340,6 +343,8 @@ pub(crate) struct ClassParts {
     /// The weeks rendered once for the pupils who attend the same lessons, by Monday and
     /// lessons (see [`ClassParts::share_weeks`]).
     shared: Mutex<HashMap<WeekKey, Arc<SharedWeek>>>,
+    /// Today (ISO): lessons up to today may hold a pupil's own lines.
+    today: String,
 }
 
 /// A week as pupils share it: its Monday and the lessons they attend (their places in
@@ -350,7 +355,19 @@ type WeekKey = (String, Vec<usize>);
 /// their own lines go in, rendered once by the theme's `partials/dweek.html`.
 pub(crate) struct SharedWeek {
     html: String,
-    digest: [u8; 32],
+    pub digest: [u8; 32],
+    /// Its lessons (places in [`ClassParts::lessons`]), sorted.
+    lessons: Vec<usize>,
+    /// Those of them up to today, sorted: where [`ClassParts::placed_week`] leaves room for
+    /// a pupil's own lines.
+    places: Vec<usize>,
+}
+
+/// A part of a chunk's HTML as [`ClassParts::pieces`] cuts it: the pupil's own text, or a
+/// week as the class shares it (its text is [`ClassParts::placed_week`]).
+pub(crate) enum ChildPiece {
+    Own(String),
+    Week(Arc<SharedWeek>),
 }
 
 /// What [`ClassParts::share_weeks`] takes out of a pupil's weeks: the shared weeks the
@@ -360,6 +377,8 @@ pub(crate) struct SharedWeek {
 pub(crate) struct OwnLines {
     pub weeks: Vec<Arc<SharedWeek>>,
     pub lines: Vec<ChildLesson>,
+    /// A week of the page is the pupil's alone (it has remarks).
+    pub alone: bool,
 }
 
 impl OwnLines {
@@ -429,6 +448,116 @@ impl ClassParts {
         out.push_str(&html[from..]);
     }
 
+    /// A shared week with its lessons in, and an empty place holder
+    /// `<i data-o="<lesson><h|m>"></i>` wherever a pupil's own lines may go (after the head
+    /// and the middle of each lesson up to today). The browser moves each pupil's lines
+    /// there from the chunk's `div.own-lines` (docs/access.md, "Own lines").
+    pub(crate) fn placed_week(&self, week: &SharedWeek) -> String {
+        use std::fmt::Write;
+        let mut out = String::with_capacity(week.html.len() * 4);
+        let mut from = 0;
+        for (start, end, token) in tokens(&week.html) {
+            out.push_str(&week.html[from..start]);
+            from = end;
+            let Some((number, part)) = token else {
+                continue;
+            };
+            let Some(lesson) = self.lessons.get(number) else {
+                continue;
+            };
+            out.push_str(match part {
+                'h' => &lesson.head,
+                'm' => &lesson.middle,
+                't' => &lesson.tail,
+                _ => "",
+            });
+            if matches!(part, 'h' | 'm') && week.places.binary_search(&number).is_ok() {
+                let _ = write!(out, "<i {OWN_PLACE}=\"{number}{part}\"></i>");
+            }
+        }
+        out.push_str(&week.html[from..]);
+        out
+    }
+
+    /// A chunk's HTML cut into the pupil's own text and the weeks the pupil shares with
+    /// the class, for a page whose weeks [`ClassParts::share_weeks`] replaced. Put
+    /// together, the pieces are [`ClassParts::expand_own`]'s page with each shared week as
+    /// [`ClassParts::placed_week`] makes it, and the pupil's own lines of those weeks in one
+    /// `<div class="own-lines" hidden>` right before the page's last closing tag, each in a
+    /// `<div data-o="<lesson><h|m>">` naming its place. A page with a week of the pupil's
+    /// own (remarks), or a line with no place (a lesson after today), is one piece:
+    /// [`ClassParts::expand_own`]'s.
+    pub(crate) fn pieces(&self, html: &str, own: &OwnLines, lines: &[LineHtml]) -> Vec<ChildPiece> {
+        use std::fmt::Write;
+        let mut after: HashMap<(usize, char), &str> = HashMap::new();
+        for (line, html) in own.lines.iter().zip(lines) {
+            after.insert((line.index, 'h'), &html.0);
+            after.insert((line.index, 'm'), &html.1);
+        }
+        let placed: Vec<bool> = own
+            .weeks
+            .iter()
+            .map(|week| {
+                own.lines.iter().all(|l| {
+                    week.lessons.binary_search(&l.index).is_err()
+                        || week.places.binary_search(&l.index).is_ok()
+                })
+            })
+            .collect();
+        if own.alone || placed.contains(&false) {
+            // Cut only where every week is shared: a week of the pupil's own in the middle
+            // would be deflated apart from the rest and grow the chunk.
+            return vec![ChildPiece::Own(self.expand_own(html, own, lines))];
+        }
+        let mut pieces = Vec::new();
+        let mut text = String::with_capacity(html.len() * 2);
+        let mut moved = String::new();
+        let mut from = 0;
+        for (start, end, token) in tokens(html) {
+            text.push_str(&html[from..start]);
+            from = end;
+            let Some((number, part)) = token else {
+                continue;
+            };
+            if part != 'w' {
+                // A lesson outside the weeks (a theme's own use of its tokens).
+                let mut one = String::new();
+                self.expand_into(&mut one, &html[start..end], own, &after);
+                text.push_str(&one);
+                continue;
+            }
+            let Some(week) = own.weeks.get(number) else {
+                continue;
+            };
+            pieces.push(ChildPiece::Own(std::mem::take(&mut text)));
+            pieces.push(ChildPiece::Week(week.clone()));
+            for (line, html) in own.lines.iter().zip(lines) {
+                if week.lessons.binary_search(&line.index).is_err() {
+                    continue;
+                }
+                for (part, html) in [('h', &html.0), ('m', &html.1)] {
+                    if !html.trim().is_empty() {
+                        let _ = write!(
+                            moved,
+                            "<div {OWN_PLACE}=\"{}{part}\">{html}</div>",
+                            line.index
+                        );
+                    }
+                }
+            }
+        }
+        text.push_str(&html[from..]);
+        if !moved.is_empty() {
+            let at = text.rfind("</").unwrap_or(text.len());
+            text.insert_str(
+                at,
+                &format!("<div class=\"own-lines\" hidden>{moved}</div>"),
+            );
+        }
+        pieces.push(ChildPiece::Own(text));
+        pieces
+    }
+
     /// Replaces each of a pupil's weeks without remarks by a place holder for the same week
     /// as the class's pupils who attend the same lessons share it (rendered by `render` the
     /// first time a pupil needs it), and takes the pupil's attendance and marks out of it
@@ -442,12 +571,18 @@ impl ClassParts {
         let mut own = OwnLines::default();
         for week in weeks.iter_mut() {
             if week.days.iter().any(|d| !d.remarks.is_empty()) {
+                own.alone = true;
                 continue;
             }
             let mut lessons = Vec::new();
+            let mut places = Vec::new();
             for day in &mut week.days {
+                let past = day.iso <= self.today;
                 for l in &mut day.lessons {
                     lessons.push(l.index);
+                    if past {
+                        places.push(l.index);
+                    }
                     if l.attendance.is_some() || !l.marks.is_empty() {
                         own.lines.push(ChildLesson {
                             html: LessonTokens::new(l.index),
@@ -465,9 +600,14 @@ impl ClassParts {
                 Some(shared) => shared,
                 None => {
                     let html = render(week)?;
+                    let mut lessons = key.1.clone();
+                    lessons.sort_unstable();
+                    places.sort_unstable();
                     let shared = Arc::new(SharedWeek {
                         digest: Sha256::digest(html.as_bytes()).into(),
                         html,
+                        lessons,
+                        places,
                     });
                     if let Ok(mut map) = self.shared.lock() {
                         map.insert(key, shared.clone());
@@ -546,6 +686,7 @@ impl Inputs<'_> {
             index,
             digest: digest.finalize().into(),
             shared: Mutex::default(),
+            today: self.today.to_string(),
         })
     }
 
@@ -1025,6 +1166,135 @@ fn trim_float(x: f64) -> String {
 mod tests {
     use super::*;
 
+    /// What diary.js does with a chunk's own lines, for a fragment without nested divs.
+    fn place(html: &str) -> String {
+        let mut out = html.to_string();
+        if let Some(start) = out.find("<div class=\"own-lines\" hidden>") {
+            let body = start + "<div class=\"own-lines\" hidden>".len();
+            let end = body + out[body..].find("</div></div>").map_or(0, |k| k + 6);
+            let list = out[body..end].to_string();
+            out.replace_range(start..end + 6, "");
+            for line in list.split("<div data-o=\"").skip(1) {
+                let (name, rest) = line.split_once("\">").unwrap();
+                let inner = rest.strip_suffix("</div>").unwrap();
+                let place = format!("<i data-o=\"{name}\"></i>");
+                assert_eq!(out.matches(&place).count(), 1, "{place}");
+                out = out.replace(&place, inner);
+            }
+        }
+        while let Some(at) = out.find("<i data-o=\"") {
+            let end = at + out[at..].find("</i>").unwrap() + 4;
+            out.replace_range(at..end, "");
+        }
+        out
+    }
+
+    #[test]
+    fn pieces_put_together_and_placed_are_the_expanded_page() {
+        let lesson = |n: &str| {
+            LessonHtml::split(&format!(
+                "<li><p>{n}<!--attendance--></p><!--marks--><p>topic</p></li>"
+            ))
+        };
+        let parts = ClassParts {
+            announcements: Vec::new(),
+            events: Vec::new(),
+            lessons: vec![lesson("Maths"), lesson("Art"), lesson("Music")],
+            index: HashMap::new(),
+            digest: [0; 32],
+            shared: Mutex::default(),
+            today: "2026-11-23".into(),
+        };
+        let tokens = |i: usize| {
+            let t = LessonTokens::new(i);
+            format!("{}{}{}", t.head, t.middle, t.tail)
+        };
+        // Lessons 0 and 1 are up to today, lesson 2 after it.
+        let week = Arc::new(SharedWeek {
+            html: format!("<section>{}{}{}</section>", tokens(0), tokens(1), tokens(2)),
+            digest: [0; 32],
+            lessons: vec![0, 1, 2],
+            places: vec![0, 1],
+        });
+        let line = |index: usize| ChildLesson {
+            html: LessonTokens::new(index),
+            index,
+            marks: Vec::new(),
+            attendance: None,
+            attendance_note: None,
+        };
+        let page =
+            format!("<article><h2>Ann</h2>{TOKEN_START}0w{TOKEN_END}<table></table></article>");
+        let html =
+            |att: &str, marks: &str| -> LineHtml { Arc::new((att.to_string(), marks.to_string())) };
+        let whole = |pieces: &[ChildPiece]| -> String {
+            pieces
+                .iter()
+                .map(|p| match p {
+                    ChildPiece::Own(text) => text.clone(),
+                    ChildPiece::Week(w) => parts.placed_week(w),
+                })
+                .collect()
+        };
+
+        // Own lines at lessons 0 (attendance and a mark) and 1 (a mark): the week is shared.
+        let own = OwnLines {
+            weeks: vec![week.clone()],
+            lines: vec![line(0), line(1)],
+            alone: false,
+        };
+        let lines = [
+            html(" <b>ill</b>", "<p class=\"marks\">5</p>"),
+            html("", "<p>4</p>"),
+        ];
+        let pieces = parts.pieces(&page, &own, &lines);
+        assert_eq!(pieces.len(), 3);
+        assert!(matches!(&pieces[0], ChildPiece::Own(t) if t == "<article><h2>Ann</h2>"));
+        assert!(matches!(&pieces[1], ChildPiece::Week(w) if Arc::ptr_eq(w, &week)));
+        let placed = parts.placed_week(&week);
+        assert_eq!(placed.matches("<i data-o=").count(), 4, "{placed}");
+        assert!(!placed.contains("data-o=\"2"), "no place after today");
+        assert!(
+            whole(&pieces)
+                .contains("<div class=\"own-lines\" hidden><div data-o=\"0h\"> <b>ill</b></div>")
+        );
+        assert_eq!(
+            place(&whole(&pieces)),
+            parts.expand_own(&page, &own, &lines)
+        );
+
+        // No own lines: no list, only the places (removed by the browser).
+        let none = OwnLines {
+            weeks: vec![week.clone()],
+            lines: Vec::new(),
+            alone: false,
+        };
+        let pieces = parts.pieces(&page, &none, &[]);
+        assert!(!whole(&pieces).contains("own-lines"));
+        assert_eq!(place(&whole(&pieces)), parts.expand_own(&page, &none, &[]));
+
+        // A line at a lesson after today has no place: the week goes in whole, not shared.
+        let ahead = OwnLines {
+            weeks: vec![week.clone()],
+            lines: vec![line(0), line(2)],
+            alone: false,
+        };
+        let lines = [html(" <b>ill</b>", ""), html("", "<p>3</p>")];
+        let pieces = parts.pieces(&page, &ahead, &lines);
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(whole(&pieces), parts.expand_own(&page, &ahead, &lines));
+
+        // A week of the pupil's own (remarks) on the page: nothing is cut.
+        let alone = OwnLines {
+            weeks: vec![week.clone()],
+            lines: vec![line(0)],
+            alone: true,
+        };
+        let pieces = parts.pieces(&page, &alone, &lines[..1]);
+        assert_eq!(pieces.len(), 1);
+        assert_eq!(whole(&pieces), parts.expand_own(&page, &alone, &lines[..1]));
+    }
+
     #[test]
     fn tokens_expand_to_the_class_lessons() {
         let parts = ClassParts {
@@ -1036,6 +1306,7 @@ mod tests {
             index: HashMap::from([(7, 0)]),
             digest: [0; 32],
             shared: Mutex::default(),
+            today: "2026-11-23".into(),
         };
         let t = LessonTokens::new(0);
         let page = format!(

@@ -16,8 +16,8 @@ pub(crate) use boards::AnnouncementView;
 #[cfg(test)]
 pub(crate) use child::{AttendanceTotals, MarkBrief};
 pub(crate) use child::{
-    ChildLesson, ChildPage, ChildWeek, ClassParts, DiaryIndex, LineHtml, OwnLines, PartSpec,
-    PeriodView, SubjectRow, first_lines,
+    ChildLesson, ChildPage, ChildPiece, ChildWeek, ClassParts, DiaryIndex, LineHtml, OwnLines,
+    PartSpec, PeriodView, SubjectRow, first_lines,
 };
 pub(crate) use events::EventView;
 pub(crate) use homework::{HomeworkIndex, LessonView};

@@ -714,6 +714,14 @@ try {
       'focus stays in the week bar');
     const chunks = chunkRequests(rec);
     rec.chunks = chunks;
+    // Every week of the year so far is in: the child's own lines are in their lessons,
+    // their list and the empty places gone (tests/diary_browser.rs counts them in Rust).
+    rec.lines = await tab.evaluate(() => ({
+      marks: document.querySelectorAll('#diary .dweek .lesson .mark').length,
+      attendance: document.querySelectorAll('#diary .dweek .lesson .att').length,
+      lists: document.querySelectorAll('#diary .own-lines').length,
+      places: document.querySelectorAll('#diary i[data-o]').length,
+    }));
     check(new Set(chunks).size === chunks.length, 'no chunk fetched twice: ' + chunks.join(' '));
     check(chunks.length === 1 + parts.length, 'each earlier part fetched once: ' + chunks.length);
     check(await errorText(tab) === '' && await tab.$eval('#diary-part-error', (e) => e.textContent) === '',

@@ -182,7 +182,10 @@ pub struct Chunk {
     pub name: String,
     /// `diary/c/<id>.bin`
     pub path: String,
+    /// The fragment as the browser shows it: the child's own lines in their places.
     pub html: String,
+    /// The fragment as sealed.
+    pub raw: String,
     /// `L`: the length of the gzip of the fragment.
     pub gzip_len: usize,
     /// The size of the file (12 + |P| + 16).
@@ -203,6 +206,74 @@ pub fn unpad(p: &[u8]) -> (String, usize) {
     (String::from_utf8(raw).expect("UTF-8"), len)
 }
 
+/// Where a `div` that starts at `from` (right after its start tag) ends: the index of its
+/// `</div>`, nested divs counted.
+fn div_end(html: &str, from: usize) -> usize {
+    let mut depth = 0;
+    let mut i = from;
+    loop {
+        let open = html[i..].find("<div").map(|k| i + k);
+        let close = i + html[i..].find("</div>").expect("a div ends");
+        match open {
+            Some(o) if o < close => {
+                depth += 1;
+                i = o + 4;
+            }
+            _ if depth == 0 => return close,
+            _ => {
+                depth -= 1;
+                i = close + 6;
+            }
+        }
+    }
+}
+
+/// A fragment as the browser shows it (docs/access.md, "Own lines"): each line of the
+/// `div.own-lines` moved into the empty `<i data-o>` its `data-o` names (each place used
+/// once), the list and the unused places removed.
+pub fn place_own_lines(html: &str) -> String {
+    let tags = start_tags(html);
+    let boxes: Vec<&Tag> = tags.iter().filter(|t| t.is("div", "own-lines")).collect();
+    assert!(boxes.len() <= 1, "one list of own lines at most");
+    let mut lines = Vec::new();
+    let mut out = html.to_string();
+    if let Some(b) = boxes.first() {
+        assert!(b.has("hidden"), "the own lines are hidden until placed");
+        let end = div_end(html, b.end);
+        let inner = &html[b.end..end];
+        for t in start_tags(inner) {
+            if let Some(name) = t.attr("data-o") {
+                assert_eq!(t.name, "div");
+                let close = div_end(inner, t.end);
+                lines.push((name.to_string(), inner[t.end..close].to_string()));
+            }
+        }
+        out = format!("{}{}", &html[..b.start], &html[end + "</div>".len()..]);
+    }
+    // The places, last first so that earlier positions hold.
+    let places: Vec<Tag> = start_tags(&out)
+        .into_iter()
+        .filter(|t| t.name == "i" && t.attr("data-o").is_some())
+        .collect();
+    let mut used = std::collections::BTreeSet::new();
+    for place in places.iter().rev() {
+        let name = place.attr("data-o").unwrap();
+        assert_eq!(&out[place.end..place.end + 4], "</i>", "a place is empty");
+        let line = lines
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, h)| h.as_str());
+        if line.is_some() {
+            assert!(used.insert(name.to_string()), "place {name} used once");
+        }
+        out.replace_range(place.start..place.end + 4, line.unwrap_or(""));
+    }
+    for (name, _) in &lines {
+        assert!(used.contains(name), "own line {name} has a place");
+    }
+    out
+}
+
 /// The chunk `name` of a child, if its file is published; panics when the file is there but
 /// does not open.
 pub fn try_open_chunk(public: &Path, child: &Child, name: &str) -> Option<Chunk> {
@@ -212,11 +283,12 @@ pub fn try_open_chunk(public: &Path, child: &Child, name: &str) -> Option<Chunk>
     let p = open(&key.key, &key.info, &file)
         .unwrap_or_else(|| panic!("{path} ({name}) does not open under its key"));
     assert_eq!(file.len(), 12 + p.len() + 16);
-    let (html, gzip_len) = unpad(&p);
+    let (raw, gzip_len) = unpad(&p);
     Some(Chunk {
         name: name.to_string(),
         path,
-        html,
+        html: place_own_lines(&raw),
+        raw,
         gzip_len,
         file_len: file.len(),
     })

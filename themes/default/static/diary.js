@@ -279,8 +279,8 @@
     }
   }
 
-  /** The one element of an HTML fragment matching `selector`, adopted into the page but
-   *  not yet in it; anything else is 'broken'. */
+  /** The one element of an HTML fragment matching `selector`, with the child's own lines
+   *  in place, adopted into the page but not yet in it; anything else is 'broken'. */
   function single(html, selector) {
     const template = document.createElement('template');
     template.innerHTML = html;
@@ -288,7 +288,33 @@
     if (!node || template.content.children.length !== 1 || !node.matches(selector)) {
       throw new Stop('broken');
     }
+    placeOwnLines(node);
     return document.adoptNode(node);
+  }
+
+  const OWN_PLACE = /^[0-9]{1,9}[hm]$/;
+
+  /** A chunk's weeks are shared by the child's class and come with empty place holders
+   *  <i data-o="12h"></i>; the child's own lines (attendance, marks) come in one
+   *  <div class="own-lines" hidden>, each in a <div data-o="12h"> naming its place
+   *  (docs/access.md, "Own lines"). Moves each where it belongs and drops the rest. */
+  function placeOwnLines(root) {
+    const places = new Map();
+    for (const i of root.querySelectorAll('i[data-o]')) {
+      places.set(i.getAttribute('data-o'), i);
+    }
+    const boxes = root.querySelectorAll('div.own-lines');
+    if (boxes.length > 1) throw new Stop('broken');
+    if (boxes.length === 1) {
+      for (const line of Array.from(boxes[0].children)) {
+        const name = line.getAttribute('data-o') || '';
+        const place = places.get(name);
+        if (!OWN_PLACE.test(name) || !place || !place.parentNode) throw new Stop('broken');
+        place.replaceWith(...line.childNodes);
+      }
+      boxes[0].remove();
+    }
+    for (const place of places.values()) place.remove();
   }
 
   /** c/<id>.bin of a v2 child → the chunk's HTML. Missing is 'broken': the slot or the
