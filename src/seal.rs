@@ -322,18 +322,26 @@ fn with_compressor<R>(
 /// blocks that end on a byte boundary (a sync flush), so that they go into each chunk's
 /// gzip stream as they are ([`gzip_pieces`]).
 pub(crate) struct Deflated {
-    text: Vec<u8>,
     blocks: Vec<u8>,
+    /// The CRC-32 of its text, and its length.
+    crc: crc32fast::Hasher,
+    len: usize,
+    /// The end of its text, as much as a dictionary takes ([`NOW_DICTIONARY`]).
+    tail: Vec<u8>,
 }
 
 impl Deflated {
     /// `text` deflated once. It is deflated harder than a chunk's own text: once per class
-    /// instead of once per pupil.
-    pub(crate) fn new(text: String) -> Deflated {
-        let blocks = deflate(text.as_bytes(), SHARED_LEVEL, None, false);
+    /// instead of once per pupil. Only the end of the text is kept.
+    pub(crate) fn new(text: &str) -> Deflated {
+        let text = text.as_bytes();
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(text);
         Deflated {
-            text: text.into_bytes(),
-            blocks,
+            blocks: deflate(text, SHARED_LEVEL, None, false),
+            crc,
+            len: text.len(),
+            tail: text[text.len().saturating_sub(NOW_DICTIONARY)..].to_vec(),
         }
     }
 }
@@ -406,7 +414,8 @@ pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
     .unsigned_abs();
     // The gzip header: no name, no time, unknown OS.
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
-    let mut crc = libdeflater::Crc::new();
+    // CRC-32 and length of the text so far.
+    let mut crc = crc32fast::Hasher::new();
     let mut size: usize = 0;
     let mut own = String::new();
     // The last text before `own`, as much as a dictionary takes.
@@ -421,10 +430,10 @@ pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
                     out.extend_from_slice(&deflate(own.as_bytes(), level, None, false));
                     own.clear();
                 }
-                crc.update(&shared.text);
-                size += shared.text.len();
+                crc.combine(&shared.crc);
+                size += shared.len;
                 out.extend_from_slice(&shared.blocks);
-                before = &shared.text;
+                before = &shared.tail;
             }
         }
     }
@@ -432,8 +441,7 @@ pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
     size += own.len();
     match squeeze {
         Squeeze::Now => {
-            let dictionary = &before[before.len().saturating_sub(NOW_DICTIONARY)..];
-            out.extend_from_slice(&deflate(own.as_bytes(), level, Some(dictionary), true));
+            out.extend_from_slice(&deflate(own.as_bytes(), level, Some(before), true));
         }
         Squeeze::Part => with_compressor(squeeze, |c, room| {
             room.resize(c.deflate_compress_bound(own.len()), 0);
@@ -443,8 +451,8 @@ pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
             out.extend_from_slice(&room[..len]);
         }),
     }
-    out.extend_from_slice(&crc.sum().to_le_bytes());
     // ISIZE: the length modulo 2^32.
+    out.extend_from_slice(&crc.finalize().to_le_bytes());
     out.extend_from_slice(&((size & 0xffff_ffff) as u32).to_le_bytes());
     out
 }
@@ -534,8 +542,9 @@ mod tests {
 
     #[test]
     fn pieces_unzip_to_their_text_wherever_the_shared_ones_stand() {
-        let week = Deflated::new("<section class=\"dweek\">урок</section>\n".repeat(40));
-        let other = Deflated::new(String::new());
+        let week_text = "<section class=\"dweek\">урок</section>\n".repeat(40);
+        let week = Deflated::new(&week_text);
+        let other = Deflated::new("");
         let own = "<p>свои строки</p>".repeat(30);
         let cases: Vec<Vec<Piece>> = vec![
             vec![
@@ -566,7 +575,8 @@ mod tests {
                 .iter()
                 .map(|p| match p {
                     Piece::Own(t) => t.to_string(),
-                    Piece::Shared(d) => String::from_utf8(d.text.clone()).unwrap(),
+                    Piece::Shared(d) if std::ptr::eq(*d, &week) => week_text.clone(),
+                    Piece::Shared(_) => String::new(),
                 })
                 .collect();
             for squeeze in [Squeeze::Now, Squeeze::Part] {
@@ -577,10 +587,7 @@ mod tests {
             }
         }
         // Each cut costs a few block headers, and the shared piece goes in compressed.
-        let whole = format!(
-            "{own}{}{own}",
-            String::from_utf8(week.text.clone()).unwrap()
-        );
+        let whole = format!("{own}{week_text}{own}");
         let spliced = gzip_pieces(
             &[Piece::Own(&own), Piece::Shared(&week), Piece::Own(&own)],
             Squeeze::Now,

@@ -718,7 +718,7 @@ impl SharedWeeks {
                     ChildPiece::Own(text) => text.clone(),
                 })
                 .collect();
-            Arc::new(seal::Deflated::new(crate::render::squeeze_html(&text)))
+            Arc::new(seal::Deflated::new(&crate::render::squeeze_html(&text)))
         })
         .clone()
     }
