@@ -89,7 +89,21 @@ impl Strings {
 
     /// "23 ноября" / "23 November".
     pub(crate) fn day_month(&self, d: NaiveDate) -> String {
-        format!("{} {}", d.day(), self.month(d))
+        let mut s = String::with_capacity(3 + self.month(d).len());
+        self.push_day_month(&mut s, d);
+        s
+    }
+
+    /// [`Strings::day_month`] onto `s`, without formatting machinery: a diary names the
+    /// date of every mark of the year.
+    fn push_day_month(&self, s: &mut String, d: NaiveDate) {
+        let day = d.day();
+        if day >= 10 {
+            s.push(char::from(b'0' + (day / 10) as u8));
+        }
+        s.push(char::from(b'0' + (day % 10) as u8));
+        s.push(' ');
+        s.push_str(self.month(d));
     }
 
     /// "23 ноября 2026".
@@ -99,11 +113,12 @@ impl Strings {
 
     /// "пн, 23 ноября" / "Mon, 23 November".
     pub(crate) fn date_short_weekday(&self, d: NaiveDate) -> String {
-        format!(
-            "{}, {}",
-            self.weekdays_short[d.weekday().num_days_from_monday() as usize],
-            self.day_month(d)
-        )
+        let weekday = &self.weekdays_short[d.weekday().num_days_from_monday() as usize];
+        let mut s = String::with_capacity(weekday.len() + 5 + self.month(d).len());
+        s.push_str(weekday);
+        s.push_str(", ");
+        self.push_day_month(&mut s, d);
+        s
     }
 
     /// "понедельник, 23 ноября".
@@ -180,6 +195,9 @@ mod tests {
         let s = ru();
         let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert_eq!(s.date_short_weekday(d), "пн, 23 ноября");
+        let first = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+        assert_eq!(s.date_short_weekday(first), "вт, 1 сентября");
+        assert_eq!(s.day_month(first), "1 сентября");
         assert_eq!(s.date_weekday(d), "понедельник, 23 ноября");
         assert_eq!(s.month_year(d), "ноябрь 2026");
         let e = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();

@@ -493,6 +493,37 @@ pub(crate) fn unpad(p: &[u8]) -> Result<&[u8]> {
     p.get(4..4 + len).ok_or_else(|| anyhow!("bad length"))
 }
 
+/// [`keyed_hash`] of data written piece by piece (`io::Write`: a view serialized straight
+/// into it, with no copy of its JSON in between).
+pub(crate) struct KeyedHasher(hmac::Hmac<sha2::Sha256>);
+
+impl KeyedHasher {
+    pub(crate) fn new(key: &[u8; 32]) -> KeyedHasher {
+        use hmac::Mac;
+        KeyedHasher(<hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key size"))
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        hmac::Mac::update(&mut self.0, data);
+    }
+
+    /// The hash, as [`keyed_hash`] gives it for all the data at once.
+    pub(crate) fn finish(self) -> String {
+        hex::encode(hmac::Mac::finalize(self.0).into_bytes())
+    }
+}
+
+impl std::io::Write for KeyedHasher {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// A keyed hash of a plaintext, to tell whether it changed without keeping it (marks are
 /// guessable, so a plain hash would leak them).
 pub(crate) fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
@@ -713,5 +744,9 @@ mod tests {
     fn keyed_hash_depends_on_key() {
         assert_ne!(keyed_hash(&[0; 32], b"x"), keyed_hash(&[1; 32], b"x"));
         assert_eq!(keyed_hash(&[0; 32], b"x"), keyed_hash(&[0; 32], b"x"));
+        let mut h = KeyedHasher::new(&[7; 32]);
+        h.update(b"piece ");
+        std::io::Write::write_all(&mut h, b"by piece").unwrap();
+        assert_eq!(h.finish(), keyed_hash(&[7; 32], b"piece by piece"));
     }
 }

@@ -551,12 +551,19 @@ impl Batch<'_> {
         render: impl FnOnce() -> Result<String>,
     ) -> Result<Payload> {
         let chunk = self.plan.chunk(pid, name);
-        let mut data = self.context.to_vec();
-        data.extend_from_slice(&parts.digest);
-        own.digest_into(&mut data);
-        serde_json::to_writer(&mut data, view)?;
-        serde_json::to_writer(&mut data, &own.lines)?;
-        let hash = seal::keyed_hash(self.hash_key, &data);
+        // The same bytes as ever, hashed as they are serialized.
+        let mut data = seal::KeyedHasher::new(self.hash_key);
+        data.update(&self.context);
+        data.update(&parts.digest);
+        own.digest_into(|digest| data.update(digest));
+        {
+            use std::io::Write;
+            let mut json = std::io::BufWriter::with_capacity(8192, &mut data);
+            serde_json::to_writer(&mut json, view)?;
+            serde_json::to_writer(&mut json, &own.lines)?;
+            json.flush()?;
+        }
+        let hash = data.finish();
         if self.old.files.get(&chunk.path) == Some(&hash)
             && let Some(zipped) = std::fs::read(self.previous.join(&chunk.path))
                 .ok()

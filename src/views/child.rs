@@ -383,9 +383,9 @@ pub(crate) struct OwnLines {
 
 impl OwnLines {
     /// What the pupil's chunk depends on besides its view: the shared weeks' digests.
-    pub(crate) fn digest_into(&self, data: &mut Vec<u8>) {
+    pub(crate) fn digest_into(&self, mut data: impl FnMut(&[u8])) {
         for week in &self.weeks {
-            data.extend_from_slice(&week.digest);
+            data(&week.digest);
         }
     }
 }
