@@ -432,20 +432,26 @@ impl ClassParts {
                 }
                 continue;
             }
-            let Some(lesson) = self.lessons.get(number) else {
+            let Some(lesson) = self.lesson_html(number, part) else {
                 continue;
             };
-            out.push_str(match part {
-                'h' => &lesson.head,
-                'm' => &lesson.middle,
-                't' => &lesson.tail,
-                _ => "",
-            });
+            out.push_str(lesson);
             if let Some(lines) = after.get(&(number, part)) {
                 out.push_str(lines);
             }
         }
         out.push_str(&html[from..]);
+    }
+
+    /// The class's HTML of a lesson token's part (`h`, `m` or `t`).
+    fn lesson_html(&self, number: usize, part: char) -> Option<&str> {
+        let lesson = self.lessons.get(number)?;
+        Some(match part {
+            'h' => &lesson.head,
+            'm' => &lesson.middle,
+            't' => &lesson.tail,
+            _ => "",
+        })
     }
 
     /// A shared week with its lessons in, and an empty place holder
@@ -462,15 +468,10 @@ impl ClassParts {
             let Some((number, part)) = token else {
                 continue;
             };
-            let Some(lesson) = self.lessons.get(number) else {
+            let Some(lesson) = self.lesson_html(number, part) else {
                 continue;
             };
-            out.push_str(match part {
-                'h' => &lesson.head,
-                'm' => &lesson.middle,
-                't' => &lesson.tail,
-                _ => "",
-            });
+            out.push_str(lesson);
             if matches!(part, 'h' | 'm') && week.places.binary_search(&number).is_ok() {
                 let _ = write!(out, "<i {OWN_PLACE}=\"{number}{part}\"></i>");
             }
