@@ -267,6 +267,15 @@ pub(crate) enum Squeeze {
     Part,
 }
 
+impl Squeeze {
+    fn level(self) -> i32 {
+        match self {
+            Squeeze::Now => NOW_LEVEL,
+            Squeeze::Part => PART_LEVEL,
+        }
+    }
+}
+
 /// The level of the `now` chunk, which every opening of a diary downloads and every
 /// school day's batch seals for every pupil: libdeflate's 6, 1 % larger than zlib's 6 for a
 /// fifth less time, which keeps opening today's diary under 8 KB (BENCHMARKS.md,
@@ -306,10 +315,11 @@ fn with_compressor<R>(
         static NOW: Deflater = const { RefCell::new((None, Vec::new())) };
         static PART: Deflater = const { RefCell::new((None, Vec::new())) };
     }
-    let (cell, level) = match squeeze {
-        Squeeze::Now => (&NOW, NOW_LEVEL),
-        Squeeze::Part => (&PART, PART_LEVEL),
+    let cell = match squeeze {
+        Squeeze::Now => &NOW,
+        Squeeze::Part => &PART,
     };
+    let level = squeeze.level();
     cell.with_borrow_mut(|(compressor, room)| {
         let c = compressor.get_or_insert_with(|| {
             Compressor::new(CompressionLvl::new(level).expect("a libdeflate level, 0-12"))
@@ -347,9 +357,9 @@ impl Deflated {
 }
 
 /// A part of a chunk's HTML: the pupil's own text, or a piece shared with other chunks.
-pub(crate) enum Piece<'a> {
-    Own(&'a str),
-    Shared(&'a Deflated),
+pub(crate) enum Piece {
+    Own(String),
+    Shared(std::sync::Arc<Deflated>),
 }
 
 /// The level of a piece many chunks share: zlib's 9, once per class and week.
@@ -380,6 +390,7 @@ fn deflate(text: &[u8], level: u32, dictionary: Option<&[u8]>, last: bool) -> Ve
     })
 }
 
+/// [`deflate`] on a compressor just reset.
 fn deflate_with(
     z: &mut flate2::Compress,
     text: &[u8],
@@ -396,16 +407,16 @@ fn deflate_with(
     } else {
         FlushCompress::Sync
     };
+    let read = |z: &flate2::Compress| usize::try_from(z.total_in()).expect("a chunk under 4 GiB");
     let mut out = Vec::with_capacity(text.len() / 3 + 64);
     loop {
-        let read = usize::try_from(z.total_in()).expect("a chunk under 4 GiB");
         if out.len() == out.capacity() {
             out.reserve(out.capacity().max(1024));
         }
         let status = z
-            .compress_vec(&text[read..], &mut out, flush)
+            .compress_vec(&text[read(z)..], &mut out, flush)
             .expect("deflate of a buffer in memory");
-        let flushed = z.total_in() as usize == text.len() && out.len() < out.capacity();
+        let flushed = read(z) == text.len() && out.len() < out.capacity();
         if matches!(status, Status::StreamEnd) || (!last && flushed) {
             return out;
         }
@@ -422,22 +433,18 @@ const NOW_DICTIONARY: usize = 8 * 1024;
 /// [`NOW_DICTIONARY`] bytes before it as a preset dictionary (what the pupil's own text
 /// loses by not being compressed with the shared weeks, it mostly finds there); for an
 /// earlier part, by libdeflate. The result unzips to the concatenation.
-pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
+pub(crate) fn gzip_pieces(pieces: &[Piece], squeeze: Squeeze) -> Vec<u8> {
     if !pieces.iter().any(|p| matches!(p, Piece::Shared(_))) {
         let text: String = pieces
             .iter()
             .map(|p| match p {
-                Piece::Own(t) => *t,
+                Piece::Own(t) => t.as_str(),
                 Piece::Shared(_) => "",
             })
             .collect();
         return gzip(text, squeeze);
     }
-    let level = match squeeze {
-        Squeeze::Now => NOW_LEVEL,
-        Squeeze::Part => PART_LEVEL,
-    }
-    .unsigned_abs();
+    let level = squeeze.level().unsigned_abs();
     // The gzip header: no name, no time, unknown OS.
     let mut out = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
     // CRC-32 and length of the text so far.
@@ -477,7 +484,7 @@ pub(crate) fn gzip_pieces(pieces: &[Piece<'_>], squeeze: Squeeze) -> Vec<u8> {
             out.extend_from_slice(&room[..len]);
         }),
     }
-    // ISIZE: the length modulo 2^32.
+    // CRC-32, then ISIZE: the length modulo 2^32.
     out.extend_from_slice(&crc.finalize().to_le_bytes());
     out.extend_from_slice(&((size & 0xffff_ffff) as u32).to_le_bytes());
     out
@@ -527,10 +534,9 @@ impl std::io::Write for KeyedHasher {
 /// A keyed hash of a plaintext, to tell whether it changed without keeping it (marks are
 /// guessable, so a plain hash would leak them).
 pub(crate) fn keyed_hash(key: &[u8; 32], data: &[u8]) -> String {
-    use hmac::Mac;
-    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key size");
-    mac.update(data);
-    hex::encode(mac.finalize().into_bytes())
+    let mut h = KeyedHasher::new(key);
+    h.update(data);
+    h.finish()
 }
 
 /// The salt a published `params.json` names (`None` when it cannot be read as one).
@@ -600,39 +606,26 @@ mod tests {
     #[test]
     fn pieces_unzip_to_their_text_wherever_the_shared_ones_stand() {
         let week_text = "<section class=\"dweek\">урок</section>\n".repeat(40);
-        let week = Deflated::new(&week_text);
-        let other = Deflated::new("");
+        let week = std::sync::Arc::new(Deflated::new(&week_text));
+        let other = std::sync::Arc::new(Deflated::new(""));
         let own = "<p>свои строки</p>".repeat(30);
+        let o = |t: &str| Piece::Own(t.to_string());
+        let w = || Piece::Shared(week.clone());
         let cases: Vec<Vec<Piece>> = vec![
-            vec![
-                Piece::Own("<article>"),
-                Piece::Shared(&week),
-                Piece::Own("</article>"),
-            ],
-            vec![Piece::Shared(&week), Piece::Own(&own)],
-            vec![Piece::Own(&own), Piece::Shared(&week)],
-            vec![
-                Piece::Shared(&week),
-                Piece::Shared(&other),
-                Piece::Shared(&week),
-            ],
-            vec![
-                Piece::Own(&own),
-                Piece::Shared(&week),
-                Piece::Own(""),
-                Piece::Own("<hr>"),
-                Piece::Shared(&week),
-                Piece::Own(&own),
-            ],
-            vec![Piece::Own(&own)],
+            vec![o("<article>"), w(), o("</article>")],
+            vec![w(), o(&own)],
+            vec![o(&own), w()],
+            vec![w(), Piece::Shared(other.clone()), w()],
+            vec![o(&own), w(), o(""), o("<hr>"), w(), o(&own)],
+            vec![o(&own)],
             vec![],
         ];
         for (i, pieces) in cases.iter().enumerate() {
             let text: String = pieces
                 .iter()
                 .map(|p| match p {
-                    Piece::Own(t) => t.to_string(),
-                    Piece::Shared(d) if std::ptr::eq(*d, &week) => week_text.clone(),
+                    Piece::Own(t) => t.clone(),
+                    Piece::Shared(d) if std::sync::Arc::ptr_eq(d, &week) => week_text.clone(),
                     Piece::Shared(_) => String::new(),
                 })
                 .collect();
@@ -645,10 +638,7 @@ mod tests {
         }
         // Each cut costs a few block headers, and the shared piece goes in compressed.
         let whole = format!("{own}{week_text}{own}");
-        let spliced = gzip_pieces(
-            &[Piece::Own(&own), Piece::Shared(&week), Piece::Own(&own)],
-            Squeeze::Now,
-        );
+        let spliced = gzip_pieces(&[o(&own), w(), o(&own)], Squeeze::Now);
         let alone = gzip(&whole, Squeeze::Now);
         assert!(
             spliced.len() < alone.len() + 3 * 32,

@@ -41,7 +41,7 @@ use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::views::{
     ChildLesson, ChildPiece, ChildWeek, ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs,
-    LineHtml, OwnLines, PartSpec,
+    LineHtml, OwnLines, PartSpec, WeekRun,
 };
 use batch::Schedule;
 
@@ -582,30 +582,12 @@ impl Batch<'_> {
             .map(|l| self.lines_html(l))
             .collect::<Result<Vec<_>>>()?;
         // The pupil's own text squeezed and deflated here; each run of shared weeks once.
-        let pieces = parts.pieces(&page, own, &lines);
-        let mut units: Vec<Result<String, Arc<seal::Deflated>>> = Vec::new();
-        let mut i = 0;
-        while i < pieces.len() {
-            let mut end = i + 1;
-            if let ChildPiece::Own(text) = &pieces[i] {
-                units.push(Ok(crate::render::squeeze_html(text)));
-            } else {
-                // The weeks that follow with only white space between them go with it.
-                while end + 1 < pieces.len()
-                    && matches!(&pieces[end], ChildPiece::Own(t) if t.trim().is_empty())
-                    && matches!(&pieces[end + 1], ChildPiece::Week(_))
-                {
-                    end += 2;
-                }
-                units.push(Err(weeks.get(parts, &pieces[i..end])));
-            }
-            i = end;
-        }
-        let zip: Vec<seal::Piece> = units
-            .iter()
-            .map(|unit| match unit {
-                Ok(text) => seal::Piece::Own(text),
-                Err(shared) => seal::Piece::Shared(shared),
+        let zip: Vec<seal::Piece> = parts
+            .pieces(&page, own, &lines)
+            .into_iter()
+            .map(|piece| match piece {
+                ChildPiece::Own(text) => seal::Piece::Own(crate::render::squeeze_html(&text)),
+                ChildPiece::Weeks(run) => seal::Piece::Shared(weeks.get(parts, &run)),
             })
             .collect();
         Ok(Payload {
@@ -696,36 +678,22 @@ impl Batch<'_> {
     }
 }
 
-/// The runs of weeks a group's chunks share, each squeezed and deflated once, by the
-/// addresses of its weeks and the text between them (the class parts that hold the weeks
-/// outlive the group's sealing).
+/// The runs of weeks a group's chunks share, each squeezed and deflated once, by
+/// [`WeekRun::key`] (the class parts that hold the weeks outlive the group's sealing).
 #[derive(Default)]
 struct SharedWeeks(std::sync::Mutex<HashMap<String, Arc<OnceLock<Arc<seal::Deflated>>>>>);
 
 impl SharedWeeks {
-    /// A run of pieces: weeks, and the white space between them.
-    fn get(&self, parts: &ClassParts, run: &[ChildPiece]) -> Arc<seal::Deflated> {
-        let key: String = run
-            .iter()
-            .map(|p| match p {
-                ChildPiece::Week(week) => format!("\u{1}{:x}", Arc::as_ptr(week) as usize),
-                ChildPiece::Own(text) => text.clone(),
-            })
-            .collect();
+    fn get(&self, parts: &ClassParts, run: &WeekRun) -> Arc<seal::Deflated> {
         let slot = self
             .0
             .lock()
-            .map(|mut m| m.entry(key).or_default().clone())
+            .map(|mut m| m.entry(run.key()).or_default().clone())
             .unwrap_or_default();
         slot.get_or_init(|| {
-            let text: String = run
-                .iter()
-                .map(|p| match p {
-                    ChildPiece::Week(week) => parts.placed_week(week),
-                    ChildPiece::Own(text) => text.clone(),
-                })
-                .collect();
-            Arc::new(seal::Deflated::new(&crate::render::squeeze_html(&text)))
+            Arc::new(seal::Deflated::new(&crate::render::squeeze_html(
+                &parts.placed_run(run),
+            )))
         })
         .clone()
     }

@@ -364,10 +364,31 @@ pub(crate) struct SharedWeek {
 }
 
 /// A part of a chunk's HTML as [`ClassParts::pieces`] cuts it: the pupil's own text, or a
-/// week as the class shares it (its text is [`ClassParts::placed_week`]).
+/// run of weeks as the class shares them (its text is [`ClassParts::placed_run`]).
 pub(crate) enum ChildPiece {
     Own(String),
-    Week(Arc<SharedWeek>),
+    Weeks(WeekRun),
+}
+
+/// Shared weeks that follow one another in a chunk with only white space between them:
+/// compressed together, they refer back to each other.
+pub(crate) struct WeekRun {
+    weeks: Vec<Arc<SharedWeek>>,
+    /// The white space after each week but the last.
+    gaps: Vec<String>,
+}
+
+impl WeekRun {
+    /// What tells runs apart while their class parts live: the weeks' addresses and the
+    /// gaps between them.
+    pub(crate) fn key(&self) -> String {
+        let mut key = String::new();
+        for (i, week) in self.weeks.iter().enumerate() {
+            key.push_str(&format!("{TOKEN_START}{:x}", Arc::as_ptr(week) as usize));
+            key.push_str(self.gaps.get(i).map_or("", String::as_str));
+        }
+        key
+    }
 }
 
 /// What [`ClassParts::share_weeks`] takes out of a pupil's weeks: the shared weeks the
@@ -480,8 +501,19 @@ impl ClassParts {
         out
     }
 
-    /// A chunk's HTML cut into the pupil's own text and the weeks the pupil shares with
-    /// the class, for a page whose weeks [`ClassParts::share_weeks`] replaced. Put
+    /// A run of shared weeks as [`ClassParts::placed_week`] makes each, with the white
+    /// space between them.
+    pub(crate) fn placed_run(&self, run: &WeekRun) -> String {
+        let mut out = String::new();
+        for (i, week) in run.weeks.iter().enumerate() {
+            out.push_str(&self.placed_week(week));
+            out.push_str(run.gaps.get(i).map_or("", String::as_str));
+        }
+        out
+    }
+
+    /// A chunk's HTML cut into the pupil's own text and the runs of weeks the pupil shares
+    /// with the class, for a page whose weeks [`ClassParts::share_weeks`] replaced. Put
     /// together, the pieces are [`ClassParts::expand_own`]'s page with each shared week as
     /// [`ClassParts::placed_week`] makes it, and the pupil's own lines of those weeks in one
     /// `<div class="own-lines" hidden>` right before the page's last closing tag, each in a
@@ -530,8 +562,20 @@ impl ClassParts {
             let Some(week) = own.weeks.get(number) else {
                 continue;
             };
-            pieces.push(ChildPiece::Own(std::mem::take(&mut text)));
-            pieces.push(ChildPiece::Week(week.clone()));
+            let before = std::mem::take(&mut text);
+            match pieces.last_mut() {
+                Some(ChildPiece::Weeks(run)) if before.trim().is_empty() => {
+                    run.gaps.push(before);
+                    run.weeks.push(week.clone());
+                }
+                _ => {
+                    pieces.push(ChildPiece::Own(before));
+                    pieces.push(ChildPiece::Weeks(WeekRun {
+                        weeks: vec![week.clone()],
+                        gaps: Vec::new(),
+                    }));
+                }
+            }
             for (line, html) in own.lines.iter().zip(lines) {
                 if week.lessons.binary_search(&line.index).is_err() {
                     continue;
@@ -1233,7 +1277,7 @@ mod tests {
                 .iter()
                 .map(|p| match p {
                     ChildPiece::Own(text) => text.clone(),
-                    ChildPiece::Week(w) => parts.placed_week(w),
+                    ChildPiece::Weeks(run) => parts.placed_run(run),
                 })
                 .collect()
         };
@@ -1251,7 +1295,8 @@ mod tests {
         let pieces = parts.pieces(&page, &own, &lines);
         assert_eq!(pieces.len(), 3);
         assert!(matches!(&pieces[0], ChildPiece::Own(t) if t == "<article><h2>Ann</h2>"));
-        assert!(matches!(&pieces[1], ChildPiece::Week(w) if Arc::ptr_eq(w, &week)));
+        assert!(matches!(&pieces[1], ChildPiece::Weeks(run)
+            if run.weeks.len() == 1 && Arc::ptr_eq(&run.weeks[0], &week)));
         let placed = parts.placed_week(&week);
         assert_eq!(placed.matches("<i data-o=").count(), 4, "{placed}");
         assert!(!placed.contains("data-o=\"2"), "no place after today");
@@ -1284,6 +1329,19 @@ mod tests {
         let pieces = parts.pieces(&page, &ahead, &lines);
         assert_eq!(pieces.len(), 1);
         assert_eq!(whole(&pieces), parts.expand_own(&page, &ahead, &lines));
+
+        // Two weeks with white space between them go as one run; text between cuts it.
+        let two = OwnLines {
+            weeks: vec![week.clone(), week.clone()],
+            lines: Vec::new(),
+            alone: false,
+        };
+        let w = |i: usize| format!("{TOKEN_START}{i}w{TOKEN_END}");
+        let pieces = parts.pieces(&format!("<a>{}\n{}</a>", w(0), w(1)), &two, &[]);
+        assert_eq!(pieces.len(), 3);
+        assert!(matches!(&pieces[1], ChildPiece::Weeks(run) if run.weeks.len() == 2));
+        let pieces = parts.pieces(&format!("<a>{}<hr>{}</a>", w(0), w(1)), &two, &[]);
+        assert_eq!(pieces.len(), 5);
 
         // A week of the pupil's own (remarks) on the page: nothing is cut.
         let alone = OwnLines {
