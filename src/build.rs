@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use crate::render::{Renderer, Theme, minify_css};
 use crate::seal_diaries::{DiaryOptions, Sealed, add_diaries, batch::Schedule};
 use crate::stamp;
-use crate::views::{HomeworkIndex, Inputs};
+use crate::views::{ClassRef, HomeworkIndex, Inputs};
 
 /// What a build did.
 #[derive(Debug)]
@@ -385,49 +385,30 @@ pub(crate) fn render_site(
 
     let homework = HomeworkIndex::new(&loaded.journal);
     let progress = Progress::new("classes", refs.len() as u64, verbose);
-    // Each class's pages: (path, bytes, listed in the sitemap), rendered in parallel and
-    // written in class order.
-    let per_class: Vec<Vec<(String, Page, bool)>> = refs
-        .par_iter()
-        .map(|class| -> Result<_> {
-            let mut files = Vec::new();
-            let board = inputs.class_board(class);
-            let html = memo.page(&renderer, "class.html", &class.url, "board", &board)?;
-            files.push((class.url.clone(), html, true));
-            let entries = inputs.feed_entries(&board.announcements, &class.url);
-            let feed = feeds::atom(
-                &format!("{} · {title}", class.name),
-                &inputs.absolute(&class.feed_url),
-                &inputs.absolute(&class.url),
-                tz,
-                &entries,
-            );
-            files.push((class.feed_url.clone(), Page::New(feed.into()), false));
-            for (path, hw) in inputs.homework_pages(class, &homework) {
-                let html = memo.page(&renderer, "homework.html", &path, "homework", &hw)?;
-                files.push((path, html, true));
-            }
-            let tt = inputs.timetable_page(class, &homework);
-            let html = memo.page(
-                &renderer,
-                "timetable.html",
-                &class.timetable_url,
-                "timetable",
-                &tt,
-            )?;
-            files.push((class.timetable_url.clone(), html, true));
-            let ev = inputs.events_page(class);
-            let html = memo.page(&renderer, "events.html", &class.events_url, "events", &ev)?;
-            files.push((class.events_url.clone(), html, true));
-            files.push((
-                class.ics_url.clone(),
-                Page::New(inputs.icalendar(Some(class)).into()),
-                false,
-            ));
-            progress.inc(1);
-            Ok(files)
-        })
-        .collect::<Result<_>>()?;
+    // Each class's pages, rendered beside the diaries: the diaries' steps that run on one
+    // thread (binding the codes, looking at the files published before) leave the other
+    // core to the boards. Both only read; the pages are added in class order after.
+    let (per_class, sealed) = rayon::join(
+        || -> Result<(Vec<ClassFiles>, Duration)> {
+            let started = Instant::now();
+            let pages = refs
+                .par_iter()
+                .map(|class| {
+                    let files = class_pages(&inputs, &renderer, &memo, &homework, class, &title);
+                    progress.inc(1);
+                    files
+                })
+                .collect::<Result<_>>()?;
+            Ok((pages, started.elapsed()))
+        },
+        || {
+            add_diaries(
+                loaded, &inputs, &renderer, &refs, &homework, &context, diary, &mut out,
+            )
+        },
+    );
+    let (per_class, boards) = per_class?;
+    let sealed = sealed?;
     for (path, file, listed) in per_class.into_iter().flatten() {
         if listed {
             page(&mut out, &path, file)?;
@@ -436,13 +417,10 @@ pub(crate) fn render_site(
         }
     }
     progress.finish();
-    timings.lap("boards");
-
-    let sealed = add_diaries(
-        loaded, &inputs, &renderer, &refs, &homework, &context, diary, &mut out,
-    )?;
-    timings.lap("diaries");
-    timings.steps.push(("diaries", sealed.steps.clone()));
+    timings.lap("boards and diaries");
+    let mut steps = vec![("boards", boards)];
+    steps.extend(sealed.steps.iter().map(|(step, d)| (*step, *d)));
+    timings.steps.push(("boards and diaries", steps));
     out.write_output("sitemap.xml", feeds::sitemap(&sitemap))?;
     out.write_output("robots.txt", feeds::robots(&loaded.site.config.base_url))?;
     out.write_output("_headers", crate::output::headers_file())?;
@@ -464,6 +442,56 @@ pub(crate) fn render_site(
         renderer.strings.lang,
     )?;
     Ok((out, sealed, memo.finish()))
+}
+
+/// A class's public pages: (path, page, listed in the sitemap).
+type ClassFiles = Vec<(String, Page, bool)>;
+
+/// The pages of one class: its board and feed, homework weeks, timetable and events.
+fn class_pages(
+    inputs: &Inputs,
+    renderer: &Renderer,
+    memo: &PageMemo,
+    homework: &HomeworkIndex,
+    class: &ClassRef,
+    title: &str,
+) -> Result<ClassFiles> {
+    let tz = inputs.config.tz();
+    let mut files = Vec::new();
+    let board = inputs.class_board(class);
+    let html = memo.page(renderer, "class.html", &class.url, "board", &board)?;
+    files.push((class.url.clone(), html, true));
+    let entries = inputs.feed_entries(&board.announcements, &class.url);
+    let feed = feeds::atom(
+        &format!("{} · {title}", class.name),
+        &inputs.absolute(&class.feed_url),
+        &inputs.absolute(&class.url),
+        tz,
+        &entries,
+    );
+    files.push((class.feed_url.clone(), Page::New(feed.into()), false));
+    for (path, hw) in inputs.homework_pages(class, homework) {
+        let html = memo.page(renderer, "homework.html", &path, "homework", &hw)?;
+        files.push((path, html, true));
+    }
+    let tt = inputs.timetable_page(class, homework);
+    let html = memo.page(
+        renderer,
+        "timetable.html",
+        &class.timetable_url,
+        "timetable",
+        &tt,
+    )?;
+    files.push((class.timetable_url.clone(), html, true));
+    let ev = inputs.events_page(class);
+    let html = memo.page(renderer, "events.html", &class.events_url, "events", &ev)?;
+    files.push((class.events_url.clone(), html, true));
+    files.push((
+        class.ics_url.clone(),
+        Page::New(inputs.icalendar(Some(class)).into()),
+        false,
+    ));
+    Ok(files)
 }
 
 /// What a user should know about the diaries after a build, one line each.

@@ -1,5 +1,6 @@
 //! Reading the journal: open read-only, verify the schema, load each table in one query.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -356,19 +357,31 @@ fn load_journal_beside(
         });
         let two = beside.is_some();
         let (journal, findings) = match beside {
-            Some(second) => std::thread::scope(|scope| {
-                let marks = scope.spawn(move || -> Result<_> {
-                    let marks = read_marks(&second)?;
-                    second.execute_batch("COMMIT")?;
-                    Ok(marks)
-                });
-                let rest = read_rest(&conn).and_then(|rest| Ok((rest, read_results(&conn)?)));
-                let marks = marks
-                    .join()
-                    .map_err(|_| anyhow::anyhow!("reading the journal's marks failed"))?;
-                let (rest, results) = rest?;
-                Ok::<_, anyhow::Error>(assemble(rest, marks?, results))
-            })?,
+            Some(second) => {
+                let ranges = MarkRanges::new(&conn)?;
+                let ranges = &ranges;
+                std::thread::scope(|scope| {
+                    let marks = scope.spawn(move || -> Result<_> {
+                        let marks = ranges.read_up(&second)?;
+                        second.execute_batch("COMMIT")?;
+                        Ok(marks)
+                    });
+                    let rest = read_rest(&conn).and_then(|rest| {
+                        let results = read_results(&conn)?;
+                        Ok((rest, results, ranges.read_down(&conn)?))
+                    });
+                    let marks = marks
+                        .join()
+                        .map_err(|_| anyhow::anyhow!("reading the journal's marks failed"))?;
+                    let (rest, results, above) = rest?;
+                    let (mut marks, mut found) = marks?;
+                    for (more, f) in above.into_iter().rev() {
+                        marks.extend(more);
+                        found.extend(f);
+                    }
+                    Ok::<_, anyhow::Error>(assemble(rest, (marks, found), results))
+                })?
+            }
             None => Journal::load(&conn)?,
         };
         conn.execute_batch("COMMIT")?;
@@ -463,6 +476,9 @@ struct Bad {
 struct Cells<'a, 'r> {
     row: &'a rusqlite::Row<'r>,
     columns: &'static [&'static str],
+    /// The column after the one read last: rows are read in the spec's order, so the next
+    /// column asked for is nearly always this one (half a million marks are read by name).
+    next: std::cell::Cell<usize>,
 }
 
 fn show(v: ValueRef<'_>) -> String {
@@ -478,10 +494,17 @@ fn show(v: ValueRef<'_>) -> String {
 impl Cells<'_, '_> {
     /// The position of a column in the row (the columns of the table's spec).
     fn index(&self, column: &'static str) -> usize {
-        self.columns
-            .iter()
-            .position(|c| *c == column)
-            .unwrap_or_else(|| panic!("`{column}` is not a column of this table's spec"))
+        let next = self.next.get();
+        let at = if self.columns.get(next) == Some(&column) {
+            next
+        } else {
+            self.columns
+                .iter()
+                .position(|c| *c == column)
+                .unwrap_or_else(|| panic!("`{column}` is not a column of this table's spec"))
+        };
+        self.next.set(at + 1);
+        at
     }
 
     fn raw(&self, column: &'static str) -> ValueRef<'_> {
@@ -537,18 +560,30 @@ impl Cells<'_, '_> {
         }
     }
 
-    fn opt_text(&self, column: &'static str) -> Result<Option<String>, Bad> {
+    /// The text of a cell, borrowed from the row when it is stored as text; `None` when
+    /// empty or white space.
+    fn opt_str(&self, column: &'static str) -> Result<Option<Cow<'_, str>>, Bad> {
         match self.raw(column) {
             ValueRef::Null => Ok(None),
-            ValueRef::Integer(n) => Ok(Some(n.to_string())),
-            ValueRef::Real(f) => Ok(Some(f.to_string())),
+            ValueRef::Integer(n) => Ok(Some(Cow::Owned(n.to_string()))),
+            ValueRef::Real(f) => Ok(Some(Cow::Owned(f.to_string()))),
             ValueRef::Text(t) => match std::str::from_utf8(t) {
                 Ok(s) if s.trim().is_empty() => Ok(None),
-                Ok(s) => Ok(Some(s.to_string())),
+                Ok(s) => Ok(Some(Cow::Borrowed(s))),
                 Err(_) => Err(self.bad(column, "is not valid UTF-8 text")),
             },
             ValueRef::Blob(_) => Err(self.bad(column, "is not text")),
         }
+    }
+
+    fn opt_text(&self, column: &'static str) -> Result<Option<String>, Bad> {
+        Ok(self.opt_str(column)?.map(Cow::into_owned))
+    }
+
+    /// [`Cells::opt_str`] of a column that must not be empty.
+    fn str(&self, column: &'static str) -> Result<Cow<'_, str>, Bad> {
+        self.opt_str(column)?
+            .ok_or_else(|| self.bad(column, "is empty"))
     }
 
     fn text(&self, column: &'static str) -> Result<String, Bad> {
@@ -565,7 +600,7 @@ impl Cells<'_, '_> {
     }
 
     fn opt_date(&self, column: &'static str) -> Result<Option<NaiveDate>, Bad> {
-        match self.opt_text(column)? {
+        match self.opt_str(column)? {
             None => Ok(None),
             Some(s) => parse_date(s.trim())
                 .map(Some)
@@ -579,7 +614,7 @@ impl Cells<'_, '_> {
     }
 
     fn opt_datetime(&self, column: &'static str) -> Result<Option<NaiveDateTime>, Bad> {
-        match self.opt_text(column)? {
+        match self.opt_str(column)? {
             None => Ok(None),
             Some(s) => parse_datetime(s.trim())
                 .map(Some)
@@ -662,17 +697,15 @@ fn load_table<T>(
     findings: &mut Vec<Finding>,
     read: impl Fn(&Cells) -> Result<T, Bad>,
 ) -> Result<Vec<T>> {
-    let sql = format!(
-        "SELECT {} FROM \"{}\" ORDER BY {}",
-        spec.columns.join(", "),
-        spec.name,
-        spec.order
-    );
-    let mut stmt = conn
-        .prepare(&sql)
-        .with_context(|| format!("cannot read table `{}`", spec.name))?;
     // Sized once: a growing vector of half a million marks would hold its old and new
     // buffers at once, the build's peak memory.
+    let mut out = Vec::with_capacity(row_count(conn, spec)?);
+    load_rows(conn, spec, None, &mut out, findings, read)?;
+    Ok(out)
+}
+
+/// The number of rows of a table.
+fn row_count(conn: &Connection, spec: &TableSpec) -> Result<usize> {
     let count: i64 = conn
         .query_row(
             &format!("SELECT count(*) FROM \"{}\"", spec.name),
@@ -680,8 +713,37 @@ fn load_table<T>(
             |r| r.get(0),
         )
         .with_context(|| format!("cannot read table `{}`", spec.name))?;
-    let mut rows = stmt.query([])?;
-    let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
+/// Reads the rows of a table (those whose `id` is in `ids`, when given) into `out`, in the
+/// spec's order; a row that cannot be read is a finding.
+fn load_rows<T>(
+    conn: &Connection,
+    spec: &TableSpec,
+    ids: Option<(i64, i64)>,
+    out: &mut Vec<T>,
+    findings: &mut Vec<Finding>,
+    read: impl Fn(&Cells) -> Result<T, Bad>,
+) -> Result<()> {
+    let sql = format!(
+        "SELECT {} FROM \"{}\"{} ORDER BY {}",
+        spec.columns.join(", "),
+        spec.name,
+        if ids.is_some() {
+            " WHERE id BETWEEN ?1 AND ?2"
+        } else {
+            ""
+        },
+        spec.order
+    );
+    let mut stmt = conn
+        .prepare(&sql)
+        .with_context(|| format!("cannot read table `{}`", spec.name))?;
+    let mut rows = match ids {
+        Some((first, last)) => stmt.query([first, last])?,
+        None => stmt.query([])?,
+    };
     while let Some(row) = rows
         .next()
         .with_context(|| format!("cannot read table `{}`", spec.name))?
@@ -689,6 +751,7 @@ fn load_table<T>(
         let cells = Cells {
             row,
             columns: spec.columns,
+            next: Default::default(),
         };
         match read(&cells) {
             Ok(v) => out.push(v),
@@ -712,7 +775,7 @@ fn load_table<T>(
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The `external_ids` rows of pupils and guardians, sorted (none when the table is absent:
@@ -851,7 +914,7 @@ fn load_calendar(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Re
         Ok(Period {
             id: c.int("id")?,
             year_id: c.int("year_id")?,
-            kind: PeriodKind::parse(&c.text("kind")?).ok_or_else(|| {
+            kind: PeriodKind::parse(&c.str("kind")?).ok_or_else(|| {
                 c.bad(
                     "kind",
                     "is not one of quarter, trimester, half, year, exam, final",
@@ -1016,20 +1079,117 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
 /// The marks.
 fn read_marks(conn: &Connection) -> Result<Marks> {
     let mut f = Vec::new();
-    let marks = load_table(conn, &MARKS, &mut f, |c| {
-        Ok(Mark {
-            id: c.int("id")?,
-            student_id: c.int("student_id")?,
-            lesson_id: c.int("lesson_id")?,
-            work_type_id: c.opt_int("work_type_id")?,
-            value: c.opt_text("value")?.map(|v| v.trim().to_string()),
-            weight: c.opt_real("weight")?,
-            comment: c.opt_text("comment")?,
-            is_debt: c.flag("is_debt")?,
-            entered_at: c.opt_datetime("entered_at")?,
-        })
-    })?;
+    let marks = load_table(conn, &MARKS, &mut f, read_mark)?;
     Ok((marks, f))
+}
+
+fn read_mark(c: &Cells) -> Result<Mark, Bad> {
+    Ok(Mark {
+        id: c.int("id")?,
+        student_id: c.int("student_id")?,
+        lesson_id: c.int("lesson_id")?,
+        work_type_id: c.opt_int("work_type_id")?,
+        value: c.opt_str("value")?.map(|v| v.trim().to_string()),
+        weight: c.opt_real("weight")?,
+        comment: c.opt_text("comment")?,
+        is_debt: c.flag("is_debt")?,
+        entered_at: c.opt_datetime("entered_at")?,
+    })
+}
+
+/// The marks cut into ranges of ids, for two connections in one snapshot to read side by
+/// side: one from the lowest range up, the other (once it has read every other table) from
+/// the highest down, until they meet. The marks are the largest table: read by one
+/// connection while the other reads everything else, they were the last to be read alone.
+struct MarkRanges {
+    ranges: Vec<(i64, i64)>,
+    /// The next range from below, and the one after the next from above.
+    cursor: std::sync::Mutex<(usize, usize)>,
+}
+
+/// How many ranges the marks are cut into.
+const MARK_RANGES: i64 = 32;
+
+impl MarkRanges {
+    fn new(conn: &Connection) -> Result<MarkRanges> {
+        let (first, last): (Option<i64>, Option<i64>) = conn
+            // Two subqueries: each is one step down the table's tree, where one query
+            // with both would read every row.
+            .query_row(
+                "SELECT (SELECT min(id) FROM marks), (SELECT max(id) FROM marks)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .context("cannot read table `marks`")?;
+        let ranges = match (first, last) {
+            (Some(first), Some(last)) => id_ranges(first, last, MARK_RANGES),
+            _ => Vec::new(),
+        };
+        let n = ranges.len();
+        Ok(MarkRanges {
+            ranges,
+            cursor: std::sync::Mutex::new((0, n)),
+        })
+    }
+
+    fn take(&self, from_below: bool) -> Option<(i64, i64)> {
+        let mut cursor = self.cursor.lock().ok()?;
+        let (below, above) = &mut *cursor;
+        if below >= above {
+            return None;
+        }
+        let at = if from_below {
+            *below += 1;
+            *below - 1
+        } else {
+            *above -= 1;
+            *above
+        };
+        Some(self.ranges[at])
+    }
+
+    /// The ranges from below, as many as `conn` reads before the other side meets it,
+    /// into one vector sized for every mark.
+    fn read_up(&self, conn: &Connection) -> Result<Marks> {
+        let mut marks = Vec::with_capacity(row_count(conn, &MARKS)?);
+        let mut f = Vec::new();
+        while let Some(ids) = self.take(true) {
+            load_rows(conn, &MARKS, Some(ids), &mut marks, &mut f, read_mark)?;
+        }
+        Ok((marks, f))
+    }
+
+    /// The ranges from above that `conn` reads before meeting the other side, highest
+    /// first.
+    fn read_down(&self, conn: &Connection) -> Result<Vec<Marks>> {
+        let mut out = Vec::new();
+        while let Some(ids) = self.take(false) {
+            let (mut marks, mut f) = (Vec::new(), Vec::new());
+            load_rows(conn, &MARKS, Some(ids), &mut marks, &mut f, read_mark)?;
+            out.push((marks, f));
+        }
+        Ok(out)
+    }
+}
+
+/// `first..=last` cut into about `n` ranges of ids, in order, each next to the one before.
+fn id_ranges(first: i64, last: i64, n: i64) -> Vec<(i64, i64)> {
+    // In 128 bits: the span of two 64-bit ids may not fit in 64.
+    let (first, last) = (i128::from(first), i128::from(last));
+    let step = ((last - first + 1) / i128::from(n.max(1))).max(1);
+    let mut ranges = Vec::new();
+    let mut at = first;
+    while at <= last {
+        let end = if last - at + 1 < 2 * step {
+            last
+        } else {
+            at + step - 1
+        };
+        // Both within `first..=last`, so within 64 bits.
+        ranges.push((at as i64, end as i64));
+        at = end + 1;
+    }
+    ranges
 }
 
 /// The other results: attendance, period marks, remarks.
@@ -1039,7 +1199,7 @@ fn read_results(conn: &Connection) -> Result<Results> {
         Ok(Attendance {
             student_id: c.int("student_id")?,
             lesson_id: c.int("lesson_id")?,
-            status: AttendanceStatus::parse(&c.text("status")?).ok_or_else(|| {
+            status: AttendanceStatus::parse(&c.str("status")?).ok_or_else(|| {
                 c.bad(
                     "status",
                     "is not one of absent, ill, excused, unexcused, late",
@@ -1053,7 +1213,7 @@ fn read_results(conn: &Connection) -> Result<Results> {
             student_id: c.int("student_id")?,
             subject_id: c.int("subject_id")?,
             period_id: c.int("period_id")?,
-            value: c.text("value")?.trim().to_string(),
+            value: c.str("value")?.trim().to_string(),
             comment: c.opt_text("comment")?,
             set_on: c.opt_date("set_on")?,
         })
@@ -1187,6 +1347,56 @@ mod tests {
                 "{mode}: {marks:?}"
             );
             assert!(!beside.marks.is_empty() && !beside.lessons.is_empty());
+        }
+    }
+
+    #[test]
+    fn marks_read_from_both_ends_meet_and_keep_their_order() {
+        let (_tmp, site) = broken_journal("wal");
+        let conn = open_read_only(&site.journal_path()).unwrap();
+        let (all, all_found) = read_marks(&conn).unwrap();
+        let ranges = MarkRanges::new(&conn).unwrap();
+        assert_eq!(ranges.ranges.len() as i64, MARK_RANGES);
+        // Three ranges read from above first (the first connection got there early), the
+        // rest from below, put together as the load does.
+        let mut above = Vec::new();
+        for _ in 0..3 {
+            let ids = ranges.take(false).unwrap();
+            let (mut marks, mut f) = (Vec::new(), Vec::new());
+            load_rows(&conn, &MARKS, Some(ids), &mut marks, &mut f, read_mark).unwrap();
+            assert!(!marks.is_empty());
+            above.push((marks, f));
+        }
+        let (mut marks, mut found) = ranges.read_up(&conn).unwrap();
+        assert!(ranges.read_down(&conn).unwrap().is_empty(), "they met");
+        for (more, f) in above.into_iter().rev() {
+            marks.extend(more);
+            found.extend(f);
+        }
+        assert_eq!(format!("{marks:?}"), format!("{all:?}"));
+        let text = |f: &[Finding]| f.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(text(&found), text(&all_found));
+        assert_eq!(found.len(), 2, "the first and the last mark are broken");
+    }
+
+    #[test]
+    fn id_ranges_cover_every_id_once() {
+        for (first, last, n) in [
+            (1, 1, 32),
+            (1, 10, 32),
+            (1, 500_000, 32),
+            (-5, 7, 3),
+            (i64::MIN, i64::MAX, 32),
+            (i64::MAX - 3, i64::MAX, 32),
+        ] {
+            let ranges = id_ranges(first, last, n);
+            assert_eq!(ranges[0].0, first);
+            assert_eq!(ranges[ranges.len() - 1].1, last);
+            assert!(ranges.len() as i64 <= n, "{ranges:?}");
+            for w in ranges.windows(2) {
+                assert!(w[0].0 <= w[0].1 && w[0].1 + 1 == w[1].0, "{ranges:?}");
+                assert!(w[1].0 <= w[1].1);
+            }
         }
     }
 
