@@ -15,7 +15,7 @@ use super::command::Who;
 use crate::check::Loaded;
 use crate::journal::{Class, Student};
 use crate::render::{Renderer, Theme, escape_html, minify_css, minify_html};
-use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, PartSpec};
+use crate::views::{ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs, PartSpec, TermMarks};
 
 /// The diaries of one class, rendered.
 pub(super) struct ClassDiaries {
@@ -163,13 +163,10 @@ fn pupil_page(
     ix: &DiaryIndex,
     earlier: &Option<PartSpec>,
 ) -> Result<String> {
-    let mut page = inputs.child_page(student, class, parts, hw, ix, &[]);
     // Away from the site nothing more can be fetched: announcements in full, and every
     // term's marks one by one.
+    let mut page = inputs.child_page_listing(student, class, parts, hw, ix, &[], TermMarks::Every);
     page.full_news = true;
-    for p in &mut page.periods {
-        p.brief = false;
-    }
     if let Some(spec) = earlier {
         let mut weeks = inputs.child_part(student, class, parts, hw, ix, spec).weeks;
         weeks.append(&mut page.weeks);

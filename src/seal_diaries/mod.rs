@@ -848,6 +848,74 @@ mod tests {
         assert_eq!(shared.len(), alone.len());
     }
 
+    /// A diary lists the marks one by one of its current term only: the other terms and the
+    /// year carry none, and their marks by period read the same as with every mark listed.
+    /// On paper every term lists them.
+    #[test]
+    fn only_the_current_term_lists_its_marks_in_a_sealed_diary() {
+        let (_tmp, site) = crate::demo::test_site(30);
+        let loaded = crate::check::load(&site).unwrap();
+        let j = &loaded.journal;
+        let theme = crate::render::Theme::load(&site).unwrap();
+        let renderer = Renderer::new(&theme, site.config.language).unwrap();
+        let inputs = Inputs {
+            journal: j,
+            config: &site.config,
+            posts: &loaded.posts,
+            strings: &renderer.strings,
+            today: "2027-05-24".parse().unwrap(),
+        };
+        let hw = HomeworkIndex::new(j);
+        let ix = DiaryIndex::new(j, &site.config.grading);
+        let marks = |p: &crate::views::PeriodView| -> usize {
+            p.subjects.iter().map(|s| s.marks.len()).sum()
+        };
+        let mut pupils = 0;
+        for class in inputs.class_refs().iter().filter(|c| c.grade > 1) {
+            let mondays = inputs.now_mondays();
+            let parts = renderer
+                .diary_class_parts(&inputs, class, &hw, &mondays, true)
+                .unwrap();
+            for student in j.students.iter().filter(|s| s.class_id == class.id) {
+                let page = inputs.child_page(student, class, &parts, &hw, &ix, &[]);
+                let mut every = inputs.child_page_listing(
+                    student,
+                    class,
+                    &parts,
+                    &hw,
+                    &ix,
+                    &[],
+                    crate::views::TermMarks::Every,
+                );
+                assert_eq!(page.periods.len(), every.periods.len());
+                let terms = page.periods.iter().filter(|p| !p.is_year).count();
+                assert!(terms >= 4, "four quarters by May: {terms}");
+                for (p, e) in page.periods.iter().zip(&every.periods) {
+                    assert!(!e.brief);
+                    if p.current {
+                        assert_eq!(marks(p), marks(e));
+                        assert!(marks(p) > 0, "{}: the current term's marks", p.name);
+                    } else {
+                        assert_eq!(marks(p), 0, "{}: no marks one by one", p.name);
+                        if !e.is_year {
+                            assert!(marks(e) > 0, "{}: on paper, every term's", e.name);
+                        }
+                    }
+                }
+                // Shown as the diary shows them, the two read the same.
+                for (p, e) in page.periods.iter().zip(every.periods.iter_mut()) {
+                    e.brief = p.brief;
+                }
+                assert_eq!(
+                    renderer.diary_child(&page).unwrap(),
+                    renderer.diary_child(&every).unwrap()
+                );
+                pupils += 1;
+            }
+        }
+        assert!(pupils > 10, "{pupils}");
+    }
+
     /// The same HTML as a page rendered pupil by pupil, with each week rendered once per
     /// class and group.
     #[test]

@@ -267,6 +267,17 @@ pub(crate) struct ChildPage {
     pub events: Vec<EventView>,
 }
 
+/// Which terms of a diary list their marks one by one (every period shows its averages
+/// and marks by subject).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TermMarks {
+    /// The current term only: the others have them in their weeks, in the earlier parts
+    /// (the sealed diary).
+    Current,
+    /// Every term (a diary on paper, where nothing more can be fetched).
+    Every,
+}
+
 /// An earlier part of the school year: the weeks of one term before the `now` chunk's
 /// (a week belongs to the first term it overlaps).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -920,11 +931,26 @@ impl Inputs<'_> {
         ix: &DiaryIndex,
         earlier: &[PartSpec],
     ) -> ChildPage {
+        self.child_page_listing(student, class, parts, hw, ix, earlier, TermMarks::Current)
+    }
+
+    /// [`Inputs::child_page`], with the marks one by one of the terms `listing` says.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn child_page_listing(
+        &self,
+        student: &Student,
+        class: &ClassRef,
+        parts: &ClassParts,
+        hw: &HomeworkIndex,
+        ix: &DiaryIndex,
+        earlier: &[PartSpec],
+        listing: TermMarks,
+    ) -> ChildPage {
         let j = self.journal;
         let no_marks = class.grade <= 1;
         let lines = self.pupil_lines(student, no_marks, ix);
         let weeks = self.child_weeks(student, class, parts, hw, ix, &lines, &self.now_mondays());
-        let (marks, attendance) = (&lines.marks, Some(&lines.attendance));
+        let marks = &lines.marks;
         ChildPage {
             common: self.common(),
             child: ChildView {
@@ -957,7 +983,7 @@ impl Inputs<'_> {
                         .unwrap_or_default(),
                 })
                 .collect(),
-            periods: self.period_views(student, class, marks, attendance, ix, no_marks),
+            periods: self.period_views(student, class, &lines, ix, no_marks, listing),
             debts: if no_marks {
                 Vec::new()
             } else {
@@ -1025,12 +1051,13 @@ impl Inputs<'_> {
         &self,
         student: &Student,
         class: &ClassRef,
-        marks: &[&Mark],
-        attendance: Option<&Vec<&Attendance>>,
+        lines: &PupilLines,
         ix: &DiaryIndex,
         no_marks: bool,
+        listing: TermMarks,
     ) -> Vec<PeriodView> {
         let j = self.journal;
+        let (marks, attendance) = (&lines.marks, &lines.attendance);
         let Some(c) = j.class(class.id) else {
             return Vec::new();
         };
@@ -1088,12 +1115,17 @@ impl Inputs<'_> {
                         .any(|pm| pm.period_id == p.id && settled(pm))
             })
             .map(|p| {
+                let brief = p.kind.is_term()
+                    && Some(p.id) != current
+                    && matches!(listing, TermMarks::Current);
+                // The marks one by one, where they are shown.
+                let listed = p.kind.is_term() && !brief;
                 let subjects = if no_marks {
                     Vec::new()
                 } else {
                     by_subject
                         .iter()
-                        .map(|(name, (subject_id, ms))| {
+                        .filter_map(|(name, (subject_id, ms))| {
                             let mut inside: Vec<&(NaiveDate, &Mark)> =
                                 ms.iter().filter(|(d, _)| p.contains(*d)).collect();
                             inside.sort_by_key(|(d, m)| (*d, m.id));
@@ -1118,10 +1150,23 @@ impl Inputs<'_> {
                                 Attestation::Forecast { .. } => ("forecast", 0),
                                 Attestation::Final { .. } => ("final", 0),
                             };
-                            SubjectRow {
+                            let mark = att.mark();
+                            let shown = match p.kind {
+                                k if k.is_term() => true,
+                                PeriodKind::Year => {
+                                    mark.is_some() || inside.iter().any(|(_, m)| m.value.is_some())
+                                }
+                                // An exam or the final mark: only the teacher's marks.
+                                _ => state == "final",
+                            };
+                            if !shown {
+                                return None;
+                            }
+                            Some(SubjectRow {
                                 subject: name.clone(),
                                 marks: inside
                                     .iter()
+                                    .filter(|_| listed)
                                     .filter_map(|(d, m)| {
                                         let value = m.value.clone()?;
                                         let wt = m
@@ -1143,7 +1188,7 @@ impl Inputs<'_> {
                                     )
                                 }),
                                 state,
-                                mark: att.mark(),
+                                mark,
                                 comment: teacher.and_then(|pm| pm.comment.clone()),
                                 count: att.count(),
                                 needed,
@@ -1155,18 +1200,12 @@ impl Inputs<'_> {
                                     ))
                                 .then(|| grades::takes_marks(&list, &ix.weights, grading)),
                                 takes_min: min_marks,
-                            }
-                        })
-                        .filter(|row| match p.kind {
-                            k if k.is_term() => true,
-                            PeriodKind::Year => row.mark.is_some() || !row.marks.is_empty(),
-                            // An exam or the final mark: only the teacher's marks.
-                            _ => row.state == "final",
+                            })
                         })
                         .collect()
                 };
                 let mut totals = AttendanceTotals::default();
-                for a in attendance.into_iter().flatten() {
+                for a in attendance {
                     if let Some(l) = j.lesson(a.lesson_id)
                         && p.contains(l.date)
                     {
@@ -1184,7 +1223,7 @@ impl Inputs<'_> {
                     dates: self.strings.range(p.starts_on, p.ends_on),
                     current: Some(p.id) == current,
                     is_year: !p.kind.is_term(),
-                    brief: p.kind.is_term() && Some(p.id) != current,
+                    brief,
                     exam: p.kind.rank() >= PeriodKind::Exam.rank(),
                     subjects,
                     attendance: totals,

@@ -17,7 +17,7 @@ pub(crate) use boards::AnnouncementView;
 pub(crate) use child::{AttendanceTotals, MarkBrief};
 pub(crate) use child::{
     ChildLesson, ChildPage, ChildPiece, ChildWeek, ClassParts, DiaryIndex, LineHtml, OwnLines,
-    PartSpec, PeriodView, SubjectRow, WeekRun, first_lines,
+    PartSpec, PeriodView, SubjectRow, TermMarks, WeekRun, first_lines,
 };
 pub(crate) use events::EventView;
 pub(crate) use homework::{HomeworkIndex, LessonView};
