@@ -46,7 +46,9 @@
 //! hundredths are therefore rounded to hundredths.
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap as HashMap;
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 

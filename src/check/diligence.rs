@@ -4,7 +4,9 @@
 //! (`[grading] min_marks`, by the subject's weekly hours). Each finding sums up one class
 //! and subject, so a busy journal gives a short list, not one line per mark.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rayon::prelude::*;
@@ -160,11 +162,11 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
     let grading = &config.grading;
-    let mut lessons: HashMap<Id, Vec<&Lesson>> = HashMap::new();
+    let mut lessons: HashMap<Id, Vec<&Lesson>> = HashMap::default();
     for l in j.lessons.iter().filter(|l| !l.cancelled) {
         lessons.entry(l.class_id).or_default().push(l);
     }
-    let mut last_marked: HashMap<Id, NaiveDate> = HashMap::new();
+    let mut last_marked: HashMap<Id, NaiveDate> = HashMap::default();
     for l in j.marks.iter().filter_map(|m| j.lesson(m.lesson_id)) {
         let last = last_marked.entry(l.class_id).or_insert(l.date);
         *last = (*last).max(l.date);

@@ -1,9 +1,8 @@
 //! Whole-journal checks: references, scales, calendars and memberships.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::Finding;
 use crate::config::Config;
@@ -163,7 +162,7 @@ impl<'a> Checker<'a> {
         // Periods: inside their year; of one kind, never overlapping; the terms and the year
         // leave no school day uncovered (holidays and weekends may lie between), while an
         // exam session or the final mark has only its own days.
-        let mut by_kind: HashMap<(Id, PeriodKind), Vec<usize>> = HashMap::new();
+        let mut by_kind: HashMap<(Id, PeriodKind), Vec<usize>> = HashMap::default();
         for (i, p) in j.periods.iter().enumerate() {
             let Some(year) = j.year(p.year_id) else {
                 self.exists(
@@ -279,7 +278,7 @@ impl<'a> Checker<'a> {
 
     fn people(&mut self) {
         let j = self.j;
-        let mut class_names: HashMap<(Id, &str), Id> = HashMap::new();
+        let mut class_names: HashMap<(Id, &str), Id> = HashMap::default();
         for c in &j.classes {
             if j.year(c.year_id).is_none() {
                 self.exists(
@@ -321,7 +320,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let mut names: HashMap<(Id, String), Id> = HashMap::new();
+        let mut names: HashMap<(Id, String), Id> = HashMap::default();
         for s in &j.students {
             self.exists(
                 j.class(s.class_id).is_some(),
@@ -528,7 +527,7 @@ impl<'a> Checker<'a> {
 
     fn lessons(&mut self) {
         let j = self.j;
-        let mut slots: HashMap<(Id, NaiveDate, i64), Id> = HashMap::new();
+        let mut slots: HashMap<(Id, NaiveDate, i64), Id> = HashMap::default();
         for l in &j.lessons {
             let row = id(l.id);
             let class = j.class(l.class_id);

@@ -1,9 +1,8 @@
 //! A pupil's rows of the journal, indexed once per command: marks, attendance, groups and
 //! period marks by pupil. The diary step and the printouts read pupils through it.
 
-use std::collections::{HashMap, HashSet};
-
 use super::{Attendance, Id, Journal, Lesson, Mark, PeriodMark, Remark, group_by};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Each pupil's marks, attendance, groups and period marks.
 pub(crate) struct ByPupil<'a> {
@@ -21,7 +20,7 @@ impl<'a> ByPupil<'a> {
             || group_by(&j.marks, |m| m.student_id),
             || group_by(&j.attendance, |a| a.student_id),
         );
-        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::new();
+        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::default();
         for gs in &j.group_students {
             groups.entry(gs.student_id).or_default().insert(gs.group_id);
         }

@@ -90,8 +90,8 @@ pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
 pub(crate) fn group_by<T, K: std::hash::Hash + Eq>(
     rows: &[T],
     key: impl Fn(&T) -> K,
-) -> std::collections::HashMap<K, Vec<&T>> {
-    let mut groups: std::collections::HashMap<K, Vec<&T>> = std::collections::HashMap::new();
+) -> rustc_hash::FxHashMap<K, Vec<&T>> {
+    let mut groups: rustc_hash::FxHashMap<K, Vec<&T>> = Default::default();
     for row in rows {
         groups.entry(key(row)).or_default().push(row);
     }

@@ -8,7 +8,9 @@
 //! part: pupils, classes, groups and their members, subjects, teachers, work types, bells,
 //! holidays and periods, plus what the caller adds (theme, language, settings).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
@@ -83,7 +85,7 @@ pub(super) fn digests(
             .map(|(i, _)| i)
     };
     // Lessons held in a part, or whose homework is due in it, and which parts each is in.
-    let mut lesson_parts: HashMap<Id, Vec<usize>> = HashMap::new();
+    let mut lesson_parts: HashMap<Id, Vec<usize>> = HashMap::default();
     for l in &j.lessons {
         let mut at: Vec<usize> = inside(l.date)
             .chain(l.homework_due.into_iter().flat_map(inside))

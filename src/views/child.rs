@@ -4,7 +4,9 @@
 //! mark), attendance totals, debts, the class's announcements and events, and the list of
 //! earlier parts. An earlier part: the weeks of one term before this week.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
@@ -434,7 +436,7 @@ impl ClassParts {
     /// (`lines[i]` holds the HTML of `own.lines[i]`, see [`ChildLesson::lines_key`]).
     pub(crate) fn expand_own(&self, html: &str, own: &OwnLines, lines: &[LineHtml]) -> String {
         // What the pupil's lines put after each token: `(lesson, part)` -> HTML.
-        let mut after: HashMap<(usize, char), &str> = HashMap::new();
+        let mut after: HashMap<(usize, char), &str> = HashMap::default();
         for (line, html) in own.lines.iter().zip(lines) {
             after.insert((line.index, 'h'), &html.0);
             after.insert((line.index, 'm'), &html.1);
@@ -533,7 +535,7 @@ impl ClassParts {
     /// [`ClassParts::expand_own`]'s.
     pub(crate) fn pieces(&self, html: &str, own: &OwnLines, lines: &[LineHtml]) -> Vec<ChildPiece> {
         use std::fmt::Write;
-        let mut after: HashMap<(usize, char), &str> = HashMap::new();
+        let mut after: HashMap<(usize, char), &str> = HashMap::default();
         for (line, html) in own.lines.iter().zip(lines) {
             after.insert((line.index, 'h'), &html.0);
             after.insert((line.index, 'm'), &html.1);
@@ -715,7 +717,7 @@ impl Inputs<'_> {
         render: impl Fn(&LessonView) -> anyhow::Result<String>,
     ) -> anyhow::Result<ClassParts> {
         let mut lessons = Vec::new();
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         let mut digest = Sha256::new();
         let school_days = i64::from(self.config.school_days);
         for monday in mondays {
@@ -820,7 +822,7 @@ impl Inputs<'_> {
             .copied()
             .filter(|r| r.date <= self.today)
             .collect();
-        let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::new();
+        let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::default();
         if !no_marks {
             for m in &marks {
                 marks_by_lesson.entry(m.lesson_id).or_default().push(m);
@@ -1284,7 +1286,7 @@ mod tests {
             announcements: Vec::new(),
             events: Vec::new(),
             lessons: vec![lesson("Maths"), lesson("Art"), lesson("Music")],
-            index: HashMap::new(),
+            index: HashMap::default(),
             digest: [0; 32],
             shared: Mutex::default(),
             today: "2026-11-23".into(),
@@ -1401,7 +1403,7 @@ mod tests {
             lessons: vec![LessonHtml::split(
                 "<li><p>Maths<!--attendance--></p><!--marks--><p>topic</p></li>",
             )],
-            index: HashMap::from([(7, 0)]),
+            index: HashMap::from_iter([(7, 0)]),
             digest: [0; 32],
             shared: Mutex::default(),
             today: "2026-11-23".into(),

@@ -5,9 +5,8 @@
 //! next lesson of the same subject and group. Boards show both: under each lesson what to
 //! prepare for it ("к уроку") and what was set at it.
 
-use std::collections::HashMap;
-
 use chrono::{Duration, NaiveDate};
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 
 use super::{ClassRef, Common, Inputs, is_web_url};
@@ -84,8 +83,8 @@ pub(crate) struct HomeworkIndex<'a> {
 impl<'a> HomeworkIndex<'a> {
     pub(crate) fn new(j: &'a Journal) -> HomeworkIndex<'a> {
         let group_name = |l: &Lesson| l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str());
-        let mut by_class: HashMap<Id, Vec<&Lesson>> = HashMap::new();
-        let mut series: HashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = HashMap::new();
+        let mut by_class: HashMap<Id, Vec<&Lesson>> = HashMap::default();
+        let mut series: HashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = HashMap::default();
         for l in &j.lessons {
             by_class.entry(l.class_id).or_default().push(l);
             series
@@ -96,7 +95,7 @@ impl<'a> HomeworkIndex<'a> {
         for lessons in by_class.values_mut() {
             lessons.sort_by_key(|l| (l.date, l.number, group_name(l), l.id));
         }
-        let mut due: HashMap<Id, Vec<&Lesson>> = HashMap::new();
+        let mut due: HashMap<Id, Vec<&Lesson>> = HashMap::default();
         for lessons in series.values_mut() {
             lessons.sort_by_key(|l| (l.date, l.number, l.id));
             for (i, l) in lessons.iter().enumerate() {
@@ -113,7 +112,7 @@ impl<'a> HomeworkIndex<'a> {
                 }
             }
         }
-        let mut links: HashMap<Id, Vec<&HomeworkLink>> = HashMap::new();
+        let mut links: HashMap<Id, Vec<&HomeworkLink>> = HashMap::default();
         for link in &j.homework_links {
             links.entry(link.lesson_id).or_default().push(link);
         }
