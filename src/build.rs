@@ -240,7 +240,25 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
             up_to_date: true,
         });
     }
-    let loaded = check::load_with(site, &mut |phase| timings.lap(phase))?;
+    // The theme's templates are parsed, and the last build's pages looked up, while the
+    // journal is read.
+    let (loaded, (theme, last)) = rayon::join(
+        || check::load_with(site, &mut |phase| timings.lap(phase)),
+        || {
+            let theme = Theme::load(site).and_then(|theme| {
+                let renderer = Renderer::new(&theme, site.config.language)?;
+                Ok((theme, renderer))
+            });
+            // `--force` renders every page anew.
+            let last = if options.force {
+                None
+            } else {
+                stamp::last(site)
+            };
+            (theme, last)
+        },
+    );
+    let loaded = loaded?;
     let errors = loaded.errors();
     if errors > 0 {
         let shown: Vec<String> = loaded
@@ -257,26 +275,30 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
             shown.join("\n")
         );
     }
+    let (theme, renderer) = theme?;
     let diary_options = DiaryOptions {
         moment: options.moment.at(),
         now: options.now,
         force: options.force,
     };
-    // `--force` renders every page anew.
-    let last = if options.force {
-        None
-    } else {
-        stamp::last(site)
-    };
     let (output, sealed, pages) = render_site(
         &loaded,
+        &theme,
+        &renderer,
         today,
         options.verbose,
         diary_options,
         last,
         &mut timings,
     )?;
+    let warnings = loaded.findings.len();
+    // The journal and the theme are freed on a thread of their own while the output is
+    // committed: on the way out, a few hundred thousand rows.
+    let freed = std::thread::Builder::new()
+        .name("free".into())
+        .spawn(move || drop((loaded, renderer, theme)));
     let stats = output.commit(&site.output_path())?;
+    drop(freed);
     let (pages_rendered, pages_kept) = (pages.digests.len() - pages.kept, pages.kept);
     // Only now do the published payloads match the manifest.
     if let Some(store) = &sealed.store {
@@ -297,7 +319,7 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
                 output: String::new(),
                 files: stats.files,
                 bytes: stats.bytes,
-                warnings: loaded.findings.len(),
+                warnings,
                 diaries: sealed.pages,
                 slots: sealed.slots,
                 pages: pages.digests,
@@ -307,7 +329,7 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
     }
     Ok(BuildReport {
         stats,
-        warnings: loaded.findings.len(),
+        warnings,
         diaries: sealed.pages,
         slots: sealed.slots,
         resealed: sealed.resealed,
@@ -324,16 +346,17 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
 /// Renders every public page into memory.
 /// `last`: the stamp of the last build, when the output folder is as that build left it
 /// (its pages' digests). Returns the output, the diaries and the digests of the pages.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn render_site(
     loaded: &Loaded,
+    theme: &Theme,
+    renderer: &Renderer,
     today: NaiveDate,
     verbose: bool,
     diary: DiaryOptions,
     last: Option<stamp::Stamp>,
     timings: &mut Timings,
 ) -> Result<(Output, Sealed, Pages)> {
-    let theme = Theme::load(&loaded.site)?;
-    let renderer = Renderer::new(&theme, loaded.site.config.language)?;
     let context = theme.render_context(&loaded.site.config);
     let memo = PageMemo::new(loaded, context, last);
     let inputs = Inputs {
@@ -360,7 +383,7 @@ pub(crate) fn render_site(
     page(
         &mut out,
         "index.html",
-        memo.page(&renderer, "index.html", "index.html", "", &index)?,
+        memo.page(renderer, "index.html", "index.html", "", &index)?,
     )?;
     let school_feed = inputs.feed_entries(&index.announcements, "index.html");
     let title = inputs.site_title();
@@ -380,7 +403,7 @@ pub(crate) fn render_site(
     page(
         &mut out,
         path,
-        memo.page(&renderer, "classes.html", path, "", &classes)?,
+        memo.page(renderer, "classes.html", path, "", &classes)?,
     )?;
 
     let homework = HomeworkIndex::new(&loaded.journal);
@@ -394,7 +417,7 @@ pub(crate) fn render_site(
             let pages = refs
                 .par_iter()
                 .map(|class| {
-                    let files = class_pages(&inputs, &renderer, &memo, &homework, class, &title);
+                    let files = class_pages(&inputs, renderer, &memo, &homework, class, &title);
                     progress.inc(1);
                     files
                 })
@@ -403,7 +426,7 @@ pub(crate) fn render_site(
         },
         || {
             add_diaries(
-                loaded, &inputs, &renderer, &refs, &homework, &context, diary, &mut out,
+                loaded, &inputs, renderer, &refs, &homework, &context, diary, &mut out,
             )
         },
     );
@@ -435,8 +458,8 @@ pub(crate) fn render_site(
     let school = &loaded.journal.school;
     crate::webapp::write(
         &mut out,
-        &renderer,
-        &theme,
+        renderer,
+        theme,
         &title,
         &school.short_name,
         renderer.strings.lang,

@@ -389,7 +389,14 @@ impl Output {
         fs::create_dir_all(spare).with_context(|| format!("cannot create {}", spare.display()))?;
         // What the spare holds that this output does not: removed first, so that a folder
         // of the spare where the output has a file is gone before the file is written.
-        let (held, folders_held) = list(spare)?;
+        // The live folder is listed beside the spare: what it holds that this output does
+        // not is what the swap removes.
+        let (spare_listed, live_listed) = rayon::join(
+            || list(spare),
+            || target.is_dir().then(|| list(target)).transpose(),
+        );
+        let (held, folders_held) = spare_listed?;
+        let live_files = live_listed?.map(|(files, _)| files);
         held.par_iter()
             .filter(|rel| !self.files.contains_key(rel.as_str()))
             .try_for_each(|rel| {
@@ -468,11 +475,10 @@ impl Output {
             written: written.iter().filter(|w| **w).count(),
             ..CommitStats::default()
         };
-        if target.is_dir() {
-            stats.removed = list(target)?
-                .0
-                .into_iter()
-                .filter(|rel| !self.files.contains_key(rel))
+        if let Some(live) = live_files {
+            stats.removed = live
+                .iter()
+                .filter(|rel| !self.files.contains_key(rel.as_str()))
                 .count();
         }
         Ok(stats)
