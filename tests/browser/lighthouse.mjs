@@ -102,7 +102,13 @@ try {
   chrome.proc.kill();
   server.close();
   await new Promise((ok) => (chrome.proc.exitCode !== null ? ok() : chrome.proc.once('exit', ok)));
-  fs.rmSync(chrome.profile, { recursive: true, force: true });
+  // Chromium's helper processes may still write into the profile for a moment after the
+  // browser exits: retry, and never fail the run over a leftover temporary folder.
+  try {
+    fs.rmSync(chrome.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  } catch (e) {
+    console.error(`cannot remove ${chrome.profile}: ${e.code || e}`);
+  }
 }
 console.log(JSON.stringify(results, null, 2));
 process.exit(failed ? 1 : 0);
