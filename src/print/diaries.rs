@@ -165,7 +165,7 @@ fn pupil_page(
 ) -> Result<String> {
     // Away from the site nothing more can be fetched: announcements in full, and every
     // term's marks one by one.
-    let mut page = inputs.child_page_listing(student, class, parts, hw, ix, &[], TermMarks::Every);
+    let mut page = inputs.child_page(student, class, parts, hw, ix, &[], TermMarks::Every);
     page.full_news = true;
     if let Some(spec) = earlier {
         let mut weeks = inputs.child_part(student, class, parts, hw, ix, spec).weeks;

@@ -41,7 +41,7 @@ use crate::render::Renderer;
 use crate::seal::{self, SlotChild, SlotContent};
 use crate::views::{
     ChildLesson, ChildPiece, ChildWeek, ClassParts, ClassRef, DiaryIndex, HomeworkIndex, Inputs,
-    LineHtml, OwnLines, PartSpec, WeekRun,
+    LineHtml, OwnLines, PartSpec, TermMarks, WeekRun,
 };
 use batch::Schedule;
 
@@ -464,6 +464,7 @@ impl Batch<'_> {
                     self.hw,
                     &self.ix,
                     &earlier[&class.id],
+                    TermMarks::Current,
                 );
                 let own = self.share_weeks(part, &mut page.weeks)?;
                 // The marks by period are not in the page's template data: hashed beside it.
@@ -848,16 +849,29 @@ mod tests {
         assert_eq!(shared.len(), alone.len());
     }
 
+    /// A demo school of `pupils`, loaded, with its theme's renderer.
+    fn demo_school(
+        pupils: usize,
+    ) -> (
+        tempfile::TempDir,
+        crate::config::Site,
+        crate::check::Loaded,
+        Renderer,
+    ) {
+        let (tmp, site) = crate::demo::test_site(pupils);
+        let loaded = crate::check::load(&site).unwrap();
+        let theme = crate::render::Theme::load(&site).unwrap();
+        let renderer = Renderer::new(&theme, site.config.language).unwrap();
+        (tmp, site, loaded, renderer)
+    }
+
     /// A diary lists the marks one by one of its current term only: the other terms and the
     /// year carry none, and their marks by period read the same as with every mark listed.
     /// On paper every term lists them.
     #[test]
     fn only_the_current_term_lists_its_marks_in_a_sealed_diary() {
-        let (_tmp, site) = crate::demo::test_site(30);
-        let loaded = crate::check::load(&site).unwrap();
+        let (_tmp, site, loaded, renderer) = demo_school(30);
         let j = &loaded.journal;
-        let theme = crate::render::Theme::load(&site).unwrap();
-        let renderer = Renderer::new(&theme, site.config.language).unwrap();
         let inputs = Inputs {
             journal: j,
             config: &site.config,
@@ -877,16 +891,10 @@ mod tests {
                 .diary_class_parts(&inputs, class, &hw, &mondays, true)
                 .unwrap();
             for student in j.students.iter().filter(|s| s.class_id == class.id) {
-                let page = inputs.child_page(student, class, &parts, &hw, &ix, &[]);
-                let mut every = inputs.child_page_listing(
-                    student,
-                    class,
-                    &parts,
-                    &hw,
-                    &ix,
-                    &[],
-                    crate::views::TermMarks::Every,
-                );
+                let page =
+                    inputs.child_page(student, class, &parts, &hw, &ix, &[], TermMarks::Current);
+                let mut every =
+                    inputs.child_page(student, class, &parts, &hw, &ix, &[], TermMarks::Every);
                 assert_eq!(page.periods.len(), every.periods.len());
                 let terms = page.periods.iter().filter(|p| !p.is_year).count();
                 assert!(terms >= 4, "four quarters by May: {terms}");
@@ -920,11 +928,8 @@ mod tests {
     /// class and group.
     #[test]
     fn shared_weeks_give_each_pupil_the_page_rendered_for_them_alone() {
-        let (_tmp, site) = crate::demo::test_site(60);
-        let loaded = crate::check::load(&site).unwrap();
+        let (_tmp, site, loaded, renderer) = demo_school(60);
         let j = &loaded.journal;
-        let theme = crate::render::Theme::load(&site).unwrap();
-        let renderer = Renderer::new(&theme, site.config.language).unwrap();
         let shared = |parts: &ClassParts, weeks: &mut Vec<ChildWeek>| {
             parts
                 .share_weeks(weeks, |w| renderer.diary_week(w))
@@ -960,9 +965,19 @@ mod tests {
                     .diary_class_parts(&inputs, &class, &hw, &spec.mondays, false)
                     .unwrap();
                 for student in j.students.iter().filter(|s| s.class_id == class.id) {
-                    let alone = inputs.child_page(student, &class, &parts, &hw, &ix, &earlier);
-                    let alone = parts.expand(&renderer.diary_child(&alone).unwrap());
-                    let mut page = inputs.child_page(student, &class, &parts, &hw, &ix, &earlier);
+                    let page = || {
+                        inputs.child_page(
+                            student,
+                            &class,
+                            &parts,
+                            &hw,
+                            &ix,
+                            &earlier,
+                            TermMarks::Current,
+                        )
+                    };
+                    let alone = parts.expand(&renderer.diary_child(&page()).unwrap());
+                    let mut page = page();
                     let own = shared(&parts, &mut page.weeks);
                     let html = renderer.diary_child(&page).unwrap();
                     same(&parts.expand_own(&html, &own, &lines(&own)), &alone);

@@ -923,22 +923,10 @@ impl Inputs<'_> {
     }
 
     /// The `now` chunk of one child's diary; `parts` are the class's parts of this week and
-    /// next, `earlier` the class's earlier parts.
-    pub(crate) fn child_page(
-        &self,
-        student: &Student,
-        class: &ClassRef,
-        parts: &ClassParts,
-        hw: &HomeworkIndex,
-        ix: &DiaryIndex,
-        earlier: &[PartSpec],
-    ) -> ChildPage {
-        self.child_page_listing(student, class, parts, hw, ix, earlier, TermMarks::Current)
-    }
-
-    /// [`Inputs::child_page`], with the marks one by one of the terms `listing` says.
+    /// next, `earlier` the class's earlier parts, `listing` the terms whose marks it lists
+    /// one by one.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn child_page_listing(
+    pub(crate) fn child_page(
         &self,
         student: &Student,
         class: &ClassRef,
