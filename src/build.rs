@@ -294,11 +294,11 @@ pub(crate) fn build(site: &Site, options: &Options) -> Result<BuildReport> {
     let warnings = loaded.findings.len();
     // The journal and the theme are freed on a thread of their own while the output is
     // committed: on the way out, a few hundred thousand rows.
-    let freed = std::thread::Builder::new()
+    // Not joined: the thread ends on its own (with the process, at the latest).
+    let _ = std::thread::Builder::new()
         .name("free".into())
         .spawn(move || drop((loaded, renderer, theme)));
     let stats = output.commit(&site.output_path())?;
-    drop(freed);
     let (pages_rendered, pages_kept) = (pages.digests.len() - pages.kept, pages.kept);
     // Only now do the published payloads match the manifest.
     if let Some(store) = &sealed.store {

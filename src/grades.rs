@@ -46,10 +46,9 @@
 //! hundredths are therefore rounded to hundredths.
 
 use std::borrow::Borrow;
-
-use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::config::Grading;
@@ -101,7 +100,7 @@ pub(crate) fn parse_value(text: &str, grading: &Grading) -> Option<MarkValue> {
 /// site build and share it.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Weights {
-    by_work_type: HashMap<Id, f64>,
+    by_work_type: FxHashMap<Id, f64>,
 }
 
 impl Weights {

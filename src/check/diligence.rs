@@ -6,10 +6,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rustc_hash::FxHashMap as HashMap;
-
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::config::Config;
 use crate::finding::Finding;
@@ -47,18 +46,18 @@ fn late_entries(j: &Journal, config: &Config) -> Vec<Finding> {
     }
     let mut late: BTreeMap<(Id, Id), Late> = BTreeMap::new();
     // Looked up once, not per mark: days by work type, each shift's hour, bell ends.
-    let days: HashMap<Option<Id>, u32> = std::iter::once((None, config.entry.days_for(None)))
+    let days: FxHashMap<Option<Id>, u32> = std::iter::once((None, config.entry.days_for(None)))
         .chain(
             j.work_types
                 .iter()
                 .map(|w| (Some(w.id), config.entry.days_for(Some(&w.name)))),
         )
         .collect();
-    let until: HashMap<i64, Option<NaiveTime>> = [1, 2]
+    let until: FxHashMap<i64, Option<NaiveTime>> = [1, 2]
         .into_iter()
         .map(|shift| (shift, config.entry.until(shift)))
         .collect();
-    let ends: HashMap<(i64, i64), NaiveTime> = j
+    let ends: FxHashMap<(i64, i64), NaiveTime> = j
         .bells
         .iter()
         .filter_map(|b| {
@@ -114,7 +113,7 @@ fn late_entries(j: &Journal, config: &Config) -> Vec<Finding> {
 
 /// Teachers' period marks set before their period's last week, by class and subject.
 fn early_period_marks(j: &Journal) -> Vec<Finding> {
-    let class_of: HashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
+    let class_of: FxHashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
     let mut early: BTreeMap<(Id, Id, Id), (usize, NaiveDate)> = BTreeMap::new();
     for pm in &j.period_marks {
         let (Some(day), Some(p), Some(&class)) = (
@@ -162,11 +161,11 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
     let grading = &config.grading;
-    let mut lessons: HashMap<Id, Vec<&Lesson>> = HashMap::default();
+    let mut lessons: FxHashMap<Id, Vec<&Lesson>> = FxHashMap::default();
     for l in j.lessons.iter().filter(|l| !l.cancelled) {
         lessons.entry(l.class_id).or_default().push(l);
     }
-    let mut last_marked: HashMap<Id, NaiveDate> = HashMap::default();
+    let mut last_marked: FxHashMap<Id, NaiveDate> = FxHashMap::default();
     for l in j.marks.iter().filter_map(|m| j.lesson(m.lesson_id)) {
         let last = last_marked.entry(l.class_id).or_insert(l.date);
         *last = (*last).max(l.date);

@@ -2,7 +2,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::Finding;
 use crate::config::Config;
@@ -162,7 +162,7 @@ impl<'a> Checker<'a> {
         // Periods: inside their year; of one kind, never overlapping; the terms and the year
         // leave no school day uncovered (holidays and weekends may lie between), while an
         // exam session or the final mark has only its own days.
-        let mut by_kind: HashMap<(Id, PeriodKind), Vec<usize>> = HashMap::default();
+        let mut by_kind: FxHashMap<(Id, PeriodKind), Vec<usize>> = FxHashMap::default();
         for (i, p) in j.periods.iter().enumerate() {
             let Some(year) = j.year(p.year_id) else {
                 self.exists(
@@ -278,7 +278,7 @@ impl<'a> Checker<'a> {
 
     fn people(&mut self) {
         let j = self.j;
-        let mut class_names: HashMap<(Id, &str), Id> = HashMap::default();
+        let mut class_names: FxHashMap<(Id, &str), Id> = FxHashMap::default();
         for c in &j.classes {
             if j.year(c.year_id).is_none() {
                 self.exists(
@@ -320,7 +320,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        let mut names: HashMap<(Id, String), Id> = HashMap::default();
+        let mut names: FxHashMap<(Id, String), Id> = FxHashMap::default();
         for s in &j.students {
             self.exists(
                 j.class(s.class_id).is_some(),
@@ -527,7 +527,7 @@ impl<'a> Checker<'a> {
 
     fn lessons(&mut self) {
         let j = self.j;
-        let mut slots: HashMap<(Id, NaiveDate, i64), Id> = HashMap::default();
+        let mut slots: FxHashMap<(Id, NaiveDate, i64), Id> = FxHashMap::default();
         for l in &j.lessons {
             let row = id(l.id);
             let class = j.class(l.class_id);
@@ -722,7 +722,7 @@ impl<'a> Checker<'a> {
     fn marks(&mut self) {
         let j = self.j;
         let m = self.membership();
-        let absent: HashSet<(Id, Id)> = j
+        let absent: FxHashSet<(Id, Id)> = j
             .attendance
             .iter()
             .filter(|a| a.status != crate::journal::AttendanceStatus::Late)
@@ -1081,6 +1081,6 @@ impl<'a> Checker<'a> {
 
 #[derive(Default)]
 struct Membership {
-    class_of: HashMap<Id, Id>,
-    in_group: HashSet<(Id, Id)>,
+    class_of: FxHashMap<Id, Id>,
+    in_group: FxHashSet<(Id, Id)>,
 }

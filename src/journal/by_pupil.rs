@@ -1,16 +1,17 @@
 //! A pupil's rows of the journal, indexed once per command: marks, attendance, groups and
 //! period marks by pupil. The diary step and the printouts read pupils through it.
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::{Attendance, Id, Journal, Lesson, Mark, PeriodMark, Remark, group_by};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Each pupil's marks, attendance, groups and period marks.
 pub(crate) struct ByPupil<'a> {
-    marks: HashMap<Id, Vec<&'a Mark>>,
-    attendance: HashMap<Id, Vec<&'a Attendance>>,
-    groups: HashMap<Id, HashSet<Id>>,
-    period_marks: HashMap<Id, Vec<&'a PeriodMark>>,
-    remarks: HashMap<Id, Vec<&'a Remark>>,
+    marks: FxHashMap<Id, Vec<&'a Mark>>,
+    attendance: FxHashMap<Id, Vec<&'a Attendance>>,
+    groups: FxHashMap<Id, FxHashSet<Id>>,
+    period_marks: FxHashMap<Id, Vec<&'a PeriodMark>>,
+    remarks: FxHashMap<Id, Vec<&'a Remark>>,
 }
 
 impl<'a> ByPupil<'a> {
@@ -20,7 +21,7 @@ impl<'a> ByPupil<'a> {
             || group_by(&j.marks, |m| m.student_id),
             || group_by(&j.attendance, |a| a.student_id),
         );
-        let mut groups: HashMap<Id, HashSet<Id>> = HashMap::default();
+        let mut groups: FxHashMap<Id, FxHashSet<Id>> = FxHashMap::default();
         for gs in &j.group_students {
             groups.entry(gs.student_id).or_default().insert(gs.group_id);
         }

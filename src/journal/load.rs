@@ -319,7 +319,8 @@ pub(crate) fn is_busy(e: &anyhow::Error) -> bool {
 /// finish. A writer holding on longer is a [`JournalBusy`] error.
 ///
 /// The marks (the largest table: about half the time of loading) are read on a second
-/// connection beside the other tables, when both connections are seen to read the same
+/// connection beside the other tables, the first joining in from the other end of their
+/// ids once it is done ([`MarkRanges`]), when both connections are seen to read the same
 /// snapshot: the journal's change markers ([`super::markers`]) are the same before the
 /// first connection opened and after both began reading, so no write landed in between.
 /// Otherwise (a write in between, a second connection that would have to wait for a

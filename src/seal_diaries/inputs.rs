@@ -9,11 +9,10 @@
 //! holidays and periods, plus what the caller adds (theme, language, settings).
 
 use std::collections::BTreeMap;
-
-use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::journal::{Id, Journal};
@@ -85,7 +84,7 @@ pub(super) fn digests(
             .map(|(i, _)| i)
     };
     // Lessons held in a part, or whose homework is due in it, and which parts each is in.
-    let mut lesson_parts: HashMap<Id, Vec<usize>> = HashMap::default();
+    let mut lesson_parts: FxHashMap<Id, Vec<usize>> = FxHashMap::default();
     for l in &j.lessons {
         let mut at: Vec<usize> = inside(l.date)
             .chain(l.homework_due.into_iter().flat_map(inside))

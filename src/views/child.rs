@@ -5,11 +5,10 @@
 //! earlier parts. An earlier part: the weeks of one term before this week.
 
 use std::collections::BTreeMap;
-
-use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, NaiveDate};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -321,8 +320,8 @@ struct PupilLines<'a> {
     marks: Vec<&'a Mark>,
     attendance: Vec<&'a Attendance>,
     remarks: Vec<&'a crate::journal::Remark>,
-    marks_by_lesson: HashMap<Id, Vec<&'a Mark>>,
-    att_by_lesson: HashMap<Id, &'a Attendance>,
+    marks_by_lesson: FxHashMap<Id, Vec<&'a Mark>>,
+    att_by_lesson: FxHashMap<Id, &'a Attendance>,
 }
 
 /// Per-pupil indexes of marks, attendance and groups, and the work types' weights, built
@@ -350,12 +349,12 @@ pub(crate) struct ClassParts {
     pub events: Vec<EventView>,
     /// The class's lessons' HTML, and where each lesson is in it.
     pub lessons: Vec<LessonHtml>,
-    pub index: HashMap<Id, usize>,
+    pub index: FxHashMap<Id, usize>,
     /// A digest of `lessons`: a diary's content is its data with this.
     pub digest: [u8; 32],
     /// The weeks rendered once for the pupils who attend the same lessons, by Monday and
     /// lessons (see [`ClassParts::share_weeks`]).
-    shared: Mutex<HashMap<WeekKey, Arc<SharedWeek>>>,
+    shared: Mutex<FxHashMap<WeekKey, Arc<SharedWeek>>>,
     /// Today (ISO): lessons up to today may hold a pupil's own lines.
     today: String,
 }
@@ -436,7 +435,7 @@ impl ClassParts {
     /// (`lines[i]` holds the HTML of `own.lines[i]`, see [`ChildLesson::lines_key`]).
     pub(crate) fn expand_own(&self, html: &str, own: &OwnLines, lines: &[LineHtml]) -> String {
         // What the pupil's lines put after each token: `(lesson, part)` -> HTML.
-        let mut after: HashMap<(usize, char), &str> = HashMap::default();
+        let mut after: FxHashMap<(usize, char), &str> = FxHashMap::default();
         for (line, html) in own.lines.iter().zip(lines) {
             after.insert((line.index, 'h'), &html.0);
             after.insert((line.index, 'm'), &html.1);
@@ -451,7 +450,7 @@ impl ClassParts {
         out: &mut String,
         html: &str,
         own: &OwnLines,
-        after: &HashMap<(usize, char), &str>,
+        after: &FxHashMap<(usize, char), &str>,
     ) {
         let mut from = 0;
         for (start, end, token) in tokens(html) {
@@ -535,7 +534,7 @@ impl ClassParts {
     /// [`ClassParts::expand_own`]'s.
     pub(crate) fn pieces(&self, html: &str, own: &OwnLines, lines: &[LineHtml]) -> Vec<ChildPiece> {
         use std::fmt::Write;
-        let mut after: HashMap<(usize, char), &str> = HashMap::default();
+        let mut after: FxHashMap<(usize, char), &str> = FxHashMap::default();
         for (line, html) in own.lines.iter().zip(lines) {
             after.insert((line.index, 'h'), &html.0);
             after.insert((line.index, 'm'), &html.1);
@@ -717,7 +716,7 @@ impl Inputs<'_> {
         render: impl Fn(&LessonView) -> anyhow::Result<String>,
     ) -> anyhow::Result<ClassParts> {
         let mut lessons = Vec::new();
-        let mut index = HashMap::default();
+        let mut index = FxHashMap::default();
         let mut digest = Sha256::new();
         let school_days = i64::from(self.config.school_days);
         for monday in mondays {
@@ -822,7 +821,7 @@ impl Inputs<'_> {
             .copied()
             .filter(|r| r.date <= self.today)
             .collect();
-        let mut marks_by_lesson: HashMap<Id, Vec<&Mark>> = HashMap::default();
+        let mut marks_by_lesson: FxHashMap<Id, Vec<&Mark>> = FxHashMap::default();
         if !no_marks {
             for m in &marks {
                 marks_by_lesson.entry(m.lesson_id).or_default().push(m);
@@ -1154,23 +1153,28 @@ impl Inputs<'_> {
                             }
                             Some(SubjectRow {
                                 subject: name.clone(),
-                                marks: inside
-                                    .iter()
-                                    .filter(|_| listed)
-                                    .filter_map(|(d, m)| {
-                                        let value = m.value.clone()?;
-                                        let wt = m
-                                            .work_type_id
-                                            .and_then(|w| j.work_type(w))
-                                            .map(|w| w.name.as_str())
-                                            .unwrap_or("");
-                                        Some(MarkBrief {
-                                            value,
-                                            date: self.strings.date_short_weekday(*d),
-                                            title: wt.to_string(),
+                                // Built only where shown: the year's and the other
+                                // terms' would be every mark of the pupil again.
+                                marks: if listed {
+                                    inside
+                                        .iter()
+                                        .filter_map(|(d, m)| {
+                                            let value = m.value.clone()?;
+                                            let wt = m
+                                                .work_type_id
+                                                .and_then(|w| j.work_type(w))
+                                                .map(|w| w.name.as_str())
+                                                .unwrap_or("");
+                                            Some(MarkBrief {
+                                                value,
+                                                date: self.strings.date_short_weekday(*d),
+                                                title: wt.to_string(),
+                                            })
                                         })
-                                    })
-                                    .collect(),
+                                        .collect()
+                                } else {
+                                    Vec::new()
+                                },
                                 average: att.average().map(|a| {
                                     crate::i18n::decimal(
                                         self.strings.language,
@@ -1274,7 +1278,7 @@ mod tests {
             announcements: Vec::new(),
             events: Vec::new(),
             lessons: vec![lesson("Maths"), lesson("Art"), lesson("Music")],
-            index: HashMap::default(),
+            index: FxHashMap::default(),
             digest: [0; 32],
             shared: Mutex::default(),
             today: "2026-11-23".into(),
@@ -1391,7 +1395,7 @@ mod tests {
             lessons: vec![LessonHtml::split(
                 "<li><p>Maths<!--attendance--></p><!--marks--><p>topic</p></li>",
             )],
-            index: HashMap::from_iter([(7, 0)]),
+            index: FxHashMap::from_iter([(7, 0)]),
             digest: [0; 32],
             shared: Mutex::default(),
             today: "2026-11-23".into(),

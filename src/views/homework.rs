@@ -6,7 +6,7 @@
 //! prepare for it ("к уроку") and what was set at it.
 
 use chrono::{Duration, NaiveDate};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{ClassRef, Common, Inputs, is_web_url};
@@ -74,17 +74,17 @@ pub(crate) struct HomeworkPage {
 /// Lessons and homework indexed once per build.
 pub(crate) struct HomeworkIndex<'a> {
     /// Lessons of each class, by date, number, then group.
-    by_class: HashMap<Id, Vec<&'a Lesson>>,
-    links: HashMap<Id, Vec<&'a HomeworkLink>>,
+    by_class: FxHashMap<Id, Vec<&'a Lesson>>,
+    links: FxHashMap<Id, Vec<&'a HomeworkLink>>,
     /// Lesson id → the lessons whose homework is due at it.
-    due: HashMap<Id, Vec<&'a Lesson>>,
+    due: FxHashMap<Id, Vec<&'a Lesson>>,
 }
 
 impl<'a> HomeworkIndex<'a> {
     pub(crate) fn new(j: &'a Journal) -> HomeworkIndex<'a> {
         let group_name = |l: &Lesson| l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str());
-        let mut by_class: HashMap<Id, Vec<&Lesson>> = HashMap::default();
-        let mut series: HashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = HashMap::default();
+        let mut by_class: FxHashMap<Id, Vec<&Lesson>> = FxHashMap::default();
+        let mut series: FxHashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = FxHashMap::default();
         for l in &j.lessons {
             by_class.entry(l.class_id).or_default().push(l);
             series
@@ -95,7 +95,7 @@ impl<'a> HomeworkIndex<'a> {
         for lessons in by_class.values_mut() {
             lessons.sort_by_key(|l| (l.date, l.number, group_name(l), l.id));
         }
-        let mut due: HashMap<Id, Vec<&Lesson>> = HashMap::default();
+        let mut due: FxHashMap<Id, Vec<&Lesson>> = FxHashMap::default();
         for lessons in series.values_mut() {
             lessons.sort_by_key(|l| (l.date, l.number, l.id));
             for (i, l) in lessons.iter().enumerate() {
@@ -112,7 +112,7 @@ impl<'a> HomeworkIndex<'a> {
                 }
             }
         }
-        let mut links: HashMap<Id, Vec<&HomeworkLink>> = HashMap::default();
+        let mut links: FxHashMap<Id, Vec<&HomeworkLink>> = FxHashMap::default();
         for link in &j.homework_links {
             links.entry(link.lesson_id).or_default().push(link);
         }
