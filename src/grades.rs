@@ -753,7 +753,7 @@ mod tests {
             student_id: 1,
             lesson_id: 1,
             work_type_id: None,
-            value: Some(value.to_string()),
+            value: Some(value.into()),
             weight: None,
             comment: None,
             is_debt: false,
@@ -777,7 +777,7 @@ mod tests {
             student_id: 1,
             subject_id: 1,
             period_id: 1,
-            value: value.to_string(),
+            value: value.into(),
             comment: None,
             set_on: None,
         }

@@ -1037,7 +1037,7 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             teacher_id: c.opt_int("teacher_id")?,
             weekday: c.int("weekday")?,
             number: c.int("number")?,
-            room: c.opt_text("room")?,
+            room: c.opt_str("room")?.map(|r| ShortText::from(&*r)),
             starts_on: c.opt_date("starts_on")?,
             ends_on: c.opt_date("ends_on")?,
         })
@@ -1052,7 +1052,7 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             substitute_teacher_id: c.opt_int("substitute_teacher_id")?,
             date: c.date("date")?,
             number: c.int("number")?,
-            room: c.opt_text("room")?,
+            room: c.opt_str("room")?.map(|r| ShortText::from(&*r)),
             topic: c.opt_text("topic")?,
             homework: c.opt_text("homework")?,
             homework_due: c.opt_date("homework_due")?,
@@ -1090,9 +1090,9 @@ fn read_mark(c: &Cells) -> Result<Mark, Bad> {
         student_id: c.int("student_id")?,
         lesson_id: c.int("lesson_id")?,
         work_type_id: c.opt_int("work_type_id")?,
-        value: c.opt_str("value")?.map(|v| v.trim().to_string()),
+        value: c.opt_str("value")?.map(|v| ShortText::from(v.trim())),
         weight: c.opt_real("weight")?,
-        comment: c.opt_text("comment")?,
+        comment: c.opt_str("comment")?.map(|t| Box::from(&*t)),
         is_debt: c.flag("is_debt")?,
         entered_at: c.opt_datetime("entered_at")?,
     })
@@ -1214,7 +1214,7 @@ fn read_results(conn: &Connection) -> Result<Results> {
             student_id: c.int("student_id")?,
             subject_id: c.int("subject_id")?,
             period_id: c.int("period_id")?,
-            value: c.str("value")?.trim().to_string(),
+            value: ShortText::from(c.str("value")?.trim()),
             comment: c.opt_text("comment")?,
             set_on: c.opt_date("set_on")?,
         })

@@ -279,7 +279,7 @@ pub(crate) struct TimetableEntry {
     pub teacher_id: Option<Id>,
     pub weekday: i64,
     pub number: i64,
-    pub room: Option<String>,
+    pub room: Option<ShortText>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
 }
@@ -294,7 +294,7 @@ pub(crate) struct Lesson {
     pub substitute_teacher_id: Option<Id>,
     pub date: NaiveDate,
     pub number: i64,
-    pub room: Option<String>,
+    pub room: Option<ShortText>,
     pub topic: Option<String>,
     pub homework: Option<String>,
     pub homework_due: Option<NaiveDate>,
@@ -321,15 +321,20 @@ pub(crate) struct WorkType {
     pub weight: f64,
 }
 
+/// Short text of a journal row (a mark's value, a room): held inside the row up to 24
+/// bytes, where a `String` would take an allocation of its own for each of millions of
+/// marks.
+pub(crate) type ShortText = compact_str::CompactString;
+
 #[derive(Debug, Clone)]
 pub(crate) struct Mark {
     pub id: Id,
     pub student_id: Id,
     pub lesson_id: Id,
     pub work_type_id: Option<Id>,
-    pub value: Option<String>,
+    pub value: Option<ShortText>,
     pub weight: Option<f64>,
-    pub comment: Option<String>,
+    pub comment: Option<Box<str>>,
     pub is_debt: bool,
     /// When the teacher entered the mark.
     pub entered_at: Option<NaiveDateTime>,
@@ -382,7 +387,7 @@ pub(crate) struct PeriodMark {
     pub student_id: Id,
     pub subject_id: Id,
     pub period_id: Id,
-    pub value: String,
+    pub value: ShortText,
     /// The teacher's comment, shown with the mark once it is final.
     pub comment: Option<String>,
     /// The date the teacher set the mark.
@@ -684,6 +689,26 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A school of 20000 pupils holds nearly six million marks at once: every byte of a
+    /// mark's row is 6 MB of the build's memory, and a value in an allocation of its own
+    /// was another 16 bytes and an allocation per mark.
+    #[test]
+    fn a_mark_keeps_its_value_inside_its_row() {
+        assert!(
+            std::mem::size_of::<Mark>() <= 112,
+            "{}",
+            std::mem::size_of::<Mark>()
+        );
+        for value in ["5", "н/а", "зач", "осв.", "4-", "отл.", "не атт."] {
+            let v = ShortText::from(value);
+            assert!(!v.is_heap_allocated(), "{value}");
+            assert_eq!(v, value);
+        }
+        // Longer text still fits, in an allocation.
+        let long = "зачтено с замечаниями по оформлению";
+        assert_eq!(ShortText::from(long), long);
+    }
 
     #[test]
     fn rows_are_found_by_id_dense_or_not() {

@@ -209,7 +209,7 @@ impl<'a> Pupil<'a> {
                         Remark {
                             date: ix.strings.date_short_weekday(l.date),
                             subject: Some(ix.subject_name(l.subject_id)),
-                            mark: m.value.clone(),
+                            mark: m.value.as_deref().map(str::to_string),
                             kind: None,
                             by: None,
                             text: text.to_string(),
@@ -282,7 +282,7 @@ impl<'a> Pupil<'a> {
 
 fn sheet_mark(ix: &Index, m: &Mark) -> SheetMark {
     SheetMark {
-        value: m.value.clone().unwrap_or_else(|| "•".into()),
+        value: m.value.as_deref().unwrap_or("•").to_string(),
         work_type: ix.work_type_name(m.work_type_id),
         debt: m.is_debt,
     }
@@ -803,7 +803,7 @@ pub(super) fn monthly(
                                 .flatten()
                                 .map(|m| MonthMark {
                                     day: l.date.day(),
-                                    value: m.value.clone().unwrap_or_else(|| "•".into()),
+                                    value: m.value.as_deref().unwrap_or("•").to_string(),
                                     work_type: ix.work_type_name(m.work_type_id),
                                     debt: m.is_debt,
                                 })

@@ -204,7 +204,9 @@ pub(super) fn report(
                 marks: if is_year {
                     Vec::new()
                 } else {
-                    list.iter().filter_map(|m| m.value.clone()).collect()
+                    list.iter()
+                        .filter_map(|m| m.value.as_deref().map(str::to_string))
+                        .collect()
                 },
                 terms: term_marks,
                 average: att.average().map(grades::format_average),

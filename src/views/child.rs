@@ -998,13 +998,13 @@ impl Inputs<'_> {
     fn mark_view(&self, m: &Mark, ix: &DiaryIndex) -> MarkView {
         let weight = ix.weights.of(m);
         MarkView {
-            value: m.value.clone().unwrap_or_else(|| "•".into()),
+            value: m.value.as_deref().unwrap_or("•").to_string(),
             work_type: m
                 .work_type_id
                 .and_then(|w| self.journal.work_type(w))
                 .map(|w| w.name.clone()),
             weight: (weight != 1.0).then(|| format!("×{}", trim_float(weight))),
-            comment: m.comment.clone(),
+            comment: m.comment.as_deref().map(str::to_string),
             debt: m.is_debt,
         }
     }
@@ -1159,7 +1159,7 @@ impl Inputs<'_> {
                                     inside
                                         .iter()
                                         .filter_map(|(d, m)| {
-                                            let value = m.value.clone()?;
+                                            let value = m.value.as_deref()?.to_string();
                                             let wt = m
                                                 .work_type_id
                                                 .and_then(|w| j.work_type(w))

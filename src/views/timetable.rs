@@ -140,7 +140,7 @@ impl Inputs<'_> {
                         if let (Some(now), Some(was)) = (&l.room, &t.room)
                             && now != was
                         {
-                            day.push(change("room", Some(now.clone()), Some(was.clone())));
+                            day.push(change("room", Some(now.to_string()), Some(was.to_string())));
                         }
                     }
                 }
