@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::grades::{self, Attestation, Weights};
-use crate::journal::{ByPupil, Class, Id, Journal, Lesson, Mark, Period};
+use crate::journal::{ByPupil, Class, Id, Journal, Lesson, Mark, Period, Student};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -165,6 +165,10 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     for l in j.lessons.iter().filter(|l| !l.cancelled) {
         lessons.entry(l.class_id).or_default().push(l);
     }
+    let mut pupils_of: FxHashMap<Id, Vec<&Student>> = FxHashMap::default();
+    for s in &j.students {
+        pupils_of.entry(s.class_id).or_default().push(s);
+    }
     let mut last_marked: FxHashMap<Id, NaiveDate> = FxHashMap::default();
     for l in j.marks.iter().filter_map(|m| j.lesson(m.lesson_id)) {
         let last = last_marked.entry(l.class_id).or_insert(l.date);
@@ -196,7 +200,7 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
             // (term, subject) → pupil → their marks there; a pupil taught a subject in a
             // term has an entry even without marks.
             let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
-            for s in j.students.iter().filter(|s| s.class_id == class.id) {
+            for s in pupils_of.get(&class.id).into_iter().flatten() {
                 for &(t, subject, group) in &taught {
                     if by_pupil.attends_group(s.id, group) {
                         cells
