@@ -301,6 +301,11 @@ impl Output {
         self.add(path, Content::Previous { len })
     }
 
+    /// Keeps the file `path` of the previous output as it is, its size `len` known.
+    pub(crate) fn keep_previous(&mut self, path: &str, len: u64) -> Result<()> {
+        self.add(path, Content::Previous { len })
+    }
+
     fn add(&mut self, path: &str, content: Content) -> Result<()> {
         check_path(path)?;
         if self.files.insert(path.to_string(), content).is_some() {

@@ -31,6 +31,7 @@ use std::sync::{Arc, OnceLock};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDateTime;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::access::binding::Bound;
 use crate::access::{self, Session, store::GroupState, store::Manifest, store::Store};
@@ -138,7 +139,8 @@ pub(crate) fn add_diaries(
     // A batch now, or the diaries as the last batch left them? Who opens what changed when
     // a slot was added, dropped or changed (a new page id, a child more or less), and at the
     // first build of protocol v2 (the version 1 pages go at once).
-    let previous_ok = !old.files.is_empty() && old.files.keys().all(|p| previous.join(p).is_file());
+    let kept = Previous::look(previous, &old);
+    let previous_ok = kept.ok();
     let moving_from_v1 = old.files.keys().any(|p| p.starts_with(V1_PAGE_DIR));
     let slots_before: BTreeSet<&str> = old
         .files
@@ -172,7 +174,7 @@ pub(crate) fn add_diaries(
         options.now || !previous_ok || access_changed || schedule.due(&old.batch, options.moment);
     if !due {
         for path in old.files.keys() {
-            out.keep_output(previous, path)?;
+            kept.keep(out, path)?;
         }
         sealed.held_until = schedule.next(options.moment);
         sealed.manifest = old;
@@ -186,6 +188,7 @@ pub(crate) fn add_diaries(
         hw,
         hash_key: &hash_key,
         previous,
+        kept: &kept,
         previous_ok,
         old: &old,
         plan: &plan,
@@ -225,7 +228,7 @@ pub(crate) fn add_diaries(
                 seal::seal_slot(&code.kek()?, &code.slot, &padded),
             )?;
         } else {
-            out.keep_output(previous, &slot.path)?;
+            kept.keep(out, &slot.path)?;
         }
         manifest.files.insert(slot.path.clone(), slot.hash.clone());
     }
@@ -275,7 +278,7 @@ pub(crate) fn add_diaries(
             .collect();
         if batch.part_unchanged(&name, &paths, &digest) {
             for path in paths {
-                out.keep_output(previous, &path)?;
+                kept.keep(out, &path)?;
                 let hash = old.files[&path].clone();
                 manifest.files.insert(path, hash);
             }
@@ -422,6 +425,8 @@ struct Batch<'a> {
     hw: &'a HomeworkIndex<'a>,
     hash_key: &'a [u8; 32],
     previous: &'a Path,
+    /// The files of the previous output that can be kept.
+    kept: &'a Previous<'a>,
     /// Every file the manifest lists is in the previous output.
     previous_ok: bool,
     old: &'a Manifest,
@@ -663,7 +668,7 @@ impl Batch<'_> {
             }
         } else {
             for p in payloads {
-                out.keep_output(self.previous, &p.chunk.path)?;
+                self.kept.keep(out, &p.chunk.path)?;
                 manifest.files.insert(p.chunk.path, p.hash);
             }
         }
@@ -705,6 +710,44 @@ struct Payload {
     hash: String,
     zipped: Vec<u8>,
     chunk: seal::Chunk,
+}
+
+/// The diary files of the previous output that its manifest lists, with their sizes, each
+/// looked at once (side by side): `None` when one is missing, and then the batch keeps
+/// nothing from it.
+struct Previous<'a> {
+    folder: &'a Path,
+    lens: Option<FxHashMap<&'a str, u64>>,
+}
+
+impl<'a> Previous<'a> {
+    fn look(folder: &'a Path, old: &'a Manifest) -> Previous<'a> {
+        let lens = (!old.files.is_empty())
+            .then(|| {
+                old.files
+                    .par_iter()
+                    .map(|(path, _)| {
+                        let meta = std::fs::metadata(folder.join(path)).ok()?;
+                        meta.is_file().then_some((path.as_str(), meta.len()))
+                    })
+                    .collect::<Option<FxHashMap<_, _>>>()
+            })
+            .flatten();
+        Previous { folder, lens }
+    }
+
+    /// Whether every file the manifest lists is there.
+    fn ok(&self) -> bool {
+        self.lens.is_some()
+    }
+
+    /// Keeps the file `path` of the previous output as it is, without looking at it again.
+    fn keep(&self, out: &mut Output, path: &str) -> Result<()> {
+        match self.lens.as_ref().and_then(|lens| lens.get(path)) {
+            Some(&len) => out.keep_previous(path, len),
+            None => out.keep_output(self.folder, path),
+        }
+    }
 }
 
 /// The number of `.bin` files in a folder of the previous output.
