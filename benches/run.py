@@ -13,8 +13,8 @@ Monday of the second term, and 2027-05-24, late in the year, when every earlier 
 year has its chunks), measures each step --runs times (median, min-max):
 
   cold build      a first build: public/, its spare, its stamp and the private manifest
-                  moved aside (deleted at the end): every page rendered, every diary chunk
-                  and slot sealed
+                  moved aside (deleted after the step's runs): every page rendered, every
+                  diary chunk and slot sealed
   nothing changed a second build: the up-to-date check finds the inputs unchanged
   … --force       the same with --force: everything loaded, checked and compared
   one school day  the build day's marks, attendance, topics, homework and links taken out of
@@ -321,7 +321,7 @@ class Bench:
         given out again for a while, so deleting the last build's ~10000 files just
         before made every file the build created search past them (`recently_deleted`
         in a profile, an eighth of the build's samples). A first build never follows
-        such a deletion. What is moved aside is deleted when the benchmark ends."""
+        such a deletion. What is moved aside is deleted once the step's runs are timed."""
         trash = Path(self.args.work) / "trash"
         trash.mkdir(exist_ok=True)
         for folder in (self.public, self.site / "public.spare"):
@@ -353,6 +353,8 @@ class Bench:
                   file=sys.stderr, flush=True)
             rewritten, changed, removed, sent = compare(before, after)
             counts.append((reported(text)[0], rewritten, changed, removed, sent, after))
+        if cold:
+            shutil.rmtree(Path(self.args.work) / "trash", ignore_errors=True)
         w, rewritten, changed, removed, sent, after = counts[-1]
         for r in counts:
             if not (r[0] == len(r[1]) == len(r[2])):
