@@ -12,9 +12,9 @@ code (at --iterations PBKDF2 iterations), then, for each build day (--days: 2026
 Monday of the second term, and 2027-05-24, late in the year, when every earlier part of the
 year has its chunks), measures each step --runs times (median, min-max):
 
-  cold build      a first build: public/, its spare, its stamp and the private manifest
-                  moved aside (deleted after the step's runs): every page rendered, every
-                  diary chunk and slot sealed
+  cold build      a first build: public/ and its spare moved aside (deleted once the
+                  school's steps are done), its stamp and the private manifest removed:
+                  every page rendered, every diary chunk and slot sealed
   nothing changed a second build: the up-to-date check finds the inputs unchanged
   … --force       the same with --force: everything loaded, checked and compared
   one school day  the build day's marks, attendance, topics, homework and links taken out of
@@ -76,47 +76,48 @@ def run_rss(cmd, env=None):
     return seconds, usage.ru_maxrss / 1024, text, usage.ru_utime + usage.ru_stime
 
 
-def tree(dir):
-    """path -> (inode, sha256, size) of every file under dir."""
-    files = {}
-    for root, _, names in os.walk(dir):
-        for name in names:
-            p = os.path.join(root, name)
-            with open(p, "rb") as f:
-                data = f.read()
-                files[os.path.relpath(p, dir)] = (
-                    os.stat(p).st_ino,
-                    hashlib.sha256(data).hexdigest(),
-                    len(data),
-                )
-    return files
-
-
 def listing(dir):
-    """path -> (inode, None, size) of every file under dir, without reading any: what an
-    output holds before a timed build. Reading it all there (800 MB at 20000 pupils) made
-    the harness, not the build, the last to touch the machine's memory before the timing."""
+    """path -> (inode, mtime in ns, size) of every file under dir, without reading any.
+    The harness reads no output around a timed build: reading it all (800 MB at 20000
+    pupils) made the harness, not the build, the last to use the machine's memory."""
     files = {}
     for root, _, names in os.walk(dir):
         for name in names:
             p = os.path.join(root, name)
             st = os.stat(p)
-            files[os.path.relpath(p, dir)] = (st.st_ino, None, st.st_size)
+            files[os.path.relpath(p, dir)] = (st.st_ino, st.st_mtime_ns, st.st_size)
     return files
 
 
-def hash_before(before, after, spare):
-    """`before` (a listing) with each file's sha256: a file the build kept is the same file
-    (same inode) in `after`; one it replaced is read from `spare`, the folder the old output
-    became when the build swapped in the new one."""
-    out = {}
-    for p, (ino, _, size) in before.items():
-        if p in after and after[p][0] == ino:
-            out[p] = after[p]
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def settle(before, after, public, spare):
+    """The listings of the output before and after a build as path -> (inode, sha256,
+    size), reading only the files the build replaced: a file it kept is the same file
+    (same inode, same bytes) on both sides; one it replaced is read from `public` and, as
+    it was, from `spare`, the folder the old output became when the build swapped in the
+    new one; a file at a new path is new ("new")."""
+    old, new = {}, {}
+    for p, (ino, mtime, size) in after.items():
+        was = before.get(p)
+        if was and was[0] == ino:
+            if (was[1], was[2]) != (mtime, size):
+                print(f"warning: {p} of the live output was written in place", file=sys.stderr)
+                old[p], new[p] = (ino, "before", was[2]), (ino, "after", size)
+            else:
+                old[p] = new[p] = (ino, "kept", size)
+            continue
+        if was:
+            new[p] = (ino, sha256_of(os.path.join(public, p)), size)
+            old[p] = (was[0], sha256_of(os.path.join(spare, p)), was[2])
         else:
-            with open(os.path.join(spare, p), "rb") as f:
-                out[p] = (ino, hashlib.sha256(f.read()).hexdigest(), size)
-    return out
+            new[p] = (ino, "new", size)
+    for p, (ino, _, size) in before.items():
+        old.setdefault(p, (ino, None, size))
+    return old, new
 
 
 def kind(path):
@@ -321,12 +322,12 @@ class Bench:
         given out again for a while, so deleting the last build's ~10000 files just
         before made every file the build created search past them (`recently_deleted`
         in a profile, an eighth of the build's samples). A first build never follows
-        such a deletion. What is moved aside is deleted once the step's runs are timed."""
+        such a deletion. What is moved aside is deleted once the school's steps are done."""
         trash = Path(self.args.work) / "trash"
         trash.mkdir(exist_ok=True)
         for folder in (self.public, self.site / "public.spare"):
             if folder.exists():
-                folder.rename(trash / f"{self.n}-{len(os.listdir(trash))}")
+                folder.rename(Path(tempfile.mkdtemp(dir=trash)) / folder.name)
         (self.site / "public.stamp").unlink(missing_ok=True)
         for manifest in self.site.glob(".diary/manifest.json"):
             manifest.unlink()
@@ -342,8 +343,9 @@ class Bench:
                 self.cold()
             before = {} if cold else listing(self.public)
             s, rss, text, cpu = run_rss(self.diary + ["build", "--timings"] + extra, self.env(day))
-            after = tree(self.public)
-            before = hash_before(before, after, self.site / "public.spare")
+            before, after = settle(
+                before, listing(self.public), self.public, self.site / "public.spare"
+            )
             times.append(s)
             cpus.append(cpu)
             rsss.append(rss)
@@ -353,8 +355,6 @@ class Bench:
                   file=sys.stderr, flush=True)
             rewritten, changed, removed, sent = compare(before, after)
             counts.append((reported(text)[0], rewritten, changed, removed, sent, after))
-        if cold:
-            shutil.rmtree(Path(self.args.work) / "trash", ignore_errors=True)
         w, rewritten, changed, removed, sent, after = counts[-1]
         for r in counts:
             if not (r[0] == len(r[1]) == len(r[2])):
@@ -411,7 +411,7 @@ class Bench:
         else:
             # The output as it is: built before (--reuse), or by the other day's steps.
             run_rss(self.diary + ["build"], self.env(day))
-            files = tree(self.public)
+            files = listing(self.public)
         total = sum(v[2] for v in files.values())
         chunks = {}
         for p, (_, _, size) in files.items():
@@ -525,6 +525,7 @@ def main():
         for day in reversed(args.days):
             b.day(day)
         b.report()
+        shutil.rmtree(Path(args.work) / "trash", ignore_errors=True)
         if i == 0 and args.download:
             download(args, b)
         benches.append(b)

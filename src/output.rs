@@ -298,7 +298,7 @@ impl Output {
         let len = fs::metadata(&file)
             .with_context(|| format!("cannot read {}", file.display()))?
             .len();
-        self.add(path, Content::Previous { len })
+        self.keep_previous(path, len)
     }
 
     /// Keeps the file `path` of the previous output as it is, its size `len` known.

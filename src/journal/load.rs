@@ -1037,7 +1037,7 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             teacher_id: c.opt_int("teacher_id")?,
             weekday: c.int("weekday")?,
             number: c.int("number")?,
-            room: c.opt_str("room")?.map(|r| ShortText::from(&*r)),
+            room: c.opt_str("room")?.map(ShortText::from),
             starts_on: c.opt_date("starts_on")?,
             ends_on: c.opt_date("ends_on")?,
         })
@@ -1052,7 +1052,7 @@ fn load_lessons(conn: &Connection, j: &mut Journal, f: &mut Vec<Finding>) -> Res
             substitute_teacher_id: c.opt_int("substitute_teacher_id")?,
             date: c.date("date")?,
             number: c.int("number")?,
-            room: c.opt_str("room")?.map(|r| ShortText::from(&*r)),
+            room: c.opt_str("room")?.map(ShortText::from),
             topic: c.opt_text("topic")?,
             homework: c.opt_text("homework")?,
             homework_due: c.opt_date("homework_due")?,
@@ -1092,7 +1092,7 @@ fn read_mark(c: &Cells) -> Result<Mark, Bad> {
         work_type_id: c.opt_int("work_type_id")?,
         value: c.opt_str("value")?.map(|v| ShortText::from(v.trim())),
         weight: c.opt_real("weight")?,
-        comment: c.opt_str("comment")?.map(|t| Box::from(&*t)),
+        comment: c.opt_str("comment")?.map(Box::from),
         is_debt: c.flag("is_debt")?,
         entered_at: c.opt_datetime("entered_at")?,
     })

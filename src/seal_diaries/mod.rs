@@ -139,8 +139,8 @@ pub(crate) fn add_diaries(
     // A batch now, or the diaries as the last batch left them? Who opens what changed when
     // a slot was added, dropped or changed (a new page id, a child more or less), and at the
     // first build of protocol v2 (the version 1 pages go at once).
-    let kept = Previous::look(previous, &old);
-    let previous_ok = kept.ok();
+    let previous_files = PreviousFiles::look(previous, &old);
+    let previous_ok = previous_files.ok();
     let moving_from_v1 = old.files.keys().any(|p| p.starts_with(V1_PAGE_DIR));
     let slots_before: BTreeSet<&str> = old
         .files
@@ -174,7 +174,7 @@ pub(crate) fn add_diaries(
         options.now || !previous_ok || access_changed || schedule.due(&old.batch, options.moment);
     if !due {
         for path in old.files.keys() {
-            kept.keep(out, path)?;
+            previous_files.keep(out, path)?;
         }
         sealed.held_until = schedule.next(options.moment);
         sealed.manifest = old;
@@ -188,8 +188,7 @@ pub(crate) fn add_diaries(
         hw,
         hash_key: &hash_key,
         previous,
-        kept: &kept,
-        previous_ok,
+        previous_files: &previous_files,
         old: &old,
         plan: &plan,
         ix: DiaryIndex::new(j, &site.config.grading),
@@ -228,7 +227,7 @@ pub(crate) fn add_diaries(
                 seal::seal_slot(&code.kek()?, &code.slot, &padded),
             )?;
         } else {
-            kept.keep(out, &slot.path)?;
+            previous_files.keep(out, &slot.path)?;
         }
         manifest.files.insert(slot.path.clone(), slot.hash.clone());
     }
@@ -278,7 +277,7 @@ pub(crate) fn add_diaries(
             .collect();
         if batch.part_unchanged(&name, &paths, &digest) {
             for path in paths {
-                kept.keep(out, &path)?;
+                previous_files.keep(out, &path)?;
                 let hash = old.files[&path].clone();
                 manifest.files.insert(path, hash);
             }
@@ -425,10 +424,8 @@ struct Batch<'a> {
     hw: &'a HomeworkIndex<'a>,
     hash_key: &'a [u8; 32],
     previous: &'a Path,
-    /// The files of the previous output that can be kept.
-    kept: &'a Previous<'a>,
-    /// Every file the manifest lists is in the previous output.
-    previous_ok: bool,
+    /// The files of the previous output that its manifest lists.
+    previous_files: &'a PreviousFiles<'a>,
     old: &'a Manifest,
     plan: &'a Plan<'a>,
     ix: DiaryIndex<'a>,
@@ -613,7 +610,7 @@ impl Batch<'_> {
     /// Whether the earlier part `name`, whose chunks are at `paths`, can stay as published:
     /// the same journal rows, the same children, every file there.
     fn part_unchanged(&self, name: &str, paths: &[String], inputs: &str) -> bool {
-        self.previous_ok
+        self.previous_files.ok()
             && self.old.groups.get(name).is_some_and(|g| {
                 g.inputs == inputs
                     && g.files == paths.len()
@@ -639,7 +636,7 @@ impl Batch<'_> {
             .max()
             .unwrap_or(seal::CHUNK_PAD)
             .max(before.map_or(0, |g| g.size));
-        let changed = !self.previous_ok
+        let changed = !self.previous_files.ok()
             || before.is_none_or(|g| g.size != size || g.files != payloads.len())
             || payloads
                 .iter()
@@ -668,7 +665,7 @@ impl Batch<'_> {
             }
         } else {
             for p in payloads {
-                self.kept.keep(out, &p.chunk.path)?;
+                self.previous_files.keep(out, &p.chunk.path)?;
                 manifest.files.insert(p.chunk.path, p.hash);
             }
         }
@@ -712,16 +709,17 @@ struct Payload {
     chunk: seal::Chunk,
 }
 
-/// The diary files of the previous output that its manifest lists, with their sizes, each
-/// looked at once (side by side): `None` when one is missing, and then the batch keeps
-/// nothing from it.
-struct Previous<'a> {
+/// The diary files of the previous output that its manifest lists, each looked at once
+/// (side by side) for its size.
+struct PreviousFiles<'a> {
     folder: &'a Path,
+    /// Each file's size; `None` when one is missing (or the manifest lists none), and then
+    /// the batch keeps nothing from the previous output.
     lens: Option<FxHashMap<&'a str, u64>>,
 }
 
-impl<'a> Previous<'a> {
-    fn look(folder: &'a Path, old: &'a Manifest) -> Previous<'a> {
+impl<'a> PreviousFiles<'a> {
+    fn look(folder: &'a Path, old: &'a Manifest) -> PreviousFiles<'a> {
         let lens = (!old.files.is_empty())
             .then(|| {
                 old.files
@@ -733,7 +731,7 @@ impl<'a> Previous<'a> {
                     .collect::<Option<FxHashMap<_, _>>>()
             })
             .flatten();
-        Previous { folder, lens }
+        PreviousFiles { folder, lens }
     }
 
     /// Whether every file the manifest lists is there.
@@ -742,6 +740,8 @@ impl<'a> Previous<'a> {
     }
 
     /// Keeps the file `path` of the previous output as it is, without looking at it again.
+    /// Only files of the manifest are kept, and only when all are there; any other path is
+    /// looked at, as [`Output::keep_output`] does.
     fn keep(&self, out: &mut Output, path: &str) -> Result<()> {
         match self.lens.as_ref().and_then(|lens| lens.get(path)) {
             Some(&len) => out.keep_previous(path, len),
