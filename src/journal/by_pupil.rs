@@ -3,15 +3,15 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Attendance, Id, Journal, Lesson, Mark, PeriodMark, Remark, group_by};
+use super::{Attendance, Groups, Id, Journal, Lesson, Mark, PeriodMark, Remark, group_by};
 
 /// Each pupil's marks, attendance, groups and period marks.
 pub(crate) struct ByPupil<'a> {
-    marks: FxHashMap<Id, Vec<&'a Mark>>,
-    attendance: FxHashMap<Id, Vec<&'a Attendance>>,
+    marks: Groups<'a, Id, Mark>,
+    attendance: Groups<'a, Id, Attendance>,
     groups: FxHashMap<Id, FxHashSet<Id>>,
-    period_marks: FxHashMap<Id, Vec<&'a PeriodMark>>,
-    remarks: FxHashMap<Id, Vec<&'a Remark>>,
+    period_marks: Groups<'a, Id, PeriodMark>,
+    remarks: Groups<'a, Id, Remark>,
 }
 
 impl<'a> ByPupil<'a> {
@@ -45,20 +45,20 @@ impl<'a> ByPupil<'a> {
     }
 
     pub(crate) fn marks_of(&self, student: Id) -> &[&'a Mark] {
-        self.marks.get(&student).map_or(&[], Vec::as_slice)
+        self.marks.get(&student)
     }
 
     pub(crate) fn attendance_of(&self, student: Id) -> &[&'a Attendance] {
-        self.attendance.get(&student).map_or(&[], Vec::as_slice)
+        self.attendance.get(&student)
     }
 
     pub(crate) fn period_marks_of(&self, student: Id) -> &[&'a PeriodMark] {
-        self.period_marks.get(&student).map_or(&[], Vec::as_slice)
+        self.period_marks.get(&student)
     }
 
     /// Teachers' remarks about a pupil, by date.
     pub(crate) fn remarks_of(&self, student: Id) -> &[&'a Remark] {
-        self.remarks.get(&student).map_or(&[], Vec::as_slice)
+        self.remarks.get(&student)
     }
 
     /// The teacher's mark of a pupil for a subject and period, if set.

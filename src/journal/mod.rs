@@ -86,21 +86,76 @@ pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
         .context("cannot create the journal schema")
 }
 
-/// Rows grouped by a key (marks by pupil, …), each group in the rows' order.
-pub(crate) fn group_by<T, K: std::hash::Hash + Eq>(
-    rows: &[T],
-    key: impl Fn(&T) -> K,
-) -> rustc_hash::FxHashMap<K, Vec<&T>> {
-    let mut groups: rustc_hash::FxHashMap<K, Vec<&T>> = Default::default();
-    for row in rows {
-        groups.entry(key(row)).or_default().push(row);
+/// Rows grouped by a key (marks by pupil, …), each group in the rows' order: the groups
+/// one after another in one vector, and where each starts and ends.
+///
+/// Counted first, then filled: a vector per group grown one row at a time touched about
+/// twice the memory, and at 20000 pupils (5.7 million marks) memory touched for the first
+/// time is what a build pays most for.
+pub(crate) struct Groups<'a, K, T> {
+    ranges: rustc_hash::FxHashMap<K, std::ops::Range<usize>>,
+    rows: Vec<&'a T>,
+}
+
+impl<'a, K: std::hash::Hash + Eq, T> Groups<'a, K, T> {
+    /// The rows of the group `key` (none when there is no such group).
+    pub(crate) fn get(&self, key: &K) -> &[&'a T] {
+        self.ranges.get(key).map_or(&[], |r| &self.rows[r.clone()])
     }
-    groups
+}
+
+pub(crate) fn group_by<'a, T, K: std::hash::Hash + Eq + Copy>(
+    rows: &'a [T],
+    key: impl Fn(&T) -> K,
+) -> Groups<'a, K, T> {
+    // Each group's size, then where it starts: the groups in the order their first row comes.
+    let mut ranges: rustc_hash::FxHashMap<K, std::ops::Range<usize>> = Default::default();
+    let mut order = Vec::new();
+    for row in rows {
+        let k = key(row);
+        let r = ranges.entry(k).or_insert_with(|| {
+            order.push(k);
+            0..0
+        });
+        r.end += 1;
+    }
+    let mut start = 0;
+    for k in &order {
+        if let Some(r) = ranges.get_mut(k) {
+            let len = r.end;
+            *r = start..start;
+            start += len;
+        }
+    }
+    // Filled in the rows' order (over a first row standing in for each): each group's
+    // `end` moves up as its rows come.
+    let mut grouped: Vec<&T> = rows.first().map_or_else(Vec::new, |r| vec![r; rows.len()]);
+    for row in rows {
+        if let Some(r) = ranges.get_mut(&key(row)) {
+            grouped[r.end] = row;
+            r.end += 1;
+        }
+    }
+    Groups {
+        ranges,
+        rows: grouped,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_are_grouped_in_their_order() {
+        let rows = [(1, 'a'), (2, 'b'), (1, 'c'), (3, 'd'), (1, 'e'), (2, 'f')];
+        let groups = group_by(&rows, |r| r.0);
+        for (key, text) in [(1, "ace"), (2, "bf"), (3, "d"), (4, "")] {
+            let group = groups.get(&key);
+            assert_eq!(group.iter().map(|r| r.1).collect::<String>(), text);
+        }
+        assert!(group_by(&[] as &[(i32, char)], |r| r.0).get(&1).is_empty());
+    }
 
     #[test]
     fn schema_creates_and_is_versioned() {
