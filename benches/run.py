@@ -531,7 +531,6 @@ def main():
         benches.append(b)
         if not args.keep:
             shutil.rmtree(b.site)
-    shutil.rmtree(Path(args.work) / "trash", ignore_errors=True)
     if len(benches) > 1:
         small = benches[0]
         print(f"\n### {', '.join(str(b.n) for b in benches[1:])} against {small.n} pupils (target: within 10×)\n")

@@ -104,28 +104,20 @@ impl<'a, K: std::hash::Hash + Eq, T> Groups<'a, K, T> {
     }
 }
 
-pub(crate) fn group_by<'a, T, K: std::hash::Hash + Eq + Copy>(
+pub(crate) fn group_by<'a, T, K: std::hash::Hash + Eq>(
     rows: &'a [T],
     key: impl Fn(&T) -> K,
 ) -> Groups<'a, K, T> {
-    // Each group's size, then where it starts: the groups in the order their first row comes.
+    // Each group's size, then where it starts (the groups in any order).
     let mut ranges: rustc_hash::FxHashMap<K, std::ops::Range<usize>> = Default::default();
-    let mut order = Vec::new();
     for row in rows {
-        let k = key(row);
-        let r = ranges.entry(k).or_insert_with(|| {
-            order.push(k);
-            0..0
-        });
-        r.end += 1;
+        ranges.entry(key(row)).or_insert(0..0).end += 1;
     }
     let mut start = 0;
-    for k in &order {
-        if let Some(r) = ranges.get_mut(k) {
-            let len = r.end;
-            *r = start..start;
-            start += len;
-        }
+    for r in ranges.values_mut() {
+        let len = r.end;
+        *r = start..start;
+        start += len;
     }
     // Filled in the rows' order (over a first row standing in for each): each group's
     // `end` moves up as its rows come.

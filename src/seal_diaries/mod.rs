@@ -140,7 +140,6 @@ pub(crate) fn add_diaries(
     // a slot was added, dropped or changed (a new page id, a child more or less), and at the
     // first build of protocol v2 (the version 1 pages go at once).
     let previous_files = PreviousFiles::look(previous, &old);
-    let previous_ok = previous_files.ok();
     let moving_from_v1 = old.files.keys().any(|p| p.starts_with(V1_PAGE_DIR));
     let slots_before: BTreeSet<&str> = old
         .files
@@ -170,8 +169,10 @@ pub(crate) fn add_diaries(
         store_changed: bound.changed,
         ..Sealed::default()
     };
-    let due =
-        options.now || !previous_ok || access_changed || schedule.due(&old.batch, options.moment);
+    let due = options.now
+        || !previous_files.ok()
+        || access_changed
+        || schedule.due(&old.batch, options.moment);
     if !due {
         for path in old.files.keys() {
             previous_files.keep(out, path)?;
@@ -217,7 +218,7 @@ pub(crate) fn add_diaries(
         // slot anew anyway.
         .max(if moving_from_v1 { 0 } else { old.slot_size });
     manifest.slot_size = slot_size;
-    let reseal_slots = !previous_ok || access_changed || slot_size != old.slot_size;
+    let reseal_slots = !previous_files.ok() || access_changed || slot_size != old.slot_size;
     for slot in &plan.slots {
         if reseal_slots {
             let code = &store.codes[slot.code];
