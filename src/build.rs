@@ -359,13 +359,13 @@ pub(crate) fn render_site(
 ) -> Result<(Output, Sealed, Pages)> {
     let context = theme.render_context(&loaded.site.config);
     let memo = PageMemo::new(loaded, context, last);
-    let inputs = Inputs {
-        journal: &loaded.journal,
-        config: &loaded.site.config,
-        posts: &loaded.posts,
-        strings: &renderer.strings,
+    let inputs = Inputs::new(
+        &loaded.journal,
+        &loaded.site.config,
+        &loaded.posts,
+        &renderer.strings,
         today,
-    };
+    );
     let tz = loaded.site.config.tz();
     let mut out = Output::new();
     out.spill_beside(&loaded.site.output_path())?;

@@ -102,6 +102,13 @@ impl<'a, K: std::hash::Hash + Eq, T> Groups<'a, K, T> {
     pub(crate) fn get(&self, key: &K) -> &[&'a T] {
         self.ranges.get(key).map_or(&[], |r| &self.rows[r.clone()])
     }
+
+    /// Each group, to reorder its rows.
+    pub(crate) fn for_each_mut(&mut self, mut f: impl FnMut(&mut [&'a T])) {
+        for r in self.ranges.values() {
+            f(&mut self.rows[r.clone()]);
+        }
+    }
 }
 
 pub(crate) fn group_by<'a, T, K: std::hash::Hash + Eq>(

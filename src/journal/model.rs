@@ -539,15 +539,19 @@ impl WeeklyHours {
 /// row where a dense table would hold it is tried first, without a search through memory
 /// (the marks of a large school look up their lesson some millions of times).
 fn by_id<T>(rows: &[T], id: Id, key: impl Fn(&T) -> Id) -> Option<&T> {
+    position_by_id(rows, id, key).map(|i| &rows[i])
+}
+
+/// Where [`by_id`] finds a row.
+fn position_by_id<T>(rows: &[T], id: Id, key: impl Fn(&T) -> Id) -> Option<usize> {
     let first = key(rows.first()?);
-    if let Some(row) = usize::try_from(id.wrapping_sub(first))
+    if let Some(i) = usize::try_from(id.wrapping_sub(first))
         .ok()
-        .and_then(|i| rows.get(i))
-        .filter(|row| key(row) == id)
+        .filter(|i| rows.get(*i).is_some_and(|row| key(row) == id))
     {
-        return Some(row);
+        return Some(i);
     }
-    rows.binary_search_by_key(&id, key).ok().map(|i| &rows[i])
+    rows.binary_search_by_key(&id, key).ok()
 }
 
 impl Journal {
@@ -649,6 +653,10 @@ impl Journal {
     }
     pub(crate) fn lesson(&self, id: Id) -> Option<&Lesson> {
         by_id(&self.lessons, id, |r| r.id)
+    }
+    /// Where a lesson is in `lessons`.
+    pub(crate) fn lesson_position(&self, id: Id) -> Option<usize> {
+        position_by_id(&self.lessons, id, |r| r.id)
     }
     pub(crate) fn work_type(&self, id: Id) -> Option<&WorkType> {
         by_id(&self.work_types, id, |r| r.id)

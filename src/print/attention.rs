@@ -45,13 +45,13 @@ pub(super) fn documents<'c>(
     today: NaiveDate,
 ) -> Vec<(&'c Class, AttentionDoc)> {
     let j = &loaded.journal;
-    let inputs = Inputs {
-        journal: j,
-        config: &loaded.site.config,
-        posts: &loaded.posts,
-        strings: &renderer.strings,
+    let inputs = Inputs::new(
+        j,
+        &loaded.site.config,
+        &loaded.posts,
+        &renderer.strings,
         today,
-    };
+    );
     let hw = HomeworkIndex::new(j);
     let ix = DiaryIndex::new(j, &loaded.site.config.grading);
     classes

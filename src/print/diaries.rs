@@ -42,13 +42,13 @@ pub(super) fn render<'c>(
     today: chrono::NaiveDate,
 ) -> Vec<(&'c Class, Result<ClassDiaries>)> {
     let j = &loaded.journal;
-    let inputs = Inputs {
-        journal: j,
-        config: &loaded.site.config,
-        posts: &loaded.posts,
-        strings: &renderer.strings,
+    let inputs = Inputs::new(
+        j,
+        &loaded.site.config,
+        &loaded.posts,
+        &renderer.strings,
         today,
-    };
+    );
     let refs = inputs.class_refs();
     let hw = HomeworkIndex::new(j);
     let ix = DiaryIndex::new(j, &loaded.site.config.grading);

@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::NaiveDate;
-use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::journal::{Id, Journal};
@@ -83,53 +82,62 @@ pub(super) fn digests(
             .filter(move |(_, (a, b))| *a <= d && d <= *b)
             .map(|(i, _)| i)
     };
-    // Lessons held in a part, or whose homework is due in it, and which parts each is in.
-    let mut lesson_parts: FxHashMap<Id, Vec<usize>> = FxHashMap::default();
+    // Lessons held in a part, or whose homework is due in it, and which parts each is in:
+    // `parts_of[i]` is where in `at` the parts of the journal's lesson `i` are listed.
+    let mut at: Vec<u32> = Vec::new();
+    let mut parts_of: Vec<std::ops::Range<u32>> = Vec::with_capacity(j.lessons.len());
     for l in &j.lessons {
-        let mut at: Vec<usize> = inside(l.date)
-            .chain(l.homework_due.into_iter().flat_map(inside))
-            .collect();
-        if at.is_empty() {
-            continue;
-        }
-        at.sort_unstable();
-        at.dedup();
-        for &i in &at {
-            feed_lesson(&mut hashes[i], l);
-        }
-        lesson_parts.insert(l.id, at);
-    }
-    for link in &j.homework_links {
-        if let Some(at) = lesson_parts.get(&link.lesson_id) {
-            for &i in at {
-                feed_debug(&mut hashes[i], link);
+        let start = at.len();
+        at.extend(
+            inside(l.date)
+                .chain(l.homework_due.into_iter().flat_map(inside))
+                .map(|i| i as u32),
+        );
+        let parts = &mut at[start..];
+        parts.sort_unstable();
+        let mut kept = 0;
+        for k in 0..parts.len() {
+            if kept == 0 || parts[k] != parts[kept - 1] {
+                parts[kept] = parts[k];
+                kept += 1;
             }
+        }
+        at.truncate(start + kept);
+        for &i in &at[start..] {
+            feed_lesson(&mut hashes[i as usize], l);
+        }
+        parts_of.push(start as u32..at.len() as u32);
+    }
+    let parts_of_lesson = |lesson: Id| {
+        j.lesson_position(lesson).map_or(&[][..], |i| {
+            &at[parts_of[i].start as usize..parts_of[i].end as usize]
+        })
+    };
+    for link in &j.homework_links {
+        for &i in parts_of_lesson(link.lesson_id) {
+            feed_debug(&mut hashes[i as usize], link);
         }
     }
     for m in &j.marks {
-        if let Some(at) = lesson_parts.get(&m.lesson_id) {
-            for &i in at {
-                let h = &mut hashes[i];
-                h.update(m.id.to_be_bytes());
-                h.update(m.student_id.to_be_bytes());
-                h.update(m.lesson_id.to_be_bytes());
-                h.update(m.work_type_id.unwrap_or(-1).to_be_bytes());
-                h.update(m.weight.unwrap_or(f64::NAN).to_bits().to_be_bytes());
-                feed_text(h, m.value.as_deref());
-                feed_text(h, m.comment.as_deref());
-                h.update([u8::from(m.is_debt)]);
-            }
+        for &i in parts_of_lesson(m.lesson_id) {
+            let h = &mut hashes[i as usize];
+            h.update(m.id.to_be_bytes());
+            h.update(m.student_id.to_be_bytes());
+            h.update(m.lesson_id.to_be_bytes());
+            h.update(m.work_type_id.unwrap_or(-1).to_be_bytes());
+            h.update(m.weight.unwrap_or(f64::NAN).to_bits().to_be_bytes());
+            feed_text(h, m.value.as_deref());
+            feed_text(h, m.comment.as_deref());
+            h.update([u8::from(m.is_debt)]);
         }
     }
     for a in &j.attendance {
-        if let Some(at) = lesson_parts.get(&a.lesson_id) {
-            for &i in at {
-                let h = &mut hashes[i];
-                h.update(a.student_id.to_be_bytes());
-                h.update(a.lesson_id.to_be_bytes());
-                h.update(a.status.as_str().as_bytes());
-                feed_text(h, a.note.as_deref());
-            }
+        for &i in parts_of_lesson(a.lesson_id) {
+            let h = &mut hashes[i as usize];
+            h.update(a.student_id.to_be_bytes());
+            h.update(a.lesson_id.to_be_bytes());
+            h.update(a.status.as_str().as_bytes());
+            feed_text(h, a.note.as_deref());
         }
     }
     for r in &j.remarks {

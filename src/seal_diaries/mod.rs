@@ -848,13 +848,7 @@ mod tests {
         let bound = session.bind(j).unwrap();
         let theme = crate::render::Theme::load(&site).unwrap();
         let renderer = Renderer::new(&theme, site.config.language).unwrap();
-        let inputs = Inputs {
-            journal: j,
-            config: &site.config,
-            posts: &loaded.posts,
-            strings: &renderer.strings,
-            today,
-        };
+        let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
         let refs = inputs.class_refs();
         let key = session.store.hash_key().unwrap();
         let plan = Plan::new(j, &refs, &session.store, &bound, &key).unwrap();
@@ -916,13 +910,13 @@ mod tests {
     fn only_the_current_term_lists_its_marks_in_a_sealed_diary() {
         let (_tmp, site, loaded, renderer) = demo_school(30);
         let j = &loaded.journal;
-        let inputs = Inputs {
-            journal: j,
-            config: &site.config,
-            posts: &loaded.posts,
-            strings: &renderer.strings,
-            today: "2027-05-24".parse().unwrap(),
-        };
+        let inputs = Inputs::new(
+            j,
+            &site.config,
+            &loaded.posts,
+            &renderer.strings,
+            "2027-05-24".parse().unwrap(),
+        );
         let hw = HomeworkIndex::new(j);
         let ix = DiaryIndex::new(j, &site.config.grading);
         let marks = |p: &crate::views::PeriodView| -> usize {
@@ -988,13 +982,7 @@ mod tests {
         let (mut weeks, mut renders, mut own_lines, mut kept) = (0, 0, 0, 0);
         for today in ["2026-11-24", "2027-03-03"] {
             let today: chrono::NaiveDate = today.parse().unwrap();
-            let inputs = Inputs {
-                journal: j,
-                config: &site.config,
-                posts: &loaded.posts,
-                strings: &renderer.strings,
-                today,
-            };
+            let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
             let hw = HomeworkIndex::new(j);
             let ix = DiaryIndex::new(j, &site.config.grading);
             let mut rendered = std::collections::HashSet::new();

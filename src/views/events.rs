@@ -43,12 +43,10 @@ const UPCOMING_DAYS: i64 = 30;
 impl Inputs<'_> {
     /// Events of a class (with the school's) or of the school alone, by start.
     fn events_of(&self, class: Option<Id>) -> Vec<&Event> {
-        let mut events: Vec<&Event> = self
-            .journal
-            .events
-            .iter()
-            .filter(|e| e.class_id.is_none() || (class.is_some() && e.class_id == class))
-            .collect();
+        let mut events: Vec<&Event> = self.class_events(None).to_vec();
+        if class.is_some() {
+            events.extend_from_slice(self.class_events(class));
+        }
         events.sort_by_key(|e| (e.starts_at, e.id));
         events
     }
@@ -134,5 +132,64 @@ impl Inputs<'_> {
             None => self.journal.school.short_name.clone(),
         };
         crate::feeds::icalendar(&name, &self.host(), self.config.tz(), &items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::journal::{Event, Id};
+    use crate::views::Inputs;
+
+    #[test]
+    fn a_class_lists_its_events_and_the_schools_only() {
+        let (_tmp, site) = crate::demo::test_site(40);
+        let loaded = crate::check::load(&site).unwrap();
+        let j = &loaded.journal;
+        let theme = crate::render::Theme::load(&site).unwrap();
+        let renderer = crate::render::Renderer::new(&theme, site.config.language).unwrap();
+        let today = j.years[0].starts_on;
+        let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
+        let by_start = |mut events: Vec<&Event>| {
+            events.sort_by_key(|e| (e.starts_at, e.id));
+            events.into_iter().map(|e| e.id).collect::<Vec<Id>>()
+        };
+        let school = by_start(j.events.iter().filter(|e| e.class_id.is_none()).collect());
+        assert!(!school.is_empty(), "the demo school has events of its own");
+        assert_eq!(by_start(inputs.events_of(None)), school);
+        let mut classes_with_events = 0;
+        for class in &j.classes {
+            let own: Vec<&Event> = j
+                .events
+                .iter()
+                .filter(|e| e.class_id.is_none() || e.class_id == Some(class.id))
+                .collect();
+            classes_with_events += usize::from(own.len() > school.len());
+            assert_eq!(
+                inputs
+                    .events_of(Some(class.id))
+                    .iter()
+                    .map(|e| e.id)
+                    .collect::<Vec<_>>(),
+                by_start(own),
+                "class {}",
+                class.name
+            );
+            let rows: Vec<Id> = j
+                .timetable
+                .iter()
+                .filter(|t| t.class_id == class.id)
+                .map(|t| t.id)
+                .collect();
+            let indexed: Vec<Id> = inputs
+                .class_timetable(class.id)
+                .iter()
+                .map(|t| t.id)
+                .collect();
+            assert_eq!(indexed, rows, "class {}", class.name);
+        }
+        assert!(
+            classes_with_events > 1,
+            "the demo classes have events of their own"
+        );
     }
 }

@@ -6,11 +6,10 @@
 //! prepare for it ("к уроку") and what was set at it.
 
 use chrono::{Duration, NaiveDate};
-use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::{ClassRef, Common, Inputs, is_web_url};
-use crate::journal::{HomeworkLink, Id, Journal, Lesson};
+use crate::journal::{Groups, HomeworkLink, Id, Journal, Lesson, group_by};
 
 #[derive(Serialize, Clone)]
 pub(crate) struct LinkView {
@@ -74,29 +73,25 @@ pub(crate) struct HomeworkPage {
 /// Lessons and homework indexed once per build.
 pub(crate) struct HomeworkIndex<'a> {
     /// Lessons of each class, by date, number, then group.
-    by_class: FxHashMap<Id, Vec<&'a Lesson>>,
-    links: FxHashMap<Id, Vec<&'a HomeworkLink>>,
-    /// Lesson id → the lessons whose homework is due at it.
-    due: FxHashMap<Id, Vec<&'a Lesson>>,
+    by_class: Groups<'a, Id, Lesson>,
+    links: Groups<'a, Id, HomeworkLink>,
+    /// (lesson id, a lesson whose homework is due at it), by lesson id: a vector, not a map
+    /// of vectors, as most lessons of a large school set homework.
+    due: Vec<(Id, &'a Lesson)>,
 }
 
 impl<'a> HomeworkIndex<'a> {
     pub(crate) fn new(j: &'a Journal) -> HomeworkIndex<'a> {
         let group_name = |l: &Lesson| l.group_id.and_then(|g| j.group(g)).map(|g| g.name.as_str());
-        let mut by_class: FxHashMap<Id, Vec<&Lesson>> = FxHashMap::default();
-        let mut series: FxHashMap<(Id, Id, Option<Id>), Vec<&Lesson>> = FxHashMap::default();
-        for l in &j.lessons {
-            by_class.entry(l.class_id).or_default().push(l);
-            series
-                .entry((l.class_id, l.subject_id, l.group_id))
-                .or_default()
-                .push(l);
-        }
-        for lessons in by_class.values_mut() {
+        let (mut by_class, mut series) = rayon::join(
+            || group_by(&j.lessons, |l| l.class_id),
+            || group_by(&j.lessons, |l| (l.class_id, l.subject_id, l.group_id)),
+        );
+        by_class.for_each_mut(|lessons| {
             lessons.sort_by_key(|l| (l.date, l.number, group_name(l), l.id));
-        }
-        let mut due: FxHashMap<Id, Vec<&Lesson>> = FxHashMap::default();
-        for lessons in series.values_mut() {
+        });
+        let mut due: Vec<(Id, &Lesson)> = Vec::new();
+        series.for_each_mut(|lessons| {
             lessons.sort_by_key(|l| (l.date, l.number, l.id));
             for (i, l) in lessons.iter().enumerate() {
                 if l.homework.as_deref().is_none_or(|h| h.trim().is_empty()) {
@@ -108,24 +103,31 @@ impl<'a> HomeworkIndex<'a> {
                     None => later.clone().find(|n| n.date > l.date),
                 };
                 if let Some(t) = target {
-                    due.entry(t.id).or_default().push(l);
+                    due.push((t.id, l));
                 }
             }
-        }
-        let mut links: FxHashMap<Id, Vec<&HomeworkLink>> = FxHashMap::default();
-        for link in &j.homework_links {
-            links.entry(link.lesson_id).or_default().push(link);
-        }
+        });
+        // Each lesson's set homework in the order it was set.
+        due.sort_unstable_by_key(|(target, l)| (*target, l.date, l.number, l.id));
         HomeworkIndex {
             by_class,
-            links,
+            links: group_by(&j.homework_links, |k| k.lesson_id),
             due,
         }
     }
 
+    /// The lessons whose homework is due at `lesson`.
+    fn due_at(&self, lesson: Id) -> impl Iterator<Item = &'a Lesson> + '_ {
+        let start = self.due.partition_point(|(t, _)| *t < lesson);
+        self.due[start..]
+            .iter()
+            .take_while(move |(t, _)| *t == lesson)
+            .map(|(_, l)| *l)
+    }
+
     /// Lessons of a class within `from..=to`.
     pub(super) fn lessons(&self, class: Id, from: NaiveDate, to: NaiveDate) -> &[&'a Lesson] {
-        let all = self.by_class.get(&class).map(Vec::as_slice).unwrap_or(&[]);
+        let all = self.by_class.get(&class);
         let start = all.partition_point(|l| l.date < from);
         let end = all.partition_point(|l| l.date <= to);
         &all[start..end]
@@ -134,16 +136,13 @@ impl<'a> HomeworkIndex<'a> {
     fn links_of(&self, lesson: Id) -> Vec<LinkView> {
         self.links
             .get(&lesson)
-            .map(|ls| {
-                ls.iter()
-                    .filter(|k| is_web_url(&k.url))
-                    .map(|k| LinkView {
-                        url: k.url.trim().to_string(),
-                        title: k.title.clone().unwrap_or_else(|| k.url.trim().to_string()),
-                    })
-                    .collect()
+            .iter()
+            .filter(|k| is_web_url(&k.url))
+            .map(|k| LinkView {
+                url: k.url.trim().to_string(),
+                title: k.title.clone().unwrap_or_else(|| k.url.trim().to_string()),
             })
-            .unwrap_or_default()
+            .collect()
     }
 }
 
@@ -264,18 +263,13 @@ impl Inputs<'_> {
             homework_minutes: homework.as_ref().and(l.homework_minutes),
             homework,
             due: index
-                .due
-                .get(&l.id)
-                .map(|set| {
-                    set.iter()
-                        .map(|s| DueView {
-                            text: s.homework.clone().unwrap_or_default(),
-                            links: index.links_of(s.id),
-                            set_on: self.strings.date_short_weekday(s.date),
-                        })
-                        .collect()
+                .due_at(l.id)
+                .map(|s| DueView {
+                    text: s.homework.clone().unwrap_or_default(),
+                    links: index.links_of(s.id),
+                    set_on: self.strings.date_short_weekday(s.date),
                 })
-                .unwrap_or_default(),
+                .collect(),
             cancelled: l.cancelled,
         }
     }

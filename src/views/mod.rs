@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::content::Post;
 use crate::i18n::Strings;
-use crate::journal::{Class, Id, Journal, Period};
+use crate::journal::{Class, Event, Groups, Id, Journal, Period, TimetableEntry, group_by};
 
 /// Everything a view may read.
 pub(crate) struct Inputs<'a> {
@@ -40,6 +40,48 @@ pub(crate) struct Inputs<'a> {
     pub posts: &'a [Post],
     pub strings: &'a Strings,
     pub today: NaiveDate,
+    /// Each class's rows: read through for every class, the events and the timetable of a
+    /// school of 900 classes were 900 passes over the whole table.
+    by_class: ByClass<'a>,
+}
+
+/// The journal's rows of each class.
+struct ByClass<'a> {
+    /// Events by class; the school's own under `None`.
+    events: Groups<'a, Option<Id>, Event>,
+    timetable: Groups<'a, Id, TimetableEntry>,
+}
+
+impl<'a> Inputs<'a> {
+    pub(crate) fn new(
+        journal: &'a Journal,
+        config: &'a Config,
+        posts: &'a [Post],
+        strings: &'a Strings,
+        today: NaiveDate,
+    ) -> Inputs<'a> {
+        Inputs {
+            journal,
+            config,
+            posts,
+            strings,
+            today,
+            by_class: ByClass {
+                events: group_by(&journal.events, |e| e.class_id),
+                timetable: group_by(&journal.timetable, |t| t.class_id),
+            },
+        }
+    }
+
+    /// The events of a class (`None`: the school's own), in the journal's order.
+    pub(crate) fn class_events(&self, class: Option<Id>) -> &[&'a Event] {
+        self.by_class.events.get(&class)
+    }
+
+    /// The timetable rows of a class, in the journal's order.
+    pub(crate) fn class_timetable(&self, class: Id) -> &[&'a TimetableEntry] {
+        self.by_class.timetable.get(&class)
+    }
 }
 
 #[derive(Serialize, Clone)]

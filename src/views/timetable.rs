@@ -70,13 +70,12 @@ impl Inputs<'_> {
         let days = i64::from(self.config.school_days);
         let last = monday + Duration::days(days - 1);
         // The plan in force during the board's week.
-        let mut plan: Vec<&TimetableEntry> = j
-            .timetable
+        let mut plan: Vec<&TimetableEntry> = self
+            .class_timetable(class.id)
             .iter()
+            .copied()
             .filter(|t| {
-                t.class_id == class.id
-                    && t.starts_on.is_none_or(|s| s <= last)
-                    && t.ends_on.is_none_or(|e| e >= monday)
+                t.starts_on.is_none_or(|s| s <= last) && t.ends_on.is_none_or(|e| e >= monday)
             })
             .collect();
         plan.sort_by_key(|t| (t.weekday, t.number, self.group_name(t.group_id), t.id));
