@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::grades::{self, Attestation, Weights};
-use crate::journal::{ByPupil, Class, Id, Journal, Lesson, Mark, Period, Student};
+use crate::journal::{ByPupil, Class, Id, Journal, Mark, Period, group_by};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -161,14 +161,8 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
     let grading = &config.grading;
-    let mut lessons: FxHashMap<Id, Vec<&Lesson>> = FxHashMap::default();
-    for l in j.lessons.iter().filter(|l| !l.cancelled) {
-        lessons.entry(l.class_id).or_default().push(l);
-    }
-    let mut pupils_of: FxHashMap<Id, Vec<&Student>> = FxHashMap::default();
-    for s in &j.students {
-        pupils_of.entry(s.class_id).or_default().push(s);
-    }
+    let lessons = group_by(&j.lessons, |l| l.class_id);
+    let pupils_of = group_by(&j.students, |s| s.class_id);
     let mut last_marked: FxHashMap<Id, NaiveDate> = FxHashMap::default();
     for l in j.marks.iter().filter_map(|m| j.lesson(m.lesson_id)) {
         let last = last_marked.entry(l.class_id).or_insert(l.date);
@@ -181,10 +175,17 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
         .filter(|c| c.grade > 1)
         .map(|class| {
             let mut out = Vec::new();
-            let (Some(lessons), Some(&last)) = (lessons.get(&class.id), last_marked.get(&class.id))
-            else {
+            let Some(&last) = last_marked.get(&class.id) else {
                 return out;
             };
+            let mut lessons = lessons
+                .get(&class.id)
+                .iter()
+                .filter(|l| !l.cancelled)
+                .peekable();
+            if lessons.peek().is_none() {
+                return out;
+            }
             let terms: Vec<&Period> = j
                 .periods
                 .iter()
@@ -194,13 +195,12 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
             // What the class is taught: (term, subject, group) of its lessons. Whether a
             // pupil is taught a lesson depends on its group alone.
             let taught: BTreeSet<(usize, Id, Option<Id>)> = lessons
-                .iter()
                 .filter_map(|l| Some((term_of(l.date)?, l.subject_id, l.group_id)))
                 .collect();
             // (term, subject) → pupil → their marks there; a pupil taught a subject in a
             // term has an entry even without marks.
             let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
-            for s in pupils_of.get(&class.id).into_iter().flatten() {
+            for s in pupils_of.get(&class.id) {
                 for &(t, subject, group) in &taught {
                     if by_pupil.attends_group(s.id, group) {
                         cells

@@ -722,12 +722,14 @@ impl<'a> Checker<'a> {
     fn marks(&mut self) {
         let j = self.j;
         let m = self.membership();
-        let absent: FxHashSet<(Id, Id)> = j
-            .attendance
-            .iter()
-            .filter(|a| a.status != crate::journal::AttendanceStatus::Late)
-            .map(|a| (a.student_id, a.lesson_id))
-            .collect();
+        let mut absent: FxHashSet<(Id, Id)> =
+            FxHashSet::with_capacity_and_hasher(j.attendance.len(), Default::default());
+        absent.extend(
+            j.attendance
+                .iter()
+                .filter(|a| a.status != crate::journal::AttendanceStatus::Late)
+                .map(|a| (a.student_id, a.lesson_id)),
+        );
         for mark in &j.marks {
             // The row's name is made only for a finding (millions of marks, a few findings).
             let row = || id(mark.id);
