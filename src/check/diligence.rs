@@ -163,11 +163,24 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     let grading = &config.grading;
     let lessons = group_by(&j.lessons, |l| l.class_id);
     let pupils_of = group_by(&j.students, |s| s.class_id);
-    let mut last_marked: FxHashMap<Id, NaiveDate> = FxHashMap::default();
-    for l in j.marks.iter().filter_map(|m| j.lesson(m.lesson_id)) {
-        let last = last_marked.entry(l.class_id).or_insert(l.date);
-        *last = (*last).max(l.date);
-    }
+    // Each class's last marked day: millions of marks, read on every core.
+    let last_marked: FxHashMap<Id, NaiveDate> = j
+        .marks
+        .par_iter()
+        .fold(FxHashMap::default, |mut last: FxHashMap<Id, NaiveDate>, m| {
+            if let Some(l) = j.lesson(m.lesson_id) {
+                let day = last.entry(l.class_id).or_insert(l.date);
+                *day = (*day).max(l.date);
+            }
+            last
+        })
+        .reduce(FxHashMap::default, |mut a, b| {
+            for (class, day) in b {
+                let d = a.entry(class).or_insert(day);
+                *d = (*d).max(day);
+            }
+            a
+        });
     // Class by class, side by side; the findings in class order.
     let per_class: Vec<Vec<Finding>> = j
         .classes
