@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::grades::{self, Attestation, Weights};
-use crate::journal::{ByPupil, Class, Id, Journal, Mark, Period, group_by};
+use crate::journal::{Class, Id, Journal, Mark, Membership, Period, group_by};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -157,7 +157,11 @@ fn last_week(p: &Period) -> NaiveDate {
 /// marks after it: a journal may plan lessons ahead, but not mark them), by class, subject
 /// and term.
 fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
-    let by_pupil = ByPupil::new(j);
+    // Only the marks by pupil and the groups: the diaries' index holds more than this needs.
+    let (marks_of, membership) = rayon::join(
+        || group_by(&j.marks, |m| m.student_id),
+        || Membership::new(j),
+    );
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
     let grading = &config.grading;
@@ -167,13 +171,16 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     let last_marked: FxHashMap<Id, NaiveDate> = j
         .marks
         .par_iter()
-        .fold(FxHashMap::default, |mut last: FxHashMap<Id, NaiveDate>, m| {
-            if let Some(l) = j.lesson(m.lesson_id) {
-                let day = last.entry(l.class_id).or_insert(l.date);
-                *day = (*day).max(l.date);
-            }
-            last
-        })
+        .fold(
+            FxHashMap::default,
+            |mut last: FxHashMap<Id, NaiveDate>, m| {
+                if let Some(l) = j.lesson(m.lesson_id) {
+                    let day = last.entry(l.class_id).or_insert(l.date);
+                    *day = (*day).max(l.date);
+                }
+                last
+            },
+        )
         .reduce(FxHashMap::default, |mut a, b| {
             for (class, day) in b {
                 let d = a.entry(class).or_insert(day);
@@ -191,11 +198,8 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
             let Some(&last) = last_marked.get(&class.id) else {
                 return out;
             };
-            let mut lessons = lessons
-                .get(&class.id)
-                .iter()
-                .filter(|l| !l.cancelled)
-                .peekable();
+            let all_lessons = lessons.get(&class.id);
+            let mut lessons = all_lessons.iter().filter(|l| !l.cancelled).peekable();
             if lessons.peek().is_none() {
                 return out;
             }
@@ -210,12 +214,22 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
             let taught: BTreeSet<(usize, Id, Option<Id>)> = lessons
                 .filter_map(|l| Some((term_of(l.date)?, l.subject_id, l.group_id)))
                 .collect();
+            // The term and subject of each lesson of the class (cancelled ones too, as they
+            // may hold marks): looked up here, not in the whole school's lessons, where a
+            // pupil's marks of the year land far apart.
+            let mut lesson_at: FxHashMap<Id, (usize, Id)> =
+                FxHashMap::with_capacity_and_hasher(all_lessons.len(), Default::default());
+            for l in all_lessons {
+                if let Some(t) = term_of(l.date) {
+                    lesson_at.insert(l.id, (t, l.subject_id));
+                }
+            }
             // (term, subject) → pupil → their marks there; a pupil taught a subject in a
             // term has an entry even without marks.
             let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
             for s in pupils_of.get(&class.id) {
                 for &(t, subject, group) in &taught {
-                    if by_pupil.attends_group(s.id, group) {
+                    if membership.attends_group(s.id, group) {
                         cells
                             .entry((t, subject))
                             .or_default()
@@ -223,12 +237,10 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
                             .or_default();
                     }
                 }
-                for m in by_pupil.marks_of(s.id) {
-                    if let Some(l) = j.lesson(m.lesson_id).filter(|l| l.class_id == class.id)
-                        && let Some(t) = term_of(l.date)
-                    {
+                for m in marks_of.get(&s.id) {
+                    if let Some(&(t, subject)) = lesson_at.get(&m.lesson_id) {
                         cells
-                            .entry((t, l.subject_id))
+                            .entry((t, subject))
                             .or_default()
                             .entry(s.id)
                             .or_default()

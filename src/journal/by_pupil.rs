@@ -9,28 +9,52 @@ use super::{Attendance, Groups, Id, Journal, Lesson, Mark, PeriodMark, Remark, g
 pub(crate) struct ByPupil<'a> {
     marks: Groups<'a, Id, Mark>,
     attendance: Groups<'a, Id, Attendance>,
-    groups: FxHashMap<Id, FxHashSet<Id>>,
+    groups: Membership,
     period_marks: Groups<'a, Id, PeriodMark>,
     remarks: Groups<'a, Id, Remark>,
+}
+
+/// The groups each pupil is in.
+pub(crate) struct Membership(FxHashMap<Id, FxHashSet<Id>>);
+
+impl Membership {
+    pub(crate) fn new(j: &Journal) -> Membership {
+        let mut groups: FxHashMap<Id, FxHashSet<Id>> = FxHashMap::default();
+        for gs in &j.group_students {
+            groups.entry(gs.student_id).or_default().insert(gs.group_id);
+        }
+        Membership(groups)
+    }
+
+    /// Whether a pupil is taught the lessons of `group` (`None`: the whole class).
+    pub(crate) fn attends_group(&self, student: Id, group: Option<Id>) -> bool {
+        group.is_none_or(|g| self.0.get(&student).is_some_and(|gs| gs.contains(&g)))
+    }
 }
 
 impl<'a> ByPupil<'a> {
     pub(crate) fn new(j: &'a Journal) -> ByPupil<'a> {
         // The marks and the attendance of the year are the two large tables: side by side.
-        let (marks, attendance) = rayon::join(
-            || group_by(&j.marks, |m| m.student_id),
-            || group_by(&j.attendance, |a| a.student_id),
+        let ((marks, period_marks), (attendance, (remarks, groups))) = rayon::join(
+            || {
+                (
+                    group_by(&j.marks, |m| m.student_id),
+                    group_by(&j.period_marks, |pm| pm.student_id),
+                )
+            },
+            || {
+                (
+                    group_by(&j.attendance, |a| a.student_id),
+                    (group_by(&j.remarks, |r| r.student_id), Membership::new(j)),
+                )
+            },
         );
-        let mut groups: FxHashMap<Id, FxHashSet<Id>> = FxHashMap::default();
-        for gs in &j.group_students {
-            groups.entry(gs.student_id).or_default().insert(gs.group_id);
-        }
         ByPupil {
             marks,
             attendance,
             groups,
-            period_marks: group_by(&j.period_marks, |pm| pm.student_id),
-            remarks: group_by(&j.remarks, |r| r.student_id),
+            period_marks,
+            remarks,
         }
     }
 
@@ -41,7 +65,7 @@ impl<'a> ByPupil<'a> {
 
     /// Whether a pupil is taught the lessons of `group` (`None`: the whole class).
     pub(crate) fn attends_group(&self, student: Id, group: Option<Id>) -> bool {
-        group.is_none_or(|g| self.groups.get(&student).is_some_and(|gs| gs.contains(&g)))
+        self.groups.attends_group(student, group)
     }
 
     pub(crate) fn marks_of(&self, student: Id) -> &[&'a Mark] {
