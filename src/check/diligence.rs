@@ -157,16 +157,19 @@ fn last_week(p: &Period) -> NaiveDate {
 /// marks after it: a journal may plan lessons ahead, but not mark them), by class, subject
 /// and term.
 fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
-    // Only the marks by pupil and the groups: the diaries' index holds more than this needs.
-    let (marks_of, membership) = rayon::join(
-        || group_by(&j.marks, |m| m.student_id),
-        || Membership::new(j),
-    );
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
     let grading = &config.grading;
     let lessons = group_by(&j.lessons, |l| l.class_id);
     let pupils_of = group_by(&j.students, |s| s.class_id);
+    // The marks of each class's pupils, in the journal's order, and the groups. Read pupil
+    // by pupil, a large school's marks of the year lie far apart in memory; a class's marks
+    // in the journal's order are read from low addresses to high.
+    let class_of: FxHashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
+    let (marks_of_class, membership) = rayon::join(
+        || group_by(&j.marks, |m| class_of.get(&m.student_id).copied()),
+        || Membership::new(j),
+    );
     // Each class's last marked day: millions of marks, read on every core.
     let last_marked: FxHashMap<Id, NaiveDate> = j
         .marks
@@ -215,8 +218,8 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
                 .filter_map(|l| Some((term_of(l.date)?, l.subject_id, l.group_id)))
                 .collect();
             // The term and subject of each lesson of the class (cancelled ones too, as they
-            // may hold marks): looked up here, not in the whole school's lessons, where a
-            // pupil's marks of the year land far apart.
+            // may hold marks), looked up in a map of the class's lessons, not in the
+            // school's.
             let mut lesson_at: FxHashMap<Id, (usize, Id)> =
                 FxHashMap::with_capacity_and_hasher(all_lessons.len(), Default::default());
             for l in all_lessons {
@@ -237,15 +240,15 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
                             .or_default();
                     }
                 }
-                for m in marks_of.get(&s.id) {
-                    if let Some(&(t, subject)) = lesson_at.get(&m.lesson_id) {
-                        cells
-                            .entry((t, subject))
-                            .or_default()
-                            .entry(s.id)
-                            .or_default()
-                            .push(m);
-                    }
+            }
+            for m in marks_of_class.get(&Some(class.id)) {
+                if let Some(&(t, subject)) = lesson_at.get(&m.lesson_id) {
+                    cells
+                        .entry((t, subject))
+                        .or_default()
+                        .entry(m.student_id)
+                        .or_default()
+                        .push(m);
                 }
             }
             for ((t, subject), pupils) in cells {

@@ -274,3 +274,68 @@ impl Inputs<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (target, setter) for every lesson that sets homework, found the long way: among the
+    /// later lessons of the same class, subject and group, the first not cancelled on the
+    /// due day (or, without one, on a later day).
+    fn due_the_long_way(j: &Journal) -> Vec<(Id, Id)> {
+        let mut pairs = Vec::new();
+        for l in &j.lessons {
+            if l.homework.as_deref().is_none_or(|h| h.trim().is_empty()) {
+                continue;
+            }
+            let mut later: Vec<&Lesson> = j
+                .lessons
+                .iter()
+                .filter(|n| {
+                    (n.class_id, n.subject_id, n.group_id) == (l.class_id, l.subject_id, l.group_id)
+                        && (n.date, n.number, n.id) > (l.date, l.number, l.id)
+                        && !n.cancelled
+                })
+                .collect();
+            later.sort_by_key(|n| (n.date, n.number, n.id));
+            let target = match l.homework_due {
+                Some(d) => later.into_iter().find(|n| n.date == d),
+                None => later.into_iter().find(|n| n.date > l.date),
+            };
+            if let Some(t) = target {
+                pairs.push((t.id, l));
+            }
+        }
+        pairs.sort_by_key(|(t, l)| (*t, l.date, l.number, l.id));
+        pairs.into_iter().map(|(t, l)| (t, l.id)).collect()
+    }
+
+    #[test]
+    fn homework_is_due_at_the_lesson_it_was_set_for() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let j = crate::check::load(&site).unwrap().journal;
+        let index = HomeworkIndex::new(&j);
+        let expected = due_the_long_way(&j);
+        assert!(
+            expected.len() > 100,
+            "{} lessons set homework",
+            expected.len()
+        );
+        let found: Vec<(Id, Id)> = j
+            .lessons
+            .iter()
+            .flat_map(|l| index.due_at(l.id).map(move |s| (l.id, s.id)))
+            .collect();
+        assert_eq!(found, expected);
+        // Each class's lessons in order of date and number.
+        let class = j.lessons[0].class_id;
+        let from = NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let lessons = index.lessons(class, from, from + Duration::days(13));
+        assert!(lessons.len() > 20, "{} lessons", lessons.len());
+        assert!(
+            lessons
+                .windows(2)
+                .all(|w| (w[0].date, w[0].number) <= (w[1].date, w[1].number))
+        );
+    }
+}
