@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::grades::{self, Attestation, Weights};
-use crate::journal::{Class, Id, Journal, Mark, Membership, Period, group_by};
+use crate::journal::{Class, Id, Journal, Mark, Period, PupilGroups, group_by};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -166,9 +166,9 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     // by pupil, a large school's marks of the year lie far apart in memory; a class's marks
     // in the journal's order are read from low addresses to high.
     let class_of: FxHashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
-    let (marks_of_class, membership) = rayon::join(
+    let (marks_of_class, groups) = rayon::join(
         || group_by(&j.marks, |m| class_of.get(&m.student_id).copied()),
-        || Membership::new(j),
+        || PupilGroups::new(j),
     );
     // Each class's last marked day: millions of marks, read on every core.
     let last_marked: FxHashMap<Id, NaiveDate> = j
@@ -232,7 +232,7 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
             let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
             for s in pupils_of.get(&class.id) {
                 for &(t, subject, group) in &taught {
-                    if membership.attends_group(s.id, group) {
+                    if groups.attends_group(s.id, group) {
                         cells
                             .entry((t, subject))
                             .or_default()

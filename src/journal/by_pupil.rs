@@ -9,21 +9,21 @@ use super::{Attendance, Groups, Id, Journal, Lesson, Mark, PeriodMark, Remark, g
 pub(crate) struct ByPupil<'a> {
     marks: Groups<'a, Id, Mark>,
     attendance: Groups<'a, Id, Attendance>,
-    groups: Membership,
+    groups: PupilGroups,
     period_marks: Groups<'a, Id, PeriodMark>,
     remarks: Groups<'a, Id, Remark>,
 }
 
 /// The groups each pupil is in.
-pub(crate) struct Membership(FxHashMap<Id, FxHashSet<Id>>);
+pub(crate) struct PupilGroups(FxHashMap<Id, FxHashSet<Id>>);
 
-impl Membership {
-    pub(crate) fn new(j: &Journal) -> Membership {
+impl PupilGroups {
+    pub(crate) fn new(j: &Journal) -> PupilGroups {
         let mut groups: FxHashMap<Id, FxHashSet<Id>> = FxHashMap::default();
         for gs in &j.group_students {
             groups.entry(gs.student_id).or_default().insert(gs.group_id);
         }
-        Membership(groups)
+        PupilGroups(groups)
     }
 
     /// Whether a pupil is taught the lessons of `group` (`None`: the whole class).
@@ -45,7 +45,7 @@ impl<'a> ByPupil<'a> {
             || {
                 (
                     group_by(&j.attendance, |a| a.student_id),
-                    (group_by(&j.remarks, |r| r.student_id), Membership::new(j)),
+                    (group_by(&j.remarks, |r| r.student_id), PupilGroups::new(j)),
                 )
             },
         );

@@ -11,7 +11,7 @@ mod markers;
 mod model;
 pub(crate) mod upgrade;
 
-pub(crate) use by_pupil::{ByPupil, Membership};
+pub(crate) use by_pupil::{ByPupil, PupilGroups};
 pub(crate) use load::{
     JournalBusy, load_journal, open_read_only, parse_date, parse_datetime, parse_time,
 };
