@@ -17,10 +17,16 @@ use crate::journal::{Class, Id, Journal, Mark, Period, PupilGroups, group_by};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
+    let class_of: FxHashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
     // Each reads a whole table of the year's results: side by side.
     let (mut out, (early, few)) = rayon::join(
         || late_entries(j, config),
-        || rayon::join(|| early_period_marks(j), || too_few_marks(j, config)),
+        || {
+            rayon::join(
+                || early_period_marks(j, &class_of),
+                || too_few_marks(j, config, &class_of),
+            )
+        },
     );
     out.extend(early);
     out.extend(few);
@@ -112,8 +118,8 @@ fn late_entries(j: &Journal, config: &Config) -> Vec<Finding> {
 }
 
 /// Teachers' period marks set before their period's last week, by class and subject.
-fn early_period_marks(j: &Journal) -> Vec<Finding> {
-    let class_of: FxHashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
+/// `class_of`: each pupil's class.
+fn early_period_marks(j: &Journal, class_of: &FxHashMap<Id, Id>) -> Vec<Finding> {
     let mut early: BTreeMap<(Id, Id, Id), (usize, NaiveDate)> = BTreeMap::new();
     for pm in &j.period_marks {
         let (Some(day), Some(p), Some(&class)) = (
@@ -156,7 +162,7 @@ fn last_week(p: &Period) -> NaiveDate {
 /// Pupils with fewer marks than their subject needs in a term that is over (the class has
 /// marks after it: a journal may plan lessons ahead, but not mark them), by class, subject
 /// and term.
-fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
+fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> Vec<Finding> {
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
     let grading = &config.grading;
@@ -165,7 +171,6 @@ fn too_few_marks(j: &Journal, config: &Config) -> Vec<Finding> {
     // The marks of each class's pupils, in the journal's order, and the groups. Read pupil
     // by pupil, a large school's marks of the year lie far apart in memory; a class's marks
     // in the journal's order are read from low addresses to high.
-    let class_of: FxHashMap<Id, Id> = j.students.iter().map(|s| (s.id, s.class_id)).collect();
     let (marks_of_class, groups) = rayon::join(
         || group_by(&j.marks, |m| class_of.get(&m.student_id).copied()),
         || PupilGroups::new(j),

@@ -86,27 +86,22 @@ pub(super) fn digests(
     // `parts_of[i]` is where in `at` the parts of the journal's lesson `i` are listed.
     let mut at: Vec<u32> = Vec::new();
     let mut parts_of: Vec<std::ops::Range<u32>> = Vec::with_capacity(j.lessons.len());
+    let mut parts: Vec<u32> = Vec::new();
     for l in &j.lessons {
-        let start = at.len();
-        at.extend(
+        parts.clear();
+        parts.extend(
             inside(l.date)
                 .chain(l.homework_due.into_iter().flat_map(inside))
                 .map(|i| i as u32),
         );
-        let parts = &mut at[start..];
         parts.sort_unstable();
-        let mut kept = 0;
-        for k in 0..parts.len() {
-            if kept == 0 || parts[k] != parts[kept - 1] {
-                parts[kept] = parts[k];
-                kept += 1;
-            }
-        }
-        at.truncate(start + kept);
-        for &i in &at[start..] {
+        parts.dedup();
+        for &i in &parts {
             feed_lesson(&mut hashes[i as usize], l);
         }
-        parts_of.push(start as u32..at.len() as u32);
+        let start = at.len() as u32;
+        at.extend_from_slice(&parts);
+        parts_of.push(start..at.len() as u32);
     }
     let parts_of_lesson = |lesson: Id| {
         j.lesson_position(lesson).map_or(&[][..], |i| {

@@ -188,7 +188,6 @@ pub(crate) fn add_diaries(
         renderer,
         hw,
         hash_key: &hash_key,
-        previous,
         previous_files: &previous_files,
         old: &old,
         plan: &plan,
@@ -424,7 +423,6 @@ struct Batch<'a> {
     renderer: &'a Renderer,
     hw: &'a HomeworkIndex<'a>,
     hash_key: &'a [u8; 32],
-    previous: &'a Path,
     /// The files of the previous output that its manifest lists.
     previous_files: &'a PreviousFiles<'a>,
     old: &'a Manifest,
@@ -569,7 +567,7 @@ impl Batch<'_> {
         }
         let hash = data.finish();
         if self.old.files.get(&chunk.path) == Some(&hash)
-            && let Some(zipped) = std::fs::read(self.previous.join(&chunk.path))
+            && let Some(zipped) = std::fs::read(self.previous_files.folder.join(&chunk.path))
                 .ok()
                 .and_then(|file| seal::open_chunk(&chunk, &file))
         {
