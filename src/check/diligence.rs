@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 use crate::config::Config;
 use crate::finding::Finding;
 use crate::grades::{self, Attestation, Weights};
-use crate::journal::{Class, Id, Journal, Mark, Period, PupilGroups, group_by};
+use crate::journal::{Class, Id, Journal, Lesson, Mark, Period, PupilGroups, group_by};
 
 /// All the findings of this module.
 pub(crate) fn check_diligence(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -175,27 +175,6 @@ fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> 
         || group_by(&j.marks, |m| class_of.get(&m.student_id).copied()),
         || PupilGroups::new(j),
     );
-    // Each class's last marked day: millions of marks, read on every core.
-    let last_marked: FxHashMap<Id, NaiveDate> = j
-        .marks
-        .par_iter()
-        .fold(
-            FxHashMap::default,
-            |mut last: FxHashMap<Id, NaiveDate>, m| {
-                if let Some(l) = j.lesson(m.lesson_id) {
-                    let day = last.entry(l.class_id).or_insert(l.date);
-                    *day = (*day).max(l.date);
-                }
-                last
-            },
-        )
-        .reduce(FxHashMap::default, |mut a, b| {
-            for (class, day) in b {
-                let d = a.entry(class).or_insert(day);
-                *d = (*d).max(day);
-            }
-            a
-        });
     // Class by class, side by side; the findings in class order.
     let per_class: Vec<Vec<Finding>> = j
         .classes
@@ -203,10 +182,12 @@ fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> 
         .filter(|c| c.grade > 1)
         .map(|class| {
             let mut out = Vec::new();
-            let Some(&last) = last_marked.get(&class.id) else {
-                return out;
-            };
             let all_lessons = lessons.get(&class.id);
+            let marks = marks_of_class.get(&Some(class.id));
+            // The class's lessons by id (cancelled ones too, as they may hold marks): a
+            // map of the class, not the school's.
+            let lesson_of: FxHashMap<Id, &Lesson> =
+                all_lessons.iter().map(|l| (l.id, *l)).collect();
             let mut lessons = all_lessons.iter().filter(|l| !l.cancelled).peekable();
             if lessons.peek().is_none() {
                 return out;
@@ -214,27 +195,44 @@ fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> 
             let terms: Vec<&Period> = j
                 .periods
                 .iter()
-                .filter(|p| p.year_id == class.year_id && p.kind.is_term() && p.ends_on < last)
+                .filter(|p| p.year_id == class.year_id && p.kind.is_term())
                 .collect();
             let term_of = |d: NaiveDate| terms.iter().position(|p| p.contains(d));
+            // (term, subject) → pupil → their marks there, read once with the class's last
+            // marked day; a pupil taught a subject in a term has an entry even without marks.
+            let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
+            let mut last = None;
+            for m in marks {
+                let Some(l) = lesson_of.get(&m.lesson_id) else {
+                    continue;
+                };
+                last = last.max(Some(l.date));
+                if let Some(t) = term_of(l.date) {
+                    cells
+                        .entry((t, l.subject_id))
+                        .or_default()
+                        .entry(m.student_id)
+                        .or_default()
+                        .push(m);
+                }
+            }
+            // Only the terms over by then.
+            let Some(last) = last else {
+                return out;
+            };
+            let over = |t: usize| terms[t].ends_on < last;
+            cells.retain(|&(t, _), _| over(t));
             // What the class is taught: (term, subject, group) of its lessons. Whether a
             // pupil is taught a lesson depends on its group alone.
             let taught: BTreeSet<(usize, Id, Option<Id>)> = lessons
-                .filter_map(|l| Some((term_of(l.date)?, l.subject_id, l.group_id)))
+                .filter_map(|l| {
+                    Some((
+                        term_of(l.date).filter(|&t| over(t))?,
+                        l.subject_id,
+                        l.group_id,
+                    ))
+                })
                 .collect();
-            // The term and subject of each lesson of the class (cancelled ones too, as they
-            // may hold marks), looked up in a map of the class's lessons, not in the
-            // school's.
-            let mut lesson_at: FxHashMap<Id, (usize, Id)> =
-                FxHashMap::with_capacity_and_hasher(all_lessons.len(), Default::default());
-            for l in all_lessons {
-                if let Some(t) = term_of(l.date) {
-                    lesson_at.insert(l.id, (t, l.subject_id));
-                }
-            }
-            // (term, subject) → pupil → their marks there; a pupil taught a subject in a
-            // term has an entry even without marks.
-            let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
             for s in pupils_of.get(&class.id) {
                 for &(t, subject, group) in &taught {
                     if groups.attends_group(s.id, group) {
@@ -244,16 +242,6 @@ fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> 
                             .entry(s.id)
                             .or_default();
                     }
-                }
-            }
-            for m in marks_of_class.get(&Some(class.id)) {
-                if let Some(&(t, subject)) = lesson_at.get(&m.lesson_id) {
-                    cells
-                        .entry((t, subject))
-                        .or_default()
-                        .entry(m.student_id)
-                        .or_default()
-                        .push(m);
                 }
             }
             for ((t, subject), pupils) in cells {

@@ -7,7 +7,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::Finding;
 use crate::config::Config;
 use crate::grades;
-use crate::journal::{Audience, Class, Id, Journal, Lesson, MAX_HOMEWORK_MINUTES, PeriodKind};
+use crate::journal::{
+    Audience, Class, Id, Journal, Lesson, MAX_HOMEWORK_MINUTES, PeriodKind, group_by,
+};
 
 /// Checks a loaded journal against itself and the site's settings.
 pub(crate) fn check_journal(j: &Journal, config: &Config) -> Vec<Finding> {
@@ -58,6 +60,68 @@ impl Checker<'_> {
     fn has_bells(&self, shift: i64) -> bool {
         self.j.bells.is_empty() || self.j.bells.iter().any(|b| b.shift == shift)
     }
+}
+
+/// The pupils absent from each lesson (late is not absent), by the lesson's place in
+/// `lessons`. A lesson's marks come one after another, so its few absences are read once,
+/// from the cache: a set of a million (pupil, lesson) pairs was read at random, from memory.
+struct Absent {
+    /// Where each lesson's pupils start in `pupils` (one more than there are lessons).
+    starts: Vec<u32>,
+    pupils: Vec<Id>,
+}
+
+impl Absent {
+    fn new(j: &Journal) -> Absent {
+        let at: Vec<Option<usize>> = j
+            .attendance
+            .iter()
+            .map(|a| {
+                (a.status != crate::journal::AttendanceStatus::Late)
+                    .then(|| j.lesson_position(a.lesson_id))
+                    .flatten()
+            })
+            .collect();
+        let mut starts = vec![0u32; j.lessons.len() + 1];
+        for &i in at.iter().flatten() {
+            starts[i + 1] += 1;
+        }
+        for i in 1..starts.len() {
+            starts[i] += starts[i - 1];
+        }
+        let mut next = starts.clone();
+        let mut pupils = vec![0; at.iter().flatten().count()];
+        for (a, i) in j.attendance.iter().zip(&at) {
+            if let Some(i) = *i {
+                pupils[next[i] as usize] = a.student_id;
+                next[i] += 1;
+            }
+        }
+        Absent { starts, pupils }
+    }
+
+    fn is_absent(&self, j: &Journal, pupil: Id, lesson: Id) -> bool {
+        j.lesson_position(lesson).is_some_and(|i| {
+            self.pupils[self.starts[i] as usize..self.starts[i + 1] as usize].contains(&pupil)
+        })
+    }
+}
+
+/// Lessons without a group that share their class's day and number with an earlier one
+/// (in the journal's order): lesson → the lesson before it. Class by class: a map of one
+/// class's lessons stays in the cache, where one of a large school's 800000 did not.
+fn clashes(j: &Journal) -> FxHashMap<Id, Id> {
+    let mut clashes = FxHashMap::default();
+    let mut slots: FxHashMap<(NaiveDate, i64), Id> = FxHashMap::default();
+    for (_, lessons) in group_by(&j.lessons, |l| l.class_id).iter() {
+        slots.clear();
+        for l in lessons.iter().filter(|l| l.group_id.is_none()) {
+            if let Some(other) = slots.insert((l.date, l.number), l.id) {
+                clashes.insert(l.id, other);
+            }
+        }
+    }
+    clashes
 }
 
 fn id(id: Id) -> String {
@@ -527,7 +591,7 @@ impl<'a> Checker<'a> {
 
     fn lessons(&mut self) {
         let j = self.j;
-        let mut slots: FxHashMap<(Id, NaiveDate, i64), Id> = FxHashMap::default();
+        let clashes = clashes(j);
         for l in &j.lessons {
             let row = id(l.id);
             let class = j.class(l.class_id);
@@ -564,7 +628,7 @@ impl<'a> Checker<'a> {
                     Some(g) if g.subject_id != l.subject_id => self.warning("lessons", row.clone(), "group_id", format!("group '{}' (id {gid}) is a group of subject id {}, but the lesson is subject id {}", g.name, g.subject_id, l.subject_id)),
                     Some(_) => {}
                 }
-            } else if let Some(other) = slots.insert((l.class_id, l.date, l.number), l.id) {
+            } else if let Some(other) = clashes.get(&l.id) {
                 self.warning(
                     "lessons",
                     row.clone(),
@@ -722,14 +786,7 @@ impl<'a> Checker<'a> {
     fn marks(&mut self) {
         let j = self.j;
         let m = self.membership();
-        let mut absent: FxHashSet<(Id, Id)> =
-            FxHashSet::with_capacity_and_hasher(j.attendance.len(), Default::default());
-        absent.extend(
-            j.attendance
-                .iter()
-                .filter(|a| a.status != crate::journal::AttendanceStatus::Late)
-                .map(|a| (a.student_id, a.lesson_id)),
-        );
+        let absent = Absent::new(j);
         for mark in &j.marks {
             // The row's name is made only for a finding (millions of marks, a few findings).
             let row = || id(mark.id);
@@ -773,7 +830,7 @@ impl<'a> Checker<'a> {
             }
             if mark.value.is_some()
                 && !mark.is_debt
-                && absent.contains(&(mark.student_id, mark.lesson_id))
+                && absent.is_absent(j, mark.student_id, mark.lesson_id)
             {
                 self.warning(
                     "marks",

@@ -142,6 +142,129 @@ mod tests {
         assert_eq!(summary(&loaded.findings).0, loaded.errors());
     }
 
+    /// The findings of a site's check, as `diary check` prints them.
+    fn findings(site: &Site) -> std::collections::BTreeSet<String> {
+        let loaded = load(site).unwrap();
+        loaded.findings.iter().map(ToString::to_string).collect()
+    }
+
+    fn ids(conn: &rusqlite::Connection, sql: &str) -> (i64, i64, i64) {
+        conn.query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+    }
+
+    /// A mark for a lesson the pupil missed is named; one for a lesson they were late to,
+    /// or another pupil's mark for the lesson missed, is not.
+    #[test]
+    fn a_mark_for_a_missed_lesson_is_named() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let before = findings(&site);
+        let conn = rusqlite::Connection::open(site.journal_path()).unwrap();
+        let unmarked = "FROM marks m WHERE m.value IS NOT NULL AND m.is_debt = 0 AND NOT EXISTS \
+             (SELECT 1 FROM attendance a WHERE a.lesson_id = m.lesson_id)";
+        // Two marks of one lesson nobody missed, and one of another such lesson.
+        let lesson: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT m.lesson_id {unmarked} GROUP BY m.lesson_id \
+                     HAVING count(DISTINCT m.student_id) > 1 ORDER BY m.lesson_id LIMIT 1"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let (missed, pupil, _) = ids(
+            &conn,
+            &format!("SELECT m.id, m.student_id, 0 {unmarked} AND m.lesson_id = {lesson} LIMIT 1"),
+        );
+        let (classmate, _, _) = ids(
+            &conn,
+            &format!(
+                "SELECT m.id, m.student_id, 0 {unmarked} AND m.lesson_id = {lesson} \
+                 AND m.student_id != {pupil} LIMIT 1"
+            ),
+        );
+        let (late, late_pupil, late_lesson) = ids(
+            &conn,
+            &format!(
+                "SELECT m.id, m.student_id, m.lesson_id {unmarked} AND m.lesson_id != {lesson} \
+                 ORDER BY m.id LIMIT 1"
+            ),
+        );
+        conn.execute_batch(&format!(
+            "INSERT INTO attendance (student_id, lesson_id, status) VALUES
+                 ({pupil}, {lesson}, 'ill'), ({late_pupil}, {late_lesson}, 'late');"
+        ))
+        .unwrap();
+        drop(conn);
+        let new: Vec<String> = findings(&site).difference(&before).cloned().collect();
+        assert_eq!(
+            new,
+            [format!(
+                "warning: marks id {missed}, column student_id: the pupil is marked absent \
+                 from this lesson"
+            )],
+            "classmate's mark {classmate}, late mark {late}"
+        );
+    }
+
+    /// Lessons of a class without a group at one day and number: each after the first is
+    /// named with the one before it; a lesson of another class at that hour is not.
+    #[test]
+    fn lessons_of_a_class_at_one_hour_are_named() {
+        let (_tmp, site) = crate::demo::test_site(20);
+        let before = findings(&site);
+        let conn = rusqlite::Connection::open(site.journal_path()).unwrap();
+        let (first, class, next) = ids(
+            &conn,
+            "SELECT min(id), class_id, (SELECT max(id) + 1 FROM lessons) FROM lessons \
+             WHERE class_id = (SELECT min(class_id) FROM lessons)",
+        );
+        let other: i64 = conn
+            .query_row(
+                &format!("SELECT min(id) FROM classes WHERE id != {class}"),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        // Lesson 12 of the first lesson's day: three of the class, one of another class.
+        let (date, number): (String, i64) = conn
+            .query_row(
+                &format!("SELECT date, 12 FROM lessons WHERE id = {first}"),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        let add = |id: i64, class: i64| {
+            format!(
+                "INSERT INTO lessons (id, class_id, subject_id, teacher_id, date, number) \
+                 SELECT {id}, {class}, subject_id, teacher_id, date, {number} FROM lessons \
+                 WHERE id = {first};"
+            )
+        };
+        conn.execute_batch(&format!(
+            "{}{}{}{}",
+            add(next, class),
+            add(next + 1, other),
+            add(next + 2, class),
+            add(next + 3, class),
+        ))
+        .unwrap();
+        drop(conn);
+        let new: Vec<String> = findings(&site)
+            .difference(&before)
+            .filter(|f| f.contains("clashes"))
+            .cloned()
+            .collect();
+        let clash = |id: i64, earlier: i64| {
+            format!(
+                "warning: lessons id {id}, column number: lesson {number} on {date} clashes \
+                 with lesson id {earlier} of the same class"
+            )
+        };
+        assert_eq!(new, [clash(next + 2, next), clash(next + 3, next + 2)]);
+    }
+
     #[test]
     fn terms_cover_the_year_and_an_exam_session_only_its_days() {
         let (_tmp, site) = crate::demo::test_site(20);
