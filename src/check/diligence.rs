@@ -159,9 +159,9 @@ fn last_week(p: &Period) -> NaiveDate {
     (p.ends_on - Duration::days(6)).max(p.starts_on)
 }
 
-/// Pupils with fewer marks than their subject needs in a term that is over (the class has
-/// marks after it: a journal may plan lessons ahead, but not mark them), by class, subject
-/// and term.
+/// Pupils with fewer marks than their subject needs in a term that is over (its pupils
+/// have marks in its lessons after it: a journal may plan lessons ahead, but not mark
+/// them), by class, subject and term.
 fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> Vec<Finding> {
     let weights = Weights::new(&j.work_types, &config.grading);
     let hours = j.weekly_hours();
@@ -192,22 +192,36 @@ fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> 
             if lessons.peek().is_none() {
                 return out;
             }
+            // The class's last marked day: a term before it is over. (Marks of the class's
+            // pupils in its lessons: on a journal the check accepts, every mark of a
+            // lesson is one of its class's pupils'.)
+            let Some(last) = marks
+                .iter()
+                .filter_map(|m| lesson_of.get(&m.lesson_id))
+                .map(|l| l.date)
+                .max()
+            else {
+                return out;
+            };
             let terms: Vec<&Period> = j
                 .periods
                 .iter()
-                .filter(|p| p.year_id == class.year_id && p.kind.is_term())
+                .filter(|p| p.year_id == class.year_id && p.kind.is_term() && p.ends_on < last)
                 .collect();
             let term_of = |d: NaiveDate| terms.iter().position(|p| p.contains(d));
-            // (term, subject) → pupil → their marks there, read once with the class's last
-            // marked day; a pupil taught a subject in a term has an entry even without marks.
+            // What the class is taught: (term, subject, group) of its lessons. Whether a
+            // pupil is taught a lesson depends on its group alone.
+            let taught: BTreeSet<(usize, Id, Option<Id>)> = lessons
+                .filter_map(|l| Some((term_of(l.date)?, l.subject_id, l.group_id)))
+                .collect();
+            // (term, subject) → pupil → their marks there (the class's marks read a second
+            // time, now from the cache); a pupil taught a subject in a term has an entry
+            // even without marks.
             let mut cells: BTreeMap<(usize, Id), BTreeMap<Id, Vec<&Mark>>> = BTreeMap::new();
-            let mut last = None;
             for m in marks {
-                let Some(l) = lesson_of.get(&m.lesson_id) else {
-                    continue;
-                };
-                last = last.max(Some(l.date));
-                if let Some(t) = term_of(l.date) {
+                if let Some(l) = lesson_of.get(&m.lesson_id)
+                    && let Some(t) = term_of(l.date)
+                {
                     cells
                         .entry((t, l.subject_id))
                         .or_default()
@@ -216,23 +230,6 @@ fn too_few_marks(j: &Journal, config: &Config, class_of: &FxHashMap<Id, Id>) -> 
                         .push(m);
                 }
             }
-            // Only the terms over by then.
-            let Some(last) = last else {
-                return out;
-            };
-            let over = |t: usize| terms[t].ends_on < last;
-            cells.retain(|&(t, _), _| over(t));
-            // What the class is taught: (term, subject, group) of its lessons. Whether a
-            // pupil is taught a lesson depends on its group alone.
-            let taught: BTreeSet<(usize, Id, Option<Id>)> = lessons
-                .filter_map(|l| {
-                    Some((
-                        term_of(l.date).filter(|&t| over(t))?,
-                        l.subject_id,
-                        l.group_id,
-                    ))
-                })
-                .collect();
             for s in pupils_of.get(&class.id) {
                 for &(t, subject, group) in &taught {
                     if groups.attends_group(s.id, group) {

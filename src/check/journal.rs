@@ -67,7 +67,7 @@ impl Checker<'_> {
 /// from the cache: a set of a million (pupil, lesson) pairs was read at random, from memory.
 struct Absent {
     /// Where each lesson's pupils start in `pupils` (one more than there are lessons).
-    starts: Vec<u32>,
+    starts: Vec<usize>,
     pupils: Vec<Id>,
 }
 
@@ -82,7 +82,7 @@ impl Absent {
                     .flatten()
             })
             .collect();
-        let mut starts = vec![0u32; j.lessons.len() + 1];
+        let mut starts = vec![0usize; j.lessons.len() + 1];
         for &i in at.iter().flatten() {
             starts[i + 1] += 1;
         }
@@ -93,7 +93,7 @@ impl Absent {
         let mut pupils = vec![0; at.iter().flatten().count()];
         for (a, i) in j.attendance.iter().zip(&at) {
             if let Some(i) = *i {
-                pupils[next[i] as usize] = a.student_id;
+                pupils[next[i]] = a.student_id;
                 next[i] += 1;
             }
         }
@@ -101,15 +101,15 @@ impl Absent {
     }
 
     fn is_absent(&self, j: &Journal, pupil: Id, lesson: Id) -> bool {
-        j.lesson_position(lesson).is_some_and(|i| {
-            self.pupils[self.starts[i] as usize..self.starts[i + 1] as usize].contains(&pupil)
-        })
+        j.lesson_position(lesson)
+            .is_some_and(|i| self.pupils[self.starts[i]..self.starts[i + 1]].contains(&pupil))
     }
 }
 
 /// Lessons without a group that share their class's day and number with an earlier one
 /// (in the journal's order): lesson → the lesson before it. Class by class: a map of one
-/// class's lessons stays in the cache, where one of a large school's 800000 did not.
+/// class's lessons stays in the cache, where one for the whole school (860000 lessons at
+/// 20000 pupils) did not.
 fn clashes(j: &Journal) -> FxHashMap<Id, Id> {
     let mut clashes = FxHashMap::default();
     let mut slots: FxHashMap<(NaiveDate, i64), Id> = FxHashMap::default();

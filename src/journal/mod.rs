@@ -91,7 +91,8 @@ pub(crate) fn create_schema(conn: &Connection) -> Result<()> {
 ///
 /// Counted first, then filled: a vector per group grown one row at a time touched about
 /// twice the memory, and at 20000 pupils (5.7 million marks) memory touched for the first
-/// time is what a build pays most for.
+/// time is what a build pays most for. The count keeps each row's group as a 4-byte
+/// number, which the fill reads instead of the rows (a mark's row is 112 bytes).
 pub(crate) struct Groups<'a, K, T> {
     ranges: rustc_hash::FxHashMap<K, std::ops::Range<usize>>,
     rows: Vec<&'a T>,
