@@ -93,12 +93,13 @@ pub(crate) struct Output {
     fresh_spare: bool,
 }
 
-/// Creates the new large files [`Output::stage`] hands over (into the spill folder, or a
-/// spare made new), one at a time, while the threads that staged them go on sealing. It
-/// never writes over a file: both folders start empty, so a file already there belongs to
-/// another build running at the same time, and stops this one. Two threads creating files in one folder wait on each other in the
-/// kernel (ext4 locks the folder, and the waiter spins): in a cold build that was a seventh
-/// of all the CPU time, which one writer beside the sealing threads leaves to sealing.
+/// Creates the new large files [`Output::stage`] hands over (into the spill folder, or
+/// a spare made new), one at a time, while the threads that staged them go on sealing.
+/// It never writes over a file: both folders start empty, so a file already there
+/// belongs to another build running at the same time, and stops this one. Two threads
+/// creating files in one folder wait on each other in the kernel (ext4 locks the
+/// folder, and the waiter spins): in a cold build that was a seventh of all the CPU
+/// time, which one writer beside the sealing threads leaves to sealing.
 #[derive(Debug)]
 struct Spiller {
     send: std::sync::mpsc::SyncSender<(PathBuf, Vec<u8>)>,
@@ -355,8 +356,8 @@ impl Output {
     /// in it only what changed since then: unchanged files are hard links to the live ones
     /// (checked by inode, without reading), changed files are written beside their place
     /// and renamed over it (or were written in the spare as they were staged), files no
-    /// longer in the output are removed. Nothing is copied or
-    /// linked file by file for the whole site, which is what a fresh staging folder cost.
+    /// longer in the output are removed. Nothing is copied or linked file by file for the
+    /// whole site, which is what a fresh staging folder cost.
     pub(crate) fn commit(&self, target: &Path) -> Result<CommitStats> {
         if self.live.as_deref().is_some_and(|live| live != target) {
             bail!(
