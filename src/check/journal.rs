@@ -8,7 +8,8 @@ use super::Finding;
 use crate::config::Config;
 use crate::grades;
 use crate::journal::{
-    Audience, Class, Id, Journal, Lesson, MAX_HOMEWORK_MINUTES, PeriodKind, group_by,
+    Attendance, AttendanceStatus, Audience, Class, Id, Journal, Lesson, MAX_HOMEWORK_MINUTES,
+    Numbered, PeriodKind, group_by,
 };
 
 /// Checks a loaded journal against itself and the site's settings.
@@ -62,48 +63,21 @@ impl Checker<'_> {
     }
 }
 
-/// The pupils absent from each lesson (late is not absent), by the lesson's place in
+/// The absences from each lesson (late is not absent), by the lesson's place in
 /// `lessons`. A lesson's marks come one after another, so its few absences are read once,
 /// from the cache: a set of a million (pupil, lesson) pairs was read at random, from memory.
-struct Absent {
-    /// Where each lesson's pupils start in `pupils` (one more than there are lessons).
-    starts: Vec<usize>,
-    pupils: Vec<Id>,
-}
-
-impl Absent {
-    fn new(j: &Journal) -> Absent {
-        let at: Vec<Option<usize>> = j
-            .attendance
-            .iter()
-            .map(|a| {
-                (a.status != crate::journal::AttendanceStatus::Late)
-                    .then(|| j.lesson_position(a.lesson_id))
-                    .flatten()
-            })
-            .collect();
-        let mut starts = vec![0usize; j.lessons.len() + 1];
-        for &i in at.iter().flatten() {
-            starts[i + 1] += 1;
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let mut next = starts.clone();
-        let mut pupils = vec![0; at.iter().flatten().count()];
-        for (a, i) in j.attendance.iter().zip(&at) {
-            if let Some(i) = *i {
-                pupils[next[i]] = a.student_id;
-                next[i] += 1;
+fn absences(j: &Journal) -> Numbered<'_, Attendance> {
+    let lesson_of: Vec<u32> = j
+        .attendance
+        .iter()
+        .map(|a| match j.lesson_position(a.lesson_id) {
+            Some(i) if a.status != AttendanceStatus::Late => {
+                u32::try_from(i).expect("fewer than 2^32 - 1 lessons")
             }
-        }
-        Absent { starts, pupils }
-    }
-
-    fn is_absent(&self, j: &Journal, pupil: Id, lesson: Id) -> bool {
-        j.lesson_position(lesson)
-            .is_some_and(|i| self.pupils[self.starts[i]..self.starts[i + 1]].contains(&pupil))
-    }
+            _ => Numbered::<Attendance>::NONE,
+        })
+        .collect();
+    Numbered::new(&j.attendance, &lesson_of, j.lessons.len())
 }
 
 /// Lessons without a group that share their class's day and number with an earlier one
@@ -786,7 +760,7 @@ impl<'a> Checker<'a> {
     fn marks(&mut self) {
         let j = self.j;
         let m = self.membership();
-        let absent = Absent::new(j);
+        let absent = absences(j);
         for mark in &j.marks {
             // The row's name is made only for a finding (millions of marks, a few findings).
             let row = || id(mark.id);
@@ -830,7 +804,12 @@ impl<'a> Checker<'a> {
             }
             if mark.value.is_some()
                 && !mark.is_debt
-                && absent.is_absent(j, mark.student_id, mark.lesson_id)
+                && j.lesson_position(mark.lesson_id).is_some_and(|i| {
+                    absent
+                        .get(i)
+                        .iter()
+                        .any(|a| a.student_id == mark.student_id)
+                })
             {
                 self.warning(
                     "marks",
