@@ -1191,10 +1191,14 @@ impl MarkRanges {
         else {
             return 0;
         };
-        // In 128 bits, as in `id_ranges`: a count of at most 2^64 times a span of at most 2^64.
+        // In 128 bits, as in `id_ranges` (a span of 64-bit ids may not fit in 64); a share
+        // beyond every mark is every mark.
         let span = i128::from(last.1) - i128::from(first.0) + 1;
         let width = i128::from(hi) - i128::from(lo) + 1;
-        let share = i128::try_from(count).unwrap_or(i128::MAX / 2) * width / span.max(1);
+        let share = i128::try_from(count)
+            .unwrap_or(i128::MAX)
+            .saturating_mul(width)
+            / span.max(1);
         usize::try_from(share + share / 8 + 64)
             .unwrap_or(count)
             .min(count)
@@ -1379,12 +1383,18 @@ mod tests {
         }
     }
 
+    /// The broken journal's marks read in one go, and its marks cut into ranges.
+    fn marks_and_ranges() -> (tempfile::TempDir, Connection, Marks, MarkRanges) {
+        let (tmp, site) = broken_journal("wal");
+        let conn = open_read_only(&site.journal_path()).unwrap();
+        let all = read_marks(&conn).unwrap();
+        let ranges = MarkRanges::new(&conn).unwrap();
+        (tmp, conn, all, ranges)
+    }
+
     #[test]
     fn marks_read_from_both_ends_meet_and_keep_their_order() {
-        let (_tmp, site) = broken_journal("wal");
-        let conn = open_read_only(&site.journal_path()).unwrap();
-        let (all, all_found) = read_marks(&conn).unwrap();
-        let ranges = MarkRanges::new(&conn).unwrap();
+        let (_tmp, conn, (all, all_found), ranges) = marks_and_ranges();
         assert_eq!(ranges.ranges.len() as i64, MARK_RANGES);
         // Three ranges read from above first (the first connection got there early), the
         // rest from below, put together as the load does.
@@ -1410,10 +1420,7 @@ mod tests {
 
     #[test]
     fn marks_read_from_above_are_read_into_vectors_sized_once() {
-        let (_tmp, site) = broken_journal("wal");
-        let conn = open_read_only(&site.journal_path()).unwrap();
-        let (all, _) = read_marks(&conn).unwrap();
-        let ranges = MarkRanges::new(&conn).unwrap();
+        let (_tmp, conn, (all, _), ranges) = marks_and_ranges();
         assert_eq!(ranges.expected(ranges.ranges[0]), 0, "nothing counted yet");
         ranges.count.set(all.len()).unwrap();
         // Every range read from above (as when the side from below is slow to start).
@@ -1433,27 +1440,26 @@ mod tests {
 
     #[test]
     fn a_range_of_marks_is_expected_to_hold_its_share_and_no_more_than_all() {
-        let ranges = |count: usize| {
+        let counted = |(first, last): (i64, i64), count: usize| {
+            let ranges = id_ranges(first, last, MARK_RANGES);
+            let n = ranges.len();
             let r = MarkRanges {
-                ranges: id_ranges(1, 32_000, 32),
-                cursor: std::sync::Mutex::new((0, 32)),
+                ranges,
+                cursor: std::sync::Mutex::new((0, n)),
                 count: std::sync::OnceLock::new(),
             };
             r.count.set(count).unwrap();
             r
         };
         // Dense ids: 1000 a range, with an eighth and a little more to spare.
-        let dense = ranges(32_000);
-        assert_eq!(dense.expected((1, 1000)), 1000 + 125 + 64);
+        assert_eq!(
+            counted((1, 32_000), 32_000).expected((1, 1000)),
+            1000 + 125 + 64
+        );
         // Few marks over a wide span: never more than all of them.
-        assert_eq!(ranges(10).expected((1, 1000)), 10);
+        assert_eq!(counted((1, 32_000), 10).expected((1, 1000)), 10);
         // The widest span there is does not overflow.
-        let wide = MarkRanges {
-            ranges: id_ranges(i64::MIN, i64::MAX, 32),
-            cursor: std::sync::Mutex::new((0, 32)),
-            count: std::sync::OnceLock::new(),
-        };
-        wide.count.set(usize::MAX).unwrap();
+        let wide = counted((i64::MIN, i64::MAX), usize::MAX);
         assert!(wide.expected(wide.ranges[0]) > 0);
     }
 
