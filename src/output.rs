@@ -258,9 +258,8 @@ impl Output {
     /// is written now over the spare folder's own file at its path when there is one;
     /// otherwise it is handed to the thread that creates new files (see [`Spiller`]), in
     /// the spill folder, or at its own path when the spare was made new for this output.
-    /// For files new
-    /// by construction (sealed with a fresh nonce), which [`Output::write_output`] would
-    /// compare with the live ones for nothing.
+    /// For files new by construction (sealed with a fresh nonce), which
+    /// [`Output::write_output`] would compare with the live ones for nothing.
     ///
     /// Writing over a file in place is what makes a school day's thousands of `now`
     /// chunks quick: they change every day and keep their size, so the spare (the output
@@ -275,16 +274,12 @@ impl Output {
             return Ok(Staged(Content::Bytes(bytes)));
         };
         let len = bytes.len() as u64;
-        let spare = self.beside("spare");
-        if let Some(spare) = &spare
-            && !self.fresh_spare
-            && write_own_file(&spare.join(path), &bytes)?
-        {
-            return Ok(Staged(Content::InSpare { len }));
-        }
-        let (file, content) = match spare.filter(|_| self.fresh_spare) {
-            Some(spare) => (spare.join(path), Content::InSpare { len }),
-            None => (spill.join(path), Content::Spilled { len }),
+        let (file, content) = match self.beside("spare") {
+            Some(spare) if self.fresh_spare => (spare.join(path), Content::InSpare { len }),
+            Some(spare) if write_own_file(&spare.join(path), &bytes)? => {
+                return Ok(Staged(Content::InSpare { len }));
+            }
+            _ => (spill.join(path), Content::Spilled { len }),
         };
         let send = {
             let mut spiller = self
