@@ -4,6 +4,7 @@
 //! A site overrides it file by file: `themes/<theme>/…` (a whole theme), then the site's own
 //! `templates/` and `static/` folders.
 
+mod child;
 mod periods;
 mod theme;
 
@@ -26,6 +27,8 @@ pub(crate) struct Renderer {
     /// [`Renderer::render_tab`]) instead of converted anew for every page and diary chunk.
     strings_value: tera::Value,
     lent: std::sync::Mutex<Vec<tera::Value>>,
+    /// The theme's pupil's diary is the built-in one: written by [`child`], not Tera.
+    child_in_code: bool,
 }
 
 impl Renderer {
@@ -77,15 +80,24 @@ impl Renderer {
     }
 
     /// A pupil's diary (`now`) by the theme's `diary_child.html`, with the marks by period
-    /// as `periods_html` (see [`periods`]).
+    /// as `periods_html` (see [`periods`]): written by [`child`] when the template and its
+    /// partials are the built-in ones, else rendered by Tera.
     pub(crate) fn diary_child(&self, page: &ChildPage) -> Result<String> {
+        let periods_html = periods::periods_html(&self.strings, page.no_marks, &page.periods);
+        if self.child_in_code {
+            return child::child_html(&self.strings, page, &periods_html, |w| self.diary_week(w));
+        }
+        self.diary_child_template(page, periods_html)
+    }
+
+    /// [`Renderer::diary_child`] by the theme's template, through Tera.
+    fn diary_child_template(&self, page: &ChildPage, periods_html: String) -> Result<String> {
         #[derive(serde::Serialize)]
         struct Page<'a> {
             #[serde(flatten)]
             page: &'a ChildPage,
             periods_html: String,
         }
-        let periods_html = periods::periods_html(&self.strings, page.no_marks, &page.periods);
         self.render("diary_child.html", "../", &Page { page, periods_html })
             .map_err(|e| {
                 // A site's own diary_child.html from before the tables moved into the code.
@@ -99,6 +111,19 @@ impl Renderer {
                     e
                 }
             })
+    }
+
+    /// Whether [`Renderer::diary_child`] is written by the code (the built-in template).
+    #[cfg(test)]
+    pub(crate) fn writes_child_in_code(&self) -> bool {
+        self.child_in_code
+    }
+
+    /// [`Renderer::diary_child`] through the theme's template even where the code writes it.
+    #[cfg(test)]
+    pub(crate) fn diary_child_by_template(&self, page: &ChildPage) -> Result<String> {
+        let periods_html = periods::periods_html(&self.strings, page.no_marks, &page.periods);
+        self.diary_child_template(page, periods_html)
     }
 
     pub(crate) fn new(theme: &Theme, language: crate::config::Language) -> Result<Renderer> {
@@ -130,6 +155,7 @@ impl Renderer {
             strings,
             strings_value,
             lent: std::sync::Mutex::new(Vec::new()),
+            child_in_code: theme.is_builtin(&child::TEMPLATES),
         })
     }
 

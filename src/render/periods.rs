@@ -163,15 +163,15 @@ fn subject(h: &mut Html, t: &Strings, p: &PeriodView, listed: bool, s: &SubjectR
     h.raw("</td></tr>\n");
 }
 
-/// HTML being written: markup as it is, text escaped.
-struct Html(String);
+/// HTML being written: markup as it is, text escaped as the templates escape it.
+pub(super) struct Html(pub(super) String);
 
 impl Html {
-    fn raw(&mut self, s: &str) {
+    pub(super) fn raw(&mut self, s: &str) {
         self.0.push_str(s);
     }
 
-    fn text(&mut self, s: &str) {
+    pub(super) fn text(&mut self, s: &str) {
         if s.bytes().any(|b| b"&<>\"'".contains(&b) || b < 0x20) {
             self.0.push_str(&escape_html(s));
         } else {
@@ -180,7 +180,7 @@ impl Html {
     }
 
     /// ` name="value"`, the value escaped.
-    fn attr(&mut self, name: &str, value: &str) {
+    pub(super) fn attr(&mut self, name: &str, value: &str) {
         self.raw(" ");
         self.raw(name);
         self.raw("=\"");

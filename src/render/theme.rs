@@ -169,6 +169,14 @@ impl Theme {
         h.finalize().into()
     }
 
+    /// Whether every file of `paths` is the built-in one (not overridden by the site).
+    pub(crate) fn is_builtin(&self, paths: &[&str]) -> bool {
+        paths.iter().all(|path| {
+            let builtin = BUILTIN.iter().find(|(p, _)| p == path).map(|(_, b)| *b);
+            builtin.is_some() && self.files.get(*path).map(Vec::as_slice) == builtin
+        })
+    }
+
     /// Templates as `(name, text)`, name relative to `templates/`.
     pub(crate) fn templates(&self) -> Vec<(String, String)> {
         self.files

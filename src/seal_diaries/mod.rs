@@ -901,6 +901,100 @@ mod tests {
         (tmp, site, loaded, renderer)
     }
 
+    /// The built-in theme's pupil's diary is written by the code: byte for byte what its
+    /// template renders, whatever the page holds (warnings, debts, remarks, weeks of the
+    /// pupil's own or shared, announcements listed or in full, events, grade 1); a theme
+    /// with its own template gets it through Tera.
+    #[test]
+    fn the_code_writes_a_pupils_diary_as_the_template_does() {
+        let (_tmp, site, loaded, renderer) = demo_school(120);
+        assert!(renderer.writes_child_in_code());
+        let j = &loaded.journal;
+        let mut seen = std::collections::BTreeMap::<&str, usize>::new();
+        for today in ["2026-09-01", "2026-11-24", "2027-03-03", "2027-05-24"] {
+            let today: chrono::NaiveDate = today.parse().unwrap();
+            let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
+            let hw = HomeworkIndex::new(j);
+            let ix = DiaryIndex::new(j, &site.config.grading);
+            for class in inputs.class_refs() {
+                let mondays = inputs.now_mondays();
+                let parts = renderer
+                    .diary_class_parts(&inputs, &class, &hw, &mondays, true)
+                    .unwrap();
+                let earlier = inputs.diary_parts(class.id);
+                for student in j.students.iter().filter(|s| s.class_id == class.id) {
+                    let mut page = inputs.child_page(
+                        student,
+                        &class,
+                        &parts,
+                        &hw,
+                        &ix,
+                        &earlier,
+                        TermMarks::Current,
+                    );
+                    for (what, there) in [
+                        ("warnings", !page.attention.is_empty()),
+                        ("debts", !page.debts.is_empty()),
+                        ("remarks", !page.remarks.is_empty()),
+                        ("announcements", !page.announcements.is_empty()),
+                        ("events", !page.events.is_empty()),
+                        ("earlier parts", !page.parts.is_empty()),
+                        ("grade 1", page.no_marks),
+                    ] {
+                        *seen.entry(what).or_default() += usize::from(there);
+                    }
+                    // Weeks as the page has them before sharing: each through dweek.html.
+                    same(
+                        &renderer.diary_child(&page).unwrap(),
+                        &renderer.diary_child_by_template(&page).unwrap(),
+                    );
+                    page.full_news = true;
+                    same(
+                        &renderer.diary_child(&page).unwrap(),
+                        &renderer.diary_child_by_template(&page).unwrap(),
+                    );
+                    page.full_news = false;
+                    let own = parts
+                        .share_weeks(&mut page.weeks, |w| renderer.diary_week(w))
+                        .unwrap();
+                    let kept = page.weeks.iter().filter(|w| w.shared.is_none()).count();
+                    *seen.entry("weeks of their own").or_default() += kept;
+                    *seen.entry("pupils").or_default() += usize::from(!own.alone);
+                    same(
+                        &renderer.diary_child(&page).unwrap(),
+                        &renderer.diary_child_by_template(&page).unwrap(),
+                    );
+                }
+            }
+        }
+        for (what, n) in &seen {
+            assert!(*n > 0, "no page with {what}: {seen:?}");
+        }
+        assert_eq!(seen.len(), 9, "{seen:?}");
+
+        // A theme's own diary_child.html is rendered by Tera.
+        let mut theme = crate::render::Theme::load(&site).unwrap();
+        theme.set_template(
+            "diary_child.html",
+            "<p class=\"mine\">{{ child.name }}</p>{{ periods_html | safe }}",
+        );
+        let mine = Renderer::new(&theme, site.config.language).unwrap();
+        assert!(!mine.writes_child_in_code());
+        let today: chrono::NaiveDate = "2026-11-24".parse().unwrap();
+        let inputs = Inputs::new(j, &site.config, &loaded.posts, &mine.strings, today);
+        let hw = HomeworkIndex::new(j);
+        let ix = DiaryIndex::new(j, &site.config.grading);
+        let class = &inputs.class_refs()[0];
+        let parts = mine
+            .diary_class_parts(&inputs, class, &hw, &inputs.now_mondays(), true)
+            .unwrap();
+        let student = j.students.iter().find(|s| s.class_id == class.id).unwrap();
+        let page = inputs.child_page(student, class, &parts, &hw, &ix, &[], TermMarks::Current);
+        let html = mine.diary_child(&page).unwrap();
+        assert!(html.starts_with("<p class=\"mine\">"), "{html}");
+        assert!(html.contains("class=\"periods\""));
+    }
+
     /// A diary lists the marks one by one of its current term only: the other terms and the
     /// year carry none, and their marks by period read the same as with every mark listed.
     /// On paper every term lists them.
