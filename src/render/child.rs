@@ -61,19 +61,21 @@ pub(super) fn child_html(
     h.raw(" ");
     h.text(&page.as_of);
     h.raw("</p>\n</header>\n");
-    if !page.attention.is_empty() {
-        h.raw("\n<section class=\"attention\" aria-labelledby=\"attention-h\">\n<h3 id=\"attention-h\">");
-        h.text(t.get("attention_title"));
-        h.raw("</h3>\n<ul>");
-        for a in &page.attention {
+    let attention = t.get("attention_title");
+    section(
+        &mut h,
+        ("attention", "attention-h"),
+        attention,
+        "<ul>",
+        &page.attention,
+        |h, a| {
             h.raw("<li class=\"attention-");
             h.text(a.kind);
             h.raw("\">");
             h.text(&a.text);
             h.raw("</li>");
-        }
-        h.raw("</ul>\n</section>\n");
-    }
+        },
+    );
     h.raw("\n\n<section class=\"dweeks\"");
     h.attr("aria-label", t.get("diary_weeks"));
     h.raw(">\n");
@@ -98,37 +100,36 @@ pub(super) fn child_html(
         h.raw("</ol>");
     }
     h.raw("\n\n");
-    if !page.debts.is_empty() {
-        h.raw("\n<section class=\"debts\" aria-labelledby=\"debts-h\">\n<h3 id=\"debts-h\">");
-        h.text(t.get("debts"));
-        h.raw(" · ");
-        h.text(&t.plural(page.debts.len() as i64, "debts"));
-        h.raw("</h3>\n<ul>");
-        for d in &page.debts {
+    let debts = format!(
+        "{} · {}",
+        t.get("debts"),
+        t.plural(page.debts.len() as i64, "debts")
+    );
+    section(
+        &mut h,
+        ("debts", "debts-h"),
+        &debts,
+        "<ul>",
+        &page.debts,
+        |h, d| {
             h.raw("<li><strong>");
             h.text(&d.subject);
             h.raw("</strong>, ");
             h.text(&d.date);
-            if let Some(work) = shown(&d.work_type) {
-                h.raw(" · ");
-                h.text(work);
-            }
+            h.wrap(" · ", d.work_type.as_deref(), "");
             h.raw("</li>");
-        }
-        h.raw("</ul>\n</section>\n");
-    }
+        },
+    );
     h.raw("\n\n");
-    if !page.remarks.is_empty() {
-        h.raw(
-            "\n<section class=\"remarks-list\" aria-labelledby=\"remarks-h\">\n<h3 id=\"remarks-h\">",
-        );
-        h.text(t.get("remarks"));
-        h.raw("</h3>\n<ul class=\"remarks\">");
-        for r in &page.remarks {
-            remark(&mut h, t, r);
-        }
-        h.raw("</ul>\n</section>\n");
-    }
+    let remarks = t.get("remarks");
+    section(
+        &mut h,
+        ("remarks-list", "remarks-h"),
+        remarks,
+        "<ul class=\"remarks\">",
+        &page.remarks,
+        |h, r| remark(h, t, r),
+    );
     h.raw("\n\n");
     h.raw(periods);
     h.raw("\n\n");
@@ -150,16 +151,13 @@ pub(super) fn child_html(
                 h.text(&a.anchor);
                 h.raw("\">");
                 h.text(&a.title);
-                h.raw("</a> <time class=\"muted\"");
-                h.attr("datetime", &a.date_iso);
-                h.raw(">");
-                h.text(&a.date);
-                h.raw("</time>");
-                if a.pinned {
-                    h.raw(" <span class=\"badge\">");
-                    h.text(t.get("pinned"));
-                    h.raw("</span>");
-                }
+                h.raw("</a> ");
+                time(&mut h, " class=\"muted\"", &a.date_iso, &a.date);
+                h.wrap(
+                    " <span class=\"badge\">",
+                    a.pinned.then(|| t.get("pinned")),
+                    "</span>",
+                );
                 h.raw("</li>");
             }
             h.raw("</ul>");
@@ -167,17 +165,56 @@ pub(super) fn child_html(
         h.raw("\n</section>\n");
     }
     h.raw("\n\n");
-    if !page.events.is_empty() {
-        h.raw("\n<section aria-labelledby=\"child-events\">\n<h3 id=\"child-events\">");
-        h.text(t.get("events_soon"));
-        h.raw("</h3>\n<ul class=\"events\">");
-        for e in &page.events {
-            event(&mut h, t, e);
-        }
-        h.raw("</ul>\n</section>\n");
-    }
+    let events = t.get("events_soon");
+    section(
+        &mut h,
+        ("", "child-events"),
+        events,
+        "<ul class=\"events\">",
+        &page.events,
+        |h, e| event(h, t, e),
+    );
     h.raw("\n</article>\n");
     Ok(h.0)
+}
+
+/// A section the template shows only with items: `<section class="{class}"` (no class
+/// when empty) `aria-labelledby="{id}">`, its heading, the list opened by `list` (closed by
+/// `</ul>`) with each item.
+fn section<T>(
+    h: &mut Html,
+    (class, id): (&str, &str),
+    title: &str,
+    list: &str,
+    items: &[T],
+    mut item: impl FnMut(&mut Html, &T),
+) {
+    if items.is_empty() {
+        return;
+    }
+    h.raw("\n<section");
+    h.wrap(" class=\"", Some(class), "\"");
+    h.attr("aria-labelledby", id);
+    h.raw(">\n<h3");
+    h.attr("id", id);
+    h.raw(">");
+    h.text(title);
+    h.raw("</h3>\n");
+    h.raw(list);
+    for i in items {
+        item(h, i);
+    }
+    h.raw("</ul>\n</section>\n");
+}
+
+/// `<time{attributes} datetime="{iso}">{text}</time>`.
+fn time(h: &mut Html, attributes: &str, iso: &str, text: &str) {
+    h.raw("<time");
+    h.raw(attributes);
+    h.attr("datetime", iso);
+    h.raw(">");
+    h.text(text);
+    h.raw("</time>");
 }
 
 /// `partials/remark.html`.
@@ -188,50 +225,27 @@ fn remark(h: &mut Html, t: &Strings, r: &RemarkView) {
     h.text(t.get(&format!("remark_{}", r.kind)));
     h.raw("</span> <span class=\"when\">");
     h.text(&r.date);
-    if let Some(subject) = shown(&r.subject) {
-        h.raw(" · ");
-        h.text(subject);
-    }
+    h.wrap(" · ", r.subject.as_deref(), "");
     h.raw("</span> <span class=\"rtext\">");
     h.text(&r.text);
     h.raw("</span>");
-    if let Some(by) = shown(&r.by) {
-        h.raw(" <span class=\"muted\">— ");
-        h.text(by);
-        h.raw("</span>");
-    }
+    h.wrap(" <span class=\"muted\">— ", r.by.as_deref(), "</span>");
     h.raw("</li>\n");
 }
 
 /// `partials/event.html`.
 fn event(h: &mut Html, t: &Strings, e: &EventView) {
-    h.raw("<li class=\"event\">\n  <p class=\"when\"><time");
-    h.attr("datetime", &e.date_iso);
-    h.raw(">");
-    h.text(&e.date);
-    h.raw("</time>");
-    if let Some(time) = shown(&e.time) {
-        h.raw(", ");
-        h.text(time);
-    }
-    if e.school_wide {
-        h.raw(" <span class=\"badge\">");
-        h.text(t.get("school_event"));
-        h.raw("</span>");
-    }
+    h.raw("<li class=\"event\">\n  <p class=\"when\">");
+    time(h, "", &e.date_iso, &e.date);
+    h.wrap(", ", e.time.as_deref(), "");
+    let school_wide = e.school_wide.then(|| t.get("school_event"));
+    h.wrap(" <span class=\"badge\">", school_wide, "</span>");
     h.raw("</p>\n  <p class=\"what\"><strong>");
     h.text(&e.title);
     h.raw("</strong>");
-    if let Some(place) = shown(&e.place) {
-        h.raw(" · ");
-        h.text(place);
-    }
+    h.wrap(" · ", e.place.as_deref(), "");
     h.raw("</p>\n  ");
-    if let Some(description) = shown(&e.description) {
-        h.raw("<p class=\"desc\">");
-        h.text(description);
-        h.raw("</p>");
-    }
+    h.wrap("<p class=\"desc\">", e.description.as_deref(), "</p>");
     h.raw("\n</li>\n");
 }
 
@@ -246,20 +260,14 @@ fn announcement(h: &mut Html, t: &Strings, a: &AnnouncementView) {
     h.raw(">\n  <h3>");
     h.text(&a.title);
     h.raw("</h3>\n  <p class=\"meta\">");
-    if a.pinned {
-        h.raw("<span class=\"badge\">");
-        h.text(t.get("pinned"));
-        h.raw("</span> ");
-    }
-    h.raw("<time");
-    h.attr("datetime", &a.date_iso);
-    h.raw(">");
-    h.text(&a.date);
-    h.raw("</time>");
-    for part in [shown(&a.audience), shown(&a.author)].into_iter().flatten() {
-        h.raw(" · ");
-        h.text(part);
-    }
+    h.wrap(
+        "<span class=\"badge\">",
+        a.pinned.then(|| t.get("pinned")),
+        "</span> ",
+    );
+    time(h, "", &a.date_iso, &a.date);
+    h.wrap(" · ", a.audience.as_deref(), "");
+    h.wrap(" · ", a.author.as_deref(), "");
     h.raw("</p>\n  <div class=\"body\">");
     h.raw(&a.body_html);
     h.raw("</div>\n</article>\n");

@@ -179,6 +179,16 @@ impl Html {
         }
     }
 
+    /// `before`, the text escaped, `after`, when there is a text: a template's `{% if x
+    /// %}before{{ x }}after{% endif %}`, which prints nothing for an empty text either.
+    pub(super) fn wrap(&mut self, before: &str, text: Option<&str>, after: &str) {
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            self.raw(before);
+            self.text(text);
+            self.raw(after);
+        }
+    }
+
     /// ` name="value"`, the value escaped.
     pub(super) fn attr(&mut self, name: &str, value: &str) {
         self.raw(" ");

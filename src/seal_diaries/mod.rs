@@ -804,6 +804,7 @@ fn guard_drop(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::views::ChildPage;
 
     #[test]
     fn losing_a_tenth_of_the_published_diaries_is_refused_unless_forced() {
@@ -901,6 +902,65 @@ mod tests {
         (tmp, site, loaded, renderer)
     }
 
+    /// A pupil of the demo school on a day, with what building their diary takes.
+    struct Pupil<'a> {
+        inputs: &'a Inputs<'a>,
+        hw: &'a HomeworkIndex<'a>,
+        ix: &'a DiaryIndex<'a>,
+        class: &'a ClassRef,
+        /// The class's `now` weeks, rendered once.
+        parts: &'a ClassParts,
+        earlier: &'a [PartSpec],
+        student: &'a Student,
+    }
+
+    impl Pupil<'_> {
+        fn now_page(&self) -> ChildPage {
+            self.inputs.child_page(
+                self.student,
+                self.class,
+                self.parts,
+                self.hw,
+                self.ix,
+                self.earlier,
+                TermMarks::Current,
+            )
+        }
+    }
+
+    /// Calls `f` with every pupil of the school, class by class, as of `today`.
+    fn each_pupil(
+        site: &crate::config::Site,
+        loaded: &crate::check::Loaded,
+        renderer: &Renderer,
+        today: &str,
+        mut f: impl FnMut(&Pupil),
+    ) {
+        let j = &loaded.journal;
+        let today: chrono::NaiveDate = today.parse().unwrap();
+        let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
+        let hw = HomeworkIndex::new(j);
+        let ix = DiaryIndex::new(j, &site.config.grading);
+        for class in inputs.class_refs() {
+            let mondays = inputs.now_mondays();
+            let parts = renderer
+                .diary_class_parts(&inputs, &class, &hw, &mondays, true)
+                .unwrap();
+            let earlier = inputs.diary_parts(class.id);
+            for student in j.students.iter().filter(|s| s.class_id == class.id) {
+                f(&Pupil {
+                    inputs: &inputs,
+                    hw: &hw,
+                    ix: &ix,
+                    class: &class,
+                    parts: &parts,
+                    earlier: &earlier,
+                    student,
+                });
+            }
+        }
+    }
+
     /// The built-in theme's pupil's diary is written by the code: byte for byte what its
     /// template renders, whatever the page holds (warnings, debts, remarks, weeks of the
     /// pupil's own or shared, announcements listed or in full, events, grade 1); a theme
@@ -909,63 +969,41 @@ mod tests {
     fn the_code_writes_a_pupils_diary_as_the_template_does() {
         let (_tmp, site, loaded, renderer) = demo_school(120);
         assert!(renderer.writes_child_in_code());
-        let j = &loaded.journal;
         let mut seen = std::collections::BTreeMap::<&str, usize>::new();
         for today in ["2026-09-01", "2026-11-24", "2027-03-03", "2027-05-24"] {
-            let today: chrono::NaiveDate = today.parse().unwrap();
-            let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
-            let hw = HomeworkIndex::new(j);
-            let ix = DiaryIndex::new(j, &site.config.grading);
-            for class in inputs.class_refs() {
-                let mondays = inputs.now_mondays();
-                let parts = renderer
-                    .diary_class_parts(&inputs, &class, &hw, &mondays, true)
-                    .unwrap();
-                let earlier = inputs.diary_parts(class.id);
-                for student in j.students.iter().filter(|s| s.class_id == class.id) {
-                    let mut page = inputs.child_page(
-                        student,
-                        &class,
-                        &parts,
-                        &hw,
-                        &ix,
-                        &earlier,
-                        TermMarks::Current,
-                    );
-                    for (what, there) in [
-                        ("warnings", !page.attention.is_empty()),
-                        ("debts", !page.debts.is_empty()),
-                        ("remarks", !page.remarks.is_empty()),
-                        ("announcements", !page.announcements.is_empty()),
-                        ("events", !page.events.is_empty()),
-                        ("earlier parts", !page.parts.is_empty()),
-                        ("grade 1", page.no_marks),
-                    ] {
-                        *seen.entry(what).or_default() += usize::from(there);
-                    }
-                    // Weeks as the page has them before sharing: each through dweek.html.
-                    same(
-                        &renderer.diary_child(&page).unwrap(),
-                        &renderer.diary_child_by_template(&page).unwrap(),
-                    );
-                    page.full_news = true;
-                    same(
-                        &renderer.diary_child(&page).unwrap(),
-                        &renderer.diary_child_by_template(&page).unwrap(),
-                    );
-                    page.full_news = false;
-                    let own = parts
-                        .share_weeks(&mut page.weeks, |w| renderer.diary_week(w))
-                        .unwrap();
-                    let kept = page.weeks.iter().filter(|w| w.shared.is_none()).count();
-                    *seen.entry("weeks of their own").or_default() += kept;
-                    *seen.entry("pupils").or_default() += usize::from(!own.alone);
-                    same(
-                        &renderer.diary_child(&page).unwrap(),
-                        &renderer.diary_child_by_template(&page).unwrap(),
-                    );
+            each_pupil(&site, &loaded, &renderer, today, |pupil| {
+                let mut page = pupil.now_page();
+                for (what, there) in [
+                    ("warnings", !page.attention.is_empty()),
+                    ("debts", !page.debts.is_empty()),
+                    ("remarks", !page.remarks.is_empty()),
+                    ("announcements", !page.announcements.is_empty()),
+                    ("events", !page.events.is_empty()),
+                    ("earlier parts", !page.parts.is_empty()),
+                    ("grade 1", page.no_marks),
+                ] {
+                    *seen.entry(what).or_default() += usize::from(there);
                 }
-            }
+                let both_ways = |page: &ChildPage| {
+                    same(
+                        &renderer.diary_child(page).unwrap(),
+                        &renderer.diary_child_by_template(page).unwrap(),
+                    );
+                };
+                // Weeks as the page has them before sharing: each through dweek.html.
+                both_ways(&page);
+                page.full_news = true;
+                both_ways(&page);
+                page.full_news = false;
+                let own = pupil
+                    .parts
+                    .share_weeks(&mut page.weeks, |w| renderer.diary_week(w))
+                    .unwrap();
+                let kept = page.weeks.iter().filter(|w| w.shared.is_none()).count();
+                *seen.entry("weeks of their own").or_default() += kept;
+                *seen.entry("pupils").or_default() += usize::from(!own.alone);
+                both_ways(&page);
+            });
         }
         for (what, n) in &seen {
             assert!(*n > 0, "no page with {what}: {seen:?}");
@@ -980,16 +1018,11 @@ mod tests {
         );
         let mine = Renderer::new(&theme, site.config.language).unwrap();
         assert!(!mine.writes_child_in_code());
-        let today: chrono::NaiveDate = "2026-11-24".parse().unwrap();
-        let inputs = Inputs::new(j, &site.config, &loaded.posts, &mine.strings, today);
-        let hw = HomeworkIndex::new(j);
-        let ix = DiaryIndex::new(j, &site.config.grading);
-        let class = &inputs.class_refs()[0];
-        let parts = mine
-            .diary_class_parts(&inputs, class, &hw, &inputs.now_mondays(), true)
-            .unwrap();
-        let student = j.students.iter().find(|s| s.class_id == class.id).unwrap();
-        let page = inputs.child_page(student, class, &parts, &hw, &ix, &[], TermMarks::Current);
+        let mut page = None;
+        each_pupil(&site, &loaded, &mine, "2026-11-24", |pupil| {
+            page.get_or_insert_with(|| pupil.now_page());
+        });
+        let page = page.expect("a pupil");
         let html = mine.diary_child(&page).unwrap();
         assert!(html.starts_with("<p class=\"mine\">"), "{html}");
         assert!(html.contains("class=\"periods\""));
@@ -1059,7 +1092,6 @@ mod tests {
     #[test]
     fn shared_weeks_give_each_pupil_the_page_rendered_for_them_alone() {
         let (_tmp, site, loaded, renderer) = demo_school(60);
-        let j = &loaded.journal;
         let shared = |parts: &ClassParts, weeks: &mut Vec<ChildWeek>| {
             parts
                 .share_weeks(weeks, |w| renderer.diary_week(w))
@@ -1073,54 +1105,40 @@ mod tests {
         };
         let (mut weeks, mut renders, mut own_lines, mut kept) = (0, 0, 0, 0);
         for today in ["2026-11-24", "2027-03-03"] {
-            let today: chrono::NaiveDate = today.parse().unwrap();
-            let inputs = Inputs::new(j, &site.config, &loaded.posts, &renderer.strings, today);
-            let hw = HomeworkIndex::new(j);
-            let ix = DiaryIndex::new(j, &site.config.grading);
             let mut rendered = std::collections::HashSet::new();
-            for class in inputs.class_refs() {
-                let mondays = inputs.now_mondays();
-                let parts = renderer
-                    .diary_class_parts(&inputs, &class, &hw, &mondays, true)
-                    .unwrap();
-                let earlier = inputs.diary_parts(class.id);
-                let spec = &earlier[0];
-                let part_parts = renderer
-                    .diary_class_parts(&inputs, &class, &hw, &spec.mondays, false)
-                    .unwrap();
-                for student in j.students.iter().filter(|s| s.class_id == class.id) {
-                    let page = || {
-                        inputs.child_page(
-                            student,
-                            &class,
-                            &parts,
-                            &hw,
-                            &ix,
-                            &earlier,
-                            TermMarks::Current,
-                        )
-                    };
-                    let alone = parts.expand(&renderer.diary_child(&page()).unwrap());
-                    let mut page = page();
-                    let own = shared(&parts, &mut page.weeks);
-                    let html = renderer.diary_child(&page).unwrap();
-                    same(&parts.expand_own(&html, &own, &lines(&own)), &alone);
+            // Each class's first earlier part, its weeks rendered once.
+            let mut part_parts: HashMap<Id, (PartSpec, ClassParts)> = HashMap::new();
+            each_pupil(&site, &loaded, &renderer, today, |pupil| {
+                let (inputs, class, parts) = (pupil.inputs, pupil.class, pupil.parts);
+                let alone = parts.expand(&renderer.diary_child(&pupil.now_page()).unwrap());
+                let mut page = pupil.now_page();
+                let own = shared(parts, &mut page.weeks);
+                let html = renderer.diary_child(&page).unwrap();
+                same(&parts.expand_own(&html, &own, &lines(&own)), &alone);
 
-                    let part = inputs.child_part(student, &class, &part_parts, &hw, &ix, spec);
-                    weeks += part.weeks.len();
-                    let alone = part_parts
-                        .expand(&renderer.render("diary_part.html", "../", &part).unwrap());
-                    let mut part = inputs.child_part(student, &class, &part_parts, &hw, &ix, spec);
-                    let own = shared(&part_parts, &mut part.weeks);
-                    kept += part.weeks.iter().filter(|w| w.shared.is_none()).count();
-                    own_lines += own.lines.len();
-                    for w in &own.weeks {
-                        rendered.insert(std::sync::Arc::as_ptr(w) as usize);
-                    }
-                    let html = renderer.render("diary_part.html", "../", &part).unwrap();
-                    same(&part_parts.expand_own(&html, &own, &lines(&own)), &alone);
+                let (spec, part_parts) = part_parts.entry(class.id).or_insert_with(|| {
+                    let spec = pupil.earlier[0].clone();
+                    let parts = renderer
+                        .diary_class_parts(inputs, class, pupil.hw, &spec.mondays, false)
+                        .unwrap();
+                    (spec, parts)
+                });
+                let part = || {
+                    inputs.child_part(pupil.student, class, part_parts, pupil.hw, pupil.ix, spec)
+                };
+                weeks += part().weeks.len();
+                let alone =
+                    part_parts.expand(&renderer.render("diary_part.html", "../", &part()).unwrap());
+                let mut part = part();
+                let own = shared(part_parts, &mut part.weeks);
+                kept += part.weeks.iter().filter(|w| w.shared.is_none()).count();
+                own_lines += own.lines.len();
+                for w in &own.weeks {
+                    rendered.insert(std::sync::Arc::as_ptr(w) as usize);
                 }
-            }
+                let html = renderer.render("diary_part.html", "../", &part).unwrap();
+                same(&part_parts.expand_own(&html, &own, &lines(&own)), &alone);
+            });
             renders += rendered.len();
         }
         assert!(
