@@ -349,10 +349,11 @@ fn load_journal_beside(
     };
     let before = super::markers(path).ok().flatten();
     let conn = open_read_only_waiting(path, wait).map_err(busy)?;
+    let map = maps(path);
     let read = || -> Result<(Journal, Vec<Finding>, bool)> {
-        begin_snapshot(&conn, maps(path))?;
+        begin_snapshot(&conn, map)?;
         let beside = before.as_ref().and_then(|before| {
-            let second = begin_beside(path)?;
+            let second = begin_beside(path, map)?;
             let after = super::markers(path).ok().flatten()?;
             (&after == before).then_some(second)
         });
@@ -455,15 +456,15 @@ fn begin_snapshot(conn: &Connection, map: bool) -> Result<()> {
 
 /// A second read-only connection to `path` with its snapshot begun, if it can begin one at
 /// once (a writer about to commit in rollback-journal mode would make it wait for a lock
-/// the first connection holds).
-fn begin_beside(path: &Path) -> Option<Connection> {
+/// the first connection holds); mapped into memory with `map`, as the first one.
+fn begin_beside(path: &Path, map: bool) -> Option<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .ok()?;
     conn.busy_timeout(std::time::Duration::ZERO).ok()?;
-    begin_snapshot(&conn, maps(path)).ok()?;
+    begin_snapshot(&conn, map).ok()?;
     Some(conn)
 }
 
@@ -1451,10 +1452,6 @@ mod tests {
     fn a_journal_read_whole_is_mapped_into_memory() {
         let (_tmp, site) = broken_journal("wal");
         let conn = open_read_only(&site.journal_path()).unwrap();
-        let mapped = |c: &Connection| -> i64 {
-            c.pragma_query_value(None, "mmap_size", |r| r.get(0))
-                .unwrap()
-        };
         assert_eq!(mapped(&conn), 0, "SQLite's default: read through its cache");
         assert!(
             maps(&site.journal_path()),
@@ -1462,7 +1459,7 @@ mod tests {
         );
         begin_snapshot(&conn, true).unwrap();
         assert!(mapped(&conn) >= 1 << 30, "{}", mapped(&conn));
-        let beside = begin_beside(&site.journal_path()).expect("a second snapshot");
+        let beside = begin_beside(&site.journal_path(), true).expect("a second snapshot");
         assert_eq!(mapped(&beside), mapped(&conn));
         // Read whole through the mapping, as through the cache.
         let (through_map, _) = read_marks(&beside).unwrap();
@@ -1482,10 +1479,13 @@ mod tests {
         let (_tmp, site) = broken_journal("wal");
         let conn = open_read_only(&site.journal_path()).unwrap();
         begin_snapshot(&conn, false).unwrap();
-        let mapped: i64 = conn
-            .pragma_query_value(None, "mmap_size", |r| r.get(0))
-            .unwrap();
-        assert_eq!(mapped, 0);
+        assert_eq!(mapped(&conn), 0);
+    }
+
+    /// How much of its file a connection maps into memory (`PRAGMA mmap_size`).
+    fn mapped(conn: &Connection) -> i64 {
+        conn.pragma_query_value(None, "mmap_size", |r| r.get(0))
+            .unwrap()
     }
 
     #[test]

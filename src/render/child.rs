@@ -25,11 +25,6 @@ pub(super) const TEMPLATES: [&str; 7] = [
     "templates/partials/diary_marks.html",
 ];
 
-/// Whether a template would print an optional text: present and not empty (Tera's test).
-fn shown(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|s| !s.is_empty())
-}
-
 /// The page `diary_child.html` renders for `page` (with `root` "../"), `periods` its
 /// marks by period, `week` a week of the pupil's own as `partials/dweek.html` renders it.
 pub(super) fn child_html(
@@ -45,27 +40,18 @@ pub(super) fn child_html(
     h.raw(">\n<header class=\"child-head\">\n  <h2>");
     h.text(&page.child.name);
     h.raw("</h2>\n  <p class=\"muted\">");
-    for (i, part) in [
-        page.child.class.as_str(),
-        &page.common.school.short_name,
-        t.get("diary_as_of"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if i > 0 {
-            h.raw(" · ");
-        }
-        h.text(part);
-    }
+    h.text(&page.child.class);
+    h.raw(" · ");
+    h.text(&page.common.school.short_name);
+    h.raw(" · ");
+    h.text(t.get("diary_as_of"));
     h.raw(" ");
     h.text(&page.as_of);
     h.raw("</p>\n</header>\n");
-    let attention = t.get("attention_title");
     section(
         &mut h,
         ("attention", "attention-h"),
-        attention,
+        |h| h.text(t.get("attention_title")),
         "<ul>",
         &page.attention,
         |h, a| {
@@ -80,7 +66,8 @@ pub(super) fn child_html(
     h.attr("aria-label", t.get("diary_weeks"));
     h.raw(">\n");
     for w in &page.weeks {
-        match shown(&w.shared) {
+        // `{% if w.shared %}`: an empty text is no text.
+        match w.shared.as_deref().filter(|s| !s.is_empty()) {
             Some(shared) => h.raw(shared),
             None => h.raw(&week(w)?),
         }
@@ -100,15 +87,14 @@ pub(super) fn child_html(
         h.raw("</ol>");
     }
     h.raw("\n\n");
-    let debts = format!(
-        "{} · {}",
-        t.get("debts"),
-        t.plural(page.debts.len() as i64, "debts")
-    );
     section(
         &mut h,
         ("debts", "debts-h"),
-        &debts,
+        |h| {
+            h.text(t.get("debts"));
+            h.raw(" · ");
+            h.text(&t.plural(page.debts.len() as i64, "debts"));
+        },
         "<ul>",
         &page.debts,
         |h, d| {
@@ -121,11 +107,10 @@ pub(super) fn child_html(
         },
     );
     h.raw("\n\n");
-    let remarks = t.get("remarks");
     section(
         &mut h,
         ("remarks-list", "remarks-h"),
-        remarks,
+        |h| h.text(t.get("remarks")),
         "<ul class=\"remarks\">",
         &page.remarks,
         |h, r| remark(h, t, r),
@@ -165,11 +150,10 @@ pub(super) fn child_html(
         h.raw("\n</section>\n");
     }
     h.raw("\n\n");
-    let events = t.get("events_soon");
     section(
         &mut h,
         ("", "child-events"),
-        events,
+        |h| h.text(t.get("events_soon")),
         "<ul class=\"events\">",
         &page.events,
         |h, e| event(h, t, e),
@@ -179,12 +163,12 @@ pub(super) fn child_html(
 }
 
 /// A section the template shows only with items: `<section class="{class}"` (no class
-/// when empty) `aria-labelledby="{id}">`, its heading, the list opened by `list` (closed by
-/// `</ul>`) with each item.
+/// when empty) `aria-labelledby="{id}">`, its heading as `title` writes it (only when
+/// shown), the list opened by `list` (closed by `</ul>`) with each item.
 fn section<T>(
     h: &mut Html,
     (class, id): (&str, &str),
-    title: &str,
+    title: impl FnOnce(&mut Html),
     list: &str,
     items: &[T],
     mut item: impl FnMut(&mut Html, &T),
@@ -198,7 +182,7 @@ fn section<T>(
     h.raw(">\n<h3");
     h.attr("id", id);
     h.raw(">");
-    h.text(title);
+    title(h);
     h.raw("</h3>\n");
     h.raw(list);
     for i in items {

@@ -1001,7 +1001,7 @@ mod tests {
                     .unwrap();
                 let kept = page.weeks.iter().filter(|w| w.shared.is_none()).count();
                 *seen.entry("weeks of their own").or_default() += kept;
-                *seen.entry("pupils").or_default() += usize::from(!own.alone);
+                *seen.entry("weeks shared with the class").or_default() += usize::from(!own.alone);
                 both_ways(&page);
             });
         }
