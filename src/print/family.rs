@@ -187,6 +187,31 @@ impl<'a> Pupil<'a> {
             .collect()
     }
 
+    /// The pupil's sheet of `span` without its days or subjects: the absences, the remarks
+    /// and (from grade 2) the period marks that became final.
+    fn sheet(
+        &self,
+        ix: &Index,
+        lessons: &[&&Lesson],
+        span: (NaiveDate, NaiveDate),
+        today: NaiveDate,
+        no_marks: bool,
+    ) -> FamilySheet {
+        FamilySheet {
+            name: self.student.full_name(),
+            font: String::new(),
+            days: Vec::new(),
+            subjects: Vec::new(),
+            absences: self.absences(ix),
+            remarks: self.remarks(ix, lessons, span),
+            final_marks: if no_marks {
+                Vec::new()
+            } else {
+                self.final_marks(ix, span, today)
+            },
+        }
+    }
+
     /// The comments on the pupil's marks of `lessons` and the teachers' remarks about the
     /// pupil within `from..=to`, by date.
     fn remarks(
@@ -332,7 +357,7 @@ pub(super) fn weekly(
     let frame = Frame::new(
         ix,
         class,
-        &columns,
+        columns,
         no_marks,
         (next, next + Duration::days(6)),
         (monday, sunday),
@@ -380,41 +405,19 @@ pub(super) fn weekly(
             })
             .collect();
         let mut sheet = FamilySheet {
-            name: student.full_name(),
-            font: String::new(),
             days,
-            subjects: Vec::new(),
-            absences: pupil.absences(ix),
-            remarks: pupil.remarks(ix, &mine, (monday, sunday)),
-            final_marks: if no_marks {
-                Vec::new()
-            } else {
-                pupil.final_marks(ix, (monday, sunday), today)
-            },
+            ..pupil.sheet(ix, &mine, (monday, sunday), today, no_marks)
         };
         fit_weekly(&mut sheet, &frame);
         sheets.push(sheet);
     }
-    let Frame {
-        teacher,
-        events,
-        news,
-        ..
-    } = frame;
-    Ok(FamilyDoc {
-        kind: "weekly",
-        school: ix.j.school.name.clone(),
-        class: class.name.clone(),
-        span: s.range(monday, sunday),
-        printed: s.date(today),
-        no_marks,
-        columns,
-        teacher,
-        events_title: s.get("print_events_next_week").to_string(),
-        events,
-        news,
+    Ok(frame.into_doc(
+        "weekly",
+        s.range(monday, sunday),
+        "print_events_next_week",
+        today,
         sheets,
-    })
+    ))
 }
 
 /// The headings of a sheet's columns, with their widths.
@@ -570,10 +573,12 @@ fn tail_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
     h + 8.0 + line_mm(pt, 2)
 }
 
-/// What a class's sheets share, for fitting them.
+/// What a class's sheets share, for fitting them, and the document they go into.
 struct Frame<'a> {
     s: &'a Strings,
-    cols: &'a [Column],
+    school: String,
+    class: String,
+    cols: Vec<Column>,
     /// The columns' headings with their widths.
     headings: Vec<(String, f32)>,
     no_marks: bool,
@@ -588,19 +593,47 @@ impl<'a> Frame<'a> {
     fn new(
         ix: &'a Index,
         class: &Class,
-        cols: &'a [Column],
+        cols: Vec<Column>,
         no_marks: bool,
         (from, to): (NaiveDate, NaiveDate),
         news_span: (NaiveDate, NaiveDate),
     ) -> Frame<'a> {
         Frame {
             s: ix.strings,
+            school: ix.j.school.name.clone(),
+            class: class.name.clone(),
+            headings: headings(ix.strings, &cols),
             cols,
-            headings: headings(ix.strings, cols),
             no_marks,
             events: ix.events(class.id, from, to),
             news: ix.news(class, news_span.0, news_span.1),
             teacher: ix.class_teacher(class),
+        }
+    }
+
+    /// The document of the class's `sheets`: `kind` "weekly" or "monthly", for `span`,
+    /// its events under the heading of the key `events_title`.
+    fn into_doc(
+        self,
+        kind: &'static str,
+        span: String,
+        events_title: &str,
+        today: NaiveDate,
+        sheets: Vec<FamilySheet>,
+    ) -> FamilyDoc {
+        FamilyDoc {
+            kind,
+            school: self.school,
+            class: self.class,
+            span,
+            printed: self.s.date(today),
+            no_marks: self.no_marks,
+            columns: self.cols,
+            teacher: self.teacher,
+            events_title: self.s.get(events_title).to_string(),
+            events: self.events,
+            news: self.news,
+            sheets,
         }
     }
 
@@ -610,7 +643,7 @@ impl<'a> Frame<'a> {
 }
 
 fn weekly_mm(pt: f32, sheet: &FamilySheet, f: &Frame) -> f32 {
-    let cols = f.cols;
+    let cols = &f.cols;
     let mut h = heading_mm(pt) + f.tail_mm(pt, sheet);
     h += fit::heading_row_mm(pt, &f.headings);
     for d in &sheet.days {
@@ -742,7 +775,7 @@ pub(super) fn monthly(
     let frame = Frame::new(
         ix,
         class,
-        &columns,
+        columns,
         no_marks,
         (next, data::month_end(next)),
         (first, last),
@@ -814,41 +847,19 @@ pub(super) fn monthly(
             })
             .collect();
         let mut sheet = FamilySheet {
-            name: student.full_name(),
-            font: String::new(),
-            days: Vec::new(),
             subjects,
-            absences: pupil.absences(ix),
-            remarks: pupil.remarks(ix, &mine, (first, last)),
-            final_marks: if no_marks {
-                Vec::new()
-            } else {
-                pupil.final_marks(ix, (first, last), today)
-            },
+            ..pupil.sheet(ix, &mine, (first, last), today, no_marks)
         };
         fit_monthly(&mut sheet, &frame);
         sheets.push(sheet);
     }
-    let Frame {
-        teacher,
-        events,
-        news,
-        ..
-    } = frame;
-    Ok(FamilyDoc {
-        kind: "monthly",
-        school: ix.j.school.name.clone(),
-        class: class.name.clone(),
-        span: s.month_year(first),
-        printed: s.date(today),
-        no_marks,
-        columns,
-        teacher,
-        events_title: s.get("print_events_next_month").to_string(),
-        events,
-        news,
+    Ok(frame.into_doc(
+        "monthly",
+        s.month_year(first),
+        "print_events_next_month",
+        today,
         sheets,
-    })
+    ))
 }
 
 fn topics_text(sub: &MonthSubject, s: &Strings) -> String {
@@ -875,7 +886,7 @@ fn topics_text(sub: &MonthSubject, s: &Strings) -> String {
 }
 
 fn monthly_rows(pt: f32, sheet: &FamilySheet, f: &Frame) -> Vec<f32> {
-    let cols = f.cols;
+    let cols = &f.cols;
     sheet
         .subjects
         .iter()
