@@ -9,7 +9,7 @@
 use anyhow::Result;
 
 use super::Strings;
-use super::periods::Html;
+use super::html::Html;
 use crate::views::{AnnouncementView, ChildPage, ChildWeek, EventView, RemarkView};
 
 /// The theme files this module writes as they are built in: `diary_child.html` and every

@@ -5,6 +5,7 @@
 //! `templates/` and `static/` folders.
 
 mod child;
+mod html;
 mod periods;
 mod theme;
 
